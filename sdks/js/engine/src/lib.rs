@@ -1,0 +1,750 @@
+//! Owncast JavaScript engine: QuickJS-NG (through `rquickjs`) packaged as an
+//! Extism-ABI core module for `wasm32-wasip1`.
+//!
+//! Exports `register`, `on_event`, `on_filter`, `on_http_request` (Extism
+//! style: no wasm parameters, input/output through the Extism kernel). Each
+//! export hands its name and input to the JS global `__owncast_dispatch`
+//! (installed by `@owncast/plugin-sdk`'s `definePlugin`) and writes what it
+//! returns as the Extism output. JS exceptions become Extism errors carrying
+//! the message and the JS stack.
+//!
+//! The plugin's script gets in one of two ways:
+//! - shared engine: on the first call the engine reads the Extism config key
+//!   `script` and evaluates it (the host also passes `manifest` and `__slug`);
+//! - self-contained: `wizer --allow-wasi --init-func wizer.initialize` runs
+//!   the `wizer.initialize` export, which reads the bundled script from WASI
+//!   stdin and evaluates it, so the snapshot starts with the plugin already
+//!   loaded (no JS parsing at instantiation). Stdin keeps the WASI imports to
+//!   the set extism-js modules use (no path_open/preopens).
+//!
+//! The JS globals mirror the ones extism-js provides (`Host`, `Memory`,
+//! `Config`, `Var`, `Http`, `console`, `TextEncoder`, `TextDecoder`), so the
+//! same SDK runtime works here and on extism-js. They are written in JS
+//! (`prelude.js`) on top of a small set of native primitives defined below.
+
+use extism_pdk::extism as kernel;
+use rquickjs::{
+    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function,
+    Object, Promise, Runtime, TypedArray, Value,
+};
+use rquickjs::context::EvalOptions;
+use std::cell::UnsafeCell;
+
+/// Lets a host tell a module built on this engine (which imports every
+/// owncast_* host function and reads its script from config) from an
+/// extism-js module.
+#[used]
+#[link_section = "owncast-engine"]
+static ENGINE_MARKER: [u8; 9] = *b"quickjs/1";
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+// ---------------------------------------------------------------------------
+// Global engine state (single-threaded wasm; lives in linear memory, so a
+// wizer snapshot captures it).
+
+struct Engine {
+    _rt: Runtime,
+    ctx: Context,
+    /// `Some(Ok)` once a script is loaded, `Some(Err)` if evaluating it failed.
+    loaded: Option<Result<(), String>>,
+}
+
+struct Slot(UnsafeCell<Option<Engine>>);
+unsafe impl Sync for Slot {}
+static ENGINE: Slot = Slot(UnsafeCell::new(None));
+
+fn engine() -> Result<&'static mut Engine, String> {
+    // SAFETY: wasm32-wasip1 is single threaded and exports are not re-entered.
+    let slot = unsafe { &mut *ENGINE.0.get() };
+    if slot.is_none() {
+        let rt = Runtime::new().map_err(|e| format!("cannot create JS runtime: {e}"))?;
+        // Deep recursion must become a JS RangeError, not a wasm stack overflow.
+        rt.set_max_stack_size(512 * 1024);
+        let ctx = Context::full(&rt).map_err(|e| format!("cannot create JS context: {e}"))?;
+        ctx.with(|ctx| -> Result<(), String> {
+            install_natives(&ctx).map_err(|e| format!("cannot install engine globals: {e}"))?;
+            eval_script(&ctx, PRELUDE, "owncast-engine-prelude.js")
+        })?;
+        *slot = Some(Engine {
+            _rt: rt,
+            ctx,
+            loaded: None,
+        });
+    }
+    Ok(slot.as_mut().unwrap())
+}
+
+// ---------------------------------------------------------------------------
+// Extism exports.
+
+#[no_mangle]
+pub extern "C" fn register() -> i32 {
+    run_export("register")
+}
+
+#[no_mangle]
+pub extern "C" fn on_event() -> i32 {
+    run_export("on_event")
+}
+
+#[no_mangle]
+pub extern "C" fn on_filter() -> i32 {
+    run_export("on_filter")
+}
+
+#[no_mangle]
+pub extern "C" fn on_http_request() -> i32 {
+    run_export("on_http_request")
+}
+
+/// wizer's pre-initialization entry point: build the engine and evaluate the
+/// bundled script, so the snapshot needs no JS parsing at instantiation.
+#[export_name = "wizer.initialize"]
+pub extern "C" fn wizer_initialize() {
+    let result = (|| -> Result<(), String> {
+        use std::io::Read;
+        let mut source = String::new();
+        std::io::stdin().read_to_string(&mut source).map_err(|e| {
+            format!("cannot read the plugin script from stdin (run wizer with --allow-wasi): {e}")
+        })?;
+        if source.trim().is_empty() {
+            return Err("empty plugin script on stdin".to_string());
+        }
+        let eng = engine()?;
+        // `__owncast_preinit` lets the SDK explain that host calls cannot run
+        // at the script's top level while it is being pre-initialized.
+        eng.ctx.with(|ctx| {
+            let g = ctx.globals();
+            g.set("__owncast_preinit", true).map_err(|e| e.to_string())?;
+            let r = eval_script(&ctx, &source, "plugin.js");
+            let _ = g.remove("__owncast_preinit");
+            r
+        })?;
+        eng.loaded = Some(Ok(()));
+        // Collect the garbage of loading so the snapshot carries less of it.
+        eng._rt.run_gc();
+        Ok(())
+    })();
+    if let Err(msg) = result {
+        // wizer has WASI stdio; a trap makes wizer fail, which is what we want.
+        eprintln!("owncast-js-engine: pre-initialization failed: {msg}");
+        std::process::abort();
+    }
+}
+
+fn run_export(name: &str) -> i32 {
+    match run_export_inner(name) {
+        Ok(()) => 0,
+        Err(msg) => {
+            set_error(&msg);
+            1
+        }
+    }
+}
+
+fn run_export_inner(name: &str) -> Result<(), String> {
+    let eng = engine()?;
+    ensure_loaded(eng)?;
+    eng.ctx.with(|ctx| {
+        let res = dispatch(&ctx, name);
+        // Let fire-and-forget promise jobs of this call finish within it.
+        while ctx.execute_pending_job() {}
+        res
+    })
+}
+
+fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
+    if let Some(state) = &eng.loaded {
+        return state.clone();
+    }
+    let script = config_string("script")?;
+    let state = match script {
+        Some(source) => {
+            let file = match config_string("__slug")? {
+                Some(slug) if !slug.is_empty() => format!("{slug}.js"),
+                _ => "plugin.js".to_string(),
+            };
+            eng.ctx.with(|ctx| eval_script(&ctx, &source, &file))
+        }
+        None => Err(
+            "no plugin script: this engine needs the plugin's JavaScript in Extism config key \
+             `script` (shared engine), or a module pre-initialized with `owncast-plugin build`"
+                .to_string(),
+        ),
+    };
+    eng.loaded = Some(state.clone());
+    state
+}
+
+fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String> {
+    let mut opts = EvalOptions::default();
+    opts.global = true;
+    opts.strict = false;
+    opts.filename = Some(filename.to_string());
+    ctx.eval_with_options::<(), _>(source, opts)
+        .catch(ctx)
+        .map_err(|e| format_caught(ctx, e))
+}
+
+fn dispatch(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
+    let globals = ctx.globals();
+    let dispatcher: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
+    if let Some(f) = dispatcher.as_function() {
+        let input = input_string();
+        let out: Value = f
+            .call((name, input))
+            .catch(ctx)
+            .map_err(|e| format_caught(ctx, e))?;
+        let out = settle(ctx, out)?;
+        return write_output(ctx, out);
+    }
+    // No SDK dispatcher: a plain extism-js style script whose module.exports
+    // (or globals) hold the export functions, which use Host.input*/output*.
+    let mut target: Option<Function> = None;
+    if let Ok(module) = globals.get::<_, Object>("module") {
+        if let Ok(exports) = module.get::<_, Object>("exports") {
+            target = exports.get::<_, Function>(name).ok();
+        }
+    }
+    if target.is_none() {
+        target = globals.get::<_, Function>(name).ok();
+    }
+    let Some(f) = target else {
+        return Err(format!(
+            "the plugin does not handle `{name}`: call definePlugin() from @owncast/plugin-sdk \
+             (or export a `{name}` function)"
+        ));
+    };
+    let out: Value = f.call(()).catch(ctx).map_err(|e| format_caught(ctx, e))?;
+    settle(ctx, out)?;
+    Ok(())
+}
+
+/// Runs the job queue until a returned promise settles.
+fn settle<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<Value<'js>, String> {
+    if let Some(p) = v.as_promise() {
+        let p: Promise = p.clone();
+        return p
+            .finish::<Value>()
+            .catch(ctx)
+            .map_err(|e| match e {
+                CaughtError::Error(rquickjs::Error::WouldBlock) => {
+                    "the handler returned a promise that never settles (only promise jobs run \
+                     inside a call: there are no timers or async I/O)"
+                        .to_string()
+                }
+                e => format_caught(ctx, e),
+            });
+    }
+    Ok(v)
+}
+
+fn write_output<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<(), String> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(());
+    }
+    if let Some(s) = v.as_string() {
+        let s = s.to_string().map_err(|e| e.to_string())?;
+        output_bytes(s.as_bytes());
+        return Ok(());
+    }
+    if let Some(bytes) = js_bytes(&v) {
+        output_bytes(&bytes);
+        return Ok(());
+    }
+    // Anything else: JSON.
+    let json = ctx
+        .json_stringify(v)
+        .catch(ctx)
+        .map_err(|e| format_caught(ctx, e))?;
+    if let Some(s) = json {
+        output_bytes(s.to_string().map_err(|e| e.to_string())?.as_bytes());
+    }
+    Ok(())
+}
+
+/// "Name: message\n<stack>" for a caught JS value.
+fn format_caught<'js>(ctx: &Ctx<'js>, e: CaughtError<'js>) -> String {
+    match e {
+        CaughtError::Exception(ex) => {
+            let obj = ex.as_object();
+            let name: Option<String> = obj.get("name").ok();
+            let message = ex.message().unwrap_or_default();
+            let stack = ex.stack().unwrap_or_default();
+            let head = match name {
+                Some(n) if !n.is_empty() => format!("{n}: {message}"),
+                _ => message,
+            };
+            if stack.trim().is_empty() {
+                head
+            } else {
+                format!("{head}\n{}", stack.trim_end())
+            }
+        }
+        CaughtError::Value(v) => {
+            if let Some(obj) = v.as_object() {
+                let message: Option<String> = obj.get("message").ok();
+                let stack: Option<String> = obj.get("stack").ok();
+                if let Some(m) = message {
+                    return match stack {
+                        Some(s) if !s.trim().is_empty() => format!("{m}\n{}", s.trim_end()),
+                        _ => m,
+                    };
+                }
+            }
+            let s = ctx
+                .json_stringify(v.clone())
+                .ok()
+                .flatten()
+                .and_then(|s| s.to_string().ok());
+            format!("uncaught exception: {}", s.unwrap_or_else(|| format!("{v:?}")))
+        }
+        CaughtError::Error(e) => format!("engine error: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Extism kernel helpers.
+
+fn alloc_bytes(data: &[u8]) -> u64 {
+    if data.is_empty() {
+        // Extism kernels give an empty block offset 0 ("none"); keep that.
+        return unsafe { kernel::alloc(0) };
+    }
+    unsafe {
+        let off = kernel::alloc(data.len() as u64);
+        kernel::store(off, data);
+        off
+    }
+}
+
+fn read_block(off: u64) -> Vec<u8> {
+    if off == 0 {
+        return Vec::new();
+    }
+    let len = unsafe { kernel::length(off) } as usize;
+    let mut buf = vec![0u8; len];
+    unsafe { kernel::load(off, &mut buf) };
+    buf
+}
+
+fn output_bytes(data: &[u8]) {
+    let off = alloc_bytes(data);
+    unsafe { kernel::output_set(off, data.len() as u64) };
+}
+
+fn set_error(msg: &str) {
+    let off = alloc_bytes(msg.as_bytes());
+    unsafe { kernel::error_set(off) };
+}
+
+fn input_string() -> String {
+    let bytes = unsafe { kernel::load_input() };
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn config_string(key: &str) -> Result<Option<String>, String> {
+    let k = alloc_bytes(key.as_bytes());
+    let off = unsafe { kernel::config_get(k) };
+    unsafe { kernel::free(k) };
+    if off == 0 {
+        return Ok(None);
+    }
+    let bytes = read_block(off);
+    unsafe { kernel::free(off) };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| format!("config `{key}` is not valid UTF-8"))
+}
+
+// ---------------------------------------------------------------------------
+// JS <-> bytes.
+
+/// Bytes of a string, ArrayBuffer or typed array / DataView value.
+fn js_bytes(v: &Value<'_>) -> Option<Vec<u8>> {
+    if let Some(s) = v.as_string() {
+        return s.to_string().ok().map(String::into_bytes);
+    }
+    let obj = v.as_object()?;
+    if let Some(ab) = ArrayBuffer::from_object(obj.clone()) {
+        // SAFETY: no JS runs while the slice is alive.
+        return unsafe { ab.as_bytes() }.map(<[u8]>::to_vec);
+    }
+    if let Ok(ta) = TypedArray::<u8>::from_object(obj.clone()) {
+        return unsafe { ta.as_bytes() }.map(<[u8]>::to_vec);
+    }
+    // Other views (Int8Array, DataView, ...): view the same bytes as u8.
+    let buffer: ArrayBuffer = obj.get("buffer").ok()?;
+    let offset: f64 = obj.get("byteOffset").ok()?;
+    let len: f64 = obj.get("byteLength").ok()?;
+    let all = unsafe { buffer.as_bytes() }?;
+    let (o, l) = (offset as usize, len as usize);
+    all.get(o..o + l).map(<[u8]>::to_vec)
+}
+
+fn need_bytes<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Vec<u8>> {
+    js_bytes(v).ok_or_else(|| {
+        rquickjs::Exception::throw_type(
+            ctx,
+            &format!("{what}: expected a string, ArrayBuffer or typed array"),
+        )
+    })
+}
+
+fn num_arg<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<f64> {
+    if let Some(n) = v.as_number() {
+        return Ok(n);
+    }
+    if let Some(b) = v.as_big_int() {
+        return Ok(b.clone().to_i64()? as f64);
+    }
+    if v.is_undefined() || v.is_null() {
+        return Ok(0.0);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(if b { 1.0 } else { 0.0 });
+    }
+    Err(rquickjs::Exception::throw_type(
+        ctx,
+        &format!("{what}: expected a number"),
+    ))
+}
+
+fn buffer<'js>(ctx: &Ctx<'js>, data: Vec<u8>) -> rquickjs::Result<Value<'js>> {
+    Ok(ArrayBuffer::new(ctx.clone(), data)?.into_value())
+}
+
+// ---------------------------------------------------------------------------
+// Native primitives, installed as the global `__owncast_native` and consumed
+// (then deleted) by prelude.js.
+
+fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
+    let n = Object::new(ctx.clone())?;
+
+    n.set(
+        "inputString",
+        Function::new(ctx.clone(), || -> String { input_string() })?,
+    )?;
+    n.set(
+        "inputBytes",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
+            let bytes = unsafe { kernel::load_input() };
+            buffer(&ctx, bytes)
+        })?,
+    )?;
+    n.set(
+        "output",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let bytes = need_bytes(&ctx, &v, "output")?;
+            output_bytes(&bytes);
+            Ok::<_, rquickjs::Error>(())
+        })?,
+    )?;
+    n.set(
+        "alloc",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let bytes = need_bytes(&ctx, &v, "Memory")?;
+            Ok::<_, rquickjs::Error>(alloc_bytes(&bytes) as f64)
+        })?,
+    )?;
+    n.set(
+        "length",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let off = num_arg(&ctx, &v, "offset")? as u64;
+            Ok::<_, rquickjs::Error>(if off == 0 {
+                0.0
+            } else {
+                unsafe { kernel::length(off) as f64 }
+            })
+        })?,
+    )?;
+    n.set(
+        "readString",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let off = num_arg(&ctx, &v, "offset")? as u64;
+            let bytes = read_block(off);
+            Ok::<_, rquickjs::Error>(String::from_utf8_lossy(&bytes).into_owned())
+        })?,
+    )?;
+    n.set(
+        "readBytes",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let off = num_arg(&ctx, &v, "offset")? as u64;
+            buffer(&ctx, read_block(off))
+        })?,
+    )?;
+    n.set(
+        "free",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let off = num_arg(&ctx, &v, "offset")? as u64;
+            if off != 0 {
+                unsafe { kernel::free(off) };
+            }
+            Ok::<_, rquickjs::Error>(())
+        })?,
+    )?;
+    n.set(
+        "configGet",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String| {
+            let v = config_string(&key).map_err(|e| rquickjs::Exception::throw_message(&ctx, &e))?;
+            Ok::<_, rquickjs::Error>(v)
+        })?,
+    )?;
+    n.set(
+        "varGet",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String| {
+            let k = alloc_bytes(key.as_bytes());
+            let off = unsafe { kernel::var_get(k) };
+            unsafe { kernel::free(k) };
+            if off == 0 {
+                return Ok(Value::new_null(ctx.clone()));
+            }
+            let bytes = read_block(off);
+            unsafe { kernel::free(off) };
+            buffer(&ctx, bytes)
+        })?,
+    )?;
+    n.set(
+        "varSet",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String, v: Value<'js>| {
+            let k = alloc_bytes(key.as_bytes());
+            let val = if v.is_undefined() || v.is_null() {
+                0
+            } else {
+                alloc_bytes(&need_bytes(&ctx, &v, "Var.set")?)
+            };
+            unsafe { kernel::var_set(k, val) };
+            unsafe { kernel::free(k) };
+            if val != 0 {
+                unsafe { kernel::free(val) };
+            }
+            Ok::<_, rquickjs::Error>(())
+        })?,
+    )?;
+    n.set(
+        "http",
+        // (requestJson, body?) -> [status, bodyArrayBuffer, headersJson|null]
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, req: String, body: Value<'js>| -> rquickjs::Result<Value<'js>> {
+                let r = alloc_bytes(req.as_bytes());
+                let b = if body.is_undefined() || body.is_null() {
+                    0
+                } else {
+                    alloc_bytes(&need_bytes(&ctx, &body, "Http.request body")?)
+                };
+                let off = unsafe { kernel::http_request(r, b) };
+                let status = unsafe { kernel::http_status_code() };
+                let resp = read_block(off);
+                let hoff = unsafe { kernel::http_headers() };
+                let headers = if hoff == 0 {
+                    None
+                } else {
+                    let h = String::from_utf8_lossy(&read_block(hoff)).into_owned();
+                    unsafe { kernel::free(hoff) };
+                    Some(h)
+                };
+                unsafe {
+                    kernel::free(r);
+                    if b != 0 {
+                        kernel::free(b);
+                    }
+                    if off != 0 {
+                        kernel::free(off);
+                    }
+                }
+                let arr = rquickjs::Array::new(ctx.clone())?;
+                arr.set(0, status)?;
+                arr.set(1, buffer(&ctx, resp)?)?;
+                arr.set(2, headers)?;
+                Ok(arr.into_value())
+            },
+        )?,
+    )?;
+    n.set(
+        "log",
+        Function::new(ctx.clone(), |level: i32, msg: String| {
+            let off = alloc_bytes(msg.as_bytes());
+            unsafe {
+                match level {
+                    0 => kernel::log_trace(off),
+                    1 => kernel::log_debug(off),
+                    2 => kernel::log_info(off),
+                    3 => kernel::log_warn(off),
+                    _ => kernel::log_error(off),
+                }
+                kernel::free(off);
+            }
+        })?,
+    )?;
+    n.set(
+        "logLevel",
+        Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?,
+    )?;
+    n.set(
+        "utf8Encode",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| {
+            buffer(&ctx, s.into_bytes())
+        })?,
+    )?;
+    n.set(
+        "utf8Decode",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, v: Value<'js>, fatal: Option<bool>| -> rquickjs::Result<String> {
+                let bytes = need_bytes(&ctx, &v, "TextDecoder.decode")?;
+                match String::from_utf8(bytes) {
+                    Ok(s) => Ok(s),
+                    Err(_) if fatal.unwrap_or(false) => Err(rquickjs::Exception::throw_type(
+                        &ctx,
+                        "The encoded data was not valid for encoding utf-8",
+                    )),
+                    Err(e) => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                }
+            },
+        )?,
+    )?;
+
+    let host_fns = Object::new(ctx.clone())?;
+    install_host_fns(ctx, &host_fns)?;
+    n.set("hostFunctions", host_fns)?;
+    let sigs = Object::new(ctx.clone())?;
+    for (name, sig) in HOST_SIGNATURES {
+        sigs.set(*name, *sig)?;
+    }
+    n.set("hostSignatures", sigs)?;
+
+    ctx.globals().set("__owncast_native", n)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// owncast_* host functions (Extism user namespace). Every function of the
+// contract is imported; a shared engine serves plugins with any permission
+// set, and the host gates each call by the calling plugin's grant.
+
+trait WasmArg: Sized {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self>;
+}
+impl WasmArg for u64 {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self> {
+        if let Some(b) = v.as_big_int() {
+            return Ok(b.clone().to_i64()? as u64);
+        }
+        Ok(num_arg(ctx, v, what)? as i64 as u64)
+    }
+}
+impl WasmArg for i32 {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self> {
+        Ok(num_arg(ctx, v, what)? as i64 as i32)
+    }
+}
+
+trait WasmRet {
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Value<'js>;
+}
+impl WasmRet for u64 {
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Value<'js> {
+        Value::new_number(ctx.clone(), self as f64)
+    }
+}
+impl WasmRet for i32 {
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Value<'js> {
+        Value::new_int(ctx.clone(), self)
+    }
+}
+impl WasmRet for () {
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Value<'js> {
+        Value::new_undefined(ctx.clone())
+    }
+}
+
+macro_rules! host_functions {
+    ($( fn $name:ident ( $( $arg:ident : $ty:ty ),* ) -> $ret:ty ; )*) => {
+        mod imports {
+            #[link(wasm_import_module = "extism:host/user")]
+            extern "C" {
+                $( pub fn $name( $( $arg: $ty ),* ) -> $ret; )*
+            }
+        }
+
+        /// Names and wasm signatures, exposed to JS as `__owncast_engine.hostSignatures`.
+        const HOST_SIGNATURES: &[(&str, &str)] = &[
+            $( (stringify!($name), concat!("(", $( stringify!($ty), " ", )* ") -> ", stringify!($ret))), )*
+        ];
+
+        fn install_host_fns<'js>(ctx: &Ctx<'js>, obj: &Object<'js>) -> rquickjs::Result<()> {
+            $(
+                let f = Function::new(ctx.clone(), |ctx: Ctx<'js>, args: Rest<Value<'js>>| -> rquickjs::Result<Value<'js>> {
+                    #[allow(unused_variables, unused_mut)]
+                    let mut args = args.0.into_iter();
+                    $(
+                        let v = args.next().unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                        let $arg = <$ty as WasmArg>::from_js(
+                            &ctx, &v, concat!(stringify!($name), " argument `", stringify!($arg), "`"))?;
+                    )*
+                    let r: $ret = unsafe { imports::$name( $( $arg ),* ) };
+                    Ok(WasmRet::into_js(r, &ctx))
+                })?.with_name(stringify!($name))?;
+                obj.set(stringify!($name), f)?;
+            )*
+            Ok(())
+        }
+    };
+}
+
+host_functions! {
+    // chat.send
+    fn owncast_send_chat(msg: u64) -> ();
+    fn owncast_send_chat_action(msg: u64) -> ();
+    fn owncast_send_chat_system(msg: u64) -> ();
+    fn owncast_send_chat_to(client_id: u64, msg: u64) -> ();
+    // chat.history
+    fn owncast_chat_history(limit: i32) -> u64;
+    fn owncast_chat_clients() -> u64;
+    // chat.moderate
+    fn owncast_delete_message(id: u64) -> ();
+    fn owncast_kick_client(client_id: u64) -> ();
+    // storage.kv
+    fn owncast_kv_get(key: u64) -> u64;
+    fn owncast_kv_set(key: u64, value: u64) -> ();
+    // storage.upload
+    fn owncast_storage_upload(name: u64, data: u64) -> u64;
+    // storage.fs
+    fn owncast_fs_read(path: u64) -> u64;
+    fn owncast_fs_write(path: u64, data: u64) -> u64;
+    fn owncast_fs_list(path: u64) -> u64;
+    fn owncast_fs_delete(path: u64) -> u64;
+    fn owncast_fs_exists(path: u64) -> i32;
+    // events.emit
+    fn owncast_emit_event(event_type: u64, payload: u64) -> ();
+    // server.read
+    fn owncast_stream_current() -> u64;
+    fn owncast_stream_broadcaster() -> u64;
+    fn owncast_server_info() -> u64;
+    fn owncast_server_socials() -> u64;
+    fn owncast_server_federation() -> u64;
+    fn owncast_server_tags() -> u64;
+    // videoconfig.read / videoconfig.write
+    fn owncast_video_config_read() -> u64;
+    fn owncast_video_config_write(config: u64) -> u64;
+    // notifications.send
+    fn owncast_notify_discord(msg: u64) -> ();
+    fn owncast_notify_browser_push(msg: u64) -> ();
+    fn owncast_notify_fediverse(msg: u64) -> ();
+    // users.read
+    fn owncast_users_list() -> u64;
+    fn owncast_user_get(id: u64) -> u64;
+    // users.moderate
+    fn owncast_user_set_enabled(id: u64, enabled: i32, reason: u64) -> ();
+    fn owncast_ban_ip(ip: u64) -> ();
+    // fediverse.post
+    fn owncast_fediverse_post(text: u64) -> u64;
+    // http.sse
+    fn owncast_sse_send(channel: u64, event: u64, data: u64) -> ();
+    // ui.modify
+    fn owncast_add_actions(actions: u64) -> u64;
+    fn owncast_clear_actions(arg: u64) -> u64;
+}
+
