@@ -1,1 +1,35 @@
+//! The Owncast plugin host: runs plugins (WebAssembly components, and legacy
+//! Extism modules through `owncast-compat-extism`) in Wasmtime.
+//!
+//! - [`manifest`]: `plugin.manifest.json` and the `register()` cross-check.
+//! - [`types`], [`event`]: the WIT records and their legacy JSON shapes.
+//! - [`permissions`]: what each permission opens.
+//! - [`capabilities`]: one module per host capability (WIT host impl + service).
+//! - [`owncast`]: the seam Owncast implements, plus a simulation.
+//! - [`runtime`], [`plugin`], [`component`]: the engine and plugin code.
+//! - [`host`], [`dispatcher`]: loaded plugins, notifications, filter chains, strikes.
+//! - [`kv`]: per-plugin key-value storage.
+//! - [`scenario`]: the JSON scenario test runner.
 
+pub mod capabilities;
+pub mod component;
+pub mod context;
+pub mod dispatcher;
+pub mod event;
+pub mod host;
+pub mod kv;
+pub mod logpipe;
+pub mod manifest;
+pub mod owncast;
+pub mod permissions;
+pub mod plugin;
+pub mod runtime;
+pub mod scenario;
+pub mod types;
+
+pub use context::{HostCallError, HostServices, PluginContext};
+pub use host::{Host, HostBuilder, LoadedPlugin, PluginBundle};
+pub use manifest::Manifest;
+pub use permissions::{Permission, Permissions};
+pub use plugin::{CallError, LoadError, PluginCode, PluginInstance, PluginLoader};
+pub use runtime::{Limits, Runtime, RuntimeConfig};

@@ -1,0 +1,31 @@
+//! `chat-history` — permission `chat.history`; legacy `owncast_chat_history`, `owncast_chat_clients`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::chat_history as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::{ChatClient, ChatMessage};
+
+/// Most messages one history call returns.
+pub const MAX_HISTORY: u32 = 500;
+
+impl PluginContext {
+    pub fn chat_history(&self, limit: u32) -> Result<Vec<ChatMessage>, HostCallError> {
+        self.require(Permission::ChatHistory, "chat-history.history")?;
+        Ok(self.owncast().chat_history(limit.min(MAX_HISTORY)))
+    }
+    pub fn chat_clients(&self) -> Result<Vec<ChatClient>, HostCallError> {
+        self.require(Permission::ChatHistory, "chat-history.clients")?;
+        Ok(self.owncast().chat_clients())
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<ChatMessage>> {
+        self.ctx.chat_history(limit).map_err(trap)
+    }
+    fn clients(&mut self) -> wasmtime::Result<Vec<ChatClient>> {
+        self.ctx.chat_clients().map_err(trap)
+    }
+}

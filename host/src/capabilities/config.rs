@@ -1,0 +1,127 @@
+//! `config` — no permission: the typed settings of `manifest.config`, set by
+//! the admin and read by the plugin. Values are stored in the host's KV store
+//! under `plugins.config.<slug>.`, out of reach of the plugin's own KV namespace.
+
+use crate::component::bindings::owncast::plugin::config as wit;
+use crate::component::ComponentState;
+use crate::context::PluginContext;
+use crate::kv::{KvError, KvStore};
+use crate::manifest::Manifest;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("plugin {slug}: config key `{key}` is not declared in the manifest")]
+    UnknownKey { slug: String, key: String },
+    #[error("plugin {slug}: config key `{key}` must be a {expected}, got {value}")]
+    WrongType { slug: String, key: String, expected: String, value: Value },
+    #[error(transparent)]
+    Store(#[from] KvError),
+}
+
+/// Admin-set plugin settings.
+pub struct ConfigValues {
+    store: Arc<dyn KvStore>,
+}
+
+impl ConfigValues {
+    pub fn new(store: Arc<dyn KvStore>) -> Self {
+        ConfigValues { store }
+    }
+
+    fn key(slug: &str, key: &str) -> String {
+        format!("plugins.config.{slug}.{key}")
+    }
+
+    /// The value of `key`: the admin's, else the manifest default, else null.
+    /// `None` when the manifest does not declare `key`.
+    pub fn get(&self, manifest: &Manifest, key: &str) -> Result<Option<Value>, ConfigError> {
+        let Some(field) = manifest.config.get(key) else { return Ok(None) };
+        if let Some(raw) = self.store.get(&Self::key(&manifest.slug, key))? {
+            if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+                if field.accepts(&v) {
+                    return Ok(Some(v));
+                }
+            }
+        }
+        Ok(Some(field.default.clone().unwrap_or(Value::Null)))
+    }
+
+    /// Every declared setting with its current value.
+    pub fn all(&self, manifest: &Manifest) -> Result<BTreeMap<String, Value>, ConfigError> {
+        let mut out = BTreeMap::new();
+        for key in manifest.config.keys() {
+            out.insert(key.clone(), self.get(manifest, key)?.unwrap_or(Value::Null));
+        }
+        Ok(out)
+    }
+
+    /// Validates against the manifest's schema and stores all values at once.
+    pub fn set(&self, manifest: &Manifest, values: &BTreeMap<String, Value>) -> Result<(), ConfigError> {
+        let mut pairs = Vec::new();
+        for (key, value) in values {
+            let field = manifest
+                .config
+                .get(key)
+                .ok_or_else(|| ConfigError::UnknownKey { slug: manifest.slug.clone(), key: key.clone() })?;
+            if !field.accepts(value) {
+                return Err(ConfigError::WrongType {
+                    slug: manifest.slug.clone(),
+                    key: key.clone(),
+                    expected: format!("{:?}", field.kind).to_lowercase(),
+                    value: value.clone(),
+                });
+            }
+            pairs.push((Self::key(&manifest.slug, key), value.to_string()));
+        }
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.store.set_many(&refs)?;
+        Ok(())
+    }
+}
+
+impl PluginContext {
+    /// A setting as JSON text; `None` for undeclared keys.
+    pub fn config_get(&self, key: &str) -> Option<String> {
+        match self.services().config.get(self.manifest(), key) {
+            Ok(v) => v.map(|v| v.to_string()),
+            Err(e) => {
+                tracing::warn!(plugin = %self.slug(), "reading config: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.ctx.config_get(&key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::MemoryStore;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_typed_and_default() {
+        let m = Manifest::parse(
+            br#"{"name":"x","slug":"x","version":"1.0.0","config":{"greeting":{"type":"string","default":"hi"},"n":{"type":"integer"}}}"#,
+            "m",
+        )
+        .unwrap();
+        let c = ConfigValues::new(Arc::new(MemoryStore::default()));
+        assert_eq!(c.get(&m, "greeting").unwrap(), Some(json!("hi")));
+        assert_eq!(c.get(&m, "nope").unwrap(), None);
+        c.set(&m, &[("n".to_string(), json!(3))].into()).unwrap();
+        assert_eq!(c.get(&m, "n").unwrap(), Some(json!(3)));
+        let e = c.set(&m, &[("n".to_string(), json!("three"))].into()).unwrap_err();
+        assert!(e.to_string().contains("integer"), "{e}");
+        let e = c.set(&m, &[("zzz".to_string(), json!(1))].into()).unwrap_err();
+        assert!(e.to_string().contains("zzz"), "{e}");
+    }
+}

@@ -1,0 +1,24 @@
+//! `fediverse` — permission `fediverse.post`; legacy `owncast_fediverse_post`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::fediverse as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::UrlResult;
+
+impl PluginContext {
+    pub fn fediverse_post(&self, content: &str) -> Result<Result<UrlResult, String>, HostCallError> {
+        self.require(Permission::FediversePost, "fediverse.post")?;
+        if content.trim().is_empty() {
+            return Ok(Err("a post needs content".into()));
+        }
+        Ok(self.owncast().fediverse_post(&self.caller(), content))
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn post(&mut self, content: String) -> wasmtime::Result<Result<UrlResult, String>> {
+        self.ctx.fediverse_post(&content).map_err(trap)
+    }
+}

@@ -1,0 +1,28 @@
+//! `kv` — permission `storage.kv`; legacy `owncast_kv_get`, `owncast_kv_set`.
+//! Keys live under `plugins.kv.<slug>.` (see [`crate::kv::Namespace`]).
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::kv as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+
+impl PluginContext {
+    pub fn kv_get(&self, key: &str) -> Result<Option<String>, HostCallError> {
+        self.require(Permission::StorageKv, "kv.get")?;
+        self.kv_namespace().get(key).map_err(|e| self.failed("kv.get", e))
+    }
+    pub fn kv_set(&self, key: &str, value: &str) -> Result<(), HostCallError> {
+        self.require(Permission::StorageKv, "kv.set")?;
+        self.kv_namespace().set(key, value).map_err(|e| self.failed("kv.set", e))
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        self.ctx.kv_get(&key).map_err(trap)
+    }
+    fn set(&mut self, key: String, value: String) -> wasmtime::Result<()> {
+        self.ctx.kv_set(&key, &value).map_err(trap)
+    }
+}

@@ -1,0 +1,38 @@
+//! `notifications` — permission `notifications.send`; legacy `owncast_notify_*`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::notifications as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::BrowserPush;
+
+impl PluginContext {
+    pub fn notify_discord(&self, content: &str) -> Result<(), HostCallError> {
+        self.require(Permission::NotificationsSend, "notifications.notify-discord")?;
+        self.owncast().notify_discord(&self.caller(), content);
+        Ok(())
+    }
+    pub fn notify_browser_push(&self, push: &BrowserPush) -> Result<(), HostCallError> {
+        self.require(Permission::NotificationsSend, "notifications.notify-browser-push")?;
+        self.owncast().notify_browser_push(&self.caller(), push);
+        Ok(())
+    }
+    pub fn notify_fediverse(&self, content: &str) -> Result<(), HostCallError> {
+        self.require(Permission::NotificationsSend, "notifications.notify-fediverse")?;
+        self.owncast().notify_fediverse(&self.caller(), content);
+        Ok(())
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn notify_discord(&mut self, content: String) -> wasmtime::Result<()> {
+        self.ctx.notify_discord(&content).map_err(trap)
+    }
+    fn notify_browser_push(&mut self, push: BrowserPush) -> wasmtime::Result<()> {
+        self.ctx.notify_browser_push(&push).map_err(trap)
+    }
+    fn notify_fediverse(&mut self, content: String) -> wasmtime::Result<()> {
+        self.ctx.notify_fediverse(&content).map_err(trap)
+    }
+}

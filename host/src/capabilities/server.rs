@@ -1,0 +1,57 @@
+//! `server` — permission `server.read`; legacy `owncast_stream_current`,
+//! `owncast_stream_broadcaster`, `owncast_server_*`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::server as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::{Broadcaster, FederationInfo, ServerInfo, SocialHandle, StreamInfo};
+
+impl PluginContext {
+    pub fn stream_current(&self) -> Result<StreamInfo, HostCallError> {
+        self.require(Permission::ServerRead, "server.stream-current")?;
+        Ok(self.owncast().stream_current())
+    }
+    pub fn stream_broadcaster(&self) -> Result<Option<Broadcaster>, HostCallError> {
+        self.require(Permission::ServerRead, "server.stream-broadcaster")?;
+        Ok(self.owncast().stream_broadcaster())
+    }
+    pub fn server_info(&self) -> Result<ServerInfo, HostCallError> {
+        self.require(Permission::ServerRead, "server.server-info")?;
+        Ok(self.owncast().server_info())
+    }
+    pub fn server_socials(&self) -> Result<Vec<SocialHandle>, HostCallError> {
+        self.require(Permission::ServerRead, "server.server-socials")?;
+        Ok(self.owncast().server_socials())
+    }
+    pub fn server_federation(&self) -> Result<FederationInfo, HostCallError> {
+        self.require(Permission::ServerRead, "server.server-federation")?;
+        Ok(self.owncast().server_federation())
+    }
+    pub fn server_tags(&self) -> Result<Vec<String>, HostCallError> {
+        self.require(Permission::ServerRead, "server.server-tags")?;
+        Ok(self.owncast().server_tags())
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn stream_current(&mut self) -> wasmtime::Result<StreamInfo> {
+        self.ctx.stream_current().map_err(trap)
+    }
+    fn stream_broadcaster(&mut self) -> wasmtime::Result<Option<Broadcaster>> {
+        self.ctx.stream_broadcaster().map_err(trap)
+    }
+    fn server_info(&mut self) -> wasmtime::Result<ServerInfo> {
+        self.ctx.server_info().map_err(trap)
+    }
+    fn server_socials(&mut self) -> wasmtime::Result<Vec<SocialHandle>> {
+        self.ctx.server_socials().map_err(trap)
+    }
+    fn server_federation(&mut self) -> wasmtime::Result<FederationInfo> {
+        self.ctx.server_federation().map_err(trap)
+    }
+    fn server_tags(&mut self) -> wasmtime::Result<Vec<String>> {
+        self.ctx.server_tags().map_err(trap)
+    }
+}

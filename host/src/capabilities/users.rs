@@ -1,0 +1,28 @@
+//! `users` — permission `users.read`; legacy `owncast_users_list`, `owncast_user_get`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::users as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::User;
+
+impl PluginContext {
+    pub fn users_list(&self) -> Result<Vec<User>, HostCallError> {
+        self.require(Permission::UsersRead, "users.list")?;
+        Ok(self.owncast().users())
+    }
+    pub fn user_get(&self, id: &str) -> Result<Option<User>, HostCallError> {
+        self.require(Permission::UsersRead, "users.get")?;
+        Ok(self.owncast().user(id))
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn list(&mut self) -> wasmtime::Result<Vec<User>> {
+        self.ctx.users_list().map_err(trap)
+    }
+    fn get(&mut self, id: String) -> wasmtime::Result<Option<User>> {
+        self.ctx.user_get(&id).map_err(trap)
+    }
+}

@@ -1,0 +1,32 @@
+//! `users-moderate` — permission `users.moderate`; legacy `owncast_user_set_enabled`, `owncast_ban_ip`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::users_moderate as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+
+impl PluginContext {
+    pub fn user_set_enabled(&self, id: &str, enabled: bool, reason: &str) -> Result<(), HostCallError> {
+        self.require(Permission::UsersModerate, "users-moderate.set-enabled")?;
+        self.owncast().set_user_enabled(&self.caller(), id, enabled, reason);
+        Ok(())
+    }
+    pub fn ban_ip(&self, ip: &str) -> Result<(), HostCallError> {
+        self.require(Permission::UsersModerate, "users-moderate.ban-ip")?;
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(self.failed("users-moderate.ban-ip", format!("\"{ip}\" is not an IP address")));
+        }
+        self.owncast().ban_ip(&self.caller(), ip);
+        Ok(())
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn set_enabled(&mut self, id: String, enabled: bool, reason: String) -> wasmtime::Result<()> {
+        self.ctx.user_set_enabled(&id, enabled, &reason).map_err(trap)
+    }
+    fn ban_ip(&mut self, ip: String) -> wasmtime::Result<()> {
+        self.ctx.ban_ip(&ip).map_err(trap)
+    }
+}

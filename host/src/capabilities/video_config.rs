@@ -1,0 +1,34 @@
+//! `video-config` — permissions `videoconfig.read` (`read`) and
+//! `videoconfig.write` (`write`); legacy `owncast_video_config_read|write`.
+
+use super::trap;
+use crate::component::bindings::owncast::plugin::video_config as wit;
+use crate::component::ComponentState;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::types::{OpResult, VideoConfig, VideoConfigUpdate};
+
+impl PluginContext {
+    pub fn video_config_read(&self) -> Result<VideoConfig, HostCallError> {
+        self.require(Permission::VideoConfigRead, "video-config.read")?;
+        Ok(self.owncast().video_config())
+    }
+    pub fn video_config_write(&self, update: &VideoConfigUpdate) -> Result<OpResult, HostCallError> {
+        self.require(Permission::VideoConfigWrite, "video-config.write")?;
+        if let Some(l) = update.latency_level {
+            if l > 4 {
+                return Ok(OpResult::err(format!("latencyLevel {l} is out of range 0-4")));
+            }
+        }
+        Ok(self.owncast().write_video_config(&self.caller(), update))
+    }
+}
+
+impl wit::Host for ComponentState {
+    fn read(&mut self) -> wasmtime::Result<VideoConfig> {
+        self.ctx.video_config_read().map_err(trap)
+    }
+    fn write(&mut self, update: VideoConfigUpdate) -> wasmtime::Result<OpResult> {
+        self.ctx.video_config_write(&update).map_err(trap)
+    }
+}

@@ -1,0 +1,123 @@
+//! Host services and the per-plugin context every host call goes through.
+//!
+//! A host call, whether it arrives through a WIT import or a legacy
+//! `owncast_*` function, lands on a method of [`PluginContext`] (one module per
+//! capability under [`crate::capabilities`]). The context checks the
+//! permission, applies the host's limits and calls the service.
+
+use crate::capabilities::config::ConfigValues;
+use crate::capabilities::http_outbound::Outbound;
+use crate::capabilities::sse::SseHub;
+use crate::capabilities::ui::ActionRegistry;
+use crate::kv::{KvStore, Namespace};
+use crate::manifest::Manifest;
+use crate::owncast::{Caller, Owncast};
+use crate::permissions::{Permission, Permissions};
+use crate::runtime::Limits;
+use crate::types::Event;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Services shared by every plugin of one host.
+pub struct HostServices {
+    pub owncast: Arc<dyn Owncast>,
+    pub kv: Arc<dyn KvStore>,
+    pub outbound: Arc<dyn Outbound>,
+    pub sse: Arc<SseHub>,
+    pub actions: Arc<ActionRegistry>,
+    pub config: Arc<ConfigValues>,
+    /// Root of the plugins' private data directories (`storage.fs`).
+    pub data_dir: PathBuf,
+    pub limits: Limits,
+}
+
+/// A host call the plugin may not make, or one that failed in the host.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HostCallError {
+    #[error("plugin {slug} called {call} without permission {permission}")]
+    Denied { slug: String, call: String, permission: Permission },
+    #[error("plugin {slug}: {call}: {message}")]
+    Failed { slug: String, call: String, message: String },
+}
+
+/// One plugin's view of the host.
+pub struct PluginContext {
+    slug: String,
+    manifest: Arc<Manifest>,
+    grants: Permissions,
+    services: Arc<HostServices>,
+    kv: Namespace,
+    emitted: Mutex<Vec<Event>>,
+    depth: AtomicU32,
+}
+
+impl PluginContext {
+    pub fn new(manifest: Arc<Manifest>, grants: Permissions, services: Arc<HostServices>) -> Arc<Self> {
+        let grants = grants.intersection(&manifest.permissions);
+        Arc::new(PluginContext {
+            slug: manifest.slug.clone(),
+            kv: Namespace::new(services.kv.clone(), &manifest.slug),
+            manifest,
+            grants,
+            services,
+            emitted: Mutex::new(Vec::new()),
+            depth: AtomicU32::new(0),
+        })
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+    pub fn manifest(&self) -> &Arc<Manifest> {
+        &self.manifest
+    }
+    /// Declared by the manifest and approved by the admin.
+    pub fn grants(&self) -> &Permissions {
+        &self.grants
+    }
+    pub fn services(&self) -> &Arc<HostServices> {
+        &self.services
+    }
+    pub fn limits(&self) -> &Limits {
+        &self.services.limits
+    }
+    pub(crate) fn kv_namespace(&self) -> &Namespace {
+        &self.kv
+    }
+    pub(crate) fn owncast(&self) -> &dyn Owncast {
+        &*self.services.owncast
+    }
+    pub(crate) fn caller(&self) -> Caller<'_> {
+        Caller { slug: &self.slug, bot_name: self.manifest.bot_name() }
+    }
+
+    /// Refuses a call the plugin's grant does not cover.
+    pub fn require(&self, permission: Permission, call: &str) -> Result<(), HostCallError> {
+        if self.grants.contains(permission) {
+            Ok(())
+        } else {
+            tracing::warn!(plugin = %self.slug, %call, %permission, "host call refused");
+            Err(HostCallError::Denied { slug: self.slug.clone(), call: call.to_string(), permission })
+        }
+    }
+
+    pub(crate) fn failed(&self, call: &str, message: impl std::fmt::Display) -> HostCallError {
+        HostCallError::Failed { slug: self.slug.clone(), call: call.to_string(), message: message.to_string() }
+    }
+
+    /// The dispatch depth of the call in progress (0 for host-originated events).
+    pub fn depth(&self) -> u32 {
+        self.depth.load(Ordering::Relaxed)
+    }
+    pub(crate) fn set_depth(&self, depth: u32) {
+        self.depth.store(depth, Ordering::Relaxed)
+    }
+    pub(crate) fn queue_emit(&self, event: Event) {
+        self.emitted.lock().unwrap().push(event)
+    }
+    /// Events the plugin emitted during the last call, for the dispatcher.
+    pub(crate) fn take_emitted(&self) -> Vec<Event> {
+        std::mem::take(&mut self.emitted.lock().unwrap())
+    }
+}

@@ -1,0 +1,246 @@
+//! The embedding seam: what only Owncast knows.
+//!
+//! Owncast implements [`Owncast`]; the host calls it after the permission
+//! check. [`SimulatedOwncast`] is the in-memory implementation the demo, the
+//! dev server and the scenario runner use; it records every effect so tests
+//! can assert on it.
+
+use crate::types::*;
+use serde::Serialize;
+use std::sync::Mutex;
+
+/// Who a host call comes from.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub slug: &'a str,
+    /// The plugin's chat identity (`bot.displayName`, or its name).
+    pub bot_name: &'a str,
+}
+
+/// The kinds of chat message a plugin can send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ChatSend {
+    Message { body: String },
+    Action { body: String },
+    /// HTML, already sanitized by the host.
+    System { html: String },
+    To { client_id: u64, body: String },
+}
+
+/// Owncast's side of the host calls. Implementations must be cheap and must
+/// not block for long: they run on the calling plugin's time budget.
+pub trait Owncast: Send + Sync + 'static {
+    fn send_chat(&self, from: &Caller<'_>, message: ChatSend);
+    fn chat_history(&self, limit: u32) -> Vec<ChatMessage>;
+    fn chat_clients(&self) -> Vec<ChatClient>;
+    fn delete_message(&self, from: &Caller<'_>, message_id: &str);
+    fn kick_client(&self, from: &Caller<'_>, client_id: u64);
+    fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String>;
+    fn stream_current(&self) -> StreamInfo;
+    fn stream_broadcaster(&self) -> Option<Broadcaster>;
+    fn server_info(&self) -> ServerInfo;
+    fn server_socials(&self) -> Vec<SocialHandle>;
+    fn server_federation(&self) -> FederationInfo;
+    fn server_tags(&self) -> Vec<String>;
+    fn video_config(&self) -> VideoConfig;
+    fn write_video_config(&self, from: &Caller<'_>, update: &VideoConfigUpdate) -> OpResult;
+    fn notify_discord(&self, from: &Caller<'_>, content: &str);
+    fn notify_browser_push(&self, from: &Caller<'_>, push: &BrowserPush);
+    fn notify_fediverse(&self, from: &Caller<'_>, content: &str);
+    fn users(&self) -> Vec<User>;
+    fn user(&self, id: &str) -> Option<User>;
+    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str);
+    fn ban_ip(&self, from: &Caller<'_>, ip: &str);
+    fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String>;
+}
+
+/// Host data a simulation starts from (the scenario `given.*` fixtures).
+#[derive(Debug, Clone, Default)]
+pub struct SimulatedData {
+    pub stream: StreamInfo,
+    pub broadcaster: Option<Broadcaster>,
+    pub server: ServerInfo,
+    pub socials: Vec<SocialHandle>,
+    pub federation: FederationInfo,
+    pub tags: Vec<String>,
+    pub video_config: VideoConfig,
+    pub chat_history: Vec<ChatMessage>,
+    pub chat_clients: Vec<ChatClient>,
+    pub users: Vec<User>,
+}
+
+/// Everything plugins did to the simulated server, in order.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Effects {
+    /// `(plugin slug, message)`.
+    pub chat: Vec<(String, ChatSend)>,
+    pub deleted_messages: Vec<String>,
+    pub kicked_clients: Vec<u64>,
+    pub uploads: Vec<(String, usize)>,
+    pub video_config_writes: Vec<VideoConfigUpdate>,
+    pub discord_posts: Vec<String>,
+    pub browser_pushes: Vec<BrowserPush>,
+    pub fediverse_notifications: Vec<String>,
+    pub fediverse_outbox: Vec<String>,
+    pub user_changes: Vec<(String, bool, String)>,
+    pub banned_ips: Vec<String>,
+}
+
+/// An in-memory Owncast.
+#[derive(Default)]
+pub struct SimulatedOwncast {
+    data: Mutex<SimulatedData>,
+    effects: Mutex<Effects>,
+    /// Called for every chat message a plugin sends (the demo prints them).
+    on_chat: Option<Box<dyn Fn(&str, &str, &ChatSend) + Send + Sync>>,
+}
+
+impl SimulatedOwncast {
+    pub fn new(data: SimulatedData) -> Self {
+        SimulatedOwncast { data: Mutex::new(data), ..Default::default() }
+    }
+
+    /// A simulation with a plausible server, stream and video configuration.
+    pub fn demo() -> Self {
+        Self::new(SimulatedData {
+            stream: StreamInfo { online: true, title: "Building plugins live".into(), started_at: Some("2024-01-01T00:00:00Z".into()), viewer_count: 42 },
+            server: ServerInfo {
+                name: "Owncast Demo".into(),
+                summary: "A simulated Owncast server".into(),
+                server_url: "http://localhost:8080".into(),
+                logo_url: None,
+                version: "0.2.0".into(),
+                nsfw: false,
+            },
+            tags: vec!["demo".into(), "plugins".into()],
+            video_config: VideoConfig {
+                latency_level: 2,
+                codec: "libx264".into(),
+                variants: vec![VideoVariant { name: "720p".into(), video_bitrate: 2500, framerate: 30, width: Some(1280), height: Some(720), cpu_usage_level: 2, ..Default::default() }],
+            },
+            ..Default::default()
+        })
+    }
+
+    /// Calls `f(slug, bot name, message)` for every chat message a plugin sends.
+    pub fn on_chat(mut self, f: impl Fn(&str, &str, &ChatSend) + Send + Sync + 'static) -> Self {
+        self.on_chat = Some(Box::new(f));
+        self
+    }
+
+    pub fn effects(&self) -> Effects {
+        self.effects.lock().unwrap().clone()
+    }
+
+    pub fn set_data(&self, f: impl FnOnce(&mut SimulatedData)) {
+        f(&mut self.data.lock().unwrap())
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Effects)) {
+        f(&mut self.effects.lock().unwrap())
+    }
+
+    fn data<R>(&self, f: impl FnOnce(&SimulatedData) -> R) -> R {
+        f(&self.data.lock().unwrap())
+    }
+}
+
+impl Owncast for SimulatedOwncast {
+    fn send_chat(&self, from: &Caller<'_>, message: ChatSend) {
+        if let Some(cb) = &self.on_chat {
+            cb(from.slug, from.bot_name, &message);
+        }
+        self.record(|e| e.chat.push((from.slug.to_string(), message)));
+    }
+    fn chat_history(&self, limit: u32) -> Vec<ChatMessage> {
+        self.data(|d| {
+            let n = d.chat_history.len().saturating_sub(limit as usize);
+            d.chat_history[n..].to_vec()
+        })
+    }
+    fn chat_clients(&self) -> Vec<ChatClient> {
+        self.data(|d| d.chat_clients.clone())
+    }
+    fn delete_message(&self, _: &Caller<'_>, message_id: &str) {
+        self.record(|e| e.deleted_messages.push(message_id.to_string()));
+    }
+    fn kick_client(&self, _: &Caller<'_>, client_id: u64) {
+        self.record(|e| e.kicked_clients.push(client_id));
+    }
+    fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
+        self.record(|e| e.uploads.push((name.to_string(), data.len())));
+        Ok(UrlResult { url: format!("/uploads/{}/{}", from.slug, name) })
+    }
+    fn stream_current(&self) -> StreamInfo {
+        self.data(|d| d.stream.clone())
+    }
+    fn stream_broadcaster(&self) -> Option<Broadcaster> {
+        self.data(|d| d.broadcaster.clone())
+    }
+    fn server_info(&self) -> ServerInfo {
+        self.data(|d| d.server.clone())
+    }
+    fn server_socials(&self) -> Vec<SocialHandle> {
+        self.data(|d| d.socials.clone())
+    }
+    fn server_federation(&self) -> FederationInfo {
+        self.data(|d| d.federation.clone())
+    }
+    fn server_tags(&self) -> Vec<String> {
+        self.data(|d| d.tags.clone())
+    }
+    fn video_config(&self) -> VideoConfig {
+        self.data(|d| d.video_config.clone())
+    }
+    fn write_video_config(&self, _: &Caller<'_>, update: &VideoConfigUpdate) -> OpResult {
+        if let Some(v) = &update.variants {
+            if v.is_empty() {
+                return OpResult::err("at least one video variant is required");
+            }
+        }
+        self.set_data(|d| {
+            if let Some(l) = update.latency_level {
+                d.video_config.latency_level = l;
+            }
+            if let Some(c) = &update.codec {
+                d.video_config.codec = c.clone();
+            }
+            if let Some(v) = &update.variants {
+                d.video_config.variants = v.clone();
+            }
+        });
+        self.record(|e| e.video_config_writes.push(update.clone()));
+        OpResult::ok()
+    }
+    fn notify_discord(&self, _: &Caller<'_>, content: &str) {
+        self.record(|e| e.discord_posts.push(content.to_string()));
+    }
+    fn notify_browser_push(&self, _: &Caller<'_>, push: &BrowserPush) {
+        self.record(|e| e.browser_pushes.push(push.clone()));
+    }
+    fn notify_fediverse(&self, _: &Caller<'_>, content: &str) {
+        self.record(|e| e.fediverse_notifications.push(content.to_string()));
+    }
+    fn users(&self) -> Vec<User> {
+        self.data(|d| d.users.clone())
+    }
+    fn user(&self, id: &str) -> Option<User> {
+        self.data(|d| d.users.iter().find(|u| u.id == id).cloned())
+    }
+    fn set_user_enabled(&self, _: &Caller<'_>, id: &str, enabled: bool, reason: &str) {
+        self.record(|e| e.user_changes.push((id.to_string(), enabled, reason.to_string())));
+    }
+    fn ban_ip(&self, _: &Caller<'_>, ip: &str) {
+        self.record(|e| e.banned_ips.push(ip.to_string()));
+    }
+    fn fediverse_post(&self, _: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
+        let n = {
+            let mut fx = self.effects.lock().unwrap();
+            fx.fediverse_outbox.push(content.to_string());
+            fx.fediverse_outbox.len()
+        };
+        Ok(UrlResult { url: format!("https://owncast.example/federation/posts/{n}") })
+    }
+}

@@ -1,0 +1,294 @@
+//! Permissions and what each one grants: a WIT interface (or some of its
+//! functions) and the legacy `owncast_*` host functions. One table serves the
+//! component linker, the legacy shim and the runtime checks.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! permissions {
+    ($( $variant:ident = $name:literal ),* $(,)?) => {
+        /// A capability a plugin asks for in `plugin.manifest.json`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Permission { $( $variant ),* }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[ $( Permission::$variant ),* ];
+            /// The manifest spelling, e.g. `chat.send`.
+            pub fn name(self) -> &'static str {
+                match self { $( Permission::$variant => $name ),* }
+            }
+        }
+
+        impl FromStr for Permission {
+            type Err = UnknownPermission;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $( $name => Ok(Permission::$variant), )* _ => Err(UnknownPermission(s.to_string())) }
+            }
+        }
+    };
+}
+
+permissions! {
+    ChatSend = "chat.send",
+    ChatHistory = "chat.history",
+    ChatModerate = "chat.moderate",
+    ChatFilter = "chat.filter",
+    StorageKv = "storage.kv",
+    StorageUpload = "storage.upload",
+    StorageFs = "storage.fs",
+    EventsEmit = "events.emit",
+    ServerRead = "server.read",
+    VideoConfigRead = "videoconfig.read",
+    VideoConfigWrite = "videoconfig.write",
+    NotificationsSend = "notifications.send",
+    UsersRead = "users.read",
+    UsersModerate = "users.moderate",
+    FediversePost = "fediverse.post",
+    HttpSse = "http.sse",
+    UiModify = "ui.modify",
+    NetworkFetch = "network.fetch",
+    HttpServe = "http.serve",
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown permission `{0}`")]
+pub struct UnknownPermission(pub String);
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Permission {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Permission {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A set of permissions (what a manifest declares, or what an admin approved).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Permissions(BTreeSet<Permission>);
+
+impl Permissions {
+    pub fn new(perms: impl IntoIterator<Item = Permission>) -> Self {
+        Permissions(perms.into_iter().collect())
+    }
+    pub fn contains(&self, p: Permission) -> bool {
+        self.0.contains(&p)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.0.iter().copied()
+    }
+    pub fn is_subset(&self, other: &Permissions) -> bool {
+        self.0.is_subset(&other.0)
+    }
+    pub fn difference<'a>(&'a self, other: &'a Permissions) -> impl Iterator<Item = Permission> + 'a {
+        self.0.difference(&other.0).copied()
+    }
+    pub fn intersection(&self, other: &Permissions) -> Permissions {
+        Permissions(self.0.intersection(&other.0).copied().collect())
+    }
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|p| p.name()).collect()
+    }
+}
+
+impl FromIterator<Permission> for Permissions {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        Permissions(iter.into_iter().collect())
+    }
+}
+
+/// One capability: the permission, the WIT interface it opens (functions
+/// listed when the interface is shared between permissions) and the legacy
+/// host functions.
+pub struct Capability {
+    pub permission: Permission,
+    /// Interface name inside `owncast:plugin`, e.g. `chat`.
+    pub interface: Option<&'static str>,
+    /// The interface functions this permission opens; empty means all.
+    pub functions: &'static [&'static str],
+    pub legacy_functions: &'static [&'static str],
+}
+
+/// The table of CONTRACT.md's host functions.
+pub const CAPABILITIES: &[Capability] = &[
+    Capability {
+        permission: Permission::ChatSend,
+        interface: Some("chat"),
+        functions: &[],
+        legacy_functions: &["owncast_send_chat", "owncast_send_chat_action", "owncast_send_chat_system", "owncast_send_chat_to"],
+    },
+    Capability {
+        permission: Permission::ChatHistory,
+        interface: Some("chat-history"),
+        functions: &[],
+        legacy_functions: &["owncast_chat_history", "owncast_chat_clients"],
+    },
+    Capability {
+        permission: Permission::ChatModerate,
+        interface: Some("chat-moderate"),
+        functions: &[],
+        legacy_functions: &["owncast_delete_message", "owncast_kick_client"],
+    },
+    Capability { permission: Permission::ChatFilter, interface: None, functions: &[], legacy_functions: &[] },
+    Capability {
+        permission: Permission::StorageKv,
+        interface: Some("kv"),
+        functions: &[],
+        legacy_functions: &["owncast_kv_get", "owncast_kv_set"],
+    },
+    Capability {
+        permission: Permission::StorageUpload,
+        interface: Some("upload"),
+        functions: &[],
+        legacy_functions: &["owncast_storage_upload"],
+    },
+    Capability {
+        permission: Permission::StorageFs,
+        interface: Some("fs"),
+        functions: &[],
+        legacy_functions: &["owncast_fs_read", "owncast_fs_write", "owncast_fs_list", "owncast_fs_delete", "owncast_fs_exists"],
+    },
+    Capability {
+        permission: Permission::EventsEmit,
+        interface: Some("events"),
+        functions: &[],
+        legacy_functions: &["owncast_emit_event"],
+    },
+    Capability {
+        permission: Permission::ServerRead,
+        interface: Some("server"),
+        functions: &[],
+        legacy_functions: &[
+            "owncast_stream_current",
+            "owncast_stream_broadcaster",
+            "owncast_server_info",
+            "owncast_server_socials",
+            "owncast_server_federation",
+            "owncast_server_tags",
+        ],
+    },
+    Capability {
+        permission: Permission::VideoConfigRead,
+        interface: Some("video-config"),
+        functions: &["read"],
+        legacy_functions: &["owncast_video_config_read"],
+    },
+    Capability {
+        permission: Permission::VideoConfigWrite,
+        interface: Some("video-config"),
+        functions: &["write"],
+        legacy_functions: &["owncast_video_config_write"],
+    },
+    Capability {
+        permission: Permission::NotificationsSend,
+        interface: Some("notifications"),
+        functions: &[],
+        legacy_functions: &["owncast_notify_discord", "owncast_notify_browser_push", "owncast_notify_fediverse"],
+    },
+    Capability {
+        permission: Permission::UsersRead,
+        interface: Some("users"),
+        functions: &[],
+        legacy_functions: &["owncast_users_list", "owncast_user_get"],
+    },
+    Capability {
+        permission: Permission::UsersModerate,
+        interface: Some("users-moderate"),
+        functions: &[],
+        legacy_functions: &["owncast_user_set_enabled", "owncast_ban_ip"],
+    },
+    Capability {
+        permission: Permission::FediversePost,
+        interface: Some("fediverse"),
+        functions: &[],
+        legacy_functions: &["owncast_fediverse_post"],
+    },
+    Capability {
+        permission: Permission::HttpSse,
+        interface: Some("sse"),
+        functions: &[],
+        legacy_functions: &["owncast_sse_send"],
+    },
+    Capability {
+        permission: Permission::UiModify,
+        interface: Some("ui"),
+        functions: &[],
+        legacy_functions: &["owncast_add_actions", "owncast_clear_actions"],
+    },
+    Capability { permission: Permission::NetworkFetch, interface: None, functions: &[], legacy_functions: &[] },
+    Capability { permission: Permission::HttpServe, interface: None, functions: &[], legacy_functions: &[] },
+];
+
+/// Interfaces of `owncast:plugin` every plugin gets.
+pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config"];
+
+/// The permission a WIT import `owncast:plugin/<interface>#<function>` needs.
+/// `None` for ungated interfaces; `Err` for names the contract does not have.
+pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permission>, ()> {
+    if UNGATED_INTERFACES.contains(&interface) {
+        return Ok(None);
+    }
+    CAPABILITIES
+        .iter()
+        .find(|c| c.interface == Some(interface) && (c.functions.is_empty() || c.functions.contains(&function)))
+        .map(|c| Some(c.permission))
+        .ok_or(())
+}
+
+/// The permission a legacy host function needs, or `None` if it is not an
+/// `owncast_*` function of the contract.
+pub fn for_legacy_function(name: &str) -> Option<Permission> {
+    CAPABILITIES.iter().find(|c| c.legacy_functions.contains(&name)).map(|c| c.permission)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(p.name().parse::<Permission>().unwrap(), *p);
+        }
+        assert!("chat.shout".parse::<Permission>().unwrap_err().to_string().contains("chat.shout"));
+    }
+
+    #[test]
+    fn every_permission_has_one_row() {
+        for p in Permission::ALL {
+            assert_eq!(CAPABILITIES.iter().filter(|c| c.permission == *p).count(), 1, "{p}");
+        }
+    }
+
+    #[test]
+    fn video_config_is_split_by_function() {
+        assert_eq!(for_wit_function("video-config", "read"), Ok(Some(Permission::VideoConfigRead)));
+        assert_eq!(for_wit_function("video-config", "write"), Ok(Some(Permission::VideoConfigWrite)));
+        assert_eq!(for_wit_function("log", "log"), Ok(None));
+        assert_eq!(for_legacy_function("owncast_kick_client"), Some(Permission::ChatModerate));
+        assert_eq!(for_legacy_function("owncast_explode"), None);
+    }
+
+    #[test]
+    fn every_gated_wit_interface_is_in_the_world() {
+        let world = include_str!("../../wit/world.wit");
+        for c in CAPABILITIES {
+            if let Some(i) = c.interface {
+                assert!(world.contains(&format!("import {i};")), "world does not import {i}");
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The one Wasmtime engine every plugin runs on, and the limits of a call.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Budgets for guest calls and instances.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Linear memory cap per plugin instance.
+    pub memory_bytes: usize,
+    pub register_deadline: Duration,
+    pub filter_deadline: Duration,
+    pub event_deadline: Duration,
+    pub http_deadline: Duration,
+    /// Consecutive failures after which a plugin is disabled.
+    pub max_strikes: u32,
+    /// How deeply `events.emit` may nest.
+    pub max_emit_depth: u32,
+    /// Largest body a plugin's HTTP handler receives or returns.
+    pub http_body_bytes: usize,
+    /// Largest JSON a legacy plugin may return from one call.
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 64 << 20,
+            register_deadline: Duration::from_secs(5),
+            filter_deadline: Duration::from_millis(50),
+            event_deadline: Duration::from_secs(2),
+            http_deadline: Duration::from_secs(5),
+            max_strikes: 5,
+            max_emit_depth: 8,
+            http_body_bytes: 1 << 20,
+            output_bytes: 4 << 20,
+        }
+    }
+}
+
+/// The kind of guest call, which sets its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Register,
+    Event,
+    Filter,
+    Http,
+}
+
+impl Limits {
+    pub fn deadline(&self, kind: CallKind) -> Duration {
+        match kind {
+            CallKind::Register => self.register_deadline,
+            CallKind::Event => self.event_deadline,
+            CallKind::Filter => self.filter_deadline,
+            CallKind::Http => self.http_deadline,
+        }
+    }
+
+    /// The deadline as epoch ticks (rounded up, plus one for the tick in progress).
+    pub fn deadline_ticks(&self, kind: CallKind) -> u64 {
+        let d = self.deadline(kind);
+        (d.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1) + 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub limits: Limits,
+    /// Where compiled code is cached so a restart does not recompile.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling instance allocator (fast instantiation, bounded slots).
+    pub pooling: bool,
+    /// Instance slots in the pool.
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { limits: Limits::default(), cache_dir: None, pooling: true, max_instances: 200 }
+    }
+}
+
+/// The shared engine plus its epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Arc<Runtime>> {
+        let mut c = Config::new();
+        c.wasm_component_model(true);
+        c.epoch_interruption(true);
+        c.max_wasm_stack(1 << 20);
+        if let Some(dir) = &config.cache_dir {
+            std::fs::create_dir_all(dir)?;
+            let mut cc = wasmtime::CacheConfig::new();
+            cc.with_directory(dir);
+            c.cache(Some(wasmtime::Cache::new(cc).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?));
+        }
+        if config.pooling {
+            let mut p = PoolingAllocationConfig::default();
+            let n = config.max_instances;
+            p.total_component_instances(n);
+            p.total_core_instances(n * 8);
+            p.total_memories(n * 4);
+            p.total_tables(n * 8);
+            p.total_stacks(n);
+            p.max_memory_size(config.limits.memory_bytes);
+            p.max_core_instances_per_component(32);
+            p.max_memories_per_component(8);
+            p.max_tables_per_component(16);
+            p.max_component_instance_size(1 << 20);
+            p.max_core_instance_size(1 << 20);
+            c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+            // Keep the reserved address space per memory near the cap.
+            c.memory_reservation((config.limits.memory_bytes as u64).next_power_of_two().max(1 << 26));
+            c.memory_guard_size(1 << 16);
+        }
+        let engine = Engine::new(&c).map_err(|e| anyhow::anyhow!("creating the Wasmtime engine: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new().name("owncast-plugin-epoch".into()).spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        }
+        Ok(Arc::new(Runtime { engine, limits: config.limits, stop }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The store limiter every plugin instance gets.
+pub fn store_limits(limits: &Limits) -> wasmtime::StoreLimits {
+    wasmtime::StoreLimitsBuilder::new()
+        .memory_size(limits.memory_bytes)
+        .table_elements(1 << 20)
+        .instances(64)
+        .tables(64)
+        .memories(16)
+        .trap_on_grow_failure(false)
+        .build()
+}
