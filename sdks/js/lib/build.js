@@ -300,7 +300,15 @@ function preinitialize(enginePath, script, map) {
     );
     if (r.error) fail(`cannot run wizer (${wizer}): ${r.error.message}`);
     if (r.status !== 0) {
-      const err = mapText(`${r.stderr}${r.stdout}`.trim(), map, ["plugin.js"]);
+      let text = `${r.stderr}${r.stdout}`;
+      // The engine's own message says what went wrong; wizer's trap report after it does not.
+      const at = text.indexOf("owncast-js-engine: pre-initialization failed:");
+      if (at !== -1) {
+        text = text.slice(at + "owncast-js-engine: pre-initialization failed:".length);
+        const end = text.indexOf("Error: the `wizer.initialize` function trapped");
+        if (end !== -1) text = text.slice(0, end);
+      }
+      const err = mapText(text.trim(), map, ["plugin.js"]);
       fail(`wizer failed to pre-initialize the engine with the plugin:\n${err}`);
     }
     return fs.readFileSync(out);

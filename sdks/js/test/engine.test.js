@@ -1,0 +1,299 @@
+"use strict";
+// End-to-end tests of the engine wasm + SDK runtime + build, against the stub
+// Extism host in extism-stub.js. Skipped when the engine has not been built
+// (tools/build-js-engine.sh).
+
+const test = require("node:test");
+const assert = require("node:assert");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { StubHost } = require("./extism-stub");
+const { build, findEngine } = require("../lib/build");
+
+let enginePath = null;
+try {
+  enginePath = findEngine();
+} catch (e) {
+  enginePath = null;
+}
+const skip = enginePath ? false : "engine wasm not built (run tools/build-js-engine.sh)";
+
+const FIX = path.join(__dirname, "fixtures");
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "owncast-sdk-test-"));
+process.on("exit", () => fs.rmSync(out, { recursive: true, force: true }));
+
+const built = {};
+async function builtPlugin(name, script) {
+  const key = `${name}:${script ? "js" : "wasm"}`;
+  if (!built[key]) {
+    const dir = path.join(out, key.replace(":", "-"));
+    built[key] = await build(path.join(FIX, name), { script, outDir: dir });
+  }
+  return built[key];
+}
+
+/** A StubHost running fixture `name` either self-contained or on the shared engine. */
+async function host(name, mode, opts = {}) {
+  const b = await builtPlugin(name, mode === "shared");
+  const manifest = JSON.parse(fs.readFileSync(path.join(FIX, name, "plugin.manifest.json"), "utf8"));
+  const config = Object.assign({}, opts.config);
+  let wasm;
+  if (mode === "shared") {
+    wasm = enginePath;
+    config.script = fs.readFileSync(b.files[0], "utf8");
+    config.manifest = JSON.stringify(manifest);
+    config.__slug = manifest.slug;
+  } else {
+    wasm = b.files[0];
+  }
+  const h = new StubHost(wasm, Object.assign({}, opts, { config }));
+  return h.instantiate();
+}
+
+const MSG = { id: "m1", user: { id: "u1", displayName: "alice" }, body: "hi", timestamp: "2024-01-01T00:00:00Z" };
+
+test("engine module shape: exports, imports, custom section", { skip }, () => {
+  const mod = new WebAssembly.Module(fs.readFileSync(enginePath));
+  const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+  assert.deepStrictEqual(exports, [
+    "memory",
+    "on_event",
+    "on_filter",
+    "on_http_request",
+    "register",
+    "wizer.initialize",
+  ]);
+  const imports = WebAssembly.Module.imports(mod);
+  const user = imports.filter((i) => i.module === "extism:host/user").map((i) => i.name).sort();
+  assert.strictEqual(user.length, 36);
+  for (const n of ["owncast_send_chat", "owncast_fs_exists", "owncast_add_actions", "owncast_clear_actions"]) {
+    assert.ok(user.includes(n), n);
+  }
+  const wasi = imports.filter((i) => i.module === "wasi_snapshot_preview1").map((i) => i.name).sort();
+  assert.deepStrictEqual(wasi, [
+    "clock_time_get",
+    "environ_get",
+    "environ_sizes_get",
+    "fd_close",
+    "fd_fdstat_get",
+    "fd_read",
+    "fd_seek",
+    "fd_write",
+    "proc_exit",
+    "random_get",
+  ]);
+  const other = imports.filter(
+    (i) => !["extism:host/user", "extism:host/env", "wasi_snapshot_preview1"].includes(i.module)
+  );
+  assert.deepStrictEqual(other, []);
+  const sec = WebAssembly.Module.customSections(mod, "owncast-engine");
+  assert.strictEqual(Buffer.from(sec[0]).toString(), "quickjs/1");
+});
+
+test("wizer output: init export removed, sections kept", { skip }, async () => {
+  const b = await builtPlugin("echo", false);
+  const mod = new WebAssembly.Module(fs.readFileSync(b.files[0]));
+  const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+  assert.deepStrictEqual(exports, ["memory", "on_event", "on_filter", "on_http_request", "register"]);
+  assert.strictEqual(Buffer.from(WebAssembly.Module.customSections(mod, "owncast-engine")[0]).toString(), "quickjs/1");
+  const map = JSON.parse(Buffer.from(WebAssembly.Module.customSections(mod, "owncast-sourcemap")[0]).toString());
+  assert.ok(map.sources.includes("src/plugin.ts"));
+});
+
+for (const mode of ["wasm", "shared"]) {
+  test(`${mode}: register returns the manifest with derived subscriptions`, { skip }, async () => {
+    const h = await host("echo", mode);
+    const m = h.callJson("register");
+    assert.strictEqual(m.slug, "echo");
+    assert.strictEqual(m.version, "1.0.0");
+    assert.deepStrictEqual(m.subscriptions, {
+      notify: [{ event: "chat.message.received" }, { event: "announcement.broadcast" }],
+      filter: [{ event: "chat.message.received" }],
+    });
+  });
+
+  test(`${mode}: filter pass / drop / modify round-trip`, { skip }, async () => {
+    const h = await host("echo", mode);
+    const ev = (body) => ({ eventType: "chat.message.received", payload: Object.assign({}, MSG, { body }) });
+    assert.deepStrictEqual(h.callJson("on_filter", ev("hi")), { action: "pass" });
+    assert.deepStrictEqual(h.callJson("on_filter", ev("buy spam")), { action: "drop", reason: "no spam please" });
+    const mod = h.callJson("on_filter", ev("!shout héllo"));
+    assert.strictEqual(mod.action, "modify");
+    assert.strictEqual(mod.payload.body, "HÉLLO");
+    assert.deepStrictEqual(h.problems, []);
+  });
+
+  test(`${mode}: exceptions become Extism errors with source-mapped stacks`, { skip }, async () => {
+    const h = await host("echo", mode);
+    const r = h.call("on_filter", { eventType: "chat.message.received", payload: Object.assign({}, MSG, { body: "!boom" }) });
+    assert.strictEqual(r.rc, 1);
+    assert.match(r.error, /^TypeError: /);
+    assert.match(r.error, /at filterChatMessage \(src\/plugin\.ts:25:\d+\)/);
+    // the instance stays usable
+    assert.deepStrictEqual(h.callJson("on_filter", { eventType: "chat.message.received", payload: MSG }), {
+      action: "pass",
+    });
+  });
+
+  test(`${mode}: a call without the permission throws naming it`, { skip }, async () => {
+    const h = await host("echo", mode);
+    const r = h.call("on_filter", { eventType: "chat.message.received", payload: Object.assign({}, MSG, { body: "!server" }) });
+    assert.strictEqual(r.rc, 1);
+    assert.match(r.error, /^PermissionError: owncast\.server\.info needs the "server\.read" permission/);
+    assert.ok(!h.calls.some((c) => c[0] === "owncast_server_info"));
+  });
+
+  test(`${mode}: notifications call host functions`, { skip }, async () => {
+    const h = await host("echo", mode, { kv: { count: "4" } });
+    assert.strictEqual(h.call("on_event", { eventType: "chat.message.received", payload: MSG }).rc, 0);
+    assert.strictEqual(h.call("on_event", { eventType: "announcement.broadcast", payload: { text: "x" } }).rc, 0);
+    assert.strictEqual(h.call("on_event", { eventType: "stream.started", payload: {} }).rc, 0);
+    assert.deepStrictEqual(h.calls, [
+      ["owncast_send_chat", "alice said: hi"],
+      ["owncast_kv_get", "count"],
+      ["owncast_kv_set", "count", "5"],
+      ["owncast_emit_event", "echo.seen", { text: "x" }],
+    ]);
+    assert.deepStrictEqual(h.problems, []);
+  });
+
+  test(`${mode}: http requests`, { skip }, async () => {
+    const h = await host("echo", mode, { config: { greeting: "yo" } });
+    assert.deepStrictEqual(h.callJson("on_http_request", { method: "GET", path: "other" }), {
+      status: 200,
+      headers: { "x-plugin": "echo" },
+      body: "hi other",
+    });
+    const r = h.callJson("on_http_request", { method: "GET", path: "config" });
+    assert.strictEqual(r.headers["content-type"], "application/json");
+    assert.deepStrictEqual(JSON.parse(r.body), { greeting: "yo", limit: 3 });
+  });
+}
+
+test("every owncast.* function reaches its host function", { skip }, async () => {
+  const h = await host("kitchen", "wasm", {
+    http: (req, body) => ({ status: 201, body: JSON.stringify({ got: JSON.parse(body) }), headers: { "x-a": "b" } }),
+    hostData: { chatHistory: [{ body: "old" }], server: { name: "srv" } },
+    config: { enabled: "true" },
+  });
+  const run = (p) => {
+    const r = h.callJson("on_http_request", { method: "GET", path: p });
+    assert.strictEqual(r.status, 200, `${p}: ${JSON.stringify(r)}`);
+    return JSON.parse(r.body).result;
+  };
+  const expectCall = (p, call, result) => {
+    h.calls = [];
+    const got = run(p);
+    assert.deepStrictEqual(h.calls, [call], p);
+    if (result !== undefined) assert.deepStrictEqual(got, result, p);
+  };
+  expectCall("chat.send", ["owncast_send_chat", "hello"]);
+  expectCall("chat.sendAction", ["owncast_send_chat_action", "waves"]);
+  expectCall("chat.sendSystem", ["owncast_send_chat_system", "<b>sys</b>"]);
+  expectCall("chat.sendTo", ["owncast_send_chat_to", 42n, "psst"]);
+  expectCall("chat.history", ["owncast_chat_history", 5], [{ body: "old" }]);
+  expectCall("chat.clients", ["owncast_chat_clients"], []);
+  expectCall("chat.deleteMessage", ["owncast_delete_message", "m1"]);
+  expectCall("chat.kickClient", ["owncast_kick_client", 7n]);
+  expectCall("kv.get", ["owncast_kv_get", "missing"], null);
+  expectCall("kv.set", ["owncast_kv_set", "k", '{"a":1}']);
+  expectCall("storage.upload", ["owncast_storage_upload", "a.txt", "data"], { url: "/u/a.txt" });
+  expectCall("fs.read", ["owncast_fs_read", "x.txt"], null);
+  expectCall("fs.write", ["owncast_fs_write", "x.txt", "body"], { ok: true });
+  expectCall("fs.list", ["owncast_fs_list", "."], []);
+  expectCall("fs.delete", ["owncast_fs_delete", "x.txt"], { ok: true });
+  expectCall("fs.exists", ["owncast_fs_exists", "x.txt"], false);
+  expectCall("events.emit", ["owncast_emit_event", "my.event", { n: 1 }]);
+  expectCall("server.streamCurrent", ["owncast_stream_current"], null);
+  expectCall("server.broadcaster", ["owncast_stream_broadcaster"], null);
+  expectCall("server.info", ["owncast_server_info"], { name: "srv" });
+  expectCall("server.socials", ["owncast_server_socials"], []);
+  expectCall("server.federation", ["owncast_server_federation"], {});
+  expectCall("server.tags", ["owncast_server_tags"], []);
+  expectCall("videoConfig.read", ["owncast_video_config_read"], {});
+  expectCall("videoConfig.write", ["owncast_video_config_write", '{"latency":2}'], { ok: true });
+  expectCall("notifications.discord", ["owncast_notify_discord", "live!"]);
+  expectCall("notifications.browserPush", ["owncast_notify_browser_push", '{"title":"t","body":"b"}']);
+  expectCall("notifications.fediverse", ["owncast_notify_fediverse", "toot"]);
+  expectCall("users.list", ["owncast_users_list"], []);
+  expectCall("users.get", ["owncast_user_get", "u1"], null);
+  expectCall("users.setEnabled", ["owncast_user_set_enabled", "u1", 0, "spam"]);
+  expectCall("users.banIp", ["owncast_ban_ip", "10.0.0.1"]);
+  expectCall("fediverse.post", ["owncast_fediverse_post", "hello fedi"], { url: "https://x/1" });
+  expectCall("sse.send", ["owncast_sse_send", "live", "count", '{"n":3}']);
+  expectCall("ui.addActions", ["owncast_add_actions", '[{"title":"Go","url":"/plugins/kitchen-sink/"}]'], { ok: true });
+  expectCall("ui.clearActions", ["owncast_clear_actions", null], { ok: true });
+  expectCall(
+    "http.fetch",
+    [
+      "http_request",
+      { url: "https://api.example.com/x", method: "POST", headers: { "content-type": "application/json" } },
+      '{"q":1}',
+    ],
+    { status: 201, ok: true, json: { got: { q: 1 } }, headers: { "x-a": "b" } }
+  );
+  h.calls = [];
+  assert.strictEqual(run("config.get"), true);
+  assert.strictEqual(run("var"), "y");
+  assert.deepStrictEqual(run("text"), { len: 6, back: "héllo" });
+  assert.strictEqual(run("async"), "later");
+  assert.strictEqual(run("manifest"), "kitchen-sink");
+  h.logs = [];
+  run("log");
+  assert.deepStrictEqual(h.logs, [
+    ["info", 'plain {"a":1} 2'],
+    ["warn", "careful"],
+    ["debug", "dbg"],
+  ]);
+  assert.deepStrictEqual(h.calls, []);
+  assert.deepStrictEqual(h.problems, []);
+});
+
+test("console respects the host's log level", { skip }, async () => {
+  const h = await host("kitchen", "shared", { logLevel: 3 });
+  h.callJson("on_http_request", { method: "GET", path: "log" });
+  assert.deepStrictEqual(h.logs, [["warn", "careful"]]);
+});
+
+test("shared engine without a script reports how to provide one", { skip }, async () => {
+  const h = await new StubHost(enginePath, {}).instantiate();
+  const r = h.call("register");
+  assert.strictEqual(r.rc, 1);
+  assert.match(r.error, /Extism config key `script`/);
+});
+
+test("shared engine runs a plain extism-js style script", { skip }, async () => {
+  const script = `
+    module.exports = {
+      register() { Host.outputString(JSON.stringify({ slug: "plain", n: Config.get("n") })); return 0; },
+      on_filter() {
+        const ev = JSON.parse(Host.inputString());
+        const { owncast_kv_get } = Host.getFunctions();
+        const off = owncast_kv_get(Memory.fromString("k").offset);
+        const v = off ? Memory.find(off).readString() : null;
+        Host.outputString(JSON.stringify({ action: "modify", payload: { body: ev.payload.body + v } }));
+        return 0;
+      },
+    };`;
+  const h = await new StubHost(enginePath, { config: { script, n: "5" }, kv: { k: "!" } }).instantiate();
+  assert.deepStrictEqual(h.callJson("register"), { slug: "plain", n: "5" });
+  assert.deepStrictEqual(h.callJson("on_filter", { eventType: "x", payload: { body: "a" } }), {
+    action: "modify",
+    payload: { body: "a!" },
+  });
+  const r = h.call("on_event", {});
+  assert.strictEqual(r.rc, 1);
+  assert.match(r.error, /does not handle `on_event`/);
+});
+
+test("a script that fails to load reports the error on every call", { skip }, async () => {
+  const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
+  const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
+  for (let i = 0; i < 2; i++) {
+    const r = h.call("on_event", {});
+    assert.strictEqual(r.rc, 1);
+    assert.match(r.error, /RangeError: bad config/);
+    assert.match(r.error, /broken\.js:2/);
+  }
+});

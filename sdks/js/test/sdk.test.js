@@ -1,0 +1,182 @@
+"use strict";
+// Unit tests of the SDK runtime (index.js) and the build command that need no
+// engine: handler validation, derived subscriptions, result normalization.
+
+const test = require("node:test");
+const assert = require("node:assert");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { spawnSync } = require("child_process");
+
+const sdk = require("..");
+const { validate, subscriptions, normalizeFilterResult, normalizeHttpResponse } = sdk._internal;
+
+test("unknown handler names are rejected with a suggestion", () => {
+  assert.throws(
+    () => validate({ onChatMesage() {} }),
+    (e) => /unknown handler "onChatMesage"/.test(e.message) && /Did you mean "onChatMessage"\?/.test(e.message)
+  );
+  assert.throws(() => validate({ filterChatMesages() {} }), /Did you mean "filterChatMessage"/);
+  assert.throws(() => validate({ onStreamStart() {} }), /Did you mean "onStreamStarted"/);
+  assert.throws(() => validate({ onfediverselike() {} }), /Did you mean "onFediverseLike"/);
+  assert.throws(() => validate({ somethingElse: 1 }), (e) => !/Did you mean/.test(e.message) && /Valid handlers/.test(e.message));
+  assert.throws(() => validate({ onChatMessage: "nope" }), /onChatMessage must be a function/);
+  assert.throws(() => validate({ on: { "x.y": 1 } }), /on\["x.y"\] must be a function/);
+  assert.throws(() => validate({ on: { onChatMessage() {} } }), /is a handler name, not an event type/);
+  validate({ _helper: 1, onChatMessage() {}, on: { "a.b"() {} } });
+});
+
+test("subscriptions are derived from handler names", () => {
+  const def = {
+    onChatMessage() {},
+    filterChatMessage() {},
+    onChatUserJoined() {},
+    onChatUserParted() {},
+    onChatUserRenamed() {},
+    onMessageModerated() {},
+    onStreamStarted() {},
+    onStreamStopped() {},
+    onStreamTitleChanged() {},
+    onSseConnect() {},
+    onSseDisconnect() {},
+    onFediverseFollow() {},
+    onFediverseLike() {},
+    onFediverseRepost() {},
+    onFediverseMention() {},
+    onFediverseReply() {},
+    onHttpRequest() {},
+    on: { "announcement.broadcast"() {}, "chat.message.received"() {} },
+  };
+  const s = subscriptions(def);
+  assert.deepStrictEqual(
+    s.notify.map((n) => n.event),
+    [
+      "chat.message.received",
+      "chat.user.joined",
+      "chat.user.parted",
+      "chat.user.renamed",
+      "chat.message.moderated",
+      "stream.started",
+      "stream.stopped",
+      "stream.title.changed",
+      "sse.connect",
+      "sse.disconnect",
+      "fediverse.follow",
+      "fediverse.like",
+      "fediverse.repost",
+      "fediverse.mention",
+      "fediverse.reply",
+      "announcement.broadcast",
+    ]
+  );
+  assert.deepStrictEqual(s.filter, [{ event: "chat.message.received" }]);
+});
+
+test("filter results", () => {
+  const { filter } = sdk;
+  assert.deepStrictEqual(normalizeFilterResult("f", filter.pass()), { action: "pass" });
+  assert.deepStrictEqual(normalizeFilterResult("f", undefined), { action: "pass" });
+  assert.deepStrictEqual(normalizeFilterResult("f", filter.drop("r")), { action: "drop", reason: "r" });
+  assert.deepStrictEqual(normalizeFilterResult("f", filter.drop()), { action: "drop" });
+  assert.deepStrictEqual(normalizeFilterResult("f", filter.modify({ body: "x" })), {
+    action: "modify",
+    payload: { body: "x" },
+  });
+  assert.throws(() => filter.modify(), /needs the new payload/);
+  assert.throws(() => normalizeFilterResult("filterChatMessage", { body: "x" }), /filterChatMessage must return filter\.pass\(\)/);
+  assert.throws(() => normalizeFilterResult("f", true), /must return/);
+});
+
+test("http responses", () => {
+  assert.deepStrictEqual(normalizeHttpResponse(undefined), { status: 204 });
+  assert.deepStrictEqual(normalizeHttpResponse("hi"), {
+    status: 200,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body: "hi",
+  });
+  assert.deepStrictEqual(normalizeHttpResponse({ a: 1 }), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: '{"a":1}',
+  });
+  assert.deepStrictEqual(normalizeHttpResponse({ status: 201, body: { a: 1 } }), {
+    status: 201,
+    headers: { "content-type": "application/json" },
+    body: '{"a":1}',
+  });
+  assert.deepStrictEqual(normalizeHttpResponse({ status: 200, headers: { "Content-Type": "text/html", "X-N": 1 }, body: "<p>" }), {
+    status: 200,
+    headers: { "Content-Type": "text/html", "X-N": "1" },
+    body: "<p>",
+  });
+  assert.deepStrictEqual(normalizeHttpResponse({ status: 404 }), { status: 404, headers: {} });
+  assert.deepStrictEqual(normalizeHttpResponse([1, 2]), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: "[1,2]",
+  });
+});
+
+function tmpPlugin(files) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owncast-sdk-unit-"));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const CLI = path.join(__dirname, "..", "bin", "owncast-plugin.js");
+const manifest = (extra) =>
+  JSON.stringify(Object.assign({ api: "1", name: "T", slug: "t", version: "1.0.0", permissions: [] }, extra));
+
+test("build --script: a handler typo fails the build with a suggestion", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest(),
+    "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({ onChatMesage() {} });\n',
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /unknown handler "onChatMesage"\. Did you mean "onChatMessage"\?/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("build --script: filters need chat.filter", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest(),
+    "src/plugin.js":
+      'const { definePlugin, filter } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({ filterChatMessage() { return filter.pass(); } });\n',
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /"chat\.filter" permission/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("build --script: writes <slug>.js with the runtime and an inline source map", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest({ permissions: ["chat.send"] }),
+    "src/plugin.js":
+      'import { definePlugin, owncast } from "@owncast/plugin-sdk";\nexport default definePlugin({ onChatMessage(m) { owncast.chat.send(m.body); } });\n',
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const js = fs.readFileSync(path.join(dir, "t.js"), "utf8");
+  assert.match(js, /__owncast_dispatch/);
+  assert.match(js, /\/\/# sourceMappingURL=data:application\/json/);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, "t.manifest.json"), "utf8"));
+  assert.deepStrictEqual(m.subscriptions, { notify: [{ event: "chat.message.received" }], filter: [] });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("build: a throwing top level is reported at the author's line", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest(),
+    "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\n\nnull.boom;\nmodule.exports = definePlugin({});\n',
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /src\/plugin\.js:3:/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
