@@ -171,6 +171,24 @@ for (const mode of ["wasm", "shared"]) {
   });
 }
 
+for (const mode of ["wasm", "shared"]) {
+  test(`${mode}: the engine recovers after a call traps`, { skip }, async () => {
+    const h = await host("echo", mode);
+    h.trapOn = "owncast_kv_get";
+    assert.throws(() => h.call("on_event", { eventType: "chat.message.received", payload: MSG }), /stub trap/);
+    h.trapOn = null;
+    h.logs = [];
+    h.calls = [];
+    assert.deepStrictEqual(h.callJson("on_filter", { eventType: "chat.message.received", payload: MSG }), {
+      action: "pass",
+    });
+    assert.match(h.logs[0][1], /previous call trapped/);
+    assert.strictEqual(h.call("on_event", { eventType: "chat.message.received", payload: MSG }).rc, 0);
+    assert.deepStrictEqual(h.calls[0], ["owncast_send_chat", "alice said: hi"]);
+    assert.strictEqual(h.callJson("register").slug, "echo");
+  });
+}
+
 test("every owncast.* function reaches its host function", { skip }, async () => {
   const h = await host("kitchen", "wasm", {
     http: (req, body) => ({ status: 201, body: JSON.stringify({ got: JSON.parse(body) }), headers: { "x-a": "b" } }),

@@ -210,7 +210,12 @@ class StubHost {
     for (const imp of WebAssembly.Module.imports(module)) {
       if (imp.module !== "extism:host/user") continue;
       if (!impl[imp.name]) throw new Error(`stub host: unknown host function ${imp.name}`);
-      out[imp.name] = impl[imp.name];
+      const f = impl[imp.name];
+      // h.trapOn = "owncast_x": that host function traps (like a deadline hit).
+      out[imp.name] = (...args) => {
+        if (h.trapOn === imp.name) throw new WebAssembly.RuntimeError(`stub trap in ${imp.name}`);
+        return f(...args);
+      };
     }
     return out;
   }

@@ -50,9 +50,17 @@ struct Engine {
     loaded: Option<Result<(), String>>,
 }
 
-struct Slot(UnsafeCell<Option<Engine>>);
-unsafe impl Sync for Slot {}
-static ENGINE: Slot = Slot(UnsafeCell::new(None));
+struct Slot<T>(UnsafeCell<T>);
+unsafe impl<T> Sync for Slot<T> {}
+static ENGINE: Slot<Option<Engine>> = Slot(UnsafeCell::new(None));
+/// The script a pre-initialized module was built with, kept so the engine can
+/// be rebuilt after a trap (see `run_export`).
+static EMBEDDED_SCRIPT: Slot<Option<String>> = Slot(UnsafeCell::new(None));
+/// Set while an export runs. Still set when the next export starts means the
+/// previous call trapped (deadline, stack exhaustion, host trap) in the middle
+/// of the engine, whose state (locks, heap) can no longer be trusted.
+static IN_CALL: Slot<bool> = Slot(UnsafeCell::new(false));
+const EMBEDDED_FILENAME: &str = "plugin.js";
 
 fn engine() -> Result<&'static mut Engine, String> {
     // SAFETY: wasm32-wasip1 is single threaded and exports are not re-entered.
@@ -118,11 +126,12 @@ pub extern "C" fn wizer_initialize() {
         eng.ctx.with(|ctx| {
             let g = ctx.globals();
             g.set("__owncast_preinit", true).map_err(|e| e.to_string())?;
-            let r = eval_script(&ctx, &source, "plugin.js");
+            let r = eval_script(&ctx, &source, EMBEDDED_FILENAME);
             let _ = g.remove("__owncast_preinit");
             r
         })?;
         eng.loaded = Some(Ok(()));
+        unsafe { *EMBEDDED_SCRIPT.0.get() = Some(source) };
         // Collect the garbage of loading so the snapshot carries less of it.
         eng._rt.run_gc();
         Ok(())
@@ -135,12 +144,43 @@ pub extern "C" fn wizer_initialize() {
 }
 
 fn run_export(name: &str) -> i32 {
-    match run_export_inner(name) {
+    // SAFETY: single-threaded; exports are not re-entered.
+    let in_call = unsafe { &mut *IN_CALL.0.get() };
+    if *in_call {
+        recover_after_trap();
+    }
+    *in_call = true;
+    let rc = match run_export_inner(name) {
         Ok(()) => 0,
         Err(msg) => {
             set_error(&msg);
             1
         }
+    };
+    *in_call = false;
+    rc
+}
+
+/// Drops (leaks) the engine a trapped call left behind and lets the next call
+/// build a fresh one and load the plugin script again. JS state kept in
+/// variables is lost; state in KV/host storage is not.
+fn recover_after_trap() {
+    let slot = unsafe { &mut *ENGINE.0.get() };
+    if let Some(old) = slot.take() {
+        // Its destructor would run QuickJS on a possibly inconsistent heap.
+        std::mem::forget(old);
+    }
+    log_warn(
+        "owncast-js-engine: the previous call trapped inside the JS engine; \
+         restarting it (the plugin script is loaded again, JS variables are reset)",
+    );
+}
+
+fn log_warn(msg: &str) {
+    let off = alloc_bytes(msg.as_bytes());
+    unsafe {
+        kernel::log_warn(off);
+        kernel::free(off);
     }
 }
 
@@ -158,6 +198,11 @@ fn run_export_inner(name: &str) -> Result<(), String> {
 fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
     if let Some(state) = &eng.loaded {
         return state.clone();
+    }
+    if let Some(source) = unsafe { (*EMBEDDED_SCRIPT.0.get()).as_deref() } {
+        let state = eng.ctx.with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME));
+        eng.loaded = Some(state.clone());
+        return state;
     }
     let script = config_string("script")?;
     let state = match script {
