@@ -268,6 +268,16 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
   assert.deepStrictEqual(h.problems, []);
 });
 
+test("Math.random is seeded per instance of a pre-initialized module", { skip }, async () => {
+  const a = await host("kitchen", "wasm");
+  const b = await host("kitchen", "wasm");
+  const get = (h) => JSON.parse(h.callJson("on_http_request", { method: "GET", path: "random" }).body).result;
+  const ra = get(a);
+  const rb = get(b);
+  assert.notDeepStrictEqual(ra, rb);
+  for (const x of ra.concat(rb)) assert.ok(x >= 0 && x < 1, String(x));
+});
+
 test("console respects the host's log level", { skip }, async () => {
   const h = await host("kitchen", "shared", { logLevel: 3 });
   h.callJson("on_http_request", { method: "GET", path: "log" });

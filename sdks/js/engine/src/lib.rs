@@ -62,6 +62,48 @@ static EMBEDDED_SCRIPT: Slot<Option<String>> = Slot(UnsafeCell::new(None));
 static IN_CALL: Slot<bool> = Slot(UnsafeCell::new(false));
 const EMBEDDED_FILENAME: &str = "plugin.js";
 
+// ---------------------------------------------------------------------------
+// Math.random: QuickJS seeds its generator when the context is created, which
+// for a pre-initialized module is build time, so every instance would repeat
+// one sequence. This xorshift128+ is seeded from WASI random_get on first use
+// in each instance instead.
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+extern "C" {
+    #[link_name = "random_get"]
+    fn wasi_random_get(buf: *mut u8, len: usize) -> u16;
+}
+
+struct Rng {
+    seeded: bool,
+    s0: u64,
+    s1: u64,
+}
+static RNG: Slot<Rng> = Slot(UnsafeCell::new(Rng {
+    seeded: false,
+    s0: 0,
+    s1: 0,
+}));
+
+fn random_f64() -> f64 {
+    let rng = unsafe { &mut *RNG.0.get() };
+    if !rng.seeded {
+        let mut buf = [0u8; 16];
+        unsafe { wasi_random_get(buf.as_mut_ptr(), buf.len()) };
+        rng.s0 = u64::from_le_bytes(buf[..8].try_into().unwrap()) | 1;
+        rng.s1 = u64::from_le_bytes(buf[8..].try_into().unwrap());
+        rng.seeded = true;
+    }
+    let mut x = rng.s0;
+    let y = rng.s1;
+    rng.s0 = y;
+    x ^= x << 23;
+    x ^= x >> 17;
+    x ^= y ^ (y >> 26);
+    rng.s1 = x;
+    (x.wrapping_add(y) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 fn engine() -> Result<&'static mut Engine, String> {
     // SAFETY: wasm32-wasip1 is single threaded and exports are not re-entered.
     let slot = unsafe { &mut *ENGINE.0.get() };
@@ -132,6 +174,8 @@ pub extern "C" fn wizer_initialize() {
         })?;
         eng.loaded = Some(Ok(()));
         unsafe { *EMBEDDED_SCRIPT.0.get() = Some(source) };
+        // Each instance of the snapshot seeds Math.random on its own.
+        unsafe { (*RNG.0.get()).seeded = false };
         // Collect the garbage of loading so the snapshot carries less of it.
         eng._rt.run_gc();
         Ok(())
@@ -624,6 +668,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
             }
         })?,
     )?;
+    n.set("random", Function::new(ctx.clone(), random_f64)?)?;
     n.set(
         "logLevel",
         Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?,

@@ -224,6 +224,17 @@
     return s;
   };
 
+  // Seeded per instance (see random_f64 in lib.rs).
+  var nativeRandom = N.random;
+  Object.defineProperty(Math, "random", {
+    value: function random() {
+      return nativeRandom();
+    },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+
   define("Memory", Memory);
   define("Host", Host);
   define("Config", Config);
