@@ -11,6 +11,7 @@
 //! - [`kv`]: per-plugin key-value storage.
 //! - [`scenario`]: the JSON scenario test runner.
 
+pub mod bundle;
 pub mod capabilities;
 pub mod component;
 pub mod context;
