@@ -23,11 +23,11 @@
 //! (`prelude.js`) on top of a small set of native primitives defined below.
 
 use extism_pdk::extism as kernel;
-use rquickjs::{
-    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function,
-    Object, Promise, Runtime, TypedArray, Value,
-};
 use rquickjs::context::EvalOptions;
+use rquickjs::{
+    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function, Object,
+    Promise, Runtime, TypedArray, Value,
+};
 use std::cell::UnsafeCell;
 
 /// Lets a host tell a module built on this engine (which imports every
@@ -44,7 +44,7 @@ const PRELUDE: &str = include_str!("prelude.js");
 // wizer snapshot captures it).
 
 struct Engine {
-    _rt: Runtime,
+    rt: Runtime,
     ctx: Context,
     /// `Some(Ok)` once a script is loaded, `Some(Err)` if evaluating it failed.
     loaded: Option<Result<(), String>>,
@@ -118,7 +118,7 @@ fn engine() -> Result<&'static mut Engine, String> {
             eval_script(&ctx, PRELUDE, "owncast-engine-prelude.js")
         })?;
         *slot = Some(Engine {
-            _rt: rt,
+            rt,
             ctx,
             loaded: None,
         });
@@ -167,7 +167,8 @@ pub extern "C" fn wizer_initialize() {
         // at the script's top level while it is being pre-initialized.
         eng.ctx.with(|ctx| {
             let g = ctx.globals();
-            g.set("__owncast_preinit", true).map_err(|e| e.to_string())?;
+            g.set("__owncast_preinit", true)
+                .map_err(|e| e.to_string())?;
             let r = eval_script(&ctx, &source, EMBEDDED_FILENAME);
             let _ = g.remove("__owncast_preinit");
             r
@@ -177,7 +178,7 @@ pub extern "C" fn wizer_initialize() {
         // Each instance of the snapshot seeds Math.random on its own.
         unsafe { (*RNG.0.get()).seeded = false };
         // Collect the garbage of loading so the snapshot carries less of it.
-        eng._rt.run_gc();
+        eng.rt.run_gc();
         Ok(())
     })();
     if let Err(msg) = result {
@@ -244,7 +245,9 @@ fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
         return state.clone();
     }
     if let Some(source) = unsafe { (*EMBEDDED_SCRIPT.0.get()).as_deref() } {
-        let state = eng.ctx.with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME));
+        let state = eng
+            .ctx
+            .with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME));
         eng.loaded = Some(state.clone());
         return state;
     }
@@ -279,7 +282,9 @@ fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String
 
 fn dispatch(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
     let globals = ctx.globals();
-    let dispatcher: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
+    let dispatcher: Value = globals
+        .get("__owncast_dispatch")
+        .map_err(|e| e.to_string())?;
     if let Some(f) = dispatcher.as_function() {
         let input = input_string();
         let out: Value = f
@@ -315,17 +320,14 @@ fn dispatch(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
 fn settle<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<Value<'js>, String> {
     if let Some(p) = v.as_promise() {
         let p: Promise = p.clone();
-        return p
-            .finish::<Value>()
-            .catch(ctx)
-            .map_err(|e| match e {
-                CaughtError::Error(rquickjs::Error::WouldBlock) => {
-                    "the handler returned a promise that never settles (only promise jobs run \
+        return p.finish::<Value>().catch(ctx).map_err(|e| match e {
+            CaughtError::Error(rquickjs::Error::WouldBlock) => {
+                "the handler returned a promise that never settles (only promise jobs run \
                      inside a call: there are no timers or async I/O)"
-                        .to_string()
-                }
-                e => format_caught(ctx, e),
-            });
+                    .to_string()
+            }
+            e => format_caught(ctx, e),
+        });
     }
     Ok(v)
 }
@@ -388,7 +390,10 @@ fn format_caught<'js>(ctx: &Ctx<'js>, e: CaughtError<'js>) -> String {
                 .ok()
                 .flatten()
                 .and_then(|s| s.to_string().ok());
-            format!("uncaught exception: {}", s.unwrap_or_else(|| format!("{v:?}")))
+            format!(
+                "uncaught exception: {}",
+                s.unwrap_or_else(|| format!("{v:?}"))
+            )
         }
         CaughtError::Error(e) => format!("engine error: {e}"),
     }
@@ -577,7 +582,8 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set(
         "configGet",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String| {
-            let v = config_string(&key).map_err(|e| rquickjs::Exception::throw_message(&ctx, &e))?;
+            let v =
+                config_string(&key).map_err(|e| rquickjs::Exception::throw_message(&ctx, &e))?;
             Ok::<_, rquickjs::Error>(v)
         })?,
     )?;
@@ -671,7 +677,9 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set("random", Function::new(ctx.clone(), random_f64)?)?;
     n.set(
         "logLevel",
-        Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?,
+        Function::new(ctx.clone(), || -> i32 {
+            unsafe { kernel::get_log_level() }
+        })?,
     )?;
     n.set(
         "utf8Encode",
@@ -838,4 +846,3 @@ host_functions! {
     fn owncast_add_actions(actions: u64) -> u64;
     fn owncast_clear_actions(arg: u64) -> u64;
 }
-
