@@ -1,0 +1,518 @@
+//! The loader, compiled legacy code and live instances.
+
+use crate::env::{self, ENV, KERNEL_FUNCTIONS};
+use crate::kernel::Kernel;
+use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
+use crate::user::{self, USER};
+use crate::wasm::has_custom_section;
+use owncast_plugin_host::logpipe::LogPipe;
+use owncast_plugin_host::permissions::{for_legacy_function, Permissions};
+use owncast_plugin_host::plugin::{is_component, is_core_module, LoadRequest};
+use owncast_plugin_host::runtime::{store_limits, CallKind};
+use owncast_plugin_host::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::{CallError, LoadError, PluginCode, PluginContext, PluginInstance, PluginLoader, Runtime};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use wasmtime::{ExternType, InstancePre, Linker, Module, Store, TypedFunc, ValType};
+
+/// The custom section that marks a module built on the Owncast JS engine
+/// (it imports every `owncast_*` function and reads `manifest` from config).
+pub const ENGINE_SECTION: &str = "owncast-engine";
+
+const WASI_P1: &str = "wasi_snapshot_preview1";
+
+/// Every function of WASI preview 1 (the set is frozen).
+const WASI_P1_FUNCTIONS: &[&str] = &[
+    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
+    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
+    "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
+    "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
+    "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
+    "sock_recv", "sock_send", "sock_shutdown",
+];
+
+/// Loads Extism core modules: self-contained plugins (`.wasm`) and, for
+/// each registered shared engine, scripts run by that engine.
+#[derive(Default)]
+pub struct ExtismLoader {
+    engines: Vec<SharedEngine>,
+}
+
+/// One interpreter module that runs every plugin of a language.
+struct SharedEngine {
+    /// The file extension of its scripts, e.g. `js`.
+    kind: String,
+    wasm: Arc<Vec<u8>>,
+    /// Compiled and linked once per Wasmtime engine.
+    prepared: Mutex<Vec<(wasmtime::Engine, Arc<Prepared>)>>,
+}
+
+impl ExtismLoader {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a shared engine: bundle code in files ending in `.<kind>`
+    /// (e.g. `js`) is run by instantiating `engine_wasm` with Extism config
+    /// `script` (the file), `manifest` (the manifest JSON) and `__slug`.
+    pub fn with_shared_engine(mut self, kind: &str, engine_wasm: impl Into<Vec<u8>>) -> Self {
+        let kind = kind.trim_start_matches('.').to_string();
+        self.engines.retain(|e| e.kind != kind);
+        self.engines.push(SharedEngine { kind, wasm: Arc::new(engine_wasm.into()), prepared: Mutex::new(Vec::new()) });
+        self
+    }
+
+    /// [`with_shared_engine`](Self::with_shared_engine) from a file.
+    pub fn with_shared_engine_file(self, kind: &str, path: impl AsRef<Path>) -> std::io::Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        Ok(self.with_shared_engine(kind, bytes))
+    }
+
+    /// The kinds of script this loader runs through a shared engine.
+    pub fn shared_engine_kinds(&self) -> Vec<String> {
+        self.engines.iter().map(|e| e.kind.clone()).collect()
+    }
+
+    fn engine_for(&self, file: &str) -> Option<&SharedEngine> {
+        let ext = Path::new(file).extension()?.to_str()?;
+        self.engines.iter().find(|e| e.kind == ext)
+    }
+}
+
+impl PluginLoader for ExtismLoader {
+    fn kind(&self) -> &'static str {
+        "extism"
+    }
+
+    /// Any core module (`\0asm` version 1), whatever its file name; or a
+    /// script whose extension names a registered shared engine.
+    fn recognizes(&self, bytes: &[u8], file: &str) -> bool {
+        if is_core_module(bytes) {
+            return true;
+        }
+        !is_component(bytes) && !bytes.starts_with(b"\0asm") && self.engine_for(file).is_some()
+    }
+
+    fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError> {
+        let slug = req.manifest.slug.clone();
+        let mut host_config = BTreeMap::from([("__slug".to_string(), slug)]);
+        let prepared = if is_core_module(req.bytes) {
+            let module = Module::new(req.runtime.engine(), req.bytes)
+                .map_err(|e| LoadError::Code { file: req.file.to_string(), message: format!("not a valid WebAssembly module: {e:#}") })?;
+            let engine_built = has_custom_section(req.bytes, ENGINE_SECTION);
+            if engine_built {
+                host_config.insert("manifest".into(), manifest_json(req.manifest));
+            }
+            // Modules built on the engine import every host function: the
+            // runtime check in each PluginContext method is their gate.
+            let gate = if engine_built { Gate::Runtime } else { Gate::Load { declared: &req.manifest.permissions, grants: req.grants } };
+            Arc::new(prepare(&module, req.file, gate)?)
+        } else if let Some(engine) = self.engine_for(req.file) {
+            let script = std::str::from_utf8(req.bytes)
+                .map_err(|e| LoadError::Code { file: req.file.to_string(), message: format!("a {} script must be UTF-8: {e}", engine.kind) })?;
+            host_config.insert("script".into(), script.to_string());
+            host_config.insert("manifest".into(), manifest_json(req.manifest));
+            engine.prepared(req.runtime)?
+        } else {
+            return Err(LoadError::Code { file: req.file.to_string(), message: "not a WebAssembly core module".into() });
+        };
+        let plugin = Arc::new(LegacyPlugin { manifest: legacy_manifest(req.manifest, req.grants, req.runtime.limits(), host_config) });
+        Ok(Arc::new(ExtismCode(Arc::new(CodeInner { prepared, plugin, runtime: req.runtime.clone() }))))
+    }
+}
+
+impl SharedEngine {
+    fn prepared(&self, runtime: &Arc<Runtime>) -> Result<Arc<Prepared>, LoadError> {
+        let mut cache = self.prepared.lock().unwrap();
+        if let Some((_, p)) = cache.iter().find(|(e, _)| wasmtime::Engine::same(e, runtime.engine())) {
+            return Ok(p.clone());
+        }
+        let file = format!("shared {} engine", self.kind);
+        let module = Module::new(runtime.engine(), &self.wasm[..])
+            .map_err(|e| LoadError::Code { file: file.clone(), message: format!("not a valid WebAssembly module: {e:#}") })?;
+        let p = Arc::new(prepare(&module, &file, Gate::Runtime)?);
+        cache.push((runtime.engine().clone(), p.clone()));
+        Ok(p)
+    }
+}
+
+/// How host-function imports are checked.
+enum Gate<'a> {
+    /// At load: an import the grant does not cover refuses the module.
+    Load { declared: &'a Permissions, grants: &'a Permissions },
+    /// At call time only (modules that import every function).
+    Runtime,
+}
+
+/// What an export looks like: Extism exports take nothing and return an
+/// `i32` status (some PDKs return nothing).
+#[derive(Clone, Copy)]
+enum Shape {
+    Status,
+    Unit,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Exports {
+    register: Option<Shape>,
+    on_event: Option<Shape>,
+    on_filter: Option<Shape>,
+    on_http_request: Option<Shape>,
+}
+
+/// A module linked and checked: shareable between the plugins of a shared engine.
+struct Prepared {
+    pre: InstancePre<State>,
+    exports: Exports,
+    initialize: bool,
+}
+
+fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, LoadError> {
+    let code = |message: String| LoadError::Code { file: file.to_string(), message };
+    let unknown = |m: &str, n: &str| LoadError::UnknownImport { file: file.to_string(), import: format!("{m}::{n}") };
+    let mut linker = Linker::<State>::new(module.engine());
+    env::add_to_linker(&mut linker).map_err(|e| code(format!("linking the Extism kernel: {e:#}")))?;
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut State| &mut s.wasi).map_err(|e| code(format!("linking WASI: {e:#}")))?;
+    for import in module.imports() {
+        let (m, name) = (import.module(), import.name());
+        let ExternType::Func(ty) = import.ty() else { return Err(unknown(m, name)) };
+        match m {
+            ENV if KERNEL_FUNCTIONS.contains(&name) => {}
+            WASI_P1 if WASI_P1_FUNCTIONS.contains(&name) => {}
+            USER => {
+                let (Some(f), Some(permission)) = (user::find(name), for_legacy_function(name)) else { return Err(unknown(m, name)) };
+                if let Gate::Load { declared, grants } = &gate {
+                    if !grants.contains(permission) {
+                        return Err(LoadError::Ungranted {
+                            file: file.to_string(),
+                            import: name.to_string(),
+                            permission,
+                            granted_by_manifest: declared.contains(permission),
+                        });
+                    }
+                }
+                if !f.accepts(&ty) {
+                    return Err(code(format!(
+                        "imports `{USER}::{name}` with type {}; this host accepts {} (fewer arguments, no result or i32/i64 variants)",
+                        show_type(&ty),
+                        f.signature()
+                    )));
+                }
+                f.define(&mut linker, ty).map_err(|e| code(format!("linking {name}: {e:#}")))?;
+            }
+            _ => return Err(unknown(m, name)),
+        }
+    }
+    let mut exports = Exports::default();
+    let mut initialize = false;
+    for export in module.exports() {
+        let ExternType::Func(ty) = export.ty() else { continue };
+        let slot = match export.name() {
+            "register" => &mut exports.register,
+            "on_event" => &mut exports.on_event,
+            "on_filter" => &mut exports.on_filter,
+            "on_http_request" => &mut exports.on_http_request,
+            "_initialize" => {
+                initialize = ty.params().len() == 0 && ty.results().len() == 0;
+                continue;
+            }
+            _ => continue,
+        };
+        let results: Vec<ValType> = ty.results().collect();
+        *slot = Some(match (ty.params().len(), results.as_slice()) {
+            (0, [ValType::I32]) => Shape::Status,
+            (0, []) => Shape::Unit,
+            _ => return Err(code(format!("export `{}` has type {}; Extism exports take no parameters and return i32", export.name(), show_type(&ty)))),
+        });
+    }
+    if exports.register.is_none() && exports.on_event.is_none() && exports.on_filter.is_none() && exports.on_http_request.is_none() {
+        return Err(code("exports none of register, on_event, on_filter, on_http_request".into()));
+    }
+    let pre = linker.instantiate_pre(module).map_err(|e| code(format!("{e:#}")))?;
+    Ok(Prepared { pre, exports, initialize })
+}
+
+fn show_type(ty: &wasmtime::FuncType) -> String {
+    let p: Vec<String> = ty.params().map(|t| t.to_string()).collect();
+    let r: Vec<String> = ty.results().map(|t| t.to_string()).collect();
+    if r.is_empty() {
+        format!("({})", p.join(", "))
+    } else {
+        format!("({}) -> {}", p.join(", "), r.join(", "))
+    }
+}
+
+/// A legacy plugin ready to instantiate.
+struct ExtismCode(Arc<CodeInner>);
+
+struct CodeInner {
+    prepared: Arc<Prepared>,
+    plugin: Arc<LegacyPlugin>,
+    runtime: Arc<Runtime>,
+}
+
+#[async_trait::async_trait]
+impl PluginCode for ExtismCode {
+    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
+        let live = self.0.live(ctx.clone()).await?;
+        Ok(Box::new(ExtismInstance { code: self.0.clone(), ctx, live: Some(live) }))
+    }
+}
+
+enum Func {
+    Status(TypedFunc<(), i32>),
+    Unit(TypedFunc<(), ()>),
+}
+
+/// One instantiation: its store and exports.
+struct Live {
+    store: Store<State>,
+    register: Option<Func>,
+    on_event: Option<Func>,
+    on_filter: Option<Func>,
+    on_http_request: Option<Func>,
+}
+
+impl CodeInner {
+    async fn live(&self, ctx: Arc<PluginContext>) -> Result<Live, CallError> {
+        let limits = self.runtime.limits();
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stdout(LogPipe::new(ctx.slug(), "stdout"))
+            .stderr(LogPipe::new(ctx.slug(), "stderr"))
+            .build_p1();
+        let state = State {
+            ctx,
+            plugin: self.plugin.clone(),
+            kernel: Kernel::default(),
+            vars: Default::default(),
+            http_status: 0,
+            http_headers: None,
+            wasi,
+            limits: store_limits(limits),
+            memory_cap: limits.memory_bytes as u64,
+            memory: None,
+        };
+        let mut store = Store::new(self.runtime.engine(), state);
+        store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(limits.deadline_ticks(CallKind::Register));
+        let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
+        let instance = self.prepared.pre.instantiate_async(&mut store).await.map_err(err)?;
+        let memory = instance.get_memory(&mut store, "memory");
+        store.data_mut().memory = memory;
+        if self.prepared.initialize {
+            let init = instance.get_typed_func::<(), ()>(&mut store, "_initialize").map_err(err)?;
+            init.call_async(&mut store, ()).await.map_err(err)?;
+        }
+        let ex = self.prepared.exports;
+        let mut func = |name: &str, shape: Option<Shape>| -> Result<Option<Func>, CallError> {
+            Ok(match shape {
+                None => None,
+                Some(Shape::Status) => Some(Func::Status(instance.get_typed_func(&mut store, name).map_err(err)?)),
+                Some(Shape::Unit) => Some(Func::Unit(instance.get_typed_func(&mut store, name).map_err(err)?)),
+            })
+        };
+        let register = func("register", ex.register)?;
+        let on_event = func("on_event", ex.on_event)?;
+        let on_filter = func("on_filter", ex.on_filter)?;
+        let on_http_request = func("on_http_request", ex.on_http_request)?;
+        Ok(Live { store, register, on_event, on_filter, on_http_request })
+    }
+}
+
+/// A live legacy plugin.
+struct ExtismInstance {
+    code: Arc<CodeInner>,
+    ctx: Arc<PluginContext>,
+    /// `None` after the module exited (WASI `proc_exit(0)`): the next call
+    /// starts a fresh instance.
+    live: Option<Live>,
+}
+
+#[derive(Clone, Copy)]
+enum Export {
+    Register,
+    OnEvent,
+    OnFilter,
+    OnHttpRequest,
+}
+
+impl Export {
+    fn name(self) -> &'static str {
+        match self {
+            Export::Register => "register",
+            Export::OnEvent => "on_event",
+            Export::OnFilter => "on_filter",
+            Export::OnHttpRequest => "on_http_request",
+        }
+    }
+    fn kind(self) -> CallKind {
+        match self {
+            Export::Register => CallKind::Register,
+            Export::OnEvent => CallKind::Event,
+            Export::OnFilter => CallKind::Filter,
+            Export::OnHttpRequest => CallKind::Http,
+        }
+    }
+    fn exported(self, e: &Exports) -> bool {
+        match self {
+            Export::Register => e.register.is_some(),
+            Export::OnEvent => e.on_event.is_some(),
+            Export::OnFilter => e.on_filter.is_some(),
+            Export::OnHttpRequest => e.on_http_request.is_some(),
+        }
+    }
+}
+
+impl ExtismInstance {
+    /// Runs one export with `input`; returns its output.
+    async fn call(&mut self, export: Export, input: &[u8]) -> Result<Vec<u8>, CallError> {
+        let name = export.name();
+        if !export.exported(&self.code.prepared.exports) {
+            return Err(CallError::MissingExport(name));
+        }
+        if self.live.is_none() {
+            self.live = Some(self.code.live(self.ctx.clone()).await?);
+        }
+        let limits = self.code.runtime.limits();
+        let live = self.live.as_mut().unwrap();
+        let f = match export {
+            Export::Register => &live.register,
+            Export::OnEvent => &live.on_event,
+            Export::OnFilter => &live.on_filter,
+            Export::OnHttpRequest => &live.on_http_request,
+        };
+        let f = match f {
+            Some(Func::Status(f)) => Func::Status(f.clone()),
+            Some(Func::Unit(f)) => Func::Unit(f.clone()),
+            None => return Err(CallError::MissingExport(name)),
+        };
+        let store = &mut live.store;
+        store.data_mut().kernel.reset(input);
+        store.set_epoch_deadline(limits.deadline_ticks(export.kind()));
+        let result = match f {
+            Func::Status(f) => f.call_async(&mut *store, ()).await,
+            Func::Unit(f) => f.call_async(&mut *store, ()).await.map(|()| 0),
+        };
+        let rc = match result {
+            Ok(rc) => rc,
+            Err(e) => {
+                if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    let code = exit.0;
+                    // The module is finished: the next call gets a new one.
+                    let kernel = std::mem::take(&mut store.data_mut().kernel);
+                    self.live = None;
+                    if code != 0 {
+                        return Err(CallError::Guest(kernel.error_message().unwrap_or_else(|| format!("{name}: exited with code {code}"))));
+                    }
+                    return finish(name, &kernel, 0, limits.output_bytes);
+                }
+                if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
+                    return Err(CallError::Timeout(limits.deadline(export.kind())));
+                }
+                let mut msg = format!("{name}: {e:#}");
+                if let Some(m) = store.data().kernel.error_message() {
+                    msg.push_str(&format!(" (the plugin had set the error: {m})"));
+                }
+                return Err(CallError::Trap(msg));
+            }
+        };
+        finish(name, &store.data().kernel, rc, limits.output_bytes)
+    }
+
+    fn manifest_registration(&self) -> Registration {
+        let m = self.ctx.manifest();
+        Registration {
+            slug: m.slug.clone(),
+            name: m.name.clone(),
+            version: m.version.clone(),
+            permissions: m.permissions.names().into_iter().map(str::to_string).collect(),
+            subscriptions: m.subscriptions.clone(),
+        }
+    }
+}
+
+/// The outcome of a call that returned: the plugin's error, or its output.
+fn finish(name: &str, kernel: &Kernel, rc: i32, max: usize) -> Result<Vec<u8>, CallError> {
+    if let Some(msg) = kernel.error_message() {
+        return Err(CallError::Guest(msg));
+    }
+    if rc != 0 {
+        return Err(CallError::Guest(format!("{name} returned status {rc} without an error message")));
+    }
+    let len = kernel.output_len();
+    if len > max as u64 {
+        return Err(CallError::BadOutput(format!("{name}: the output is {len} bytes; the limit is {max}")));
+    }
+    Ok(kernel.output().to_vec())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(name: &str, what: &str, out: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(out).map_err(|e| {
+        let text = String::from_utf8_lossy(&out[..out.len().min(120)]).into_owned();
+        CallError::BadOutput(format!("{name}: the output is not {what}: {e} (output begins: {text:?})"))
+    })
+}
+
+fn is_blank(out: &[u8]) -> bool {
+    out.iter().all(u8::is_ascii_whitespace)
+}
+
+#[async_trait::async_trait]
+impl PluginInstance for ExtismInstance {
+    async fn register(&mut self) -> Result<Registration, CallError> {
+        if self.code.prepared.exports.register.is_none() {
+            // Plugins without `register` are described by their manifest.
+            return Ok(self.manifest_registration());
+        }
+        let out = self.call(Export::Register, b"").await?;
+        if is_blank(&out) {
+            return Ok(self.manifest_registration());
+        }
+        parse_json("register", "a registration (the manifest as JSON)", &out)
+    }
+
+    async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
+        let input = serde_json::to_vec(&event.to_envelope()).expect("events serialize");
+        self.call(Export::OnEvent, &input).await.map(|_| ())
+    }
+
+    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
+        let input = serde_json::to_vec(&event.to_envelope()).expect("events serialize");
+        let out = self.call(Export::OnFilter, &input).await?;
+        if is_blank(&out) {
+            // Nothing to say: the event passes.
+            return Ok(FilterResult::Pass);
+        }
+        let value: serde_json::Value = parse_json("on_filter", "JSON", &out)?;
+        let result = FilterResult::from_json(&value, event).map_err(|e| CallError::BadOutput(format!("on_filter: {e}")))?;
+        if let FilterResult::Modify(m) = &result {
+            if m.event_type() != event.event_type() {
+                return Err(CallError::BadOutput(format!(
+                    "on_filter modified a `{}` event into a `{}` event",
+                    event.event_type(),
+                    m.event_type()
+                )));
+            }
+        }
+        Ok(result)
+    }
+
+    async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {
+        let input = serde_json::to_vec(request).expect("requests serialize");
+        let out = self.call(Export::OnHttpRequest, &input).await?;
+        if is_blank(&out) {
+            return Ok(HttpResponse { status: 200, ..Default::default() });
+        }
+        let resp: HttpResponse = parse_json("on_http_request", "an HTTP response {status?, headers?, body?}", &out)?;
+        let max = self.code.runtime.limits().http_body_bytes;
+        if resp.body.len() > max {
+            return Err(CallError::BadOutput(format!("on_http_request: the response body is {} bytes; the limit is {max}", resp.body.len())));
+        }
+        Ok(resp)
+    }
+}

@@ -1,0 +1,305 @@
+//! The `owncast_*` host functions (Extism's user namespace,
+//! `extism:host/user`), each a translation: decode the arguments from kernel
+//! memory, call the [`PluginContext`] method the WIT interface uses too,
+//! encode the result into kernel memory.
+//!
+//! Arguments are `P` (a kernel offset holding a string or JSON; `0` reads as
+//! empty) or `I` (a plain integer). Results are `P` (`0` = none/miss) or an
+//! `i32`. Each import is bound with the type the module declares, so the
+//! variants found in the wild work: fewer arguments than the contract (the
+//! missing ones read as `0`), no result where the contract has one (the
+//! result is dropped), `i32` where the contract says `i64` and back.
+
+use crate::kernel::KernelError;
+use crate::state::{alloc_bytes, State};
+use owncast_plugin_host::types::{ActionButton, BrowserPush, OpResult, UrlResult, VideoConfigUpdate};
+use owncast_plugin_host::{HostCallError, PluginContext};
+use serde::Serialize;
+use wasmtime::{Caller, FuncType, Linker, Val, ValType};
+
+/// Extism's namespace for host functions an embedder adds.
+pub const USER: &str = "extism:host/user";
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum A {
+    /// A kernel offset (string, bytes or JSON).
+    P,
+    /// An integer passed by value.
+    I,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum R {
+    Unit,
+    P,
+    I32,
+}
+
+/// Decoded arguments.
+pub struct In(Vec<Arg>);
+
+enum Arg {
+    Bytes(Option<Vec<u8>>),
+    Int(i64),
+}
+
+impl In {
+    fn bytes(&self, i: usize) -> Vec<u8> {
+        match self.0.get(i) {
+            Some(Arg::Bytes(Some(b))) => b.clone(),
+            _ => Vec::new(),
+        }
+    }
+    fn str(&self, i: usize) -> String {
+        match self.0.get(i) {
+            Some(Arg::Bytes(Some(b))) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        }
+    }
+    fn is_none(&self, i: usize) -> bool {
+        matches!(self.0.get(i), Some(Arg::Bytes(None)) | None)
+    }
+    fn int(&self, i: usize) -> i64 {
+        match self.0.get(i) {
+            Some(Arg::Int(v)) => *v,
+            _ => 0,
+        }
+    }
+}
+
+/// A result before encoding.
+pub enum Out {
+    Unit,
+    /// `None` is offset 0.
+    Bytes(Option<Vec<u8>>),
+    I32(i32),
+}
+
+fn json<T: Serialize>(v: &T) -> Out {
+    Out::Bytes(Some(serde_json::to_vec(v).expect("host records serialize")))
+}
+
+fn url_result(r: Result<UrlResult, String>) -> Out {
+    match r {
+        Ok(u) => json(&u),
+        Err(e) => json(&serde_json::json!({ "error": e })),
+    }
+}
+
+type Run = fn(&PluginContext, &In) -> Result<Out, HostCallError>;
+
+pub struct HostFn {
+    pub name: &'static str,
+    pub args: &'static [A],
+    pub ret: R,
+    run: Run,
+}
+
+use A::{I, P};
+
+macro_rules! host_fns {
+    ($( $name:literal ($($a:ident),*) -> $r:ident = $run:expr; )*) => {
+        /// Every `owncast_*` function of the contract, with its canonical signature.
+        pub const HOST_FUNCTIONS: &[HostFn] = &[
+            $( HostFn { name: $name, args: &[$($a),*], ret: R::$r, run: $run }, )*
+        ];
+    };
+}
+
+host_fns! {
+    // chat.send
+    "owncast_send_chat"(P) -> Unit = |c, a| c.chat_send(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_action"(P) -> Unit = |c, a| c.chat_send_action(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_system"(P) -> Unit = |c, a| c.chat_send_system(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_to"(I, P) -> Unit = |c, a| c.chat_send_to(a.int(0) as u64, &a.str(1)).map(|_| Out::Unit);
+    // chat.history
+    "owncast_chat_history"(I) -> P = |c, a| c.chat_history(a.int(0).clamp(0, u32::MAX as i64) as u32).map(|v| json(&v));
+    "owncast_chat_clients"() -> P = |c, _| c.chat_clients().map(|v| json(&v));
+    // chat.moderate
+    "owncast_delete_message"(P) -> Unit = |c, a| c.delete_message(&a.str(0)).map(|_| Out::Unit);
+    "owncast_kick_client"(I) -> Unit = |c, a| c.kick_client(a.int(0) as u64).map(|_| Out::Unit);
+    // storage.kv
+    "owncast_kv_get"(P) -> P = |c, a| c.kv_get(&a.str(0)).map(|v| Out::Bytes(v.map(String::into_bytes)));
+    "owncast_kv_set"(P, P) -> Unit = |c, a| c.kv_set(&a.str(0), &a.str(1)).map(|_| Out::Unit);
+    // storage.upload
+    "owncast_storage_upload"(P, P) -> P = |c, a| c.upload(&a.str(0), &a.bytes(1)).map(url_result);
+    // storage.fs
+    "owncast_fs_read"(P) -> P = |c, a| c.fs_read(&a.str(0)).map(Out::Bytes);
+    "owncast_fs_write"(P, P) -> P = |c, a| c.fs_write(&a.str(0), &a.bytes(1)).map(|r| json(&r));
+    "owncast_fs_list"(P) -> P = |c, a| c.fs_list(&a.str(0)).map(|v| json(&v));
+    "owncast_fs_delete"(P) -> P = |c, a| c.fs_delete(&a.str(0)).map(|r| json(&r));
+    "owncast_fs_exists"(P) -> I32 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::I32(b as i32));
+    // events.emit
+    "owncast_emit_event"(P, P) -> Unit = |c, a| {
+        let payload = if a.is_none(1) { "null".to_string() } else { a.str(1) };
+        c.emit(&a.str(0), &payload).map(|_| Out::Unit)
+    };
+    // server.read
+    "owncast_stream_current"() -> P = |c, _| c.stream_current().map(|v| json(&v));
+    "owncast_stream_broadcaster"() -> P = |c, _| c.stream_broadcaster().map(|v| v.map(|b| json(&b)).unwrap_or(Out::Bytes(None)));
+    "owncast_server_info"() -> P = |c, _| c.server_info().map(|v| json(&v));
+    "owncast_server_socials"() -> P = |c, _| c.server_socials().map(|v| json(&v));
+    "owncast_server_federation"() -> P = |c, _| c.server_federation().map(|v| json(&v));
+    "owncast_server_tags"() -> P = |c, _| c.server_tags().map(|v| json(&v));
+    // videoconfig.read / videoconfig.write
+    "owncast_video_config_read"() -> P = |c, _| c.video_config_read().map(|v| json(&v));
+    "owncast_video_config_write"(P) -> P = |c, a| {
+        match serde_json::from_slice::<VideoConfigUpdate>(&a.bytes(0)) {
+            Ok(update) => c.video_config_write(&update).map(|r| json(&r)),
+            Err(e) => {
+                // Still a video-config write: the permission comes first.
+                c.require(owncast_plugin_host::Permission::VideoConfigWrite, "video-config.write")?;
+                Ok(json(&OpResult::err(format!("not a video configuration update: {e}"))))
+            }
+        }
+    };
+    // notifications.send
+    "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
+    "owncast_notify_browser_push"(P) -> Unit = |c, a| {
+        let text = a.str(0);
+        // `{title, body, url?}`, or plain text as the body.
+        let push = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value::<BrowserPush>(v)
+                .map_err(|e| HostCallError::Failed {
+                    slug: c.slug().to_string(),
+                    call: "notifications.notify-browser-push".into(),
+                    message: format!("not a browser push {{title, body, url?}}: {e}"),
+                })?,
+            _ => BrowserPush { title: c.manifest().name.clone(), body: text, url: None },
+        };
+        c.notify_browser_push(&push).map(|_| Out::Unit)
+    };
+    "owncast_notify_fediverse"(P) -> Unit = |c, a| c.notify_fediverse(&a.str(0)).map(|_| Out::Unit);
+    // users.read
+    "owncast_users_list"() -> P = |c, _| c.users_list().map(|v| json(&v));
+    "owncast_user_get"(P) -> P = |c, a| c.user_get(&a.str(0)).map(|v| v.map(|u| json(&u)).unwrap_or(Out::Bytes(None)));
+    // users.moderate
+    "owncast_user_set_enabled"(P, I, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
+    "owncast_ban_ip"(P) -> Unit = |c, a| c.ban_ip(&a.str(0)).map(|_| Out::Unit);
+    // fediverse.post
+    "owncast_fediverse_post"(P) -> P = |c, a| c.fediverse_post(&a.str(0)).map(url_result);
+    // http.sse
+    "owncast_sse_send"(P, P, P) -> Unit = |c, a| {
+        let event = if a.is_none(1) { "message".to_string() } else { a.str(1) };
+        c.sse_send(&a.str(0), &event, &a.str(2)).map(|_| Out::Unit)
+    };
+    // ui.modify
+    "owncast_add_actions"(P) -> P = |c, a| {
+        // A list of buttons, or one button.
+        let text = a.bytes(0);
+        let parsed = serde_json::from_slice::<Vec<ActionButton>>(&text)
+            .or_else(|_| serde_json::from_slice::<ActionButton>(&text).map(|b| vec![b]));
+        match parsed {
+            Ok(buttons) => c.add_actions(buttons).map(|r| json(&r)),
+            Err(e) => {
+                c.require(owncast_plugin_host::Permission::UiModify, "ui.add-actions")?;
+                Ok(json(&OpResult::err(format!("not a list of action buttons: {e}"))))
+            }
+        }
+    };
+    "owncast_clear_actions"(P) -> P = |c, _| c.clear_actions().map(|r| json(&r));
+}
+
+pub fn find(name: &str) -> Option<&'static HostFn> {
+    HOST_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+impl HostFn {
+    /// The contract's signature, e.g. `(i64, i64) -> i64`.
+    pub fn signature(&self) -> String {
+        let args: Vec<&str> = self.args.iter().map(|a| if *a == A::P { "i64" } else { self.int_type() }).collect();
+        let ret = match self.ret {
+            R::Unit => String::new(),
+            R::P => " -> i64".into(),
+            R::I32 => " -> i32".into(),
+        };
+        format!("({}){ret}", args.join(", "))
+    }
+
+    fn int_type(&self) -> &'static str {
+        // limit (chat_history) and enabled (user_set_enabled) are i32; client ids i64.
+        match self.name {
+            "owncast_chat_history" | "owncast_user_set_enabled" => "i32",
+            _ => "i64",
+        }
+    }
+
+    /// Whether a module may import this function with type `ty`: integer
+    /// parameters, no more than the contract has; at most one integer result.
+    pub fn accepts(&self, ty: &FuncType) -> bool {
+        let int = |t: &ValType| matches!(t, ValType::I32 | ValType::I64);
+        ty.params().len() <= self.args.len() && ty.params().all(|t| int(&t)) && ty.results().len() <= 1 && ty.results().all(|t| int(&t))
+    }
+
+    /// Defines this function in `linker` with the type the module declares.
+    pub fn define(&'static self, linker: &mut Linker<State>, ty: FuncType) -> wasmtime::Result<()> {
+        linker.func_new(USER, self.name, ty, move |mut caller, params, results| self.call(&mut caller, params, results))?;
+        Ok(())
+    }
+
+    fn call(&self, caller: &mut Caller<'_, State>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+        let mut args = Vec::with_capacity(self.args.len());
+        for (i, kind) in self.args.iter().enumerate() {
+            let raw = match params.get(i) {
+                Some(Val::I64(v)) => *v,
+                Some(Val::I32(v)) => *v as u32 as i64,
+                _ => 0,
+            };
+            args.push(match kind {
+                A::I => Arg::Int(raw),
+                A::P => {
+                    let block = caller.data().kernel.block(self.name, raw as u64).map_err(|e| kernel_trap(self.name, i, e))?;
+                    Arg::Bytes(block.map(<[u8]>::to_vec))
+                }
+            });
+        }
+        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::msg(e.to_string()))?;
+        let Some(slot) = results.first_mut() else { return Ok(()) };
+        let value: i64 = match out {
+            Out::Unit | Out::Bytes(None) => 0,
+            Out::I32(v) => v as i64,
+            Out::Bytes(Some(b)) => alloc_bytes(caller, &b).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))? as i64,
+        };
+        *slot = match slot {
+            Val::I32(_) => Val::I32(value as i32),
+            _ => Val::I64(value),
+        };
+        Ok(())
+    }
+}
+
+fn kernel_trap(name: &str, arg: usize, e: KernelError) -> wasmtime::Error {
+    wasmtime::Error::msg(format!("{name}: argument {}: {e}", arg + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use owncast_plugin_host::permissions::{for_legacy_function, CAPABILITIES};
+
+    #[test]
+    fn every_contract_function_is_implemented_and_gated() {
+        let contract: Vec<&str> = CAPABILITIES.iter().flat_map(|c| c.legacy_functions.iter().copied()).collect();
+        for name in &contract {
+            assert!(find(name).is_some(), "{name} is in the permission table but has no implementation");
+        }
+        for f in HOST_FUNCTIONS {
+            assert!(for_legacy_function(f.name).is_some(), "{} has no permission", f.name);
+        }
+        assert_eq!(contract.len(), HOST_FUNCTIONS.len());
+    }
+
+    #[test]
+    fn variants_in_the_wild_are_accepted() {
+        let engine = wasmtime::Engine::default();
+        let add = find("owncast_add_actions").unwrap();
+        assert!(add.accepts(&FuncType::new(&engine, [ValType::I64], [])));
+        let clear = find("owncast_clear_actions").unwrap();
+        assert!(clear.accepts(&FuncType::new(&engine, [], [])));
+        assert!(clear.accepts(&FuncType::new(&engine, [], [ValType::I64])));
+        assert!(!clear.accepts(&FuncType::new(&engine, [ValType::I64, ValType::I64], [])));
+        assert!(!add.accepts(&FuncType::new(&engine, [ValType::F64], [])));
+        assert_eq!(find("owncast_send_chat_to").unwrap().signature(), "(i64, i64)");
+        assert_eq!(find("owncast_chat_history").unwrap().signature(), "(i32) -> i64");
+    }
+}
