@@ -96,6 +96,23 @@ impl Host {
         })
     }
 
+    /// Delivers a notification to one plugin only, if it is enabled and
+    /// subscribes to the event (e.g. `sse.connect` to the channel's owner);
+    /// returns whether it was called. Events it emits fan out as usual.
+    pub async fn notify_plugin(&self, slug: &str, event: &Event) -> bool {
+        let Some(p) = self.get(slug) else { return false };
+        if !p.is_enabled() || !p.notifies(event.event_type()) {
+            return false;
+        }
+        let (result, emitted) = p.on_event(event, 0).await;
+        self.account(&p, "on_event", &result);
+        if result.is_ok() {
+            self.observer.delivered(p.slug(), event);
+        }
+        self.dispatch_emitted(vec![(slug.to_string(), emitted)], 0).await;
+        true
+    }
+
     async fn dispatch_emitted(&self, emitted: Vec<(String, Vec<Event>)>, depth: u32) {
         for (from, events) in emitted {
             for e in events {

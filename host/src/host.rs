@@ -230,6 +230,31 @@ impl Host {
         }))
     }
 
+    /// A host with the same engine and loaders but its own simulated,
+    /// isolated services (in-memory store, no network, simulated Owncast): the
+    /// place for trial loads of code the admin has not approved yet, so its
+    /// `register()` can touch nothing real.
+    pub fn sandbox(&self) -> Host {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let services = Arc::new(HostServices {
+            owncast: Arc::new(SimulatedOwncast::demo()),
+            config: Arc::new(ConfigValues::new(kv.clone())),
+            kv,
+            outbound: Arc::new(crate::capabilities::http_outbound::CannedOutbound::new(Vec::new())),
+            sse: Arc::new(SseHub::default()),
+            actions: Arc::new(ActionRegistry::default()),
+            data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
+            limits: self.runtime.limits().clone(),
+        });
+        Host {
+            runtime: self.runtime.clone(),
+            services,
+            loaders: self.loaders.clone(),
+            plugins: RwLock::new(BTreeMap::new()),
+            observer: Arc::new(NoObserver),
+        }
+    }
+
     /// Puts a prepared plugin in service, replacing one with the same slug.
     pub fn install(&self, plugin: Arc<LoadedPlugin>) -> Option<Arc<LoadedPlugin>> {
         tracing::info!(plugin = %plugin.slug(), version = %plugin.manifest.version, kind = plugin.kind, "plugin loaded");

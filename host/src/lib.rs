@@ -10,22 +10,27 @@
 //! - [`host`], [`dispatcher`]: loaded plugins, notifications, filter chains, strikes.
 //! - [`kv`]: per-plugin key-value storage.
 //! - [`scenario`]: the JSON scenario test runner.
+//! - [`server`]: HTTP under `/plugins/<slug>/`, SSE, `/api/plugins/actions`, the admin API.
+//! - [`manager`]: the plugins folder, `.ocpkg` packages, enable/approve/upload, persisted state.
 
 pub mod bundle;
 pub mod capabilities;
 pub mod component;
 pub mod context;
+pub mod contract;
 pub mod dispatcher;
 pub mod event;
 pub mod host;
 pub mod kv;
 pub mod logpipe;
+pub mod manager;
 pub mod manifest;
 pub mod owncast;
 pub mod permissions;
 pub mod plugin;
 pub mod runtime;
 pub mod scenario;
+pub mod server;
 pub mod types;
 
 pub use context::{HostCallError, HostServices, PluginContext};

@@ -1,0 +1,801 @@
+//! The plugin manager: what is installed in the plugins folder, what the
+//! admin enabled and approved, and keeping the [`Host`] in line with both,
+//! without restarting it.
+//!
+//! - **Discovery** ([`PluginManager::rescan`]): `*.ocpkg` packages (checked
+//!   and unpacked into the work folder) and loose files `<base>.manifest.json`
+//!   + `<base>.wasm` (or `<base>.js`, for a shared-engine loader), with
+//!   `<base>-assets/` served, `<base>.icon.png` and `<base>.INSTRUCTIONS.md`.
+//!   A plugin whose files changed is reloaded; one whose files went away is
+//!   unloaded.
+//! - **Approval**: a plugin runs only with a permission set the admin
+//!   approved. A new version that asks for more stays disabled until it is
+//!   approved again; one asking for the same or less keeps running.
+//! - **State** (enabled set, approvals) lives in one JSON file written
+//!   atomically ([`state`]).
+//! - **Upload** ([`PluginManager::upload`]): a package is read by the safe
+//!   reader ([`package`]), trial-loaded (compile, instantiate, `register()`
+//!   and its cross-check) in a sandbox host whose services are simulated, and
+//!   only then replaces the installed version.
+
+pub mod package;
+pub mod state;
+
+use crate::bundle::MAX_CODE_BYTES;
+use crate::capabilities::config::ConfigError;
+use crate::host::{Health, Host, PluginAssets, PluginBundle};
+use crate::manifest::{Manifest, MAX_MANIFEST_BYTES};
+use crate::permissions::{Permission, Permissions};
+use crate::plugin::LoadError;
+use package::{read_package, Package, PackageError, PackageLimits};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use state::{PluginState, StateFile};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Where the manager keeps things.
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// The plugins folder admins drop files into.
+    pub plugins_dir: PathBuf,
+    /// Enabled set and approvals (default `<plugins>/.enabled.json`).
+    pub state_file: PathBuf,
+    /// Where packages are unpacked (default `<plugins>/.ocpkg-unpacked`).
+    pub work_dir: PathBuf,
+    pub package_limits: PackageLimits,
+}
+
+impl ManagerConfig {
+    pub fn new(plugins_dir: impl Into<PathBuf>) -> Self {
+        let plugins_dir = plugins_dir.into();
+        ManagerConfig {
+            state_file: plugins_dir.join(".enabled.json"),
+            work_dir: plugins_dir.join(".ocpkg-unpacked"),
+            plugins_dir,
+            package_limits: PackageLimits::default(),
+        }
+    }
+}
+
+/// Why a manager operation failed; [`status`](Self::status) is its HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    #[error("no plugin `{0}`")]
+    NotFound(String),
+    #[error("plugin `{slug}` asks for permissions the admin has not approved: {}; approve them to enable it", .missing.join(", "))]
+    NeedsApproval { slug: String, missing: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ManagerError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ManagerError::NotFound(_) => 404,
+            ManagerError::NeedsApproval { .. } | ManagerError::Conflict(_) => 409,
+            ManagerError::Package(PackageError::TooLarge { .. }) => 413,
+            ManagerError::Package(PackageError::Io(..)) | ManagerError::Io(_) => 500,
+            ManagerError::Package(_) => 400,
+            ManagerError::Load(_) => 422,
+            ManagerError::Config(ConfigError::Store(_)) => 500,
+            ManagerError::Config(_) => 400,
+        }
+    }
+}
+
+fn io_err(what: impl std::fmt::Display, e: std::io::Error) -> ManagerError {
+    ManagerError::Io(format!("{what}: {e}"))
+}
+
+/// Where a plugin's files are.
+#[derive(Debug, Clone)]
+enum Source {
+    Files { manifest: PathBuf, code: PathBuf, base: String },
+    Package { file: PathBuf, dir: PathBuf },
+}
+
+/// A plugin found in the plugins folder.
+#[derive(Debug, Clone)]
+struct Entry {
+    source: Source,
+    /// The file that names it (`echo-bot.ocpkg`, `echo-bot.manifest.json`).
+    file: String,
+    manifest: Arc<Manifest>,
+    assets: PluginAssets,
+    /// Changes whenever its files do.
+    fingerprint: String,
+}
+
+/// A file in the plugins folder that is not a usable plugin.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvalidFile {
+    pub file: String,
+    pub error: String,
+}
+
+/// A package already read, by path, length and modification time.
+#[derive(Clone)]
+struct CachedPackage {
+    stamp: (u64, Option<std::time::SystemTime>),
+    result: Result<Entry, String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: BTreeMap<String, Entry>,
+    invalid: Vec<InvalidFile>,
+    problems: Vec<String>,
+    state: StateFile,
+    /// Slug → (fingerprint, message) of the last failed load.
+    load_errors: BTreeMap<String, (String, String)>,
+    packages: BTreeMap<PathBuf, CachedPackage>,
+}
+
+/// What the admin sees of one plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Running.
+    Enabled,
+    /// Not running: the admin has not enabled it (or disabled it).
+    Disabled,
+    /// Enabled, but its permissions are not (all) approved.
+    NeedsApproval,
+    /// Enabled, but it failed to load.
+    Failed,
+    /// The host disabled it after repeated failures.
+    AutoDisabled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginInfo {
+    pub slug: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub status: Status,
+    /// The admin wants it running.
+    pub enabled: bool,
+    /// `component`, `extism`, ... when running.
+    pub kind: Option<&'static str>,
+    /// `package` or `files`.
+    pub source: &'static str,
+    pub file: String,
+    pub permissions: Permissions,
+    pub approved_permissions: Option<Permissions>,
+    pub approved_version: Option<String>,
+    /// Declared but not approved: what approving would grant.
+    pub unapproved_permissions: Vec<&'static str>,
+    pub allowed_hosts: Vec<String>,
+    pub strikes: u32,
+    pub last_error: Option<String>,
+    pub health: Option<Health>,
+    pub icon_url: Option<String>,
+    pub instructions_url: Option<String>,
+    pub manifest: Manifest,
+}
+
+/// A plugin's settings: the schema and the current values.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigView {
+    pub schema: BTreeMap<String, crate::manifest::ConfigField>,
+    pub values: BTreeMap<String, Value>,
+}
+
+/// The plugin manager. Operations are serialized; reads are not blocked by
+/// a slow operation (a compile in progress).
+pub struct PluginManager {
+    host: Arc<Host>,
+    config: ManagerConfig,
+    ops: tokio::sync::Mutex<()>,
+    inner: Mutex<Inner>,
+    /// Assets by slug, for the server's icon and instructions routes.
+    assets: RwLock<BTreeMap<String, PluginAssets>>,
+}
+
+fn missing_permissions(declared: &Permissions, approved: Option<&Permissions>) -> Vec<Permission> {
+    let empty = Permissions::default();
+    declared.difference(approved.unwrap_or(&empty)).collect()
+}
+
+fn stamp(path: &Path) -> Option<(u64, Option<std::time::SystemTime>)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl PluginManager {
+    /// A manager over `config.plugins_dir`; call [`rescan`](Self::rescan) to
+    /// discover and start the enabled plugins.
+    pub fn new(host: Arc<Host>, config: ManagerConfig) -> Result<Arc<Self>, ManagerError> {
+        std::fs::create_dir_all(&config.plugins_dir).map_err(|e| io_err(config.plugins_dir.display(), e))?;
+        let state = StateFile::load(&config.state_file).map_err(|e| io_err(config.state_file.display(), e))?;
+        Ok(Arc::new(PluginManager {
+            host,
+            config,
+            ops: tokio::sync::Mutex::new(()),
+            inner: Mutex::new(Inner { state, ..Default::default() }),
+            assets: RwLock::new(BTreeMap::new()),
+        }))
+    }
+
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+    pub fn config(&self) -> &ManagerConfig {
+        &self.config
+    }
+
+    /// Whether a plugin of this slug is installed (running or not).
+    pub fn knows(&self, slug: &str) -> bool {
+        self.assets.read().unwrap().contains_key(slug)
+    }
+    /// An installed plugin's assets (for its icon and instructions).
+    pub fn assets(&self, slug: &str) -> Option<PluginAssets> {
+        self.assets.read().unwrap().get(slug).cloned()
+    }
+
+    /// Problems found by the last scan (duplicate slugs and the like).
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.lock().unwrap().problems.clone()
+    }
+    /// Files in the plugins folder that are not usable plugins.
+    pub fn invalid(&self) -> Vec<InvalidFile> {
+        self.inner.lock().unwrap().invalid.clone()
+    }
+
+    // ---- discovery -------------------------------------------------------
+
+    /// Reads the plugins folder again and brings the host in line: new or
+    /// changed enabled plugins are (re)loaded, removed ones unloaded.
+    pub async fn rescan(&self) {
+        let _op = self.ops.lock().await;
+        self.rescan_locked().await
+    }
+
+    async fn rescan_locked(&self) {
+        let cache = self.inner.lock().unwrap().packages.clone();
+        let config = self.config.clone();
+        let (entries, invalid, problems, cache) =
+            tokio::task::spawn_blocking(move || discover(&config, cache)).await.expect("discovery panicked");
+        let (old, state) = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.packages = cache;
+            inner.invalid = invalid;
+            inner.problems = problems;
+            (std::mem::replace(&mut inner.entries, entries.clone()), inner.state.clone())
+        };
+        self.publish_assets();
+        for p in self.host.plugins() {
+            let wanted = entries.contains_key(p.slug()) && state.plugins.get(p.slug()).is_some_and(|s| s.enabled);
+            if !wanted {
+                self.host.unload(p.slug());
+            }
+        }
+        for (slug, e) in &entries {
+            let Some(st) = state.plugins.get(slug).filter(|s| s.enabled) else { continue };
+            let changed = old.get(slug).is_none_or(|o| o.fingerprint != e.fingerprint);
+            let failed_before = self.inner.lock().unwrap().load_errors.get(slug).is_some_and(|(f, _)| *f == e.fingerprint);
+            if self.host.get(slug).is_some() && !changed {
+                continue;
+            }
+            if failed_before && !changed {
+                continue;
+            }
+            if !missing_permissions(&e.manifest.permissions, st.approved.as_ref()).is_empty() {
+                if self.host.unload(slug).is_some() {
+                    tracing::warn!(plugin = %slug, "new version asks for more permissions: disabled until the admin approves them");
+                }
+                continue;
+            }
+            if let Err(err) = self.load_entry(slug, e, st.approved.clone()).await {
+                tracing::error!(plugin = %slug, "could not load: {err}");
+            }
+        }
+        self.cleanup_work_dir();
+    }
+
+    fn publish_assets(&self) {
+        let map = self.inner.lock().unwrap().entries.iter().map(|(k, e)| (k.clone(), e.assets.clone())).collect();
+        *self.assets.write().unwrap() = map;
+    }
+
+    /// Removes unpacked packages no entry uses any more.
+    fn cleanup_work_dir(&self) {
+        let used: BTreeSet<PathBuf> = self
+            .inner
+            .lock()
+            .unwrap()
+            .entries
+            .values()
+            .filter_map(|e| match &e.source {
+                Source::Package { dir, .. } => Some(dir.clone()),
+                Source::Files { .. } => None,
+            })
+            .collect();
+        let running: BTreeSet<PathBuf> = self
+            .host
+            .plugins()
+            .iter()
+            .flat_map(|p| [p.assets.public_dir.clone(), p.assets.icon.clone(), p.assets.instructions.clone()])
+            .flatten()
+            .filter_map(|f| f.parent().map(Path::to_path_buf))
+            .collect();
+        let Ok(rd) = std::fs::read_dir(&self.config.work_dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !used.contains(&p) && !running.contains(&p) && !name.starts_with(".tmp") {
+                let _ = std::fs::remove_dir_all(&p);
+            }
+        }
+    }
+
+    // ---- loading ---------------------------------------------------------
+
+    fn bundle_of(&self, entry: &Entry, approved: Option<Permissions>) -> Result<PluginBundle, ManagerError> {
+        let read = |p: &Path, cap: u64| -> Result<Vec<u8>, ManagerError> {
+            let len = std::fs::metadata(p).map_err(|e| io_err(p.display(), e))?.len();
+            if len > cap {
+                return Err(ManagerError::Io(format!("{}: {len} bytes is over the {cap}-byte limit", p.display())));
+            }
+            std::fs::read(p).map_err(|e| io_err(p.display(), e))
+        };
+        let (manifest_path, code_path, manifest_file, code_file) = match &entry.source {
+            Source::Files { manifest, code, .. } => {
+                (manifest.clone(), code.clone(), manifest.display().to_string(), code.display().to_string())
+            }
+            Source::Package { dir, .. } => {
+                let code = package::CODE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()).unwrap_or(dir.join("plugin.wasm"));
+                let code_name = code.file_name().unwrap().to_string_lossy().into_owned();
+                (dir.join(package::MANIFEST), code, format!("{}:{}", entry.file, package::MANIFEST), format!("{}:{code_name}", entry.file))
+            }
+        };
+        Ok(PluginBundle {
+            manifest: read(&manifest_path, MAX_MANIFEST_BYTES as u64)?,
+            manifest_file,
+            code: read(&code_path, MAX_CODE_BYTES)?,
+            code_file,
+            assets: entry.assets.clone(),
+            approved: Some(approved.unwrap_or_default()),
+        })
+    }
+
+    /// Loads an entry with the approved grant and puts it in service,
+    /// replacing the running version only on success.
+    async fn load_entry(&self, slug: &str, entry: &Entry, approved: Option<Permissions>) -> Result<(), ManagerError> {
+        let result = async {
+            let bundle = self.bundle_of(entry, approved.clone())?;
+            let manifest = Manifest::parse(&bundle.manifest, &bundle.manifest_file).map_err(LoadError::from)?;
+            let missing = missing_permissions(&manifest.permissions, approved.as_ref());
+            if !missing.is_empty() {
+                return Err(ManagerError::NeedsApproval {
+                    slug: slug.to_string(),
+                    missing: missing.iter().map(|p| p.name().to_string()).collect(),
+                });
+            }
+            let plugin = self.host.prepare(bundle).await?;
+            if plugin.slug() != slug {
+                return Err(ManagerError::Conflict(format!("{} now says its slug is `{}`", entry.file, plugin.slug())));
+            }
+            self.host.install(plugin);
+            Ok(())
+        }
+        .await;
+        let mut inner = self.inner.lock().unwrap();
+        match &result {
+            Ok(()) => {
+                inner.load_errors.remove(slug);
+            }
+            Err(e) => {
+                inner.load_errors.insert(slug.to_string(), (entry.fingerprint.clone(), e.to_string()));
+            }
+        }
+        result
+    }
+
+    fn entry(&self, slug: &str) -> Result<(Entry, PluginState), ManagerError> {
+        let inner = self.inner.lock().unwrap();
+        let e = inner.entries.get(slug).cloned().ok_or_else(|| ManagerError::NotFound(slug.to_string()))?;
+        Ok((e, inner.state.plugins.get(slug).cloned().unwrap_or_default()))
+    }
+
+    fn save_state(&self, slug: &str, st: Option<PluginState>) -> Result<(), ManagerError> {
+        let snapshot = {
+            let mut inner = self.inner.lock().unwrap();
+            match st {
+                Some(st) => inner.state.plugins.insert(slug.to_string(), st),
+                None => inner.state.plugins.remove(slug),
+            };
+            inner.state.clone()
+        };
+        snapshot.save(&self.config.state_file).map_err(|e| io_err(self.config.state_file.display(), e))
+    }
+
+    // ---- admin operations ------------------------------------------------
+
+    /// Every installed plugin.
+    pub fn list(&self) -> Vec<PluginInfo> {
+        let slugs: Vec<String> = self.inner.lock().unwrap().entries.keys().cloned().collect();
+        slugs.iter().filter_map(|s| self.info(s).ok()).collect()
+    }
+
+    pub fn info(&self, slug: &str) -> Result<PluginInfo, ManagerError> {
+        let (entry, st, load_error) = {
+            let inner = self.inner.lock().unwrap();
+            let e = inner.entries.get(slug).cloned().ok_or_else(|| ManagerError::NotFound(slug.to_string()))?;
+            let st = inner.state.plugins.get(slug).cloned().unwrap_or_default();
+            (e, st, inner.load_errors.get(slug).map(|(_, m)| m.clone()))
+        };
+        let running = self.host.get(slug);
+        let health = running.as_ref().map(|p| p.health());
+        let manifest = running.as_ref().map(|p| (*p.manifest).clone()).unwrap_or_else(|| (*entry.manifest).clone());
+        let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
+        let status = match (&health, st.enabled) {
+            (Some(h), _) if h.disabled.is_some() => Status::AutoDisabled,
+            (Some(_), _) => Status::Enabled,
+            (None, true) if !missing.is_empty() => Status::NeedsApproval,
+            (None, true) => Status::Failed,
+            (None, false) => Status::Disabled,
+        };
+        let last_error = load_error
+            .or_else(|| health.as_ref().and_then(|h| h.disabled.clone()))
+            .or_else(|| health.as_ref().and_then(|h| h.last_error.clone()));
+        Ok(PluginInfo {
+            slug: slug.to_string(),
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            description: manifest.description.clone(),
+            status,
+            enabled: st.enabled,
+            kind: running.as_ref().map(|p| p.kind),
+            source: match entry.source {
+                Source::Files { .. } => "files",
+                Source::Package { .. } => "package",
+            },
+            file: entry.file.clone(),
+            permissions: entry.manifest.permissions.clone(),
+            approved_permissions: st.approved.clone(),
+            approved_version: st.approved_version.clone(),
+            unapproved_permissions: missing.iter().map(|p| p.name()).collect(),
+            allowed_hosts: manifest.allowed_hosts.clone(),
+            strikes: health.as_ref().map(|h| h.strikes).unwrap_or(0),
+            last_error,
+            health,
+            icon_url: entry.assets.icon.as_ref().map(|_| format!("/plugins/{slug}/_icon")),
+            instructions_url: entry.assets.instructions.as_ref().map(|_| format!("/plugins/{slug}/_instructions")),
+            manifest,
+        })
+    }
+
+    /// Starts a plugin whose permissions are approved (a plugin that asks for
+    /// none needs no approval). A plugin the host disabled gets a fresh start.
+    pub async fn enable(&self, slug: &str) -> Result<PluginInfo, ManagerError> {
+        let _op = self.ops.lock().await;
+        let (entry, mut st) = self.entry(slug)?;
+        let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
+        if !missing.is_empty() {
+            return Err(ManagerError::NeedsApproval {
+                slug: slug.to_string(),
+                missing: missing.iter().map(|p| p.name().to_string()).collect(),
+            });
+        }
+        if st.approved.is_none() {
+            st.approved = Some(entry.manifest.permissions.clone());
+            st.approved_version = Some(entry.manifest.version.clone());
+        }
+        st.enabled = true;
+        let approved = st.approved.clone();
+        self.save_state(slug, Some(st))?;
+        let healthy = self.host.get(slug).is_some_and(|p| p.is_enabled());
+        if !healthy {
+            self.load_entry(slug, &entry, approved).await?;
+        }
+        self.info(slug)
+    }
+
+    /// Approves the plugin's current permission set and enables it.
+    /// `expected`, when given, must be that set (so an admin never approves a
+    /// set they did not see, e.g. when a new version arrived meanwhile).
+    pub async fn approve(&self, slug: &str, expected: Option<Permissions>) -> Result<PluginInfo, ManagerError> {
+        let _op = self.ops.lock().await;
+        let (entry, mut st) = self.entry(slug)?;
+        let declared = entry.manifest.permissions.clone();
+        if let Some(exp) = expected {
+            if exp != declared {
+                return Err(ManagerError::Conflict(format!(
+                    "plugin `{slug}` {} asks for [{}], not the [{}] being approved; review it again",
+                    entry.manifest.version,
+                    declared.names().join(", "),
+                    exp.names().join(", ")
+                )));
+            }
+        }
+        st.approved = Some(declared.clone());
+        st.approved_version = Some(entry.manifest.version.clone());
+        st.enabled = true;
+        self.save_state(slug, Some(st))?;
+        let current = self.host.get(slug);
+        let same_grant = current.as_ref().is_some_and(|p| p.is_enabled() && *p.grants() == declared);
+        if !same_grant {
+            self.load_entry(slug, &entry, Some(declared)).await?;
+        }
+        self.info(slug)
+    }
+
+    /// Stops a plugin and remembers that the admin wants it off.
+    pub async fn disable(&self, slug: &str) -> Result<PluginInfo, ManagerError> {
+        let _op = self.ops.lock().await;
+        let (_, mut st) = self.entry(slug)?;
+        st.enabled = false;
+        self.save_state(slug, Some(st))?;
+        self.host.unload(slug);
+        self.inner.lock().unwrap().load_errors.remove(slug);
+        self.info(slug)
+    }
+
+    /// Reads the plugin's files again and, if it is enabled and approved,
+    /// replaces the running instance with a fresh one.
+    pub async fn reload(&self, slug: &str) -> Result<PluginInfo, ManagerError> {
+        let _op = self.ops.lock().await;
+        self.rescan_locked().await;
+        let (entry, st) = self.entry(slug)?;
+        if st.enabled {
+            let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
+            if missing.is_empty() {
+                self.load_entry(slug, &entry, st.approved.clone()).await?;
+            } else {
+                self.host.unload(slug);
+            }
+        }
+        self.info(slug)
+    }
+
+    /// Unloads a plugin and removes its files and its state (its stored data stays).
+    pub async fn delete(&self, slug: &str) -> Result<(), ManagerError> {
+        let _op = self.ops.lock().await;
+        let (entry, _) = self.entry(slug)?;
+        self.host.unload(slug);
+        match &entry.source {
+            Source::Package { file, dir } => {
+                std::fs::remove_file(file).map_err(|e| io_err(file.display(), e))?;
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Source::Files { manifest, code, base } => {
+                std::fs::remove_file(manifest).map_err(|e| io_err(manifest.display(), e))?;
+                let _ = std::fs::remove_file(code);
+                let d = &self.config.plugins_dir;
+                let _ = std::fs::remove_dir_all(d.join(format!("{base}-assets")));
+                let _ = std::fs::remove_file(d.join(format!("{base}.icon.png")));
+                let _ = std::fs::remove_file(d.join(format!("{base}.INSTRUCTIONS.md")));
+            }
+        }
+        self.save_state(slug, None)?;
+        {
+            let mut inner = self.inner.lock().unwrap();
+            inner.entries.remove(slug);
+            inner.load_errors.remove(slug);
+        }
+        self.publish_assets();
+        Ok(())
+    }
+
+    /// Installs an uploaded package: read safely, trial-loaded in a sandbox,
+    /// then written as `<slug>.ocpkg` and put in service if the plugin is
+    /// enabled and its permissions are approved. Returns the plugin and
+    /// whether it is new.
+    pub async fn upload(&self, bytes: &[u8]) -> Result<(PluginInfo, bool), ManagerError> {
+        let _op = self.ops.lock().await;
+        let limits = self.config.package_limits.clone();
+        let owned = bytes.to_vec();
+        let pkg = tokio::task::spawn_blocking(move || read_package(&owned, "uploaded package", &limits))
+            .await
+            .expect("package reader panicked")?;
+        let slug = pkg.manifest.slug.clone();
+        let previous = self.inner.lock().unwrap().entries.get(&slug).cloned();
+        if let Some(Entry { source: Source::Files { manifest, .. }, .. }) = &previous {
+            return Err(ManagerError::Conflict(format!(
+                "plugin `{slug}` is installed from loose files ({}); remove them before uploading a package",
+                manifest.display()
+            )));
+        }
+        let hash = hex(&Sha256::digest(bytes)[..8]);
+        let dir = self.config.work_dir.join(format!("{slug}-{hash}"));
+        let created = !dir.exists();
+        if created {
+            unpack(&pkg, &dir)?;
+        }
+        // Trial load: compile, instantiate, register() and the cross-check,
+        // against simulated services, with the permissions it declares.
+        let mut trial = pkg.bundle(&dir);
+        trial.manifest_file = format!("{}:{}", pkg.name, package::MANIFEST);
+        if let Err(e) = self.host.sandbox().prepare(trial).await {
+            if created {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            return Err(e.into());
+        }
+        let file = self.config.plugins_dir.join(format!("{slug}.ocpkg"));
+        state::write_atomic(&file, bytes).map_err(|e| io_err(file.display(), e))?;
+        if let Some(Entry { source: Source::Package { file: old, .. }, .. }) = &previous {
+            if *old != file {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        let entry = Entry {
+            source: Source::Package { file: file.clone(), dir: dir.clone() },
+            file: file.file_name().unwrap().to_string_lossy().into_owned(),
+            manifest: Arc::new(pkg.manifest.clone()),
+            assets: package::assets_in(&dir),
+            fingerprint: hash,
+        };
+        {
+            let mut inner = self.inner.lock().unwrap();
+            inner.entries.insert(slug.clone(), entry.clone());
+            inner.load_errors.remove(&slug);
+        }
+        self.publish_assets();
+        let st = self.inner.lock().unwrap().state.plugins.get(&slug).cloned().unwrap_or_default();
+        if st.enabled {
+            if missing_permissions(&entry.manifest.permissions, st.approved.as_ref()).is_empty() {
+                if let Err(e) = self.load_entry(&slug, &entry, st.approved.clone()).await {
+                    tracing::error!(plugin = %slug, "uploaded version passed its trial but did not load: {e}");
+                }
+            } else if self.host.unload(&slug).is_some() {
+                tracing::warn!(plugin = %slug, "uploaded version asks for more permissions: disabled until the admin approves them");
+            }
+        }
+        self.cleanup_work_dir();
+        Ok((self.info(&slug)?, previous.is_none()))
+    }
+
+    /// The plugin's settings (`manifest.config`) and their values.
+    pub fn config_values(&self, slug: &str) -> Result<ConfigView, ManagerError> {
+        let manifest = self.current_manifest(slug)?;
+        let values = self.host.services().config.all(&manifest)?;
+        Ok(ConfigView { schema: manifest.config.clone(), values })
+    }
+
+    /// Sets settings, validated against the manifest's schema, all or none.
+    pub fn set_config(&self, slug: &str, values: &BTreeMap<String, Value>) -> Result<ConfigView, ManagerError> {
+        let manifest = self.current_manifest(slug)?;
+        self.host.services().config.set(&manifest, values)?;
+        self.config_values(slug)
+    }
+
+    fn current_manifest(&self, slug: &str) -> Result<Arc<Manifest>, ManagerError> {
+        if let Some(p) = self.host.get(slug) {
+            return Ok(p.manifest.clone());
+        }
+        self.inner.lock().unwrap().entries.get(slug).map(|e| e.manifest.clone()).ok_or_else(|| ManagerError::NotFound(slug.to_string()))
+    }
+}
+
+/// Unpacks into `dir` through a temporary folder, so `dir` is complete or absent.
+fn unpack(pkg: &Package, dir: &Path) -> Result<(), ManagerError> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io_err(parent.display(), e))?;
+    let tmp = parent.join(format!(".tmp-{}-{}", std::process::id(), dir.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    pkg.extract(&tmp)?;
+    match std::fs::rename(&tmp, dir) {
+        Ok(()) => Ok(()),
+        Err(_) if dir.exists() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok(())
+        }
+        Err(e) => Err(io_err(dir.display(), e)),
+    }
+}
+
+type Discovery = (BTreeMap<String, Entry>, Vec<InvalidFile>, Vec<String>, BTreeMap<PathBuf, CachedPackage>);
+
+/// Reads the plugins folder (blocking).
+fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> Discovery {
+    let mut found: Vec<(String, Entry)> = Vec::new();
+    let mut invalid = Vec::new();
+    let mut problems = Vec::new();
+    let mut new_cache = BTreeMap::new();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&config.plugins_dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    names.sort();
+    let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+
+    // Packages first: they win over loose files of the same slug.
+    for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".ocpkg") && !file_name(p).starts_with('.')) {
+        let name = file_name(path);
+        let Some(st) = stamp(path) else { continue };
+        let result = match cache.get(path) {
+            Some(c) if c.stamp == st => c.result.clone(),
+            _ => read_package_file(config, path, &name),
+        };
+        new_cache.insert(path.clone(), CachedPackage { stamp: st, result: result.clone() });
+        match result {
+            Ok(e) => found.push((e.manifest.slug.clone(), e)),
+            Err(error) => invalid.push(InvalidFile { file: name, error }),
+        }
+    }
+
+    for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".manifest.json") && !file_name(p).starts_with('.')) {
+        let name = file_name(path);
+        let base = name.trim_end_matches(".manifest.json").to_string();
+        let manifest = match std::fs::metadata(path) {
+            Ok(m) if m.len() > MAX_MANIFEST_BYTES as u64 => {
+                Err(format!("{name}: {} bytes is over the {MAX_MANIFEST_BYTES}-byte limit", m.len()))
+            }
+            _ => std::fs::read(path)
+                .map_err(|e| format!("{name}: {e}"))
+                .and_then(|b| Manifest::parse(&b, &name).map_err(|e| e.to_string())),
+        };
+        let manifest = match manifest {
+            Ok(m) => m,
+            Err(error) => {
+                invalid.push(InvalidFile { file: name, error });
+                continue;
+            }
+        };
+        let dir = &config.plugins_dir;
+        let Some(code) = [format!("{base}.wasm"), format!("{base}.js")].into_iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
+            invalid.push(InvalidFile { file: name, error: format!("no {base}.wasm (or {base}.js) next to it") });
+            continue;
+        };
+        let fingerprint = format!("{:?}{:?}", stamp(path), stamp(&code));
+        let existing = |p: PathBuf| p.exists().then_some(p);
+        let assets = PluginAssets {
+            public_dir: existing(dir.join(format!("{base}-assets"))),
+            icon: existing(dir.join(format!("{base}.icon.png"))),
+            instructions: existing(dir.join(format!("{base}.INSTRUCTIONS.md"))),
+        };
+        found.push((
+            manifest.slug.clone(),
+            Entry { source: Source::Files { manifest: path.clone(), code, base }, file: name, manifest: Arc::new(manifest), assets, fingerprint },
+        ));
+    }
+
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for (slug, e) in found {
+        if let Some(first) = entries.get(&slug) {
+            problems.push(format!("plugin `{slug}` is in both {} and {}; using {}", first.file, e.file, first.file));
+            continue;
+        }
+        entries.insert(slug, e);
+    }
+    (entries, invalid, problems, new_cache)
+}
+
+fn read_package_file(config: &ManagerConfig, path: &Path, name: &str) -> Result<Entry, String> {
+    let len = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?.len();
+    if len > config.package_limits.max_package_bytes {
+        return Err(format!("{name}: package is {len} bytes; the limit is {}", config.package_limits.max_package_bytes));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    let pkg = read_package(&bytes, name, &config.package_limits).map_err(|e| e.to_string())?;
+    let hash = hex(&Sha256::digest(&bytes)[..8]);
+    let dir = config.work_dir.join(format!("{}-{hash}", pkg.manifest.slug));
+    if !dir.exists() {
+        unpack(&pkg, &dir).map_err(|e| e.to_string())?;
+    }
+    Ok(Entry {
+        source: Source::Package { file: path.to_path_buf(), dir: dir.clone() },
+        file: name.to_string(),
+        manifest: Arc::new(pkg.manifest),
+        assets: package::assets_in(&dir),
+        fingerprint: hash,
+    })
+}
