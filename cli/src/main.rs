@@ -1,1 +1,57 @@
-fn main(){}
+//! `owncast-plugin`: test, demo, serve and package Owncast plugins.
+
+mod contract;
+mod demo;
+mod setup;
+mod style;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "owncast-plugin", version, about = "Build, test, preview and run Owncast plugins")]
+struct Cli {
+    /// Log filter (tracing syntax), e.g. `info` or `owncast_plugin_host=debug`.
+    #[arg(long, global = true, env = "OWNCAST_PLUGIN_LOG")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a plugin's JSON scenario tests (`__tests__/*.test.json`) against its built code.
+    Test(test::Args),
+    /// Stream a simulated chat through a folder of plugins and show what each one does.
+    Demo(demo::Args),
+    /// Generate the wire-protocol document and TypeScript types from wit/.
+    Contract(contract::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_log = match cli.command {
+        Command::Test(_) => "off",
+        _ => "error",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(cli.log.as_deref().unwrap_or(default_log)))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Test(a) => test::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
+            Command::Contract(a) => contract::run(a).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{} {e:#}", style::red("error:"));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -232,6 +232,51 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability { permission: Permission::HttpServe, interface: None, functions: &[], legacy_functions: &[] },
 ];
 
+/// Each WIT host function and its legacy Extism host function.
+pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
+    ("chat", "send", "owncast_send_chat"),
+    ("chat", "send-action", "owncast_send_chat_action"),
+    ("chat", "send-system", "owncast_send_chat_system"),
+    ("chat", "send-to", "owncast_send_chat_to"),
+    ("chat-history", "history", "owncast_chat_history"),
+    ("chat-history", "clients", "owncast_chat_clients"),
+    ("chat-moderate", "delete-message", "owncast_delete_message"),
+    ("chat-moderate", "kick-client", "owncast_kick_client"),
+    ("kv", "get", "owncast_kv_get"),
+    ("kv", "set", "owncast_kv_set"),
+    ("upload", "upload", "owncast_storage_upload"),
+    ("fs", "read", "owncast_fs_read"),
+    ("fs", "write", "owncast_fs_write"),
+    ("fs", "list", "owncast_fs_list"),
+    ("fs", "delete", "owncast_fs_delete"),
+    ("fs", "exists", "owncast_fs_exists"),
+    ("events", "emit", "owncast_emit_event"),
+    ("server", "stream-current", "owncast_stream_current"),
+    ("server", "stream-broadcaster", "owncast_stream_broadcaster"),
+    ("server", "server-info", "owncast_server_info"),
+    ("server", "server-socials", "owncast_server_socials"),
+    ("server", "server-federation", "owncast_server_federation"),
+    ("server", "server-tags", "owncast_server_tags"),
+    ("video-config", "read", "owncast_video_config_read"),
+    ("video-config", "write", "owncast_video_config_write"),
+    ("notifications", "notify-discord", "owncast_notify_discord"),
+    ("notifications", "notify-browser-push", "owncast_notify_browser_push"),
+    ("notifications", "notify-fediverse", "owncast_notify_fediverse"),
+    ("users", "list", "owncast_users_list"),
+    ("users", "get", "owncast_user_get"),
+    ("users-moderate", "set-enabled", "owncast_user_set_enabled"),
+    ("users-moderate", "ban-ip", "owncast_ban_ip"),
+    ("fediverse", "post", "owncast_fediverse_post"),
+    ("sse", "send", "owncast_sse_send"),
+    ("ui", "add-actions", "owncast_add_actions"),
+    ("ui", "clear-actions", "owncast_clear_actions"),
+];
+
+/// The legacy name of a WIT host function.
+pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
+    LEGACY_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function).map(|(_, _, l)| *l)
+}
+
 /// Interfaces of `owncast:plugin` every plugin gets.
 pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config"];
 
@@ -280,6 +325,17 @@ mod tests {
         assert_eq!(for_wit_function("log", "log"), Ok(None));
         assert_eq!(for_legacy_function("owncast_kick_client"), Some(Permission::ChatModerate));
         assert_eq!(for_legacy_function("owncast_explode"), None);
+    }
+
+    #[test]
+    fn legacy_names_agree_with_the_capability_table() {
+        for c in CAPABILITIES {
+            for l in c.legacy_functions {
+                let (i, f, _) = LEGACY_NAMES.iter().find(|(_, _, n)| n == l).unwrap_or_else(|| panic!("{l} has no WIT function"));
+                assert_eq!(for_wit_function(i, f), Ok(Some(c.permission)), "{l}");
+            }
+        }
+        assert_eq!(LEGACY_NAMES.len(), CAPABILITIES.iter().map(|c| c.legacy_functions.len()).sum::<usize>());
     }
 
     #[test]
