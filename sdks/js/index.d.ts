@@ -1,68 +1,84 @@
 // Type declarations for @owncast/plugin-sdk.
+//
+// The payload and host-data shapes (ChatMessage, User, StreamInfo, ...) are
+// generated from the WIT contract into types/contract.d.ts by
+// `owncast-plugin contract --ts sdks/js/types/contract.d.ts`; this file adds
+// the SDK's own API on top of them.
 
-export interface ChatUser {
-  id: string;
-  displayName: string;
-  [key: string]: unknown;
-}
+import type {
+  ActionButton,
+  Broadcaster,
+  BrowserPush,
+  ChatClient,
+  ChatMessage,
+  ChatUserEvent,
+  EventPayloads,
+  FederationInfo,
+  FediverseEngagement,
+  FilterResultJson,
+  HttpRequest as WireHttpRequest,
+  MessageModeration,
+  NameChange,
+  OpResult,
+  ServerInfo,
+  SocialHandle,
+  SseConnection,
+  StreamInfo,
+  StreamTitleChange,
+  UrlResult,
+  User,
+  VideoConfig,
+  VideoConfigUpdate,
+} from "./types/contract";
 
-export interface ChatMessage {
-  id: string;
-  user: ChatUser;
-  body: string;
-  /** RFC 3339; use it as the plugin's clock (Date.now() may be frozen). */
-  timestamp: string;
-  [key: string]: unknown;
-}
+// Every generated shape, under its WIT record name.
+export * from "./types/contract";
 
-export interface HttpRequest {
-  method: string;
-  /** Relative to /plugins/<slug>/. */
-  path: string;
-  query: unknown;
-  headers: Record<string, string>;
-  body: string;
-  remoteAddr: string;
-  /** Whether the request carried Owncast auth. */
-  authenticated: boolean;
-  user?: { id: string; displayName: string; [key: string]: unknown };
+/** @deprecated use User */
+export type ChatUser = User;
+
+/** What onHttpRequest receives: the wire request plus `json()`. */
+export interface HttpRequest extends WireHttpRequest {
   /** JSON.parse(body) */
   json(): any;
 }
 
+/** What onHttpRequest may return as an object (missing status: 200). */
 export interface HttpResponse {
   status?: number;
   headers?: Record<string, string | number>;
-  /** Strings pass as is; other values are sent as JSON. */
+  /** Strings pass as is; other values are sent as JSON (content-type application/json). */
   body?: unknown;
 }
 
-export type FilterResult =
-  | { action: "pass" }
-  | { action: "modify"; payload: unknown }
-  | { action: "drop"; reason?: string };
+/** filter.pass(), filter.modify(payload) or filter.drop(reason). */
+export type FilterResult = FilterResultJson;
 
 type Awaitable<T> = T | Promise<T>;
-type Notify<P = any> = (payload: P) => Awaitable<void>;
+type Notify<P> = (payload: P) => Awaitable<void>;
 
 export interface PluginDefinition {
   onChatMessage?: Notify<ChatMessage>;
   filterChatMessage?: (msg: ChatMessage) => Awaitable<FilterResult | void>;
-  onChatUserJoined?: Notify;
-  onChatUserParted?: Notify;
-  onChatUserRenamed?: Notify;
-  onMessageModerated?: Notify;
-  onStreamStarted?: Notify;
-  onStreamStopped?: Notify;
-  onStreamTitleChanged?: Notify;
-  onSseConnect?: Notify;
-  onSseDisconnect?: Notify;
-  onFediverseFollow?: Notify;
-  onFediverseLike?: Notify;
-  onFediverseRepost?: Notify;
-  onFediverseMention?: Notify;
-  onFediverseReply?: Notify;
-  /** Requests under /plugins/<slug>/ not served from public/ (needs http.serve). */
+  onChatUserJoined?: Notify<ChatUserEvent>;
+  onChatUserParted?: Notify<ChatUserEvent>;
+  onChatUserRenamed?: Notify<NameChange>;
+  onMessageModerated?: Notify<MessageModeration>;
+  onStreamStarted?: Notify<StreamInfo>;
+  onStreamStopped?: Notify<StreamInfo>;
+  onStreamTitleChanged?: Notify<StreamTitleChange>;
+  onSseConnect?: Notify<SseConnection>;
+  onSseDisconnect?: Notify<SseConnection>;
+  onFediverseFollow?: Notify<FediverseEngagement>;
+  onFediverseLike?: Notify<FediverseEngagement>;
+  onFediverseRepost?: Notify<FediverseEngagement>;
+  onFediverseMention?: Notify<FediverseEngagement>;
+  onFediverseReply?: Notify<FediverseEngagement>;
+  /**
+   * Requests under /plugins/<slug>/ not served from public/ (needs
+   * http.serve). Return a response object, a string (text/plain), any other
+   * value (sent as JSON), or nothing (204).
+   */
   onHttpRequest?: (req: HttpRequest) => Awaitable<HttpResponse | string | object | void>;
   /** Custom (plugin-emitted) events by type, e.g. "announcement.broadcast". */
   on?: Record<string, (payload: any, eventType: string) => Awaitable<void>>;
@@ -82,9 +98,9 @@ export interface PluginExports {
 export function definePlugin(def: PluginDefinition): PluginExports;
 
 export const filter: {
-  pass(): FilterResult;
-  modify(payload: unknown): FilterResult;
-  drop(reason?: string): FilterResult;
+  pass(): { action: "pass" };
+  modify<P>(payload: P): { action: "modify"; payload: P };
+  drop(reason?: string): { action: "drop"; reason?: string };
 };
 
 export interface FetchResponse {
@@ -96,75 +112,95 @@ export interface FetchResponse {
   json(): any;
 }
 
-type Json = any;
+export interface FetchOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON (content-type application/json). */
+  body?: string | ArrayBuffer | ArrayBufferView | object;
+}
 
 export const owncast: {
   chat: {
+    /** Sends a chat message as the plugin's bot (chat.send). */
     send(text: string): void;
     sendAction(text: string): void;
+    /** A system message: HTML body, no user. */
     sendSystem(html: string): void;
     sendTo(clientId: number, text: string): void;
+    /** The last `limit` (default 50) chat messages (chat.history). */
     history(limit?: number): ChatMessage[];
-    clients(): Json[];
+    clients(): ChatClient[];
+    /** chat.moderate */
     deleteMessage(messageId: string): void;
     kickClient(clientId: number): void;
   };
   kv: {
+    /** The stored string, or null (storage.kv). */
     get(key: string): string | null;
     /** Non-string values are stored as JSON. */
     set(key: string, value: unknown): void;
   };
   storage: {
-    upload(name: string, data: string | ArrayBuffer | ArrayBufferView): { url: string };
+    /** storage.upload */
+    upload(name: string, data: string | ArrayBuffer | ArrayBufferView): UrlResult;
   };
   fs: {
+    /** storage.fs; paths inside the plugin's data directory. */
     read(path: string): string | null;
-    write(path: string, data: string | ArrayBuffer | ArrayBufferView): { ok: boolean; error?: string };
+    write(path: string, data: string | ArrayBuffer | ArrayBufferView): OpResult;
     list(path?: string): string[];
-    delete(path: string): Json;
+    delete(path: string): OpResult | null;
     exists(path: string): boolean;
   };
   events: {
+    /** Emits a custom event (events.emit); other plugins receive it through `on`. */
     emit(type: string, payload?: unknown): void;
   };
   server: {
-    streamCurrent(): Json;
-    broadcaster(): Json;
-    info(): Json;
-    socials(): Json;
-    federation(): Json;
-    tags(): Json;
+    /** server.read */
+    streamCurrent(): StreamInfo;
+    broadcaster(): Broadcaster | null;
+    info(): ServerInfo;
+    socials(): SocialHandle[];
+    federation(): FederationInfo;
+    tags(): string[];
   };
   videoConfig: {
-    read(): Json;
-    write(config: unknown): { ok: boolean; error?: string };
+    /** videoconfig.read */
+    read(): VideoConfig;
+    /** videoconfig.write; fields left out stay as they are. */
+    write(config: VideoConfigUpdate): OpResult;
   };
   notifications: {
-    discord(message: string | object): void;
-    browserPush(message: string | object): void;
-    fediverse(message: string | object): void;
+    /** notifications.send */
+    discord(message: string): void;
+    browserPush(message: BrowserPush | string): void;
+    fediverse(message: string): void;
   };
   users: {
-    list(): Json[];
-    get(id: string): Json | null;
+    /** users.read */
+    list(): User[];
+    get(id: string): User | null;
+    /** users.moderate */
     setEnabled(id: string, enabled: boolean, reason?: string): void;
     banIp(ip: string): void;
   };
   fediverse: {
-    post(text: string): { url: string };
+    /** fediverse.post */
+    post(text: string): UrlResult;
   };
   sse: {
+    /** http.sse: sends to clients of /plugins/<slug>/_sse/<channel>. */
     send(channel: string, event: string, data: unknown): void;
   };
   ui: {
-    addActions(actions: object | object[]): Json;
-    clearActions(which?: unknown): Json;
+    /** ui.modify */
+    addActions(actions: ActionButton | ActionButton[]): unknown;
+    clearActions(which?: unknown): unknown;
   };
   http: {
-    fetch(
-      url: string,
-      options?: { method?: string; headers?: Record<string, string>; body?: string | ArrayBuffer | ArrayBufferView | object }
-    ): FetchResponse;
+    /** Synchronous outbound HTTP (network.fetch, limited to network.allowedHosts). */
+    fetch(url: string, options?: FetchOptions): FetchResponse;
   };
   config: {
     /** Typed by the manifest's `config` schema; its default when unset. */
@@ -177,7 +213,8 @@ export const owncast: {
     warn(...args: unknown[]): void;
     error(...args: unknown[]): void;
   };
-  manifest(): Json | null;
+  /** The manifest this plugin runs with (from the host's config or the build). */
+  manifest(): Record<string, any> | null;
 };
 
 export class PermissionError extends Error {
@@ -186,7 +223,7 @@ export class PermissionError extends Error {
 }
 
 /** The built-in event types. */
-export const events: string[];
+export const events: Array<keyof EventPayloads>;
 
 /** Handler name -> [kind, event type]. */
-export const handlers: Record<string, ["notify" | "filter", string]>;
+export const handlers: Record<string, ["notify" | "filter", keyof EventPayloads]>;

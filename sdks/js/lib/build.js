@@ -11,9 +11,12 @@ const path = require("path");
 const vm = require("vm");
 const { spawnSync } = require("child_process");
 const { appendCustomSection } = require("./wasm");
+const { checkSources } = require("./lint");
 
 const SDK_DIR = path.resolve(__dirname, "..");
 const SDK_ENTRY = path.join(SDK_DIR, "index.js");
+// The SDK as ES exports, so unknown named imports fail the build with a location.
+const SDK_ESM = path.join(SDK_DIR, "lib", "sdk-esm.mjs");
 const ENTRY_CANDIDATES = ["src/plugin.ts", "src/plugin.js", "src/plugin.mts", "src/plugin.mjs", "src/plugin.cjs"];
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -100,14 +103,17 @@ async function bundle(dir, entryFile, manifest, opts) {
       sourcesContent: true,
       minify: !!opts.minify,
       keepNames: true,
-      alias: { "@owncast/plugin-sdk": SDK_ENTRY },
+      alias: { "@owncast/plugin-sdk": SDK_ESM },
+      absWorkingDir: dir,
       logLevel: "silent",
       legalComments: "none",
     });
   } catch (e) {
     const msgs = (e.errors || []).map((m) => {
       const loc = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
-      return `${loc}${m.text}`;
+      const text = m.text.split(path.relative(dir, SDK_ESM).split(path.sep).join("/")).join("@owncast/plugin-sdk");
+      const line = m.location && m.location.lineText ? `\n    ${m.location.lineText.trim()}` : "";
+      return `${loc}${text}${line}`;
     });
     fail(`esbuild failed:\n  ${msgs.length ? msgs.join("\n  ") : e.message}`);
   }
@@ -123,6 +129,7 @@ async function bundle(dir, entryFile, manifest, opts) {
   map.sources = map.sources.map((s) => {
     const abs = path.resolve(mapDir, s);
     if (abs === SDK_ENTRY) return "@owncast/plugin-sdk/index.js";
+    if (abs === SDK_ESM) return "@owncast/plugin-sdk/lib/sdk-esm.mjs";
     return path.relative(dir, abs).split(path.sep).join("/");
   });
   map.file = path.basename(outfile);
@@ -194,6 +201,29 @@ function mapText(text, map, fileNames) {
   });
 }
 
+/** The bundle's sources written by the author (not the SDK, not the generated entry). */
+function authorSources(map) {
+  return (map.sources || []).filter(
+    (s) => !s.startsWith("@owncast/plugin-sdk") && !s.endsWith("owncast-plugin-entry.js") && !s.includes("node_modules/")
+  );
+}
+
+/**
+ * "Name: message" plus the stack frames in the author's sources, mapped
+ * (frames in the SDK, the generated entry and node internals left out).
+ */
+function describeError(e, map, filename) {
+  if (!e || typeof e !== "object") return String(e);
+  const head = `${e.name || "Error"}: ${e.message}`;
+  const frames = String(e.stack || "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .map((l) => mapText(l, map, [filename]).trim())
+    .map((l) => l.replace(/^at [^\s]*\/(src\/[^\s(]+) \(/, "at $1 (").replace(/^at (\S+) \(\1:(\d+:\d+)\)$/, "at $1:$2"))
+    .filter((l) => authorSources(map).some((src) => l.includes(`${src}:`)));
+  return frames.length ? `${head}\n    ${frames.join("\n    ")}` : head;
+}
+
 // --- build-time check: run the script in node with stub host globals ------
 
 function describePlugin(script, manifest, map) {
@@ -222,18 +252,32 @@ function describePlugin(script, manifest, map) {
   try {
     vm.runInContext(script, sandbox, { filename, timeout: 5000 });
   } catch (e) {
-    const msg = e && e.stack ? e.stack : String(e);
-    fail(`the plugin script failed while loading:\n${mapText(msg, map, [filename])}`);
+    fail(`the plugin script failed while loading:\n${describeError(e, map, filename)}`);
   }
   delete sandbox.__owncast_preinit;
   if (typeof sandbox.__owncast_dispatch !== "function") {
-    fail("the plugin script did not call definePlugin() from @owncast/plugin-sdk");
+    const entry = (map.sources || []).find((s) => /^src\/plugin\.[cm]?[jt]s$/.test(s)) || "the plugin source";
+    const exported = Object.keys(sandbox.module.exports || {}).filter((k) => k in require("../index.js").handlers || k === "onHttpRequest");
+    const hint = exported.length
+      ? ` It exports ${exported.join(", ")} directly: put the handlers inside definePlugin({ ... }).`
+      : "";
+    fail(
+      `${entry}: the plugin never calls definePlugin() from @owncast/plugin-sdk, so it has no handlers.${hint}\n` +
+        '  import { definePlugin } from "@owncast/plugin-sdk";\n  export default definePlugin({ onChatMessage(msg) { ... } });'
+    );
   }
   return JSON.parse(sandbox.__owncast_dispatch("__describe", ""));
 }
 
-function checkPermissions(manifest, info) {
+/**
+ * Handlers and owncast.* calls against the manifest's permissions. A call the
+ * manifest does not grant fails the build (each one named with its file, line
+ * and column) unless opts.permissionCheck is "warn"; a permission nothing
+ * uses is a warning.
+ */
+function checkPermissions(manifest, info, map, opts = {}) {
   const perms = manifest.permissions || [];
+  const warn = opts.warn || (() => {});
   const problems = [];
   if (info.subscriptions.filter.length && !perms.includes("chat.filter")) {
     problems.push('filterChatMessage needs the "chat.filter" permission');
@@ -243,6 +287,23 @@ function checkPermissions(manifest, info) {
   }
   if (problems.length) {
     fail(`plugin.manifest.json: ${problems.join("; ")} (add to "permissions")`);
+  }
+  if (perms.includes("chat.filter") && !info.subscriptions.filter.length) {
+    warn('plugin.manifest.json: "chat.filter" is granted but the plugin has no filter handler (filterChatMessage)');
+  }
+  if (perms.includes("http.serve") && !info.handlers.includes("onHttpRequest")) {
+    // Fine: http.serve also covers static files in public/.
+  }
+  const { missing, unused } = checkSources(map, manifest);
+  if (missing.length) {
+    const lines = missing.map((c) => `${c.file}:${c.line}:${c.column}: ${c.api} needs the "${c.permission}" permission`);
+    const needed = [...new Set(missing.map((c) => c.permission))].map((p) => JSON.stringify(p)).join(", ");
+    const text = `${lines.join("\n")}\nplugin.manifest.json does not grant ${needed}: add ${missing.length > 1 ? "them" : "it"} to "permissions"`;
+    if (opts.permissionCheck === "warn" || opts.permissionCheck === false) warn(text);
+    else fail(text);
+  }
+  for (const p of unused) {
+    warn(`plugin.manifest.json: "${p}" is granted but no owncast.* call in the sources needs it (remove it unless the code reaches it another way)`);
   }
 }
 
@@ -319,7 +380,8 @@ function preinitialize(enginePath, script, map) {
 
 /**
  * Builds the plugin in `dir`.
- * opts: {script: bool (emit <slug>.js only), outDir, engine, minify, entry, log}
+ * opts: {script: bool (emit <slug>.js only), outDir, engine, minify, entry, log,
+ *        warn, permissionCheck: true (default: ungranted calls fail) | "warn"}
  * Returns {slug, files: [paths], size}.
  */
 async function build(dir, opts = {}) {
@@ -333,7 +395,7 @@ async function build(dir, opts = {}) {
   const { code, map } = await bundle(dir, entry, manifest, opts);
   const checkScript = assembleScript(code, map, { inlineMap: false });
   const info = describePlugin(checkScript, manifest, map);
-  checkPermissions(manifest, info);
+  checkPermissions(manifest, info, map, { permissionCheck: opts.permissionCheck, warn: opts.warn || log });
 
   const files = [];
   const fullManifest = Object.assign({}, manifest, { subscriptions: info.subscriptions });

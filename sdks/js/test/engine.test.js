@@ -28,7 +28,9 @@ async function builtPlugin(name, script) {
   const key = `${name}:${script ? "js" : "wasm"}`;
   if (!built[key]) {
     const dir = path.join(out, key.replace(":", "-"));
-    built[key] = await build(path.join(FIX, name), { script, outDir: dir });
+    // The echo fixture calls owncast.server.info() without server.read on
+    // purpose (the runtime PermissionError test): the build only warns.
+    built[key] = await build(path.join(FIX, name), { script, outDir: dir, permissionCheck: "warn" });
   }
   return built[key];
 }

@@ -1,0 +1,14 @@
+// What `import ... from "@owncast/plugin-sdk"` resolves to in a plugin bundle
+// (owncast-plugin build aliases the package here): the runtime's exports as
+// named ES exports, so that esbuild reports an import of a name the SDK does
+// not have (a typo such as `definePlugn`) at the author's file and line.
+import sdk from "../index.js";
+
+export const definePlugin = sdk.definePlugin;
+export const owncast = sdk.owncast;
+export const filter = sdk.filter;
+export const events = sdk.events;
+export const handlers = sdk.handlers;
+export const PermissionError = sdk.PermissionError;
+export const _internal = sdk._internal;
+export default sdk;
