@@ -227,8 +227,9 @@ async fn response_headers_pass_the_allowlist() {
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(r.header("cache-control"), Some("max-age=60"));
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.header("allow"), Some("GET"));
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
-    for h in ["set-cookie", "keep-alive", "x-accel-redirect", "transfer-encoding"] {
+    for h in ["set-cookie", "keep-alive", "x-accel-redirect", "transfer-encoding", "www-authenticate"] {
         assert!(!r.has_header(h), "{h} leaked: {:?}", r.headers);
     }
     // No content type from the plugin: plain text, never sniffed.

@@ -7,7 +7,8 @@ use crate::manifest::Manifest;
 use crate::owncast::{ChatSend, SimulatedData, SimulatedOwncast};
 use crate::plugin::PluginLoader;
 use crate::runtime::Runtime;
-use crate::types::{Event, HttpRequest};
+use crate::server::{PluginServer, RequestAuth, ServerConfig};
+use crate::types::Event;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -156,9 +157,11 @@ impl ScenarioRunner {
             builder = builder.loader(l.clone());
         }
         let host = match builder.build() {
-            Ok(h) => h,
+            Ok(h) => Arc::new(h),
             Err(e) => return vec![format!("host: {e:#}")],
         };
+        // `http` steps go through the server production uses.
+        let server = PluginServer::new(host.clone(), ServerConfig::new(host.runtime().limits()));
         if !g.config.is_empty() {
             let values = g.config.clone().into_iter().collect();
             if let Err(e) = host.services().config.set(&manifest, &values) {
@@ -169,7 +172,7 @@ impl ScenarioRunner {
         match host.load(bundle.clone()).await {
             Ok(_) => {
                 for (i, step) in case.events.iter().enumerate() {
-                    if let Err(f) = run_step(&host, &manifest.slug, step, i).await {
+                    if let Err(f) = run_step(&server, &manifest.slug, step, i).await {
                         failures.push(f);
                     }
                 }
@@ -182,7 +185,8 @@ impl ScenarioRunner {
     }
 }
 
-async fn run_step(host: &Host, slug: &str, step: &format::Step, i: usize) -> Result<(), String> {
+async fn run_step(server: &PluginServer, slug: &str, step: &format::Step, i: usize) -> Result<(), String> {
+    let host = server.host();
     let at = format!("events[{i}]");
     if let Some(t) = &step.event {
         let event = Event::from_json(t, step.payload.clone()).map_err(|e| format!("{at}: {e}"))?;
@@ -196,7 +200,7 @@ async fn run_step(host: &Host, slug: &str, step: &format::Step, i: usize) -> Res
         return check_filter(&at, expect, &event, &outcome);
     }
     if let Some(h) = &step.http {
-        return run_http(host, slug, h, &at).await;
+        return run_http(server, slug, h, &at).await;
     }
     Ok(())
 }
@@ -239,30 +243,24 @@ fn check_filter(at: &str, expect: &FilterExpect, input: &Event, outcome: &crate:
     Ok(())
 }
 
-async fn run_http(host: &Host, slug: &str, h: &HttpStep, at: &str) -> Result<(), String> {
-    let (path, query) = match h.path.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (h.path.clone(), String::new()),
-    };
+async fn run_http(server: &PluginServer, slug: &str, h: &HttpStep, at: &str) -> Result<(), String> {
     let body = match &h.body {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
     };
-    let req = HttpRequest {
-        method: h.method.clone(),
-        path: path.trim_start_matches('/').to_string(),
-        query,
-        headers: h.headers.clone().into_iter().collect(),
-        body,
-        remote_addr: "127.0.0.1".into(),
-        authenticated: h.authenticated,
-        user: h.user.clone(),
-    };
-    let (status, headers, body) = match host.http_request(slug, &req).await {
-        Ok(r) => (r.status, r.headers, r.body),
-        Err(e) => (502, Vec::new(), e.to_string()),
-    };
+    let uri = format!("/plugins/{slug}/{}", h.path.trim_start_matches('/'));
+    let mut req = http::Request::builder().method(h.method.as_str()).uri(&uri);
+    for (k, v) in &h.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let mut req = req.body(bytes::Bytes::from(body)).map_err(|e| format!("{at}: {} {}: not a valid request: {e}", h.method, h.path))?;
+    req.extensions_mut().insert(RequestAuth { admin: h.authenticated, user: h.user.clone() });
+    let resp = server.handle(req, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let status = resp.status().as_u16();
+    let headers: Vec<(String, String)> =
+        resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let body = String::from_utf8_lossy(resp.body()).into_owned();
     let e = &h.expect;
     if status != e.status {
         return Err(format!("{at}: {} {}: expected status {}, got {status} (body: {})", h.method, h.path, e.status, truncate(&body)));

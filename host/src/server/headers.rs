@@ -22,6 +22,7 @@ pub const ALLOWED_RESPONSE_HEADERS: &[&str] = &[
     "access-control-allow-origin",
     "access-control-expose-headers",
     "access-control-max-age",
+    "allow",
     "cache-control",
     "content-disposition",
     "content-language",

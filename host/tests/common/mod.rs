@@ -135,6 +135,8 @@ impl PluginInstance for FakeInstance {
                     ("X-Accel-Redirect".into(), "/internal/secret".into()),
                     ("Cache-Control".into(), "max-age=60".into()),
                     ("Access-Control-Allow-Origin".into(), "*".into()),
+                    ("Allow".into(), "GET".into()),
+                    ("WWW-Authenticate".into(), "Basic realm=\"phish\"".into()),
                 ],
                 body: "<p>hi</p>".into(),
             }),

@@ -1,0 +1,193 @@
+//! Native components end to end: the Rust examples through the real loader,
+//! dispatcher and host services.
+
+mod support;
+
+use support::{example, runtime, with_manifest};
+use owncast_plugin_host::dispatcher::StepResult;
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::types::Event;
+use owncast_plugin_host::{Host, LoadError, Permission, Permissions, PluginBundle};
+use serde_json::json;
+use std::sync::Arc;
+
+fn host(sim: Arc<SimulatedOwncast>) -> Host {
+    Host::builder().runtime(runtime()).owncast(sim).build().unwrap()
+}
+
+fn chat(user: &str, body: &str, ts: &str) -> Event {
+    Event::from_json(
+        "chat.message.received",
+        json!({"id": "m", "user": {"id": format!("u-{user}"), "displayName": user}, "body": body, "timestamp": ts}),
+    )
+    .unwrap()
+}
+
+fn sent(sim: &SimulatedOwncast) -> Vec<String> {
+    sim.effects()
+        .chat
+        .into_iter()
+        .filter_map(|(_, m)| if let ChatSend::Message { body } = m { Some(body) } else { None })
+        .collect()
+}
+
+#[tokio::test]
+async fn filter_chain_runs_in_priority_order_and_each_sees_the_previous_output() {
+    let (Some(slow), Some(prof), Some(buggy)) = (example("slow-mode"), example("profanity-filter"), example("buggy-filter")) else {
+        return;
+    };
+    let sim = Arc::new(SimulatedOwncast::default());
+    let h = host(sim);
+    for b in [slow, prof, buggy] {
+        h.load(b).await.unwrap();
+    }
+    let chain: Vec<String> = h.filter_chain("chat.message.received").iter().map(|p| p.slug().to_string()).collect();
+    let mut sorted = chain.clone();
+    sorted.sort_by_key(|s| h.get(s).unwrap().filter_priority("chat.message.received"));
+    assert_eq!(chain, sorted, "chain is in priority order");
+
+    let out = h.filter(chat("alice", "what the heck", "2024-01-01T00:00:00Z")).await;
+    assert!(out.dropped.is_none());
+    let Event::ChatMessageReceived(m) = &out.event else { panic!() };
+    assert_ne!(m.body, "what the heck", "profanity-filter modified the message");
+    assert!(out.steps.iter().any(|s| s.slug == "buggy-filter" && matches!(s.result, StepResult::Failed(_))), "buggy-filter failed open");
+
+    let out = h.filter(chat("alice", "again", "2024-01-01T00:00:01Z")).await;
+    let (by, reason) = out.dropped.expect("slow-mode drops a second message within 2 s");
+    assert_eq!(by, "slow-mode");
+    assert!(reason.contains("slow-mode"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_failing_filter_is_disabled_after_consecutive_strikes_and_chat_keeps_flowing() {
+    let Some(buggy) = example("buggy-filter") else { return };
+    let h = host(Arc::new(SimulatedOwncast::default()));
+    h.load(buggy).await.unwrap();
+    let max = h.runtime().limits().max_strikes;
+    for i in 0..max {
+        let out = h.filter(chat("bob", "hi", "2024-01-01T00:00:00Z")).await;
+        assert!(out.dropped.is_none(), "fail open on call {i}");
+    }
+    let health = h.get("buggy-filter").unwrap().health();
+    let reason = health.disabled.expect("disabled after max strikes");
+    assert!(reason.contains(&format!("{max} consecutive failures")), "{reason}");
+    assert_eq!(health.strikes, max);
+    let out = h.filter(chat("bob", "hi", "2024-01-01T00:00:00Z")).await;
+    assert!(out.steps.is_empty(), "a disabled plugin is no longer called");
+}
+
+#[tokio::test]
+async fn custom_events_go_from_plugin_to_plugin() {
+    let (Some(relay), Some(announcer)) = (example("relay"), example("announcer")) else { return };
+    let sim = Arc::new(SimulatedOwncast::default());
+    let h = host(sim.clone());
+    h.load(relay).await.unwrap();
+    h.load(announcer).await.unwrap();
+    h.notify(&chat("carol", "!announce giveaway at 9pm", "2024-01-01T00:00:00Z")).await;
+    let sends = sent(&sim);
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert!(sends[0].contains("giveaway at 9pm") && sends[0].contains("carol"), "{sends:?}");
+}
+
+#[tokio::test]
+async fn kv_state_is_namespaced_per_plugin() {
+    let Some(slow) = example("slow-mode") else { return };
+    let h = host(Arc::new(SimulatedOwncast::default()));
+    h.load(slow).await.unwrap();
+    h.filter(chat("dave", "hi", "2024-01-01T00:00:00Z")).await;
+    let kv = &h.services().kv;
+    assert!(kv.get("plugins.kv.slow-mode.last:u-dave").unwrap().is_some());
+    assert!(kv.get("last:u-dave").unwrap().is_none());
+}
+
+const ECHO_WITHOUT_CHAT: &str = r#"{"api":"1","name":"Echo Bot","slug":"echo-bot","version":"0.1.0","permissions":[],
+  "subscriptions":{"notify":[{"event":"chat.message.received"}]}}"#;
+
+#[tokio::test]
+async fn an_import_the_manifest_does_not_grant_is_refused_at_load() {
+    let Some(echo) = example("echo-bot") else { return };
+    let h = host(Arc::new(SimulatedOwncast::default()));
+    let err = h.load(with_manifest(echo, ECHO_WITHOUT_CHAT)).await.err().expect("refused");
+    match &err {
+        LoadError::Ungranted { import, permission, granted_by_manifest, .. } => {
+            assert_eq!(import, "owncast:plugin/chat#send");
+            assert_eq!(*permission, Permission::ChatSend);
+            assert!(!granted_by_manifest);
+        }
+        other => panic!("wrong error: {other}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("echo-bot.wasm") && msg.contains("chat.send") && msg.contains("owncast:plugin/chat#send"), "{msg}");
+    assert!(h.plugins().is_empty());
+}
+
+#[tokio::test]
+async fn a_permission_the_admin_did_not_approve_is_not_linked() {
+    let Some(mut echo) = example("echo-bot") else { return };
+    echo.approved = Some(Permissions::default());
+    let h = host(Arc::new(SimulatedOwncast::default()));
+    let err = h.load(echo).await.err().expect("refused");
+    assert!(err.to_string().contains("declared but not approved by the admin"), "{err}");
+}
+
+#[tokio::test]
+async fn a_lying_manifest_is_refused_naming_the_field() {
+    let Some(echo) = example("echo-bot") else { return };
+    let manifest = String::from_utf8(echo.manifest.clone()).unwrap().replace("\"0.1.0\"", "\"9.9.9\"");
+    let h = host(Arc::new(SimulatedOwncast::default()));
+    let err = h.load(with_manifest(echo, &manifest)).await.err().expect("refused");
+    let LoadError::Manifest(m) = &err else { panic!("wrong error: {err}") };
+    assert_eq!(m.field, "version");
+    assert!(err.to_string().contains("9.9.9"), "{err}");
+}
+
+fn bundle(code: Vec<u8>, manifest: &str) -> PluginBundle {
+    PluginBundle {
+        manifest: manifest.as_bytes().to_vec(),
+        manifest_file: "bad/plugin.manifest.json".into(),
+        code,
+        code_file: "bad/bad.wasm".into(),
+        assets: Default::default(),
+        approved: None,
+    }
+}
+
+const BAD: &str = r#"{"name":"Bad","slug":"bad","version":"1.0.0","permissions":[]}"#;
+
+#[tokio::test]
+async fn bad_code_gives_one_clear_error_and_the_other_plugins_keep_running() {
+    let sim = Arc::new(SimulatedOwncast::default());
+    let h = host(sim.clone());
+    let echo = example("echo-bot");
+    if let Some(e) = echo.clone() {
+        h.load(e).await.unwrap();
+    }
+    let err = h.load(bundle(b"hello, not wasm".to_vec(), BAD)).await.err().unwrap();
+    assert!(err.to_string().starts_with("bad/bad.wasm: not a plugin this host can run"), "{err}");
+
+    let empty = wat::parse_str("(component)").unwrap();
+    let err = h.load(bundle(empty, BAD)).await.err().unwrap();
+    assert!(err.to_string().contains("bad/bad.wasm") && err.to_string().contains("does not export"), "{err}");
+
+    let unknown = wat::parse_str(r#"(component (import "acme:evil/net" (instance)))"#).unwrap();
+    let err = h.load(bundle(unknown, BAD)).await.err().unwrap();
+    assert!(err.to_string().contains("acme:evil/net") && err.to_string().contains("does not provide"), "{err}");
+
+    let ungranted = wat::parse_str(
+        r#"(component (import "owncast:plugin/kv@1.0.0" (instance (export "get" (func (param "key" string) (result (option string)))))))"#,
+    )
+    .unwrap();
+    let err = h.load(bundle(ungranted, BAD)).await.err().unwrap();
+    assert!(err.to_string().contains("owncast:plugin/kv#get") && err.to_string().contains("storage.kv"), "{err}");
+
+    let err = h.load(bundle(b"\0asm\x0d\0\x01\0garbage".to_vec(), BAD)).await.err().unwrap();
+    assert!(err.to_string().contains("not a valid component"), "{err}");
+
+    let err = h.load(bundle(Vec::new(), r#"{"name":"Bad","slug":"Bad!","version":"1"}"#)).await.err().unwrap();
+    assert!(err.to_string().contains("field `slug`"), "{err}");
+
+    if echo.is_some() {
+        h.notify(&chat("erin", "still here?", "2024-01-01T00:00:00Z")).await;
+        assert_eq!(sent(&sim).len(), 1, "echo-bot still answers after the bad loads");
+    }
+}

@@ -1,0 +1,215 @@
+//! Dispatcher semantics, with scripted plugins behind a test-only loader:
+//! the dispatcher, the context and the host services are the real ones.
+
+mod support;
+
+use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
+use owncast_plugin_host::types::*;
+use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Code `SCRIPT:<behaviour>`.
+struct ScriptLoader;
+
+struct ScriptCode(String);
+
+struct ScriptInstance {
+    behaviour: String,
+    ctx: Arc<PluginContext>,
+}
+
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static MAX_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+impl PluginLoader for ScriptLoader {
+    fn kind(&self) -> &'static str {
+        "script"
+    }
+    fn recognizes(&self, bytes: &[u8], _: &str) -> bool {
+        bytes.starts_with(b"SCRIPT:")
+    }
+    fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError> {
+        Ok(Arc::new(ScriptCode(String::from_utf8_lossy(&req.bytes[7..]).into_owned())))
+    }
+}
+
+#[async_trait::async_trait]
+impl PluginCode for ScriptCode {
+    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
+        Ok(Box::new(ScriptInstance { behaviour: self.0.clone(), ctx }))
+    }
+}
+
+#[async_trait::async_trait]
+impl PluginInstance for ScriptInstance {
+    async fn register(&mut self) -> Result<Registration, CallError> {
+        let m = self.ctx.manifest();
+        Ok(Registration {
+            slug: m.slug.clone(),
+            name: m.name.clone(),
+            version: m.version.clone(),
+            permissions: m.permissions.names().iter().map(|s| s.to_string()).collect(),
+            subscriptions: m.subscriptions.clone(),
+        })
+    }
+    async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
+        match self.behaviour.as_str() {
+            // Re-emits every `loop` event it gets: an endless chain the depth cap must stop.
+            "looper" => {
+                let n = self.ctx.kv_get("n").unwrap().unwrap_or_default().parse::<u32>().unwrap_or(0);
+                self.ctx.kv_set("n", &(n + 1).to_string()).unwrap();
+                self.ctx.emit("loop", "{}").unwrap();
+                Ok(())
+            }
+            "slow" => {
+                let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+                MAX_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            }
+            "broken" => Err(CallError::Trap("boom".into())),
+            "sneaky" => {
+                // A plugin without chat.send calling it anyway (as a shared engine could).
+                self.ctx.chat_send("hi").map_err(|e| CallError::Guest(e.to_string()))
+            }
+            _ => {
+                let _ = event;
+                Ok(())
+            }
+        }
+    }
+    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
+        match self.behaviour.as_str() {
+            "upper" => {
+                let Event::ChatMessageReceived(m) = event else { return Ok(FilterResult::Pass) };
+                let mut m = m.clone();
+                m.body = m.body.to_uppercase();
+                Ok(FilterResult::Modify(Event::ChatMessageReceived(m)))
+            }
+            "exclaim" => {
+                let Event::ChatMessageReceived(m) = event else { return Ok(FilterResult::Pass) };
+                let mut m = m.clone();
+                m.body.push('!');
+                Ok(FilterResult::Modify(Event::ChatMessageReceived(m)))
+            }
+            "timeout" => Err(CallError::Timeout(Duration::from_millis(50))),
+            "shapeshifter" => Ok(FilterResult::Modify(Event::StreamStarted(StreamInfo::default()))),
+            _ => Ok(FilterResult::Pass),
+        }
+    }
+    async fn on_http_request(&mut self, _: &HttpRequest) -> Result<HttpResponse, CallError> {
+        Err(CallError::Guest("no".into()))
+    }
+}
+
+fn plugin(slug: &str, behaviour: &str, perms: &str, subs: &str, priority: i32) -> PluginBundle {
+    PluginBundle {
+        manifest: format!(
+            r#"{{"name":"{slug}","slug":"{slug}","version":"1.0.0","permissions":[{perms}],"subscriptions":{subs},"filterPriority":{priority}}}"#
+        )
+        .into_bytes(),
+        manifest_file: format!("{slug}/plugin.manifest.json"),
+        code: format!("SCRIPT:{behaviour}").into_bytes(),
+        code_file: format!("{slug}/{slug}.script"),
+        assets: Default::default(),
+        approved: None,
+    }
+}
+
+fn host() -> Host {
+    Host::builder().runtime(support::runtime()).loader(Arc::new(ScriptLoader)).build().unwrap()
+}
+
+fn chat(body: &str) -> Event {
+    Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() })
+}
+
+const FILTER_CHAT: &str = r#"{"filter":[{"event":"chat.message.received"}]}"#;
+
+#[tokio::test]
+async fn emitted_events_nest_at_most_eight_deep() {
+    let h = host();
+    h.load(plugin("looper", "looper", r#""events.emit","storage.kv""#, r#"{"notify":[{"event":"loop"}]}"#, 0)).await.unwrap();
+    h.notify(&Event::from_json("loop", serde_json::json!({})).unwrap()).await;
+    let n = h.services().kv.get("plugins.kv.looper.n").unwrap().unwrap();
+    assert_eq!(n, "9", "the original event plus 8 nested re-emits");
+}
+
+#[tokio::test]
+async fn each_filter_sees_the_previous_output_in_priority_order() {
+    let h = host();
+    h.load(plugin("b-exclaim", "exclaim", r#""chat.filter""#, FILTER_CHAT, 20)).await.unwrap();
+    h.load(plugin("a-upper", "upper", r#""chat.filter""#, FILTER_CHAT, 10)).await.unwrap();
+    h.load(plugin("c-timeout", "timeout", r#""chat.filter""#, FILTER_CHAT, 15)).await.unwrap();
+    let out = h.filter(chat("hi")).await;
+    let Event::ChatMessageReceived(m) = out.event else { panic!() };
+    assert_eq!(m.body, "HI!");
+    let order: Vec<_> = out.steps.iter().map(|s| s.slug.as_str()).collect();
+    assert_eq!(order, ["a-upper", "c-timeout", "b-exclaim"]);
+    assert_eq!(h.get("c-timeout").unwrap().health().strikes, 1, "a timeout fails open and earns a strike");
+}
+
+#[tokio::test]
+async fn a_filter_may_not_change_the_event_type() {
+    let h = host();
+    h.load(plugin("shapeshifter", "shapeshifter", r#""chat.filter""#, FILTER_CHAT, 0)).await.unwrap();
+    let out = h.filter(chat("hi")).await;
+    assert!(matches!(out.event, Event::ChatMessageReceived(_)));
+    assert!(h.get("shapeshifter").unwrap().health().last_error.unwrap().contains("stream.started"));
+}
+
+#[tokio::test]
+async fn notifications_run_concurrently_across_plugins_and_serially_within_one() {
+    let h = Arc::new(host());
+    let subs = r#"{"notify":[{"event":"tick"}]}"#;
+    h.load(plugin("slow-a", "slow", "", subs, 0)).await.unwrap();
+    h.load(plugin("slow-b", "slow", "", subs, 0)).await.unwrap();
+    let tick = Event::from_json("tick", serde_json::json!({})).unwrap();
+    let start = Instant::now();
+    // Two notifications at once: each plugin gets both, one after the other.
+    let (h1, h2) = (h.clone(), h.clone());
+    let (t1, t2) = (tick.clone(), tick.clone());
+    tokio::join!(async move { h1.notify(&t1).await }, async move { h2.notify(&t2).await });
+    let took = start.elapsed();
+    assert_eq!(MAX_IN_FLIGHT.load(Ordering::SeqCst), 2, "two plugins ran at the same time, never one plugin twice");
+    assert!(took >= Duration::from_millis(400), "calls into one plugin are serialized ({took:?})");
+    assert!(took < Duration::from_millis(800), "different plugins run in parallel ({took:?})");
+}
+
+#[tokio::test]
+async fn notification_and_http_failures_count_strikes_too() {
+    let h = host();
+    h.load(plugin("broken", "broken", r#""http.serve""#, r#"{"notify":[{"event":"tick"}]}"#, 0)).await.unwrap();
+    let tick = Event::from_json("tick", serde_json::json!({})).unwrap();
+    for _ in 0..3 {
+        h.notify(&tick).await;
+    }
+    for _ in 0..2 {
+        let req = HttpRequest { method: "GET".into(), ..Default::default() };
+        assert!(h.http_request("broken", &req).await.is_err());
+    }
+    let health = h.get("broken").unwrap().health();
+    assert!(health.disabled.unwrap().contains("on_http_request"));
+    assert_eq!(health.failures, 5);
+}
+
+#[tokio::test]
+async fn a_call_outside_the_grant_is_refused_at_run_time() {
+    let h = host();
+    h.load(plugin("sneaky", "sneaky", "", r#"{"notify":[{"event":"tick"}]}"#, 0)).await.unwrap();
+    h.notify(&Event::from_json("tick", serde_json::json!({})).unwrap()).await;
+    let err = h.get("sneaky").unwrap().health().last_error.unwrap();
+    assert!(err.contains("without permission chat.send"), "{err}");
+}
+
+#[tokio::test]
+async fn plugins_may_not_emit_builtin_events() {
+    let h = host();
+    let p = h.load(plugin("spoofer", "none", r#""events.emit""#, "{}", 0)).await.unwrap();
+    let err = p.context().emit("chat.message.received", "{}").unwrap_err();
+    assert!(err.to_string().contains("built-in"), "{err}");
+    assert!(p.context().emit("x.y", "not json").unwrap_err().to_string().contains("not JSON"));
+}
