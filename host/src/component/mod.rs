@@ -245,17 +245,7 @@ impl PluginInstance for ComponentInstance {
     async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
         self.arm(CallKind::Filter);
         let r = self.plugin.call_on_filter(&mut self.store, event).await;
-        let result = r.map_err(|e| self.error(CallKind::Filter, e))?;
-        if let FilterResult::Modify(m) = &result {
-            if std::mem::discriminant(m) != std::mem::discriminant(event) || m.event_type() != event.event_type() {
-                return Err(CallError::BadOutput(format!(
-                    "filter modified a `{}` event into a `{}` event",
-                    event.event_type(),
-                    m.event_type()
-                )));
-            }
-        }
-        Ok(result)
+        r.map_err(|e| self.error(CallKind::Filter, e))
     }
 
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of the project, from a fresh clone: installs what is
+# missing (Debian guest toolchain, npm packages), builds every guest plugin,
+# then runs the Rust tests, the scenario tests of every plugin and the JS SDK
+# tests. This is the README's test command and what CI runs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Tests that need built guests fail instead of skipping when they are missing.
+export OWNCAST_REQUIRE_GUESTS=1
+step() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+
+step "guest toolchain"
+tools/guest-env.sh >/dev/null
+
+step "Rust component examples (examples/rust)"
+tools/build-rust-guests.sh
+
+if [ -x tools/build-extism-fixtures.sh ]; then
+  step "legacy Extism fixtures (compat-extism/fixtures)"
+  tools/build-extism-fixtures.sh
+fi
+
+if [ -x tools/build-js-examples.sh ]; then
+  step "JS engine and examples (examples/js)"
+  tools/build-js-examples.sh
+fi
+
+step "cargo build"
+cargo build --workspace --all-targets
+
+step "generated contract documents are current"
+target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --check
+
+step "JS SDK tests (sdks/js)"
+(cd sdks/js && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
+
+step "cargo test"
+cargo test --workspace
+
+step "plugin scenario tests"
+dirs=(examples/rust/*/)
+[ -d compat-extism/fixtures ] && for d in compat-extism/fixtures/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
+[ -d examples/js ] && for d in examples/js/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
+target/debug/owncast-plugin test "${dirs[@]}"
+
+echo "test-all: done in $((SECONDS - start)) s"
