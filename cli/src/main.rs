@@ -2,6 +2,9 @@
 
 mod contract;
 mod demo;
+mod package;
+mod run;
+mod serve;
 mod setup;
 mod style;
 mod test;
@@ -27,6 +30,12 @@ enum Command {
     Demo(demo::Args),
     /// Generate the wire-protocol document and TypeScript types from wit/.
     Contract(contract::Args),
+    /// Serve one plugin locally with a dev page (chat, events, preview); rebuild and reload on change.
+    Serve(serve::Args),
+    /// Run the full plugin host: plugins folder, embedded store, HTTP server and admin API.
+    Run(run::Args),
+    /// Bundle a built plugin directory into <slug>.ocpkg.
+    Package(package::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +54,9 @@ fn main() -> ExitCode {
             Command::Test(a) => test::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Contract(a) => contract::run(a).await,
+            Command::Serve(a) => serve::run(a).await,
+            Command::Run(a) => run::run(a).await,
+            Command::Package(a) => package::run(a).await,
         }
     });
     match result {

@@ -5,7 +5,10 @@
 //! - **Discovery** ([`PluginManager::rescan`]): `*.ocpkg` packages (checked
 //!   and unpacked into the work folder) and loose files `<base>.manifest.json`
 //!   + `<base>.wasm` (or `<base>.js`, for a shared-engine loader), with
-//!   `<base>-assets/` served, `<base>.icon.png` and `<base>.INSTRUCTIONS.md`.
+//!   `<base>-assets/` served, `<base>.icon.png` and `<base>.INSTRUCTIONS.md`;
+//!   and plugin directories `<name>/plugin.manifest.json` laid out as
+//!   [`PluginBundle::from_dir`] reads them (a development convenience: the
+//!   examples' folders work as a plugins folder).
 //!   A plugin whose files changed is reloaded; one whose files went away is
 //!   unloaded.
 //! - **Approval**: a plugin runs only with a permission set the admin
@@ -103,6 +106,7 @@ fn io_err(what: impl std::fmt::Display, e: std::io::Error) -> ManagerError {
 enum Source {
     Files { manifest: PathBuf, code: PathBuf, base: String },
     Package { file: PathBuf, dir: PathBuf },
+    Dir { dir: PathBuf },
 }
 
 /// A plugin found in the plugins folder.
@@ -325,7 +329,7 @@ impl PluginManager {
             .values()
             .filter_map(|e| match &e.source {
                 Source::Package { dir, .. } => Some(dir.clone()),
-                Source::Files { .. } => None,
+                Source::Files { .. } | Source::Dir { .. } => None,
             })
             .collect();
         let running: BTreeSet<PathBuf> = self
@@ -356,6 +360,11 @@ impl PluginManager {
             }
             std::fs::read(p).map_err(|e| io_err(p.display(), e))
         };
+        if let Source::Dir { dir } = &entry.source {
+            let mut b = PluginBundle::from_dir(dir).map_err(|e| ManagerError::Io(e.to_string()))?;
+            b.approved = Some(approved.unwrap_or_default());
+            return Ok(b);
+        }
         let (manifest_path, code_path, manifest_file, code_file) = match &entry.source {
             Source::Files { manifest, code, .. } => {
                 (manifest.clone(), code.clone(), manifest.display().to_string(), code.display().to_string())
@@ -365,6 +374,7 @@ impl PluginManager {
                 let code_name = code.file_name().unwrap().to_string_lossy().into_owned();
                 (dir.join(package::MANIFEST), code, format!("{}:{}", entry.file, package::MANIFEST), format!("{}:{code_name}", entry.file))
             }
+            Source::Dir { .. } => unreachable!(),
         };
         Ok(PluginBundle {
             manifest: read(&manifest_path, MAX_MANIFEST_BYTES as u64)?,
@@ -467,6 +477,7 @@ impl PluginManager {
             source: match entry.source {
                 Source::Files { .. } => "files",
                 Source::Package { .. } => "package",
+                Source::Dir { .. } => "directory",
             },
             file: entry.file.clone(),
             permissions: entry.manifest.permissions.clone(),
@@ -570,12 +581,19 @@ impl PluginManager {
     pub async fn delete(&self, slug: &str) -> Result<(), ManagerError> {
         let _op = self.ops.lock().await;
         let (entry, _) = self.entry(slug)?;
+        if let Source::Dir { dir } = &entry.source {
+            return Err(ManagerError::Conflict(format!(
+                "plugin `{slug}` is a directory ({}); the host does not delete directories, remove it yourself",
+                dir.display()
+            )));
+        }
         self.host.unload(slug);
         match &entry.source {
             Source::Package { file, dir } => {
                 std::fs::remove_file(file).map_err(|e| io_err(file.display(), e))?;
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Source::Dir { .. } => unreachable!(),
             Source::Files { manifest, code, base } => {
                 std::fs::remove_file(manifest).map_err(|e| io_err(manifest.display(), e))?;
                 let _ = std::fs::remove_file(code);
@@ -608,11 +626,20 @@ impl PluginManager {
             .expect("package reader panicked")?;
         let slug = pkg.manifest.slug.clone();
         let previous = self.inner.lock().unwrap().entries.get(&slug).cloned();
-        if let Some(Entry { source: Source::Files { manifest, .. }, .. }) = &previous {
-            return Err(ManagerError::Conflict(format!(
-                "plugin `{slug}` is installed from loose files ({}); remove them before uploading a package",
-                manifest.display()
-            )));
+        match &previous {
+            Some(Entry { source: Source::Files { manifest, .. }, .. }) => {
+                return Err(ManagerError::Conflict(format!(
+                    "plugin `{slug}` is installed from loose files ({}); remove them before uploading a package",
+                    manifest.display()
+                )))
+            }
+            Some(Entry { source: Source::Dir { dir }, .. }) => {
+                return Err(ManagerError::Conflict(format!(
+                    "plugin `{slug}` is installed as a directory ({}); remove it before uploading a package",
+                    dir.display()
+                )))
+            }
+            _ => {}
         }
         let hash = hex(&Sha256::digest(bytes)[..8]);
         let dir = self.config.work_dir.join(format!("{slug}-{hash}"));
@@ -766,6 +793,27 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
             manifest.slug.clone(),
             Entry { source: Source::Files { manifest: path.clone(), code, base }, file: name, manifest: Arc::new(manifest), assets, fingerprint },
         ));
+    }
+
+    for dir in names.iter().filter(|p| p.is_dir() && !file_name(p).starts_with('.') && p.join(package::MANIFEST).is_file()) {
+        let name = format!("{}/", file_name(dir));
+        match PluginBundle::from_dir(dir) {
+            Ok(b) => {
+                let manifest = match Manifest::parse(&b.manifest, &b.manifest_file) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        invalid.push(InvalidFile { file: name, error: e.to_string() });
+                        continue;
+                    }
+                };
+                let fingerprint = format!("{:?}{:?}", stamp(&dir.join(package::MANIFEST)), stamp(Path::new(&b.code_file)));
+                found.push((
+                    manifest.slug.clone(),
+                    Entry { source: Source::Dir { dir: dir.clone() }, file: name, manifest: Arc::new(manifest), assets: b.assets, fingerprint },
+                ));
+            }
+            Err(e) => invalid.push(InvalidFile { file: name, error: e.to_string() }),
+        }
     }
 
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();

@@ -1,0 +1,156 @@
+//! `owncast-plugin run`: the full plugin host as Owncast would embed it,
+//! standalone: the embedded durable store, the plugin manager over a plugins
+//! folder, and the HTTP server (plugin routes, SSE, actions, admin API).
+//! Owncast itself is simulated; chat the plugins send is printed.
+
+use crate::{setup, style};
+use owncast_plugin_host::kv::RedbStore;
+use owncast_plugin_host::manager::{ManagerConfig, PluginManager, Status};
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::server::{PluginServer, ServerConfig};
+use owncast_plugin_host::Host;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plugins folder: `.ocpkg` packages, loose `<slug>.wasm` +
+    /// `<slug>.manifest.json` files, or plugin directories.
+    #[arg(long, default_value = "plugins")]
+    plugins: PathBuf,
+    /// Where the host keeps its store (`kv.redb`), the enabled set and
+    /// approvals (`plugins.json`) and unpacked packages.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Password of the `admin` user for admin pages and the admin API.
+    /// Default: a random one, printed at start.
+    #[arg(long, env = "OWNCAST_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Approve the permissions of every plugin found and enable it (for
+    /// trying plugins out; a real admin approves each one).
+    #[arg(long)]
+    enable_all: bool,
+    /// Seconds between scans of the plugins folder for dropped-in or changed
+    /// plugins; 0 scans only at start and on `POST /api/admin/plugins/rescan`.
+    #[arg(long, default_value_t = 2)]
+    rescan: u64,
+}
+
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).expect("system randomness");
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&a.data).map_err(|e| anyhow::anyhow!("{}: {e}", a.data.display()))?;
+    let store = Arc::new(RedbStore::open(&a.data.join("kv.redb"))?);
+    let sim = SimulatedOwncast::demo().on_chat(|slug, bot, msg| {
+        let text = match msg {
+            ChatSend::Message { body } => body.clone(),
+            ChatSend::Action { body } => format!("* {body}"),
+            ChatSend::System { html } => format!("[system] {html}"),
+            ChatSend::To { client_id, body } => format!("(to {client_id}) {body}"),
+        };
+        println!("  {} {} {}", style::cyan("chat"), style::bold(bot), style::dim(&format!("({slug})")));
+        println!("       {text}");
+    });
+    let mut builder = Host::builder().runtime(setup::runtime()?).kv(store).owncast(Arc::new(sim)).data_dir(a.data.join("plugin-data"));
+    for l in setup::loaders() {
+        builder = builder.loader(l);
+    }
+    let host = Arc::new(builder.build()?);
+    let mut mc = ManagerConfig::new(&a.plugins);
+    mc.state_file = a.data.join("plugins.json");
+    mc.work_dir = a.data.join("ocpkg");
+    let manager = PluginManager::new(host.clone(), mc)?;
+    manager.rescan().await;
+    if a.enable_all {
+        for p in manager.list() {
+            if p.status != Status::Enabled {
+                if let Err(e) = manager.approve(&p.slug, None).await {
+                    eprintln!("{} {}: {e}", style::yellow("warning:"), p.slug);
+                }
+            }
+        }
+    }
+
+    let (password, generated) = match a.admin_password {
+        Some(p) if !p.is_empty() => (p, false),
+        _ => (random_password(), true),
+    };
+    let config = ServerConfig::new(host.runtime().limits()).admin_password(password.clone());
+    let server = Arc::new(PluginServer::new(host.clone(), config).with_manager(manager.clone()));
+    let running = server
+        .bind(a.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let base = format!("http://{}", running.local_addr());
+
+    println!("{} on {}", style::bold("Owncast plugin host"), style::cyan(&base));
+    println!("  plugins folder {}   data {}", a.plugins.display(), a.data.display());
+    for p in manager.list() {
+        let status = match p.status {
+            Status::Enabled => style::green("enabled"),
+            Status::Disabled => style::dim("disabled"),
+            _ => style::yellow(&format!("{:?}", p.status).to_lowercase()),
+        };
+        println!("  {:<20} {:<10} {status:<10} {base}/plugins/{}/", p.slug, p.version, p.slug);
+        if let Some(e) = &p.last_error {
+            println!("      {}", style::red(e));
+        }
+    }
+    for f in manager.invalid() {
+        println!("  {} {}: {}", style::yellow("skipped"), f.file, f.error);
+    }
+    for problem in manager.problems() {
+        println!("  {} {problem}", style::yellow("warning:"));
+    }
+    if manager.list().is_empty() {
+        println!("  (no plugins yet: drop .ocpkg files into {}, or upload one)", a.plugins.display());
+    }
+    println!(
+        "  admin: user {} password {}{}",
+        style::bold("admin"),
+        style::bold(&password),
+        if generated { style::dim(" (generated; set --admin-password or OWNCAST_ADMIN_PASSWORD)") } else { String::new() }
+    );
+    println!("  admin API: {base}/api/admin/plugins   actions: {base}/api/plugins/actions");
+    println!("  Ctrl-C stops.");
+
+    let mut ticker = tokio::time::interval(Duration::from_secs(a.rescan.max(1)));
+    ticker.tick().await;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = ticker.tick(), if a.rescan > 0 => manager.rescan().await,
+        }
+    }
+    println!("stopping");
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,447 @@
+//! `owncast-plugin serve <dir>`: a local dev server for one plugin.
+//!
+//! The plugin runs in the real host behind the real HTTP server, so
+//! `/plugins/<slug>/...` behaves as it will in Owncast; around it:
+//!
+//! - `/_dev/`: a page to chat as a viewer, send any event, watch the
+//!   plugin's chat output, and preview its pages;
+//! - `/_dev/api/state` (GET), `/_dev/api/chat` (POST `{user, body}`),
+//!   `/_dev/api/event` (POST `{eventType, payload}`), `/_dev/api/reload` (POST);
+//! - a watcher: when sources change it runs the build command, and when the
+//!   manifest or the built code changes it reloads the plugin (a failed load
+//!   keeps the previous version running and shows the error).
+//!
+//! Host data (stream, server, users...) is simulated; the admin password is
+//! Owncast's default, `abc123`, unless `--admin-password` says otherwise.
+
+use crate::{setup, style};
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Response, StatusCode};
+use owncast_plugin_host::dispatcher::StepResult;
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
+use owncast_plugin_host::types::{ChatMessage, Event, User};
+use owncast_plugin_host::{Host, PluginBundle};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+const PAGE: &str = include_str!("page.html");
+/// Lines of chat kept for the page.
+const MAX_LINES: usize = 500;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plugin directory (plugin.manifest.json and the built code).
+    dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Command run (in the plugin directory, by `sh -c`) when sources change.
+    /// Default: `npm run build` when package.json has a build script.
+    #[arg(long)]
+    build: Option<String>,
+    /// Do not watch files.
+    #[arg(long)]
+    no_watch: bool,
+    /// Password of the `admin` user for the plugin's admin pages.
+    #[arg(long, default_value = "abc123")]
+    admin_password: String,
+}
+
+/// One line of the dev chat.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Line {
+    seq: u64,
+    /// `viewer`, `plugin`, `dropped`, `event`, `system`.
+    kind: &'static str,
+    name: String,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[derive(Default)]
+struct DevState {
+    lines: Vec<Line>,
+    seq: u64,
+    /// Bumped on every successful (re)load.
+    generation: u64,
+    load_error: Option<String>,
+    build_error: Option<String>,
+    building: bool,
+}
+
+impl DevState {
+    fn push(&mut self, kind: &'static str, name: &str, text: &str, note: Option<String>) {
+        self.seq += 1;
+        self.lines.push(Line { seq: self.seq, kind, name: name.to_string(), text: text.to_string(), note });
+        if self.lines.len() > MAX_LINES {
+            self.lines.remove(0);
+        }
+    }
+}
+
+struct Dev {
+    dir: PathBuf,
+    host: Arc<Host>,
+    state: Arc<Mutex<DevState>>,
+    slug: Mutex<Option<String>>,
+    admin_password: String,
+    next_message: Mutex<u64>,
+}
+
+/// RFC 3339 UTC of `t` (seconds precision).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn json_ok(v: &Value) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(v.to_string()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+impl Dev {
+    /// Loads (or reloads) the plugin from its directory; on failure the
+    /// running version stays.
+    async fn reload(&self) -> Result<(), String> {
+        let result = async {
+            let bundle = PluginBundle::from_dir(&self.dir).map_err(|e| e.to_string())?;
+            let plugin = self.host.prepare(bundle).await.map_err(|e| e.to_string())?;
+            let slug = plugin.slug().to_string();
+            let old = self.slug.lock().unwrap().replace(slug.clone());
+            if let Some(old) = old.filter(|o| *o != slug) {
+                self.host.unload(&old);
+            }
+            self.host.install(plugin);
+            Ok::<_, String>(slug)
+        }
+        .await;
+        let mut st = self.state.lock().unwrap();
+        match result {
+            Ok(slug) => {
+                st.generation += 1;
+                st.load_error = None;
+                let g = st.generation;
+                st.push("system", "dev server", &format!("loaded {slug} (load #{g})"), None);
+                println!("  {} {slug} (load #{g})", style::green("loaded"));
+                Ok(())
+            }
+            Err(e) => {
+                println!("  {} {e}", style::red("load failed:"));
+                st.load_error = Some(e.clone());
+                st.push("system", "dev server", &format!("load failed: {e}"), None);
+                Err(e)
+            }
+        }
+    }
+
+    fn state_json(&self, since: u64) -> Value {
+        let slug = self.slug.lock().unwrap().clone();
+        let plugin = slug.as_deref().and_then(|s| self.host.get(s)).map(|p| {
+            json!({
+                "slug": p.slug(),
+                "name": p.manifest.name,
+                "version": p.manifest.version,
+                "description": p.manifest.description,
+                "kind": p.kind,
+                "permissions": p.grants(),
+                "enabled": p.is_enabled(),
+                "health": p.health(),
+                "url": format!("/plugins/{}/", p.slug()),
+                "adminPages": p.manifest.admin_pages.iter().map(|a| json!({"title": a.title, "url": format!("/plugins/{}/{}", p.slug(), a.path.trim_start_matches('/'))})).collect::<Vec<_>>(),
+                "hasPublic": p.assets.public_dir.is_some(),
+                "subscriptions": p.subscriptions,
+            })
+        });
+        let st = self.state.lock().unwrap();
+        json!({
+            "plugin": plugin,
+            "generation": st.generation,
+            "loadError": st.load_error,
+            "buildError": st.build_error,
+            "building": st.building,
+            "admin": {"user": "admin", "password": self.admin_password},
+            "lines": st.lines.iter().filter(|l| l.seq > since).collect::<Vec<_>>(),
+            "seq": st.seq,
+        })
+    }
+
+    async fn chat(&self, body: &Bytes) -> Response<Bytes> {
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{user, body}}: {e}")),
+        };
+        let name = v["user"].as_str().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("viewer").to_string();
+        let text = v["body"].as_str().unwrap_or_default().to_string();
+        if text.trim().is_empty() {
+            return error_response(StatusCode::BAD_REQUEST, "say something: `body` is empty");
+        }
+        let n = {
+            let mut n = self.next_message.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        let id_part: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let msg = ChatMessage {
+            id: format!("dev-{n}"),
+            user: User { id: format!("u-{id_part}"), display_name: name.clone(), ..Default::default() },
+            body: text.clone(),
+            timestamp: rfc3339(SystemTime::now()),
+            client_id: Some(n),
+        };
+        let outcome = self.host.filter(Event::ChatMessageReceived(msg)).await;
+        let failed: Vec<String> = outcome
+            .steps
+            .iter()
+            .filter_map(|s| if let StepResult::Failed(e) = &s.result { Some(format!("{} failed open: {e}", s.slug)) } else { None })
+            .collect();
+        if let Some((by, reason)) = &outcome.dropped {
+            self.state.lock().unwrap().push("dropped", &name, &text, Some(format!("dropped by {by}: {reason}")));
+            return json_ok(&json!({"action": "drop", "by": by, "reason": reason, "failures": failed}));
+        }
+        let shown = match &outcome.event {
+            Event::ChatMessageReceived(m) => m.body.clone(),
+            _ => text.clone(),
+        };
+        let modified = shown != text;
+        let mut note = modified.then(|| format!("modified by a filter (sent: {text})"));
+        if !failed.is_empty() {
+            note = Some(failed.join("; "));
+        }
+        self.state.lock().unwrap().push("viewer", &name, &shown, note);
+        self.host.notify(&outcome.event).await;
+        json_ok(&json!({"action": if modified { "modify" } else { "pass" }, "message": outcome.event.payload_json(), "failures": failed}))
+    }
+
+    async fn event(&self, body: &Bytes) -> Response<Bytes> {
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{eventType, payload}}: {e}")),
+        };
+        let Some(t) = v["eventType"].as_str().filter(|t| !t.is_empty()) else {
+            return error_response(StatusCode::BAD_REQUEST, "`eventType` is required");
+        };
+        let event = match Event::from_json(t, v.get("payload").cloned().unwrap_or(json!({}))) {
+            Ok(e) => e,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+        };
+        self.state.lock().unwrap().push("event", t, &event.payload_json().to_string(), None);
+        self.host.notify(&event).await;
+        json_ok(&json!({"delivered": t}))
+    }
+}
+
+struct DevRoutes(Arc<Dev>);
+
+#[async_trait::async_trait]
+impl ExtraRoutes for DevRoutes {
+    async fn route(&self, parts: &http::request::Parts, body: &Bytes, _remote: SocketAddr) -> Option<Response<Bytes>> {
+        let dev = &self.0;
+        let path = parts.uri.path();
+        let m = &parts.method;
+        let r = match (m, path) {
+            (&Method::GET, "/") => {
+                let mut r = Response::new(Bytes::new());
+                *r.status_mut() = StatusCode::FOUND;
+                r.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/_dev/"));
+                r
+            }
+            (&Method::GET, "/_dev" | "/_dev/") => {
+                let mut r = Response::new(Bytes::from_static(PAGE.as_bytes()));
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r
+            }
+            (&Method::GET, "/_dev/api/state") => {
+                let since = parts.uri.query().and_then(|q| q.strip_prefix("since=")).and_then(|s| s.parse().ok()).unwrap_or(0);
+                json_ok(&dev.state_json(since))
+            }
+            (&Method::POST, "/_dev/api/chat") => dev.chat(body).await,
+            (&Method::POST, "/_dev/api/event") => dev.event(body).await,
+            (&Method::POST, "/_dev/api/reload") => match dev.reload().await {
+                Ok(()) => json_ok(&json!({"ok": true})),
+                Err(e) => error_response(StatusCode::UNPROCESSABLE_ENTITY, e),
+            },
+            (_, p) if p == "/_dev" || p.starts_with("/_dev/") => error_response(StatusCode::NOT_FOUND, format!("no dev route {m} {p}")),
+            _ => return None,
+        };
+        Some(r)
+    }
+}
+
+/// The build command for a directory, if there is an obvious one.
+fn default_build(dir: &Path) -> Option<String> {
+    let pkg: Value = serde_json::from_slice(&std::fs::read(dir.join("package.json")).ok()?).ok()?;
+    pkg["scripts"]["build"].is_string().then(|| "npm run --silent build".to_string())
+}
+
+/// `(path, length, modified)` of the files in `dir`, minus folders that are
+/// never sources.
+fn snapshot(dir: &Path, out: &mut BTreeMap<PathBuf, (u64, Option<SystemTime>)>, depth: usize) {
+    const SKIP: &[&str] = &["node_modules", "target", ".git", "dist", "__tests__", "public", "assets"];
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() && depth < 6 && !SKIP.contains(&name.as_str()) => snapshot(&path, out, depth + 1),
+            Ok(t) if t.is_file() && !name.ends_with(".wasm") && !name.ends_with(".ocpkg") => {
+                if let Ok(m) = e.metadata() {
+                    out.insert(path, (m.len(), m.modified().ok()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a reload depends on: the manifest and the built code.
+fn outputs(dir: &Path) -> Option<(Vec<u8>, String, u64, Option<SystemTime>)> {
+    let b = PluginBundle::from_dir(dir).ok()?;
+    let m = std::fs::metadata(&b.code_file).ok()?;
+    Some((b.manifest, b.code_file, m.len(), m.modified().ok()))
+}
+
+async fn run_build(dev: &Dev, cmd: &str) -> bool {
+    println!("  {} {cmd}", style::cyan("building:"));
+    dev.state.lock().unwrap().building = true;
+    let out = tokio::process::Command::new("sh").arg("-c").arg(cmd).current_dir(&dev.dir).output().await;
+    let mut st = dev.state.lock().unwrap();
+    st.building = false;
+    match out {
+        Ok(o) if o.status.success() => {
+            st.build_error = None;
+            true
+        }
+        Ok(o) => {
+            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            let tail: String = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            println!("  {} ({})\n{tail}", style::red("build failed"), o.status);
+            st.build_error = Some(format!("`{cmd}` failed ({}):\n{tail}", o.status));
+            st.push("system", "dev server", "build failed (see the banner)", None);
+            false
+        }
+        Err(e) => {
+            st.build_error = Some(format!("could not run `{cmd}`: {e}"));
+            false
+        }
+    }
+}
+
+async fn watch(dev: Arc<Dev>, build: Option<String>) {
+    let mut sources = BTreeMap::new();
+    snapshot(&dev.dir, &mut sources, 0);
+    let mut built = outputs(&dev.dir);
+    let mut tick = tokio::time::interval(Duration::from_millis(400));
+    loop {
+        tick.tick().await;
+        let mut now = BTreeMap::new();
+        snapshot(&dev.dir, &mut now, 0);
+        if now != sources {
+            if let Some(cmd) = &build {
+                run_build(&dev, cmd).await;
+                // What the build itself wrote does not count as a new change.
+                now.clear();
+                snapshot(&dev.dir, &mut now, 0);
+            }
+            sources = now;
+        }
+        let out = outputs(&dev.dir);
+        if out.is_some() && out != built {
+            println!("  {} reloading", style::cyan("changed:"));
+            let _ = dev.reload().await;
+            built = out;
+        }
+    }
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let dir = a.dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", a.dir.display()))?;
+    let state = Arc::new(Mutex::new(DevState::default()));
+    let chat_state = state.clone();
+    let sim = SimulatedOwncast::demo().on_chat(move |_slug, bot, m| {
+        let (text, note) = match m {
+            ChatSend::Message { body } => (body.clone(), None),
+            ChatSend::Action { body } => (body.clone(), Some("action".to_string())),
+            ChatSend::System { html } => (html.clone(), Some("system message (HTML)".to_string())),
+            ChatSend::To { client_id, body } => (body.clone(), Some(format!("only to client {client_id}"))),
+        };
+        chat_state.lock().unwrap().push("plugin", bot, &text, note);
+    });
+    let data_dir = std::env::temp_dir().join(format!("owncast-plugin-serve-{}", std::process::id()));
+    let mut builder = Host::builder().runtime(setup::runtime()?).owncast(Arc::new(sim)).data_dir(&data_dir);
+    for l in setup::loaders() {
+        builder = builder.loader(l);
+    }
+    let host = Arc::new(builder.build()?);
+    let dev = Arc::new(Dev {
+        dir: dir.clone(),
+        host: host.clone(),
+        state,
+        slug: Mutex::new(None),
+        admin_password: a.admin_password.clone(),
+        next_message: Mutex::new(0),
+    });
+    let build = a.build.clone().or_else(|| default_build(&dir));
+    if let (Some(cmd), false) = (&build, outputs(&dir).is_some()) {
+        run_build(&dev, cmd).await;
+    }
+    let _ = dev.reload().await;
+
+    let config = ServerConfig::new(host.runtime().limits()).admin_password(a.admin_password.clone());
+    let server = Arc::new(PluginServer::new(host.clone(), config).with_extra_routes(Arc::new(DevRoutes(dev.clone()))));
+    let running = server.bind(a.listen).await.map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let base = format!("http://{}", running.local_addr());
+    let slug = dev.slug.lock().unwrap().clone().unwrap_or_else(|| "<slug>".into());
+    println!("{} {}", style::bold("Dev server for"), dir.display());
+    println!("  dev page     {}", style::cyan(&format!("{base}/_dev/")));
+    println!("  plugin       {base}/plugins/{slug}/");
+    println!("  admin pages  user admin, password {}", a.admin_password);
+    match (&build, a.no_watch) {
+        (_, true) => println!("  not watching files"),
+        (Some(cmd), false) => println!("  watching; sources rebuild with `{cmd}`, new builds reload"),
+        (None, false) => println!("  watching; new builds reload (pass --build CMD to rebuild on source changes)"),
+    }
+    println!("  Ctrl-C stops.");
+    if !a.no_watch {
+        tokio::spawn(watch(dev.clone(), build));
+    }
+    crate::run::shutdown_signal().await;
+    running.shutdown().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_067_201);
+        assert_eq!(super::rfc3339(t), "2024-01-01T00:00:01Z");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400); // leap day 2000
+        assert_eq!(super::rfc3339(t), "2000-02-29T00:00:00Z");
+    }
+}
