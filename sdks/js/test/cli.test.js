@@ -514,3 +514,40 @@ test("create-owncast-plugin: --typescript, names, and refusing bad targets", () 
   assert.strictEqual(published.status, 0);
   assert.strictEqual(JSON.parse(fs.readFileSync(path.join(where, "z", "package.json"), "utf8")).dependencies["@owncast/plugin-sdk"], "^0.1.0");
 });
+
+// --- scripts/pack-native.js --------------------------------------------------------
+
+test("pack-native: the platform package and a staged SDK find each other once installed", { skip: needNative }, () => {
+  const pack = require("../scripts/pack-native");
+  const out = path.join(tmpRoot, "packed");
+  const p = pack.packPlatform({ out, binary: NATIVE });
+  const pkg = JSON.parse(fs.readFileSync(path.join(p.dir, "package.json"), "utf8"));
+  assert.strictEqual(pkg.name, native.platformPackage());
+  assert.deepStrictEqual(pkg.os, [process.platform]);
+  assert.deepStrictEqual(pkg.cpu, [process.arch]);
+  assert.ok(fs.statSync(path.join(p.dir, "bin", native.EXE)).mode & 0o100);
+  if (!ENGINE) return;
+  const s = pack.stageSdk({ out, platforms: ["linux-x64", "darwin-arm64"] });
+  const sdkPkg = JSON.parse(fs.readFileSync(path.join(s.dir, "package.json"), "utf8"));
+  assert.deepStrictEqual(Object.keys(sdkPkg.optionalDependencies), ["@owncast/plugin-cli-linux-x64", "@owncast/plugin-cli-darwin-arm64"]);
+  assert.ok(fs.existsSync(path.join(s.dir, "types", "contract.d.ts")));
+  assert.ok(fs.existsSync(path.join(s.dir, "lib", "sdk-esm.mjs")));
+
+  // An author's project as npm would lay it out: both packages in node_modules, outside this repository.
+  const project = path.join(tmpRoot, "installed-project");
+  fs.mkdirSync(path.join(project, "node_modules", "@owncast"), { recursive: true });
+  fs.renameSync(s.dir, path.join(project, "node_modules", "@owncast", "plugin-sdk"));
+  fs.renameSync(p.dir, path.join(project, "node_modules", pkg.name));
+  const env = Object.assign({}, process.env, { PATH: path.dirname(process.execPath) });
+  delete env.OWNCAST_PLUGIN_BIN;
+  const bin = path.join(project, "node_modules", "@owncast", "plugin-sdk", "bin", "owncast-plugin.js");
+  const v = spawnSync(process.execPath, [bin, "version"], { cwd: project, env, encoding: "utf8" });
+  assert.strictEqual(v.status, 0, v.stderr);
+  assert.match(v.stdout, new RegExp(`native: .*node_modules/${pkg.name.replace("/", "\\/")}/bin/owncast-plugin \\(${pkg.name.replace("/", "\\/")}\\)`));
+  const example = path.join(ROOT, "examples", "rust", "echo-bot");
+  if (fs.existsSync(path.join(example, "echo-bot.wasm"))) {
+    const t = spawnSync(process.execPath, [bin, "test", example], { cwd: project, env, encoding: "utf8" });
+    assert.strictEqual(t.status, 0, t.stdout + t.stderr);
+    assert.match(t.stdout, /passed, 0 failed/);
+  }
+});
