@@ -90,6 +90,7 @@ impl Default for RuntimeConfig {
 /// The shared engine plus its epoch ticker.
 pub struct Runtime {
     engine: Engine,
+    cache: Option<wasmtime::Cache>,
     limits: Limits,
     stop: Arc<AtomicBool>,
 }
@@ -97,6 +98,7 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Arc<Runtime>> {
         let mut c = Config::new();
+        let mut cache = None;
         c.wasm_component_model(true);
         c.epoch_interruption(true);
         c.max_wasm_stack(1 << 20);
@@ -104,7 +106,9 @@ impl Runtime {
             std::fs::create_dir_all(dir)?;
             let mut cc = wasmtime::CacheConfig::new();
             cc.with_directory(dir);
-            c.cache(Some(wasmtime::Cache::new(cc).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?));
+            let handle = wasmtime::Cache::new(cc).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?;
+            c.cache(Some(handle.clone()));
+            cache = Some(handle);
         }
         if config.pooling {
             let mut p = PoolingAllocationConfig::default();
@@ -137,7 +141,7 @@ impl Runtime {
                 }
             })?;
         }
-        Ok(Arc::new(Runtime { engine, limits: config.limits, stop }))
+        Ok(Arc::new(Runtime { engine, cache, limits: config.limits, stop }))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -146,6 +150,11 @@ impl Runtime {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// `(hits, misses)` of the on-disk compilation cache, if there is one.
+    pub fn cache_stats(&self) -> Option<(usize, usize)> {
+        self.cache.as_ref().map(|c| (c.cache_hits(), c.cache_misses()))
     }
 }
 

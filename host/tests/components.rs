@@ -191,3 +191,35 @@ async fn bad_code_gives_one_clear_error_and_the_other_plugins_keep_running() {
         assert_eq!(sent(&sim).len(), 1, "echo-bot still answers after the bad loads");
     }
 }
+
+#[tokio::test]
+async fn compiled_code_is_cached_on_disk_for_the_next_start() {
+    let Some(echo) = example("echo-bot") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || owncast_plugin_host::RuntimeConfig { cache_dir: Some(dir.path().to_path_buf()), pooling: false, ..Default::default() };
+    let files = || walk(dir.path());
+    {
+        let rt = owncast_plugin_host::Runtime::new(config()).unwrap();
+        let h = Host::builder().runtime(rt).build().unwrap();
+        h.load(echo.clone()).await.unwrap();
+    }
+    // The cache worker writes asynchronously; wait for the entry to appear.
+    for _ in 0..100 {
+        if files() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(files() > 0, "the first start wrote compiled code to the cache");
+    let rt = owncast_plugin_host::Runtime::new(config()).unwrap();
+    let h = Host::builder().runtime(rt.clone()).build().unwrap();
+    h.load(echo).await.expect("a restart loads from the cache");
+    let (hits, misses) = rt.cache_stats().unwrap();
+    assert_eq!((hits, misses), (1, 0), "the restart did not recompile");
+}
+
+fn walk(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
+}
