@@ -62,32 +62,40 @@ guest_build() { "$GUEST_CARGO" build --release $GUEST_CARGO_FLAGS --target "$TAR
 say "building the SDK (sdks/rust)"
 (cd "$SDK" && guest_build) || die "the SDK (sdks/rust) did not build"
 
-say "building the examples (examples/rust)"
-(cd "$EXAMPLES" && guest_build --workspace) || die "the examples (examples/rust) did not build"
-
 OUT="$GUEST_TARGET_DIR/$TARGET/release"
 built=()
-for dir in "$EXAMPLES"/*/; do
-  dir="${dir%/}"
-  name="$(basename "$dir")"
-  [ -f "$dir/Cargo.toml" ] || continue
-  [ -f "$dir/plugin.manifest.json" ] || die "examples/rust/$name has no plugin.manifest.json"
-  crate="$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)"
-  [ -n "$crate" ] || die "examples/rust/$name/Cargo.toml: no package name"
-  artifact="$OUT/${crate//-/_}.wasm"
-  [ -f "$artifact" ] || die "examples/rust/$name: no component at $artifact (is it a workspace member with crate-type cdylib?)"
-  slug="$("$CHECK" slug "$dir/plugin.manifest.json")" || die "examples/rust/$name: unreadable manifest"
-  [[ "$slug" =~ ^[a-z0-9-]+$ ]] || die "examples/rust/$name: bad slug '$slug'"
-  # Only one component per example directory: remove stale ones (a renamed slug).
-  for old in "$dir"/*.wasm; do
-    [ -e "$old" ] && [ "$old" != "$dir/$slug.wasm" ] && rm -f "$old"
+
+# Builds one guest workspace and puts each member's component next to its
+# manifest as <dir>/<slug>.wasm.
+install_workspace() {
+  local ws="$1" label="$2"
+  say "building $label"
+  (cd "$ws" && guest_build --workspace) || die "$label did not build"
+  for dir in "$ws"/*/; do
+    dir="${dir%/}"
+    name="$(basename "$dir")"
+    [ -f "$dir/Cargo.toml" ] || continue
+    [ -f "$dir/plugin.manifest.json" ] || die "$label/$name has no plugin.manifest.json"
+    crate="$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)"
+    [ -n "$crate" ] || die "$label/$name/Cargo.toml: no package name"
+    artifact="$OUT/${crate//-/_}.wasm"
+    [ -f "$artifact" ] || die "$label/$name: no component at $artifact (is it a workspace member with crate-type cdylib?)"
+    slug="$("$CHECK" slug "$dir/plugin.manifest.json")" || die "$label/$name: unreadable manifest"
+    [[ "$slug" =~ ^[a-z0-9-]+$ ]] || die "$label/$name: bad slug '$slug'"
+    # Only one component per plugin directory: remove stale ones (a renamed slug).
+    for old in "$dir"/*.wasm; do
+      [ -e "$old" ] && [ "$old" != "$dir/$slug.wasm" ] && rm -f "$old"
+    done
+    cp "$artifact" "$dir/$slug.wasm.tmp" && mv "$dir/$slug.wasm.tmp" "$dir/$slug.wasm"
+    size="$(wc -c < "$dir/$slug.wasm")"
+    echo "built $label/$name/$slug.wasm ($size bytes)"
+    "$CHECK" "$dir/$slug.wasm" "$dir/plugin.manifest.json" \
+      || die "$label/$name/$slug.wasm: imports do not match its manifest"
+    built+=("$name")
   done
-  cp "$artifact" "$dir/$slug.wasm.tmp" && mv "$dir/$slug.wasm.tmp" "$dir/$slug.wasm"
-  size="$(wc -c < "$dir/$slug.wasm")"
-  echo "built examples/rust/$name/$slug.wasm ($size bytes)"
-  "$CHECK" "$dir/$slug.wasm" "$dir/plugin.manifest.json" \
-    || die "examples/rust/$name/$slug.wasm: imports do not match its manifest"
-  built+=("$name")
-done
+}
+
+install_workspace "$EXAMPLES" "examples/rust"
+install_workspace "$ROOT/host/tests/guests" "host/tests/guests"
 [ "${#built[@]}" -gt 0 ] || die "no examples found under examples/rust"
 say "done: ${#built[@]} plugin(s): ${built[*]}"

@@ -30,3 +30,16 @@ pub fn with_manifest(mut b: PluginBundle, manifest: &str) -> PluginBundle {
     b.manifest = manifest.as_bytes().to_vec();
     b
 }
+
+/// A built test guest under host/tests/guests (same rules as [`example`]).
+pub fn test_guest(name: &str) -> Option<PluginBundle> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/guests").join(name);
+    match PluginBundle::from_dir(&dir) {
+        Ok(b) => Some(b),
+        Err(e) if std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_none() => {
+            eprintln!("skipping: {e} (run tools/build-rust-guests.sh)");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
