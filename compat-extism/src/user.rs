@@ -233,11 +233,12 @@ impl HostFn {
 
     /// Defines this function in `linker` with the type the module declares.
     pub fn define(&'static self, linker: &mut Linker<State>, ty: FuncType) -> wasmtime::Result<()> {
-        linker.func_new(USER, self.name, ty, move |mut caller, params, results| self.call(&mut caller, params, results))?;
+        let result_is_i32 = matches!(ty.results().next(), Some(ValType::I32));
+        linker.func_new(USER, self.name, ty, move |mut caller, params, results| self.call(&mut caller, params, results, result_is_i32))?;
         Ok(())
     }
 
-    fn call(&self, caller: &mut Caller<'_, State>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+    fn call(&self, caller: &mut Caller<'_, State>, params: &[Val], results: &mut [Val], result_is_i32: bool) -> wasmtime::Result<()> {
         let mut args = Vec::with_capacity(self.args.len());
         for (i, kind) in self.args.iter().enumerate() {
             let raw = match params.get(i) {
@@ -260,10 +261,7 @@ impl HostFn {
             Out::I32(v) => v as i64,
             Out::Bytes(Some(b)) => alloc_bytes(caller, &b).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))? as i64,
         };
-        *slot = match slot {
-            Val::I32(_) => Val::I32(value as i32),
-            _ => Val::I64(value),
-        };
+        *slot = if result_is_i32 { Val::I32(value as i32) } else { Val::I64(value) };
         Ok(())
     }
 }
