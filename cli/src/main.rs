@@ -1,5 +1,6 @@
 //! `owncast-plugin`: test, demo, serve and package Owncast plugins.
 
+mod bench;
 mod contract;
 mod demo;
 mod package;
@@ -36,6 +37,8 @@ enum Command {
     Run(run::Args),
     /// Bundle a built plugin directory into <slug>.ocpkg.
     Package(package::Args),
+    /// Measure a JS filter plugin: filter call latency, instantiation, memory per loaded plugin.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
             Command::Serve(a) => serve::run(a).await,
             Command::Run(a) => run::run(a).await,
             Command::Package(a) => package::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
         }
     });
     match result {

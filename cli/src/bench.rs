@@ -1,0 +1,299 @@
+//! `owncast-plugin bench`: the JS plugin performance figures of the issue,
+//! measured through the same runtime and loaders as `test` and `demo`.
+//!
+//! 1. Filter call latency: `Host::filter` on a chat message, through the
+//!    dispatcher into one loaded plugin (default: the built JS
+//!    profanity-filter), for a message it passes and one it modifies.
+//! 2. Instantiation of the compiled, pre-initialized module:
+//!    `PluginCode::instantiate` (a fresh instance, as after a trap or for each
+//!    scenario case), and instantiate + the first call (`register`).
+//! 3. Resident memory per loaded plugin: process RSS before and after loading
+//!    N more copies through `Host::load` (each compiled on its own, under its
+//!    own slug, with its own instance, then one filter call each), divided by
+//!    N; then the same N split into compiling and instantiating.
+//!
+//! With `--engine <wasm>` the same figures are taken for the shared-engine
+//! form too: `<slug>.js` from `owncast-plugin build --script`, run by one
+//! engine module compiled once for all plugins.
+
+use crate::setup;
+use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::plugin::LoadRequest;
+use owncast_plugin_host::types::{ChatMessage, Event, User};
+use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A built plugin directory with a chat-message filter.
+    #[arg(default_value = "examples/js/profanity-filter")]
+    dir: PathBuf,
+    /// Timed filter calls per message kind.
+    #[arg(long, default_value_t = 5000)]
+    calls: usize,
+    /// Timed instantiations.
+    #[arg(long, default_value_t = 200)]
+    instances: usize,
+    /// Extra copies loaded for the memory figure.
+    #[arg(long, default_value_t = 50)]
+    plugins: usize,
+    /// Also measure the shared-engine form: this engine wasm running
+    /// `<dir>/<slug>.js` (from `owncast-plugin build --script`).
+    #[arg(long)]
+    engine: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Latency percentiles in microseconds.
+#[derive(serde::Serialize)]
+struct Stats {
+    n: usize,
+    p50_us: f64,
+    p90_us: f64,
+    p99_us: f64,
+    mean_us: f64,
+    min_us: f64,
+}
+
+fn stats(mut d: Vec<Duration>) -> Stats {
+    d.sort();
+    let us = |x: Duration| x.as_secs_f64() * 1e6;
+    let at = |q: f64| us(d[((d.len() as f64 - 1.0) * q).round() as usize]);
+    Stats {
+        n: d.len(),
+        p50_us: at(0.5),
+        p90_us: at(0.9),
+        p99_us: at(0.99),
+        mean_us: d.iter().map(|x| us(*x)).sum::<f64>() / d.len() as f64,
+        min_us: us(d[0]),
+    }
+}
+
+/// Resident set size of this process in bytes (Linux), else `None`.
+fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn message(n: usize, body: &str) -> Event {
+    Event::ChatMessageReceived(ChatMessage {
+        id: format!("m{n}"),
+        user: User { id: "u-alice".into(), display_name: "alice".into(), ..Default::default() },
+        body: body.into(),
+        timestamp: format!("2024-01-01T00:00:{:02}Z", n % 60),
+        client_id: Some(1),
+    })
+}
+
+/// The bundle with another slug (JS plugins built by the SDK take their
+/// manifest from the host, so one module can be loaded under many slugs).
+fn with_slug(bundle: &PluginBundle, slug: &str) -> anyhow::Result<PluginBundle> {
+    let mut m: Value = serde_json::from_slice(&bundle.manifest)?;
+    m["slug"] = Value::String(slug.into());
+    let mut b = bundle.clone();
+    b.manifest = serde_json::to_vec(&m)?;
+    Ok(b)
+}
+
+const CLEAN: &str = "hello there, how is everyone doing today?";
+const DIRTY: &str = "what the heck, that was a darn good play";
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn mib(b: f64) -> f64 {
+    b / (1 << 20) as f64
+}
+
+struct Bench<'a> {
+    args: &'a Args,
+    runtime: Arc<Runtime>,
+    loader: Arc<dyn PluginLoader>,
+}
+
+impl Bench<'_> {
+    fn say(&self, s: String) {
+        if !self.args.json {
+            eprintln!("{s}");
+        }
+    }
+
+    fn host(&self) -> anyhow::Result<Host> {
+        Host::builder().runtime(self.runtime.clone()).loader(self.loader.clone()).build()
+    }
+
+    async fn measure(&self, label: &str, bundle: &PluginBundle) -> anyhow::Result<Value> {
+        let args = self.args;
+        let host = self.host()?;
+        let t = Instant::now();
+        let loaded = host.load(bundle.clone()).await?;
+        let first_load = t.elapsed();
+        let slug = loaded.slug().to_string();
+        anyhow::ensure!(!host.filter_chain("chat.message.received").is_empty(), "{slug} has no chat-message filter");
+        self.say(format!("== {label}: {slug} ({}, {} bytes of code), first load {:.1} ms", loaded.kind, bundle.code.len(), ms(first_load)));
+        let mut out = serde_json::Map::new();
+        out.insert("plugin".into(), json!({ "slug": slug, "kind": loaded.kind, "code_bytes": bundle.code.len(), "first_load_ms": ms(first_load) }));
+
+        // 1. Filter calls through the host.
+        for i in 0..200 {
+            host.filter(message(i, if i % 2 == 0 { CLEAN } else { DIRTY })).await;
+        }
+        for (kind, body, expect_change) in [("pass", CLEAN, false), ("modify", DIRTY, true)] {
+            let mut times = Vec::with_capacity(args.calls);
+            for i in 0..args.calls {
+                let ev = message(i, body);
+                let t = Instant::now();
+                let outcome = host.filter(ev.clone()).await;
+                times.push(t.elapsed());
+                if i == 0 {
+                    let changed = outcome.event != ev;
+                    anyhow::ensure!(
+                        changed == expect_change && outcome.dropped.is_none(),
+                        "unexpected filter outcome for the {kind} message: {:?}",
+                        outcome.steps.iter().map(|s| format!("{}: {:?}", s.slug, s.result)).collect::<Vec<_>>()
+                    );
+                }
+            }
+            let s = stats(times);
+            self.say(format!("filter via Host::filter ({kind}): p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs (n={})", s.p50_us, s.p90_us, s.p99_us, s.n));
+            out.insert(format!("filter_{kind}"), serde_json::to_value(&s)?);
+        }
+
+        // 2. Instantiation of the compiled code.
+        let manifest = Arc::new(Manifest::parse(&bundle.manifest, &bundle.manifest_file)?);
+        let code = self.compile(bundle, &manifest)?;
+        let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
+        for _ in 0..20 {
+            drop(code.instantiate(ctx.clone()).await?);
+        }
+        let (mut inst, mut inst_reg) = (Vec::new(), Vec::new());
+        for _ in 0..args.instances {
+            let t = Instant::now();
+            let i = code.instantiate(ctx.clone()).await?;
+            inst.push(t.elapsed());
+            drop(i);
+            let t = Instant::now();
+            let mut i = code.instantiate(ctx.clone()).await?;
+            i.register().await?;
+            inst_reg.push(t.elapsed());
+        }
+        let (si, sr) = (stats(inst), stats(inst_reg));
+        self.say(format!("instantiate: p50 {:.3} ms, p90 {:.3} ms (n={})", si.p50_us / 1e3, si.p90_us / 1e3, si.n));
+        self.say(format!("instantiate + first call (register): p50 {:.3} ms, p90 {:.3} ms", sr.p50_us / 1e3, sr.p90_us / 1e3));
+        out.insert("instantiate".into(), serde_json::to_value(&si)?);
+        out.insert("instantiate_register".into(), serde_json::to_value(&sr)?);
+        drop(code);
+
+        // 3. Resident memory per loaded plugin, through Host::load.
+        let n = args.plugins;
+        let before = rss_bytes();
+        let t = Instant::now();
+        for k in 0..n {
+            host.load(with_slug(bundle, &format!("{slug}-copy-{k}"))?).await?;
+        }
+        let load_each = ms(t.elapsed()) / n as f64;
+        host.filter(message(0, DIRTY)).await; // every instance runs once
+        let after = rss_bytes();
+        let chain = host.filter_chain("chat.message.received").len();
+        anyhow::ensure!(chain == n + 1, "expected {} filters in the chain, found {chain}", n + 1);
+
+        // The same, split: compile n copies, then instantiate each and call it.
+        let copies: Vec<(Arc<Manifest>, PluginBundle)> = (0..n)
+            .map(|k| {
+                let b = with_slug(bundle, &format!("{slug}-split-{k}"))?;
+                Ok((Arc::new(Manifest::parse(&b.manifest, &b.manifest_file)?), b))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let split0 = rss_bytes();
+        let codes: Vec<_> = copies.iter().map(|(m, b)| self.compile(b, m)).collect::<anyhow::Result<_>>()?;
+        let split1 = rss_bytes();
+        let mut live = Vec::new();
+        for ((m, _), code) in copies.iter().zip(&codes) {
+            let ctx = PluginContext::new(m.clone(), m.permissions.clone(), host.services().clone());
+            let mut i = code.instantiate(ctx).await?;
+            i.register().await?;
+            i.on_filter(&message(0, DIRTY)).await?;
+            live.push(i);
+        }
+        let split2 = rss_bytes();
+
+        let mem = match (before, after, split0, split1, split2) {
+            (Some(a), Some(b), Some(s0), Some(s1), Some(s2)) => {
+                let per = b.saturating_sub(a) as f64 / n as f64;
+                let code_per = s1.saturating_sub(s0) as f64 / n as f64;
+                let inst_per = s2.saturating_sub(s1) as f64 / n as f64;
+                self.say(format!(
+                    "memory: RSS {:.1} -> {:.1} MiB after {n} more plugins: {:.2} MiB per plugin (load {:.1} ms each); split: compiled code {:.2} MiB + instance {:.2} MiB",
+                    mib(a as f64),
+                    mib(b as f64),
+                    mib(per),
+                    load_each,
+                    mib(code_per),
+                    mib(inst_per)
+                ));
+                json!({
+                    "plugins": n,
+                    "rss_before_bytes": a,
+                    "rss_after_bytes": b,
+                    "per_plugin_mib": mib(per),
+                    "load_ms_each": load_each,
+                    "compiled_code_per_plugin_mib": mib(code_per),
+                    "instance_per_plugin_mib": mib(inst_per),
+                })
+            }
+            _ => {
+                self.say("memory: resident set size not available on this platform".into());
+                Value::Null
+            }
+        };
+        out.insert("memory".into(), mem);
+        drop(live);
+        Ok(Value::Object(out))
+    }
+
+    fn compile(&self, bundle: &PluginBundle, manifest: &Manifest) -> anyhow::Result<Arc<dyn owncast_plugin_host::PluginCode>> {
+        Ok(self.loader.load(LoadRequest {
+            runtime: &self.runtime,
+            bytes: &bundle.code,
+            file: &bundle.code_file,
+            manifest,
+            grants: &manifest.permissions,
+        })?)
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let bundle = PluginBundle::from_dir(&args.dir).map_err(|e| anyhow::anyhow!("{e} (build it first: tools/build-js-examples.sh)"))?;
+    anyhow::ensure!(args.plugins > 0 && args.calls > 0 && args.instances > 0, "--plugins, --calls and --instances must be positive");
+    let runtime = setup::runtime()?;
+    let loader = setup::loaders()
+        .into_iter()
+        .find(|l| l.recognizes(&bundle.code, &bundle.code_file))
+        .ok_or_else(|| anyhow::anyhow!("{}: not a legacy (Extism/JS) plugin", bundle.code_file))?;
+    let mut report = serde_json::Map::new();
+    let pre = Bench { args: &args, runtime: runtime.clone(), loader }.measure("pre-initialized module", &bundle).await?;
+    report.insert("preinitialized".into(), pre);
+
+    if let Some(engine) = &args.engine {
+        let slug = Manifest::parse(&bundle.manifest, &bundle.manifest_file)?.slug;
+        let script = args.dir.join(format!("{slug}.js"));
+        let code = std::fs::read(&script)
+            .map_err(|e| anyhow::anyhow!("{}: {e} (build it with: owncast-plugin build --script {})", script.display(), args.dir.display()))?;
+        let shared = PluginBundle { code, code_file: script.display().to_string(), ..bundle.clone() };
+        let loader: Arc<dyn PluginLoader> = Arc::new(ExtismLoader::new().with_shared_engine_file("js", engine)?);
+        let r = Bench { args: &args, runtime, loader }.measure("shared engine + script", &shared).await?;
+        report.insert("shared_engine".into(), r);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&Value::Object(report))?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
