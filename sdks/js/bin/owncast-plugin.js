@@ -132,6 +132,25 @@ function runNative(args) {
   });
 }
 
+/** Options of the native commands that take a value (so it is not the directory). */
+const VALUE_OPTIONS = new Set(["--log", "--listen", "--build", "--admin-password", "--out", "-o", "--pace", "--wit", "--md", "--ts"]);
+
+/**
+ * `serve` and `package` take one plugin directory; like `build` and `test`,
+ * default it to the current directory (npm scripts run in the project).
+ */
+function withDefaultDir(argv) {
+  const [cmd, ...rest] = argv;
+  if (cmd !== "serve" && cmd !== "package") return argv;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === "-h" || a === "--help") return argv;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith("-")) return argv;
+  }
+  return [cmd, ".", ...rest];
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const cmd = argv[0];
@@ -150,7 +169,7 @@ async function main() {
     return 0;
   }
   if (cmd === "build") return runBuild(argv.slice(1));
-  return runNative(argv);
+  return runNative(withDefaultDir(argv));
 }
 
 main().then(

@@ -286,6 +286,11 @@ test("cli: test/serve/package pass their arguments to the native binary and retu
     assert.strictEqual(r.status, 3);
     assert.strictEqual(r.stdout.trim(), `args: ${cmd} some/dir --json`);
   }
+  // serve and package default their directory to the project, as build and test do
+  const env = Object.assign({}, process.env, { OWNCAST_PLUGIN_BIN: script });
+  assert.strictEqual(cli(["serve", "--listen", "127.0.0.1:9"], { env }).stdout.trim(), "args: serve . --listen 127.0.0.1:9");
+  assert.strictEqual(cli(["package"], { env }).stdout.trim(), "args: package .");
+  assert.strictEqual(cli(["package", "-o", "x.ocpkg", "dir"], { env }).stdout.trim(), "args: package -o x.ocpkg dir");
 });
 
 // --- through the real runtime ---------------------------------------------
