@@ -488,6 +488,10 @@ test("create-owncast-plugin: scaffold, install offline, build and test", { skip:
   const t = npm(["test"], dir);
   assert.strictEqual(t.status, 0, t.stdout + t.stderr);
   assert.match(t.stdout, /2 passed, 0 failed/);
+  if (spawnSync(NATIVE, ["package", "--help"]).status !== 0 && !REQUIRE) return; // a binary without `package`
+  const p = npm(["run", "package"], dir);
+  assert.strictEqual(p.status, 0, p.stdout + p.stderr);
+  assert.ok(fs.existsSync(path.join(dir, "my-plugin.ocpkg")));
 });
 
 test("create-owncast-plugin: --typescript, names, and refusing bad targets", () => {
