@@ -537,3 +537,33 @@ async fn a_real_component_installed_as_a_package() {
     let r = get(a, "/plugins/echo-bot/anything").await;
     assert_eq!((r.status, r.error().as_str()), (404, "plugin `echo-bot` has no file /anything and does not serve HTTP (permission http.serve)"));
 }
+
+#[tokio::test]
+async fn plugin_directories_are_discovered_but_never_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("devplug");
+    std::fs::create_dir_all(p.join("public")).unwrap();
+    std::fs::write(p.join("plugin.manifest.json"), manifest("devplug", "1.0.0", &["http.serve"], json!({}))).unwrap();
+    std::fs::write(p.join("plugin.wasm"), fake_code("devplug", "1.0.0", &["http.serve"])).unwrap();
+    std::fs::write(p.join("public/index.html"), "dir page").unwrap();
+    std::fs::create_dir_all(dir.path().join("empty-dir")).unwrap();
+    let s = setup(dir).await;
+    let a = s.addr();
+    let info = admin(a, "GET", "/api/admin/plugins/devplug", b"").await.json();
+    assert_eq!((info["source"].as_str(), info["file"].as_str()), (Some("directory"), Some("devplug/")));
+    admin(a, "POST", "/api/admin/plugins/devplug/approve", b"").await;
+    assert_eq!(get(a, "/plugins/devplug/").await.text(), "dir page");
+    assert_eq!(get(a, "/plugins/devplug/version").await.text(), "1.0.0");
+    // A new build in the directory is picked up by a rescan.
+    std::fs::write(p.join("plugin.manifest.json"), manifest("devplug", "1.1.0", &["http.serve"], json!({}))).unwrap();
+    std::fs::write(p.join("plugin.wasm"), fake_code("devplug", "1.1.0", &["http.serve"])).unwrap();
+    s.manager.rescan().await;
+    assert_eq!(get(a, "/plugins/devplug/version").await.text(), "1.1.0");
+    let r = admin(a, "DELETE", "/api/admin/plugins/devplug", b"").await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.error(), format!("plugin `devplug` is a directory ({}); the host does not delete directories, remove it yourself", p.display()));
+    assert!(p.join("plugin.wasm").exists());
+    let r = admin(a, "POST", "/api/admin/plugins", &fake_package("devplug", "2.0.0", &["http.serve"], json!({}), &[])).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.error(), format!("plugin `devplug` is installed as a directory ({}); remove it before uploading a package", p.display()));
+}

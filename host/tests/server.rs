@@ -211,6 +211,9 @@ async fn admin_pages_need_admin_auth() {
     let r = request(a, "GET", "/plugins/guarded/stats/a.json", &[("Authorization", &format!("Bearer {TOKEN}"))], b"").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "fake guarded handled GET /stats/a.json");
+    // SSE channels under an admin page are admin-only too.
+    let r = get(a, "/plugins/guarded/admin/_sse/x").await;
+    assert_eq!(r.status, 401);
     // Elsewhere is public.
     let r = get(a, "/plugins/guarded/stats").await;
     assert_eq!(r.status, 200);
@@ -566,4 +569,28 @@ async fn handle_routes_like_the_live_server() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     assert_eq!(&r.body()[..], b": connected\n\n");
+}
+
+/// Recognizes `X-Viewer: <name>` (a stand-in for Owncast's access tokens).
+struct HeaderUsers;
+impl owncast_plugin_host::server::UserResolver for HeaderUsers {
+    fn resolve(&self, parts: &http::request::Parts) -> Option<User> {
+        let name = parts.headers.get("x-viewer")?.to_str().ok()?;
+        Some(User { id: format!("u-{name}"), display_name: name.to_string(), authenticated: true, ..Default::default() })
+    }
+}
+
+#[tokio::test]
+async fn a_user_resolver_authenticates_viewers_but_not_for_admin_pages() {
+    let host = host();
+    host.load(bundle("viewers", SERVE, json!({"admin": {"pages": [{"title": "A", "path": "admin"}]}}))).await.unwrap();
+    let (_srv, running) = serve(PluginServer::new(host, config()).with_user_resolver(Arc::new(HeaderUsers))).await;
+    let a = running.local_addr();
+    let j = request(a, "GET", "/plugins/viewers/echo", &[("X-Viewer", "alice")], b"").await.json();
+    assert_eq!(j["authenticated"], true);
+    assert_eq!(j["user"]["displayName"], "alice");
+    let r = request(a, "GET", "/plugins/viewers/admin", &[("X-Viewer", "alice")], b"").await;
+    assert_eq!(r.status, 401, "a viewer is not the admin");
+    let r = request(a, "GET", "/api/admin/plugins", &[("X-Viewer", "alice")], b"").await;
+    assert_eq!(r.status, 401);
 }

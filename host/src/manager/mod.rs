@@ -128,10 +128,11 @@ pub struct InvalidFile {
     pub error: String,
 }
 
-/// A package already read, by path, length and modification time.
+/// A package or plugin directory already read, by a stamp of its files
+/// (lengths and modification times), so a rescan reads only what changed.
 #[derive(Clone)]
 struct CachedPackage {
-    stamp: (u64, Option<std::time::SystemTime>),
+    stamp: String,
     result: Result<Entry, String>,
 }
 
@@ -747,7 +748,7 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
     // Packages first: they win over loose files of the same slug.
     for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".ocpkg") && !file_name(p).starts_with('.')) {
         let name = file_name(path);
-        let Some(st) = stamp(path) else { continue };
+        let Some(st) = stamp(path).map(|s| format!("{s:?}")) else { continue };
         let result = match cache.get(path) {
             Some(c) if c.stamp == st => c.result.clone(),
             _ => read_package_file(config, path, &name),
@@ -797,22 +798,15 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
 
     for dir in names.iter().filter(|p| p.is_dir() && !file_name(p).starts_with('.') && p.join(package::MANIFEST).is_file()) {
         let name = format!("{}/", file_name(dir));
-        match PluginBundle::from_dir(dir) {
-            Ok(b) => {
-                let manifest = match Manifest::parse(&b.manifest, &b.manifest_file) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        invalid.push(InvalidFile { file: name, error: e.to_string() });
-                        continue;
-                    }
-                };
-                let fingerprint = format!("{:?}{:?}", stamp(&dir.join(package::MANIFEST)), stamp(Path::new(&b.code_file)));
-                found.push((
-                    manifest.slug.clone(),
-                    Entry { source: Source::Dir { dir: dir.clone() }, file: name, manifest: Arc::new(manifest), assets: b.assets, fingerprint },
-                ));
-            }
-            Err(e) => invalid.push(InvalidFile { file: name, error: e.to_string() }),
+        let st = dir_stamp(dir);
+        let result = match cache.get(dir) {
+            Some(c) if c.stamp == st => c.result.clone(),
+            _ => read_plugin_dir(dir, &name),
+        };
+        new_cache.insert(dir.clone(), CachedPackage { stamp: st, result: result.clone() });
+        match result {
+            Ok(e) => found.push((e.manifest.slug.clone(), e)),
+            Err(error) => invalid.push(InvalidFile { file: name, error }),
         }
     }
 
@@ -845,5 +839,31 @@ fn read_package_file(config: &ManagerConfig, path: &Path, name: &str) -> Result<
         manifest: Arc::new(pkg.manifest),
         assets: package::assets_in(&dir),
         fingerprint: hash,
+    })
+}
+
+/// Lengths and modification times of what [`PluginBundle::from_dir`] may read.
+fn dir_stamp(dir: &Path) -> String {
+    let mut out = String::new();
+    for sub in [dir.to_path_buf(), dir.join("dist")] {
+        let Ok(rd) = std::fs::read_dir(&sub) else { continue };
+        let mut names: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for p in names {
+            out.push_str(&format!("{}{:?};", p.display(), stamp(&p)));
+        }
+    }
+    out
+}
+
+fn read_plugin_dir(dir: &Path, name: &str) -> Result<Entry, String> {
+    let b = PluginBundle::from_dir(dir).map_err(|e| e.to_string())?;
+    let manifest = Manifest::parse(&b.manifest, &b.manifest_file).map_err(|e| e.to_string())?;
+    Ok(Entry {
+        source: Source::Dir { dir: dir.to_path_buf() },
+        file: name.to_string(),
+        manifest: Arc::new(manifest),
+        assets: b.assets,
+        fingerprint: dir_stamp(dir),
     })
 }
