@@ -10,7 +10,8 @@
 //! 3. Resident memory per loaded plugin: process RSS before and after loading
 //!    N more copies through `Host::load` (each compiled on its own, under its
 //!    own slug, with its own instance, then one filter call each), divided by
-//!    N; then the same N split into compiling and instantiating.
+//!    N; then, roughly (freed allocations are reused), the same N split into
+//!    compiling and instantiating.
 //!
 //! With `--engine <wasm>` the same figures are taken for the shared-engine
 //! form too: `<slug>.js` from `owncast-plugin build --script`, run by one
@@ -231,7 +232,7 @@ impl Bench<'_> {
                 let code_per = s1.saturating_sub(s0) as f64 / n as f64;
                 let inst_per = s2.saturating_sub(s1) as f64 / n as f64;
                 self.say(format!(
-                    "memory: RSS {:.1} -> {:.1} MiB after {n} more plugins: {:.2} MiB per plugin (load {:.1} ms each); split: compiled code {:.2} MiB + instance {:.2} MiB",
+                    "memory: RSS {:.1} -> {:.1} MiB after {n} more plugins: {:.2} MiB per plugin (load {:.1} ms each); rough split (allocator reuse skews it): compiled code {:.2} MiB + instance {:.2} MiB",
                     mib(a as f64),
                     mib(b as f64),
                     mib(per),
