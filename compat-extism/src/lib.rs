@@ -20,4 +20,4 @@ pub mod state;
 pub mod user;
 pub mod wasm;
 
-pub use loader::{ExtismLoader, ENGINE_SECTION};
+pub use loader::{ExtismLoader, RawInstance, ENGINE_SECTION};

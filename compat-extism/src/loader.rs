@@ -98,6 +98,12 @@ impl PluginLoader for ExtismLoader {
     }
 
     fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError> {
+        Ok(Arc::new(self.load_code(req)?))
+    }
+}
+
+impl ExtismLoader {
+    fn load_code(&self, req: LoadRequest<'_>) -> Result<ExtismCode, LoadError> {
         let slug = req.manifest.slug.clone();
         let mut host_config = BTreeMap::from([("__slug".to_string(), slug)]);
         let prepared = if is_core_module(req.bytes) {
@@ -121,7 +127,7 @@ impl PluginLoader for ExtismLoader {
             return Err(LoadError::Code { file: req.file.to_string(), message: "not a WebAssembly core module".into() });
         };
         let plugin = Arc::new(LegacyPlugin { manifest: legacy_manifest(req.manifest, req.grants, req.runtime.limits(), host_config) });
-        Ok(Arc::new(ExtismCode(Arc::new(CodeInner { prepared, plugin, runtime: req.runtime.clone() }))))
+        Ok(ExtismCode(Arc::new(CodeInner { prepared, plugin, runtime: req.runtime.clone() })))
     }
 }
 
@@ -433,6 +439,32 @@ impl ExtismInstance {
             permissions: m.permissions.names().into_iter().map(str::to_string).collect(),
             subscriptions: m.subscriptions.clone(),
         }
+    }
+}
+
+/// A legacy plugin called by export name with raw bytes, without the typed
+/// JSON layer of [`PluginInstance`] (benchmarks and tools).
+pub struct RawInstance(ExtismInstance);
+
+impl RawInstance {
+    /// Loads `req` with `loader` and instantiates it for `ctx`.
+    pub async fn new(loader: &ExtismLoader, req: LoadRequest<'_>, ctx: Arc<PluginContext>) -> Result<RawInstance, LoadError> {
+        let slug = req.manifest.slug.clone();
+        let code = loader.load_code(req)?;
+        let live = code.0.live(ctx.clone()).await.map_err(|error| LoadError::Register { slug, error })?;
+        Ok(RawInstance(ExtismInstance { code: code.0.clone(), ctx, live: Some(live) }))
+    }
+
+    /// Calls `register`, `on_event`, `on_filter` or `on_http_request` with `input`; returns the output.
+    pub async fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
+        let e = match export {
+            "register" => Export::Register,
+            "on_event" => Export::OnEvent,
+            "on_filter" => Export::OnFilter,
+            "on_http_request" => Export::OnHttpRequest,
+            _ => return Err(CallError::MissingExport("(not an Owncast export)")),
+        };
+        self.0.call(e, input).await
     }
 }
 

@@ -4,7 +4,7 @@
 //! express.
 //!
 //! Without built fixtures these tests say so and pass, unless
-//! `OWNCAST_REQUIRE_FIXTURES=1` (CI) makes a missing fixture a failure.
+//! `OWNCAST_REQUIRE_GUESTS=1` (tools/test-all.sh, CI) makes a missing fixture a failure.
 
 mod common;
 
@@ -21,7 +21,7 @@ fn fixture(name: &str) -> Option<PathBuf> {
     if dir.join(format!("{name}.wasm")).is_file() {
         return Some(dir);
     }
-    if std::env::var_os("OWNCAST_REQUIRE_FIXTURES").is_some() {
+    if std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_some() {
         panic!("{} is not built: run tools/build-extism-fixtures.sh", dir.display());
     }
     eprintln!("skipped: {} is not built (tools/build-extism-fixtures.sh)", dir.display());
