@@ -15,6 +15,9 @@
 //   --arch      node's process.arch name (default: this machine's)
 //   --version   package version (default: the SDK's)
 //   --out       where package directories go (default: sdks/js/dist/npm)
+//   --engine    the shared JS engine copied next to the binary (default:
+//               engine/dist/owncast-js-engine.wasm when built); --no-engine
+//               leaves it out
 //   --sdk       also stage the SDK itself (dist/npm/plugin-sdk) with
 //               optionalDependencies on every platform package of --platforms
 //   --platforms comma list for --sdk (default: linux-x64,linux-arm64,
@@ -47,6 +50,8 @@ function parse(argv) {
     else if (a === "--version") o.version = value();
     else if (a === "--out") o.out = value();
     else if (a === "--sdk") o.sdk = true;
+    else if (a === "--engine") o.engine = value();
+    else if (a === "--no-engine") o.engine = null;
     else if (a === "--platforms") o.platforms = value().split(",").filter(Boolean);
     else if (a === "-h" || a === "--help") o.help = true;
     else throw new PackError(`unknown argument ${a}`);
@@ -89,6 +94,11 @@ function packPlatform(o) {
   fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
   fs.copyFileSync(binary, path.join(dir, "bin", exe));
   fs.chmodSync(path.join(dir, "bin", exe), 0o755);
+  // The shared JS engine next to the binary, where it looks for it, so that
+  // `<slug>.js` plugins (owncast-plugin build --script) load too.
+  const engine = o.engine === undefined ? path.join(SDK_DIR, "engine", "dist", "owncast-js-engine.wasm") : o.engine;
+  const withEngine = engine && fs.existsSync(engine);
+  if (withEngine) fs.copyFileSync(engine, path.join(dir, "bin", "owncast-js-engine.wasm"));
   const pkg = {
     name,
     version,
@@ -106,7 +116,7 @@ function packPlatform(o) {
       "[`@owncast/plugin-sdk`](https://www.npmjs.com/package/@owncast/plugin-sdk) for\n" +
       "`owncast-plugin test`, `serve` and `package`. Install the SDK rather than this package.\n"
   );
-  return { dir, name, version, size: fs.statSync(binary).size };
+  return { dir, name, version, size: fs.statSync(binary).size, engine: withEngine ? engine : null };
 }
 
 function copyRecursive(from, to) {
@@ -153,7 +163,7 @@ function main(argv) {
       return 0;
     }
     const p = packPlatform(o);
-    console.log(`${p.name}@${p.version}: ${path.relative(process.cwd(), p.dir) || p.dir} (binary ${p.size} bytes)`);
+    console.log(`${p.name}@${p.version}: ${path.relative(process.cwd(), p.dir) || p.dir} (binary ${p.size} bytes${p.engine ? ", with the shared JS engine" : ""})`);
     if (o.sdk) {
       const s = stageSdk(o);
       console.log(`${s.name}@${s.version}: ${path.relative(process.cwd(), s.dir) || s.dir}`);

@@ -333,6 +333,19 @@ test("runtime: owncast-plugin test runs a JS plugin's scenarios (pass and fail, 
   assert.match(failed.failures.join("\n"), /chatSends/);
 });
 
+test("runtime: the shared-engine form (<slug>.js, build --script) passes the same scenarios", { skip: needBoth }, async () => {
+  const example = path.join(ROOT, "examples", "js", "relay");
+  const dir = path.join(tmpRoot, "shared-relay");
+  fs.mkdirSync(path.join(dir, "__tests__"), { recursive: true });
+  for (const f of ["plugin.manifest.json", "__tests__/relay.test.json"]) fs.copyFileSync(path.join(example, f), path.join(dir, f));
+  await build(example, { script: true, outDir: dir, log: () => {}, warn: () => {} });
+  assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".wasm")), []);
+  const env = Object.assign({}, process.env, { OWNCAST_JS_ENGINE: ENGINE });
+  const r = cli(["test", dir], { env });
+  assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /4 passed, 0 failed/);
+});
+
 test("runtime: an ungranted call (built with --allow-ungranted) is refused, naming the permission and the line", { skip: needBoth }, async () => {
   const dir = await builtPlugin(
     {
@@ -535,6 +548,7 @@ test("pack-native: the platform package and a staged SDK find each other once in
   assert.deepStrictEqual(pkg.os, [process.platform]);
   assert.deepStrictEqual(pkg.cpu, [process.arch]);
   assert.ok(fs.statSync(path.join(p.dir, "bin", native.EXE)).mode & 0o100);
+  if (ENGINE) assert.ok(fs.existsSync(path.join(p.dir, "bin", "owncast-js-engine.wasm")));
   if (!ENGINE) return;
   const s = pack.stageSdk({ out, platforms: ["linux-x64", "darwin-arm64"] });
   const sdkPkg = JSON.parse(fs.readFileSync(path.join(s.dir, "package.json"), "utf8"));
