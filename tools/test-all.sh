@@ -32,13 +32,17 @@ step "cargo build"
 cargo build --workspace --all-targets
 
 step "generated contract documents are current"
-target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --check
+target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/types/contract.d.ts --check
 
 step "JS SDK tests (sdks/js)"
+tools/build-js-engine.sh
 (cd sdks/js && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
 
 step "cargo test"
 cargo test --workspace
+
+step "dev-server browser test (chromium + playwright-core)"
+cli/tests/browser/run.sh
 
 step "plugin scenario tests"
 dirs=(examples/rust/*/)

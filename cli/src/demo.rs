@@ -121,12 +121,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let script = [
         ("alice", "hello everyone!", 0),
-        ("bob", "this stream is damn good", 5),
+        ("bob", "this stream is darn good", 5),
         ("alice", "spam spam", 6),
         ("carol", "!announce giveaway at 9pm", 20),
         ("bob", "nice", 30),
         ("carol", "hi hi", 40),
-        ("dave", "what the hell", 50),
+        ("dave", "what the heck", 50),
         ("alice", "bye!", 70),
     ];
     for (n, (user, body, secs)) in script.iter().enumerate() {

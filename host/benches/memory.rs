@@ -32,7 +32,7 @@ fn main() {
         .unwrap();
     let event = Event::ChatMessageReceived(ChatMessage { body: "darn it".into(), ..Default::default() });
     let mut live = Vec::new();
-    let mut one = || {
+    let one = || {
         let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
         let mut i = rt.block_on(code.instantiate(ctx)).unwrap();
         rt.block_on(i.register()).unwrap();

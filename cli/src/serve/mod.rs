@@ -351,10 +351,24 @@ async fn run_build(dev: &Dev, cmd: &str) -> bool {
     }
 }
 
-async fn watch(dev: Arc<Dev>, build: Option<String>) {
-    let mut sources = BTreeMap::new();
-    snapshot(&dev.dir, &mut sources, 0);
-    let mut built = outputs(&dev.dir);
+/// What the watcher compares against: source files and the built outputs.
+struct Baseline {
+    sources: BTreeMap<PathBuf, (u64, Option<SystemTime>)>,
+    built: Option<(Vec<u8>, String, u64, Option<SystemTime>)>,
+}
+
+impl Baseline {
+    /// Taken before the server announces itself, so a change made right after
+    /// the announcement is never mistaken for the starting state.
+    fn take(dir: &Path) -> Self {
+        let mut sources = BTreeMap::new();
+        snapshot(dir, &mut sources, 0);
+        Baseline { sources, built: outputs(dir) }
+    }
+}
+
+async fn watch(dev: Arc<Dev>, build: Option<String>, baseline: Baseline) {
+    let Baseline { mut sources, mut built } = baseline;
     let mut tick = tokio::time::interval(Duration::from_millis(400));
     loop {
         tick.tick().await;
@@ -414,6 +428,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let config = ServerConfig::new(host.runtime().limits()).admin_password(a.admin_password.clone());
     let server = Arc::new(PluginServer::new(host.clone(), config).with_extra_routes(Arc::new(DevRoutes(dev.clone()))));
     let running = server.bind(a.listen).await.map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let baseline = (!a.no_watch).then(|| Baseline::take(&dir));
     let base = format!("http://{}", running.local_addr());
     let slug = dev.slug.lock().unwrap().clone().unwrap_or_else(|| "<slug>".into());
     println!("{} {}", style::bold("Dev server for"), dir.display());
@@ -426,8 +441,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         (None, false) => println!("  watching; new builds reload (pass --build CMD to rebuild on source changes)"),
     }
     println!("  Ctrl-C stops.");
-    if !a.no_watch {
-        tokio::spawn(watch(dev.clone(), build));
+    if let Some(baseline) = baseline {
+        tokio::spawn(watch(dev.clone(), build, baseline));
     }
     crate::run::shutdown_signal().await;
     running.shutdown().await;
