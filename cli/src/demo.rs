@@ -36,10 +36,16 @@ impl Observer for Printer {
         );
     }
     fn failed(&self, slug: &str, what: &str, error: &CallError) {
-        println!("      {} {slug} {what} failed: {}", style::yellow("!"), style::dim(&error.to_string()));
+        if what == "on_filter" {
+            return; // shown as the filter step
+        }
+        let e = error.to_string();
+        println!("      {} {slug} {what} failed: {}", style::yellow("!"), style::dim(e.lines().next().unwrap_or("")));
     }
     fn disabled(&self, slug: &str, reason: &str) {
-        println!("      {} {} {}", style::red("⛔"), style::bold(slug), style::red(reason));
+        // The reason's first line, and where in the plugin's code it failed.
+        let shown: Vec<&str> = reason.lines().take(2).map(str::trim).collect();
+        println!("      {} {} {}", style::red("⛔"), style::bold(slug), style::red(&shown.join(" ")));
     }
 }
 
@@ -122,7 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let script = [
         ("alice", "hello everyone!", 0),
         ("bob", "this stream is darn good", 5),
-        ("alice", "spam spam", 6),
+        ("alice", "spam spam", 1),
         ("carol", "!announce giveaway at 9pm", 20),
         ("bob", "nice", 30),
         ("carol", "hi hi", 40),
@@ -138,7 +144,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 StepResult::Pass => style::dim("pass"),
                 StepResult::Modified => style::yellow("modified"),
                 StepResult::Dropped(r) => style::red(&format!("dropped: {r}")),
-                StepResult::Failed(e) => style::yellow(&format!("failed open ({e})")),
+                StepResult::Failed(e) => style::yellow(&format!("failed open: {}", e.lines().next().unwrap_or(""))),
             };
             println!("    {} {what}", s.slug);
         }

@@ -44,7 +44,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = match cli.command {
-        Command::Test(_) => "off",
+        // These print what happens themselves.
+        Command::Test(_) | Command::Demo(_) => "off",
         _ => "error",
     };
     tracing_subscriber::fmt()
