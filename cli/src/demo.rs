@@ -43,10 +43,13 @@ impl Observer for Printer {
         println!("      {} {slug} {what} failed: {}", style::yellow("!"), style::dim(e.lines().next().unwrap_or("")));
     }
     fn disabled(&self, slug: &str, reason: &str) {
-        // The reason's first line, and where in the plugin's code it failed.
-        let shown: Vec<&str> = reason.lines().take(2).map(str::trim).collect();
-        println!("      {} {} {}", style::red("⛔"), style::bold(slug), style::red(&shown.join(" ")));
+        println!("      {} {} {}", style::red("⛔"), style::bold(slug), style::red(&short(reason)));
     }
+}
+
+/// An error's first line and the first frame of the plugin's stack, if any.
+fn short(reason: &str) -> String {
+    reason.lines().take(2).map(str::trim).collect::<Vec<_>>().join(" ")
 }
 
 /// Plugin directories under `dir` (or `dir` itself).
@@ -165,7 +168,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     for p in host.plugins() {
         let h = p.health();
         let status = match &h.disabled {
-            Some(r) => style::red(&format!("disabled: {r}")),
+            Some(r) => style::red(&format!("disabled: {}", short(r))),
             None => style::green("enabled"),
         };
         println!("  {:<18} {status} {}", p.slug(), style::dim(&format!("({} calls, {} failures)", h.calls, h.failures)));
