@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# The README's main command: sets up everything a fresh clone needs (guest
-# toolchain, example plugins, the CLI) and runs the demo: a simulated chat
-# stream through the example plugins' filter chain and notifications.
+# The README's main command. Sets up everything a fresh clone needs (guest
+# toolchain, the JS engine and SDK, the example plugins, the CLI), runs the
+# demo -- a simulated chat stream through the example plugins -- and then
+# starts the full host on an embedded store with those plugins, so you can
+# open them in a browser (Ctrl-C stops it).
 #
-#     tools/demo.sh            # Rust examples (and the JS ones once built)
-#     tools/demo.sh --js       # also build and use the JavaScript examples
+#     tools/demo.sh              # JavaScript examples (examples/js)
+#     tools/demo.sh --rust       # Rust component examples (examples/rust)
+#     tools/demo.sh --no-serve   # only the chat-stream demo
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+set_name=js
+serve=1
+for arg in "$@"; do
+  case "$arg" in
+    --rust) set_name=rust ;;
+    --no-serve) serve=0 ;;
+    *) echo "usage: tools/demo.sh [--rust] [--no-serve]" >&2; exit 2 ;;
+  esac
+done
+# Nobody to open a browser in CI or without a terminal.
+if [ -n "${CI:-}" ] || [ ! -t 0 ]; then serve=0; fi
 
 say "guest toolchain (installs Debian packages on first run)"
 tools/guest-env.sh >/dev/null
 say "building the Rust example plugins"
 tools/build-rust-guests.sh
-dirs=(examples/rust)
-if [ "${1:-}" = "--js" ] && [ -x tools/build-js-examples.sh ]; then
-  say "building the JavaScript example plugins"
+if [ "$set_name" = js ]; then
+  say "building the JavaScript engine, SDK and example plugins"
   tools/build-js-examples.sh
-  dirs=(examples/js)
 fi
 say "building the host and CLI"
 cargo build --quiet -p owncast-plugin-cli
-say "demo"
-exec target/debug/owncast-plugin demo "${dirs[@]}"
+say "demo: a simulated chat stream through examples/$set_name"
+target/debug/owncast-plugin demo "examples/$set_name"
+
+if [ "$serve" = 1 ]; then
+  say "the full host with examples/$set_name (embedded store in data/demo, admin password: demo)"
+  echo "    try http://127.0.0.1:8080/plugins/overlay/ and http://127.0.0.1:8080/api/plugins/actions"
+  exec target/debug/owncast-plugin run --plugins "examples/$set_name" --data data/demo \
+    --listen 127.0.0.1:8080 --admin-password demo --enable-all
+fi
