@@ -49,26 +49,15 @@ test("subscriptions are derived from handler names", () => {
     on: { "announcement.broadcast"() {}, "chat.message.received"() {} },
   };
   const s = subscriptions(def);
+  // The contract's built-in events, from the types generated from wit/.
+  const dts = fs.readFileSync(path.join(__dirname, "..", "types", "contract.d.ts"), "utf8");
+  const block = dts.slice(dts.indexOf("export interface EventPayloads {"));
+  const contractEvents = [...block.slice(0, block.indexOf("}")).matchAll(/"([a-z.]+)":/g)].map((m) => m[1]);
+  assert.strictEqual(contractEvents.length, 15);
+  assert.deepStrictEqual([...sdk.events].sort(), [...contractEvents].sort(), "one handler per contract event");
   assert.deepStrictEqual(
     s.notify.map((n) => n.event),
-    [
-      "chat.message.received",
-      "chat.user.joined",
-      "chat.user.parted",
-      "chat.user.renamed",
-      "chat.message.moderated",
-      "stream.started",
-      "stream.stopped",
-      "stream.title.changed",
-      "sse.connect",
-      "sse.disconnect",
-      "fediverse.follow",
-      "fediverse.like",
-      "fediverse.repost",
-      "fediverse.mention",
-      "fediverse.reply",
-      "announcement.broadcast",
-    ]
+    [...contractEvents, "announcement.broadcast"]
   );
   assert.deepStrictEqual(s.filter, [{ event: "chat.message.received" }]);
 });
