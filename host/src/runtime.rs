@@ -1,10 +1,11 @@
 //! The one Wasmtime engine every plugin runs on, and the limits of a call.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -90,7 +91,7 @@ impl Default for RuntimeConfig {
 /// The shared engine plus its epoch ticker.
 pub struct Runtime {
     engine: Engine,
-    cache: Option<wasmtime::Cache>,
+    cache: Option<CodeCache>,
     limits: Limits,
     stop: Arc<AtomicBool>,
 }
@@ -98,18 +99,9 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Arc<Runtime>> {
         let mut c = Config::new();
-        let mut cache = None;
         c.wasm_component_model(true);
         c.epoch_interruption(true);
         c.max_wasm_stack(1 << 20);
-        if let Some(dir) = &config.cache_dir {
-            std::fs::create_dir_all(dir)?;
-            let mut cc = wasmtime::CacheConfig::new();
-            cc.with_directory(dir);
-            let handle = wasmtime::Cache::new(cc).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?;
-            c.cache(Some(handle.clone()));
-            cache = Some(handle);
-        }
         if config.pooling {
             let mut p = PoolingAllocationConfig::default();
             let n = config.max_instances;
@@ -141,6 +133,10 @@ impl Runtime {
                 }
             })?;
         }
+        let cache = match &config.cache_dir {
+            Some(dir) => Some(CodeCache::new(dir, &engine)?),
+            None => None,
+        };
         Ok(Arc::new(Runtime { engine, cache, limits: config.limits, stop }))
     }
 
@@ -154,7 +150,99 @@ impl Runtime {
 
     /// `(hits, misses)` of the on-disk compilation cache, if there is one.
     pub fn cache_stats(&self) -> Option<(usize, usize)> {
-        self.cache.as_ref().map(|c| (c.cache_hits(), c.cache_misses()))
+        self.cache.as_ref().map(|c| (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed)))
+    }
+
+    /// Compiles a core module, or maps it from the code cache.
+    pub fn compile_module(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
+        match &self.cache {
+            None => Module::new(&self.engine, bytes),
+            Some(c) => c.get(
+                &self.engine,
+                "module",
+                bytes,
+                |e, b| Module::new(e, b),
+                |m| m.serialize(),
+                // SAFETY: the cache directory belongs to the host; files are
+                // written whole and renamed into place, never changed after.
+                |e, p| unsafe { Module::deserialize_file(e, p) },
+            ),
+        }
+    }
+
+    /// Compiles a component, or maps it from the code cache.
+    pub fn compile_component(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
+        match &self.cache {
+            None => Component::new(&self.engine, bytes),
+            Some(c) => c.get(
+                &self.engine,
+                "component",
+                bytes,
+                |e, b| Component::new(e, b),
+                |m| m.serialize(),
+                // SAFETY: as in `compile_module`.
+                |e, p| unsafe { Component::deserialize_file(e, p) },
+            ),
+        }
+    }
+}
+
+/// Compiled code on disk, keyed by the code's hash and the engine's settings.
+/// Entries are memory-mapped when loaded, so a restart does not recompile and
+/// only the pages of machine code a plugin actually runs become resident
+/// (and are shared with other processes through the page cache).
+struct CodeCache {
+    dir: PathBuf,
+    engine_key: String,
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+}
+
+impl CodeCache {
+    fn new(dir: &std::path::Path, engine: &Engine) -> anyhow::Result<Self> {
+        use std::hash::{Hash, Hasher};
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        Ok(CodeCache { dir: dir.to_path_buf(), engine_key: format!("{:016x}", h.finish()), hits: 0.into(), misses: 0.into() })
+    }
+
+    fn get<T>(
+        &self,
+        engine: &Engine,
+        kind: &str,
+        bytes: &[u8],
+        compile: impl FnOnce(&Engine, &[u8]) -> wasmtime::Result<T>,
+        serialize: impl FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
+        load: impl Fn(&Engine, &std::path::Path) -> wasmtime::Result<T>,
+    ) -> wasmtime::Result<T> {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let path = self.dir.join(format!("{kind}-{hex}-{}.cwasm", self.engine_key));
+        if path.is_file() {
+            match load(engine, &path) {
+                Ok(t) => {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(t);
+                }
+                Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e}", path.display()),
+            }
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let compiled = compile(engine, bytes)?;
+        let written = serialize(&compiled).map_err(|e| e.to_string()).and_then(|data| {
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| e.to_string())
+        });
+        match written {
+            // Use the mapped copy, so the in-memory one can be dropped.
+            Ok(()) => Ok(load(engine, &path).unwrap_or(compiled)),
+            Err(e) => {
+                tracing::warn!("could not write cache entry {}: {e}", path.display());
+                Ok(compiled)
+            }
+        }
     }
 }
 

@@ -60,7 +60,7 @@ impl PluginLoader for ComponentLoader {
     fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError> {
         let code_err = |message: String| LoadError::Code { file: req.file.to_string(), message };
         let engine = req.runtime.engine();
-        let component = Component::new(engine, req.bytes).map_err(|e| code_err(format!("not a valid component: {e:#}")))?;
+        let component = req.runtime.compile_component(req.bytes).map_err(|e| code_err(format!("not a valid component: {e:#}")))?;
         let needs = check_imports(&component, engine, req.file, req.manifest.permissions.clone(), req.grants)?;
         let linker = build_linker(engine, &needs).map_err(|e| code_err(format!("linking: {e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| code_err(format!("{e:#}")))?;
