@@ -285,11 +285,12 @@ impl Kernel {
         Ok(off)
     }
 
-    /// The output of the call that just ended.
-    pub fn output(&self) -> &[u8] {
+    /// The output of the call that just ended; `None` if the guest freed
+    /// the memory under it after `output_set`.
+    pub fn output(&self) -> Option<&[u8]> {
         match self.output {
-            Some((off, len)) => &self.mem[off as usize..(off + len) as usize],
-            None => &[],
+            Some((off, len)) => self.mem.get(off as usize..(off + len) as usize),
+            None => Some(&[]),
         }
     }
 

@@ -141,6 +141,10 @@ impl SharedEngine {
         let module = Module::new(runtime.engine(), &self.wasm[..])
             .map_err(|e| LoadError::Code { file: file.clone(), message: format!("not a valid WebAssembly module: {e:#}") })?;
         let p = Arc::new(prepare(&module, &file, Gate::Runtime)?);
+        // Keep the engines of the last few runtimes (one in production).
+        if cache.len() >= 4 {
+            cache.remove(0);
+        }
         cache.push((runtime.engine().clone(), p.clone()));
         Ok(p)
     }
@@ -301,6 +305,7 @@ impl CodeInner {
             limits: store_limits(limits),
             memory_cap: limits.memory_bytes as u64,
             memory: None,
+            deadline: None,
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
@@ -399,6 +404,7 @@ impl ExtismInstance {
         };
         let store = &mut live.store;
         store.data_mut().kernel.reset(input);
+        store.data_mut().deadline = Some(tokio::time::Instant::now() + limits.deadline(export.kind()));
         store.set_epoch_deadline(limits.deadline_ticks(export.kind()));
         let result = match f {
             Func::Status(f) => f.call_async(&mut *store, ()).await,
@@ -480,7 +486,10 @@ fn finish(name: &str, kernel: &Kernel, rc: i32, max: usize) -> Result<Vec<u8>, C
     if len > max as u64 {
         return Err(CallError::BadOutput(format!("{name}: the output is {len} bytes; the limit is {max}")));
     }
-    Ok(kernel.output().to_vec())
+    match kernel.output() {
+        Some(out) => Ok(out.to_vec()),
+        None => Err(CallError::BadOutput(format!("{name}: the output block was freed before the call returned"))),
+    }
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(name: &str, what: &str, out: &[u8]) -> Result<T, CallError> {

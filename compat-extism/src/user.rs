@@ -254,7 +254,7 @@ impl HostFn {
                 }
             });
         }
-        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::msg(e.to_string()))?;
+        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))?;
         let Some(slot) = results.first_mut() else { return Ok(()) };
         let value: i64 = match out {
             Out::Unit | Out::Bytes(None) => 0,

@@ -264,3 +264,38 @@ async fn an_import_with_an_unsupported_type_is_refused() {
     let err = load_err(&h, &manifest("typed", &["chat.filter"]), code).await;
     assert!(err.to_string().contains("length_unsafe"), "{err}");
 }
+
+/// An outbound request that takes longer than the call's deadline ends the
+/// call as a timeout instead of holding the plugin.
+#[tokio::test]
+async fn a_slow_http_request_is_cut_at_the_call_deadline() {
+    use owncast_plugin_host::capabilities::http_outbound::{Outbound, OutboundRequest, OutboundResponse};
+    struct Slow;
+    #[async_trait::async_trait]
+    impl Outbound for Slow {
+        async fn send(&self, _slug: &str, _req: OutboundRequest) -> Result<OutboundResponse, String> {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            Ok(OutboundResponse { status: 200, headers: vec![], body: vec![] })
+        }
+    }
+    let h = owncast_plugin_host::Host::builder()
+        .runtime(runtime(|_| {}))
+        .outbound(std::sync::Arc::new(Slow))
+        .loader(std::sync::Arc::new(owncast_compat_extism::ExtismLoader::new()))
+        .build()
+        .unwrap();
+    let code = module(
+        r#"(import "extism:host/env" "http_request" (func $http (param i64 i64) (result i64)))"#,
+        r#"(data (i32.const 1024) "{\"url\":\"https://api.example.com/slow\"}")
+           (func (export "on_filter") (result i32)
+             (drop (call $http (call $to_kernel (i32.const 1024) (i32.const 38)) (i64.const 0)))
+             (i32.const 0))"#,
+    );
+    let mut m = manifest("waiter", &["chat.filter", "network.fetch"]);
+    m["network"] = serde_json::json!({"allowedHosts": ["api.example.com"]});
+    let mut inst = instance(&h, &m, &code, "p.wasm", None).await.unwrap();
+    let start = std::time::Instant::now();
+    let err = expect_err(inst.on_filter(&chat("hi")).await);
+    assert!(matches!(err, CallError::Timeout(_)), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+}
