@@ -107,7 +107,7 @@ impl ExtismLoader {
         let slug = req.manifest.slug.clone();
         let mut host_config = BTreeMap::from([("__slug".to_string(), slug)]);
         let prepared = if is_core_module(req.bytes) {
-            let module = Module::new(req.runtime.engine(), req.bytes)
+            let module = req.runtime.compile_module(req.bytes)
                 .map_err(|e| LoadError::Code { file: req.file.to_string(), message: format!("not a valid WebAssembly module: {e:#}") })?;
             let engine_built = has_custom_section(req.bytes, ENGINE_SECTION);
             if engine_built {
@@ -138,7 +138,7 @@ impl SharedEngine {
             return Ok(p.clone());
         }
         let file = format!("shared {} engine", self.kind);
-        let module = Module::new(runtime.engine(), &self.wasm[..])
+        let module = runtime.compile_module(&self.wasm[..])
             .map_err(|e| LoadError::Code { file: file.clone(), message: format!("not a valid WebAssembly module: {e:#}") })?;
         let p = Arc::new(prepare(&module, &file, Gate::Runtime)?);
         // Keep the engines of the last few runtimes (one in production).
