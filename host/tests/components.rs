@@ -1,9 +1,9 @@
 //! Native components end to end: the Rust examples through the real loader,
 //! dispatcher and host services.
 
-mod support;
+mod common;
 
-use support::{example, runtime, with_manifest};
+use common::{example, runtime, with_manifest};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::types::Event;

@@ -1,7 +1,7 @@
 //! Dispatcher semantics, with scripted plugins behind a test-only loader:
 //! the dispatcher, the context and the host services are the real ones.
 
-mod support;
+mod common;
 
 use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::types::*;
@@ -120,7 +120,7 @@ fn plugin(slug: &str, behaviour: &str, perms: &str, subs: &str, priority: i32) -
 }
 
 fn host() -> Host {
-    Host::builder().runtime(support::runtime()).loader(Arc::new(ScriptLoader)).build().unwrap()
+    Host::builder().runtime(common::runtime()).loader(Arc::new(ScriptLoader)).build().unwrap()
 }
 
 fn chat(body: &str) -> Event {

@@ -1,6 +1,6 @@
 //! Deadlines and memory caps on a real component that misbehaves on command.
 
-mod support;
+mod common;
 
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::types::{ChatMessage, Event};
@@ -12,7 +12,7 @@ fn msg(body: &str) -> Event {
 }
 
 async fn hostile_host(limits: Limits) -> Option<Host> {
-    let bundle = support::test_guest("hostile")?;
+    let bundle = common::test_guest("hostile")?;
     let rt = Runtime::new(RuntimeConfig { limits, max_instances: 8, ..Default::default() }).unwrap();
     let h = Host::builder().runtime(rt).build().unwrap();
     h.load(bundle).await.unwrap();

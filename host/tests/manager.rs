@@ -518,12 +518,8 @@ fn packages_written_from_a_directory_read_back() {
 
 #[tokio::test]
 async fn a_real_component_installed_as_a_package() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/echo-bot");
-    if !dir.join("echo-bot.wasm").exists() {
-        assert!(std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_none(), "examples/rust/echo-bot/echo-bot.wasm is not built");
-        eprintln!("skipped: examples/rust/echo-bot/echo-bot.wasm is not built (tools/build-rust-guests.sh)");
-        return;
-    }
+    let Some(echo) = common::example("echo-bot") else { return };
+    let dir = Path::new(&echo.code_file).parent().unwrap().to_path_buf();
     let (_, bytes) = write_package(&dir).unwrap();
     let s = setup(tempfile::tempdir().unwrap()).await;
     let a = s.addr();

@@ -1,17 +1,19 @@
 //! Test support: a fake plugin kind that goes through the real host API, a
-//! raw HTTP/1.1 client over loopback, and package builders.
+//! raw HTTP/1.1 client over loopback, package builders, and the built guest
+//! plugins (examples/rust, tests/guests).
 #![allow(dead_code)]
 
 use owncast_plugin_host::context::PluginContext;
 use owncast_plugin_host::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use owncast_plugin_host::server::{PluginServer, RunningServer, ServerConfig};
 use owncast_plugin_host::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
-use owncast_plugin_host::{Host, PluginBundle};
+use owncast_plugin_host::{Host, PluginBundle, Runtime, RuntimeConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -393,4 +395,41 @@ fn crc32(data: &[u8]) -> u32 {
 
 pub fn json_map(v: Value) -> BTreeMap<String, Value> {
     v.as_object().unwrap().clone().into_iter().collect()
+}
+
+// ---- built guests ---------------------------------------------------------------------
+
+/// One engine for all tests of a binary (as in production: one per process).
+pub fn runtime() -> Arc<Runtime> {
+    static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RT.get_or_init(|| Runtime::new(RuntimeConfig { max_instances: 100, ..Default::default() }).unwrap()).clone()
+}
+
+/// A built guest plugin directory (`tools/build-rust-guests.sh`). `None`
+/// (test skipped) when it is not built, unless OWNCAST_REQUIRE_GUESTS is set (CI).
+fn built(dir: &Path) -> Option<PluginBundle> {
+    match PluginBundle::from_dir(dir) {
+        Ok(b) => Some(b),
+        Err(e) if std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_none() => {
+            eprintln!("skipping: {e} (run tools/build-rust-guests.sh)");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A Rust example from examples/rust.
+pub fn example(name: &str) -> Option<PluginBundle> {
+    built(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/rust").join(name))
+}
+
+/// A test-only guest from host/tests/guests.
+pub fn test_guest(name: &str) -> Option<PluginBundle> {
+    built(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/guests").join(name))
+}
+
+/// Replaces the bundle's manifest (as JSON text).
+pub fn with_manifest(mut b: PluginBundle, manifest: &str) -> PluginBundle {
+    b.manifest = manifest.as_bytes().to_vec();
+    b
 }
