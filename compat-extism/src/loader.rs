@@ -518,12 +518,12 @@ impl PluginInstance for ExtismInstance {
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
-        let input = serde_json::to_vec(&event.to_envelope()).expect("events serialize");
+        let input = event.envelope_bytes();
         self.call(Export::OnEvent, &input).await.map(|_| ())
     }
 
     async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
-        let input = serde_json::to_vec(&event.to_envelope()).expect("events serialize");
+        let input = event.envelope_bytes();
         let out = self.call(Export::OnFilter, &input).await?;
         if is_blank(&out) {
             // Nothing to say: the event passes.

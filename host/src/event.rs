@@ -112,7 +112,43 @@ impl Event {
 
     /// The legacy envelope `{eventType, payload}`.
     pub fn to_envelope(&self) -> Value {
-        json!({ "eventType": self.event_type(), "payload": self.payload_json() })
+        serde_json::from_slice(&self.envelope_bytes()).expect("envelopes are JSON")
+    }
+
+    /// The legacy envelope as JSON bytes, written straight from the record
+    /// (no intermediate `Value`): what a legacy plugin's `on_event` and
+    /// `on_filter` read from their input.
+    pub fn envelope_bytes(&self) -> Vec<u8> {
+        fn w<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, t: &T) {
+            serde_json::to_writer(out, t).expect("event payloads serialize")
+        }
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"eventType\":");
+        w(&mut out, self.event_type());
+        out.extend_from_slice(b",\"payload\":");
+        match self {
+            Event::ChatMessageReceived(p) => w(&mut out, p),
+            Event::ChatUserJoined(p) | Event::ChatUserParted(p) => w(&mut out, p),
+            Event::ChatUserRenamed(p) => w(&mut out, p),
+            Event::ChatMessageModerated(p) => w(&mut out, p),
+            Event::StreamStarted(p) | Event::StreamStopped(p) => w(&mut out, p),
+            Event::StreamTitleChanged(p) => w(&mut out, p),
+            Event::SseConnect(p) | Event::SseDisconnect(p) => w(&mut out, p),
+            Event::FediverseFollow(p)
+            | Event::FediverseLike(p)
+            | Event::FediverseRepost(p)
+            | Event::FediverseMention(p)
+            | Event::FediverseReply(p) => w(&mut out, p),
+            Event::Custom(c) => {
+                if serde_json::from_str::<serde::de::IgnoredAny>(&c.payload_json).is_ok() {
+                    out.extend_from_slice(c.payload_json.as_bytes());
+                } else {
+                    w(&mut out, &c.payload_json);
+                }
+            }
+        }
+        out.push(b'}');
+        out
     }
 
     /// Replaces the payload, keeping the event type (a filter's `modify`).
@@ -193,6 +229,20 @@ mod tests {
         assert_eq!(m.user.display_name, "alice");
         assert_eq!(e.to_envelope()["payload"]["user"]["displayName"], "alice");
         assert_eq!(e.event_type(), "chat.message.received");
+    }
+
+    #[test]
+    fn envelope_bytes_match_the_envelope() {
+        let events = [
+            Event::from_json("chat.message.received", json!({"user": {"id": "u1", "displayName": "a\"b"}, "body": "hi ✓"})).unwrap(),
+            Event::from_json("fediverse.like", json!({"actor": {"name": "n"}})).unwrap(),
+            Event::from_json("announcement.broadcast", json!({"by": "a", "text": [1, 2]})).unwrap(),
+            Event::Custom(CustomEvent { event_type: "x".into(), payload_json: "not json".into() }),
+        ];
+        for e in events {
+            let bytes: Value = serde_json::from_slice(&e.envelope_bytes()).unwrap();
+            assert_eq!(bytes, json!({"eventType": e.event_type(), "payload": e.payload_json()}));
+        }
     }
 
     #[test]
