@@ -10,7 +10,7 @@
 # Steps:
 #   1. the JS engine (sdks/js/engine/dist/owncast-js-engine.wasm) with
 #      tools/build-js-engine.sh when it is missing or older than its sources;
-#   2. the SDK's npm packages (sdks/js: npm ci from the lockfile, only when
+#   2. the SDK's npm packages (sdks/js: npm install from the lockfile, only when
 #      node_modules is missing or older than package-lock.json);
 #   3. per example: npm install (links the SDK through its file: dependency;
 #      no registry access) when its node_modules lacks the SDK, then
@@ -54,13 +54,11 @@ fi
 # 2. The SDK's packages (esbuild, wizer).
 cd "$SDK"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  if [ -f package-lock.json ]; then
-    say "sdks/js: npm ci"
-    nice npm ci --no-audit --no-fund --loglevel=error >&2 || die "npm ci in sdks/js failed"
-  else
-    say "sdks/js: npm install"
-    nice npm install --no-audit --no-fund --loglevel=error >&2 || die "npm install in sdks/js failed"
-  fi
+  # `npm install` (which follows the lockfile) rather than `npm ci`: wizer
+  # lists per-platform packages, some of which are not published for its
+  # version, so a lockfile can never be complete and `npm ci` refuses it.
+  say "sdks/js: npm install"
+  nice npm install --no-audit --no-fund --loglevel=error >&2 || die "npm install in sdks/js failed"
 else
   say "sdks/js: packages up to date"
 fi

@@ -36,7 +36,7 @@ target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/typ
 
 step "JS SDK tests (sdks/js)"
 tools/build-js-engine.sh
-(cd sdks/js && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
+(cd sdks/js && { [ -d node_modules ] || npm install --no-audit --no-fund; } && npm test)
 
 step "cargo test"
 cargo test --workspace
