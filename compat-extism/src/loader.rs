@@ -423,28 +423,19 @@ impl ExtismInstance {
                     }
                     return finish(name, &kernel, 0, limits.output_bytes);
                 }
-                if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
-                    return Err(CallError::Timeout(limits.deadline(export.kind())));
-                }
-                let mut msg = format!("{name}: {e:#}");
-                if let Some(m) = store.data().kernel.error_message() {
-                    msg.push_str(&format!(" (the plugin had set the error: {m})"));
-                }
-                return Err(CallError::Trap(msg));
+                return Err(match CallError::from_wasmtime(limits.deadline(export.kind()), e) {
+                    CallError::Trap(trap) => {
+                        let mut msg = format!("{name}: {trap}");
+                        if let Some(m) = store.data().kernel.error_message() {
+                            msg.push_str(&format!(" (the plugin had set the error: {m})"));
+                        }
+                        CallError::Trap(msg)
+                    }
+                    other => other,
+                });
             }
         };
         finish(name, &store.data().kernel, rc, limits.output_bytes)
-    }
-
-    fn manifest_registration(&self) -> Registration {
-        let m = self.ctx.manifest();
-        Registration {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            version: m.version.clone(),
-            permissions: m.permissions.names().into_iter().map(str::to_string).collect(),
-            subscriptions: m.subscriptions.clone(),
-        }
     }
 }
 
@@ -508,11 +499,11 @@ impl PluginInstance for ExtismInstance {
     async fn register(&mut self) -> Result<Registration, CallError> {
         if self.code.prepared.exports.register.is_none() {
             // Plugins without `register` are described by their manifest.
-            return Ok(self.manifest_registration());
+            return Ok(self.ctx.manifest().registration());
         }
         let out = self.call(Export::Register, b"").await?;
         if is_blank(&out) {
-            return Ok(self.manifest_registration());
+            return Ok(self.ctx.manifest().registration());
         }
         parse_json("register", "a registration (the manifest as JSON)", &out)
     }

@@ -90,23 +90,36 @@ impl Event {
     /// The payload as JSON (a custom event's payload text parsed; text that is
     /// not JSON becomes a JSON string).
     pub fn payload_json(&self) -> Value {
-        fn v<T: serde::Serialize>(t: &T) -> Value {
-            serde_json::to_value(t).expect("event payloads serialize")
+        let mut out = Vec::with_capacity(256);
+        self.write_payload(&mut out);
+        serde_json::from_slice(&out).expect("payloads are JSON")
+    }
+
+    /// Writes the payload's JSON straight from the record.
+    fn write_payload(&self, out: &mut Vec<u8>) {
+        fn w<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, t: &T) {
+            serde_json::to_writer(out, t).expect("event payloads serialize")
         }
         match self {
-            Event::ChatMessageReceived(p) => v(p),
-            Event::ChatUserJoined(p) | Event::ChatUserParted(p) => v(p),
-            Event::ChatUserRenamed(p) => v(p),
-            Event::ChatMessageModerated(p) => v(p),
-            Event::StreamStarted(p) | Event::StreamStopped(p) => v(p),
-            Event::StreamTitleChanged(p) => v(p),
-            Event::SseConnect(p) | Event::SseDisconnect(p) => v(p),
+            Event::ChatMessageReceived(p) => w(out, p),
+            Event::ChatUserJoined(p) | Event::ChatUserParted(p) => w(out, p),
+            Event::ChatUserRenamed(p) => w(out, p),
+            Event::ChatMessageModerated(p) => w(out, p),
+            Event::StreamStarted(p) | Event::StreamStopped(p) => w(out, p),
+            Event::StreamTitleChanged(p) => w(out, p),
+            Event::SseConnect(p) | Event::SseDisconnect(p) => w(out, p),
             Event::FediverseFollow(p)
             | Event::FediverseLike(p)
             | Event::FediverseRepost(p)
             | Event::FediverseMention(p)
-            | Event::FediverseReply(p) => v(p),
-            Event::Custom(c) => serde_json::from_str(&c.payload_json).unwrap_or(Value::String(c.payload_json.clone())),
+            | Event::FediverseReply(p) => w(out, p),
+            Event::Custom(c) => {
+                if serde_json::from_str::<serde::de::IgnoredAny>(&c.payload_json).is_ok() {
+                    out.extend_from_slice(c.payload_json.as_bytes());
+                } else {
+                    w(out, &c.payload_json);
+                }
+            }
         }
     }
 
@@ -119,34 +132,11 @@ impl Event {
     /// (no intermediate `Value`): what a legacy plugin's `on_event` and
     /// `on_filter` read from their input.
     pub fn envelope_bytes(&self) -> Vec<u8> {
-        fn w<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, t: &T) {
-            serde_json::to_writer(out, t).expect("event payloads serialize")
-        }
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"{\"eventType\":");
-        w(&mut out, self.event_type());
+        serde_json::to_writer(&mut out, self.event_type()).expect("strings serialize");
         out.extend_from_slice(b",\"payload\":");
-        match self {
-            Event::ChatMessageReceived(p) => w(&mut out, p),
-            Event::ChatUserJoined(p) | Event::ChatUserParted(p) => w(&mut out, p),
-            Event::ChatUserRenamed(p) => w(&mut out, p),
-            Event::ChatMessageModerated(p) => w(&mut out, p),
-            Event::StreamStarted(p) | Event::StreamStopped(p) => w(&mut out, p),
-            Event::StreamTitleChanged(p) => w(&mut out, p),
-            Event::SseConnect(p) | Event::SseDisconnect(p) => w(&mut out, p),
-            Event::FediverseFollow(p)
-            | Event::FediverseLike(p)
-            | Event::FediverseRepost(p)
-            | Event::FediverseMention(p)
-            | Event::FediverseReply(p) => w(&mut out, p),
-            Event::Custom(c) => {
-                if serde_json::from_str::<serde::de::IgnoredAny>(&c.payload_json).is_ok() {
-                    out.extend_from_slice(c.payload_json.as_bytes());
-                } else {
-                    w(&mut out, &c.payload_json);
-                }
-            }
-        }
+        self.write_payload(&mut out);
         out.push(b'}');
         out
     }

@@ -259,6 +259,18 @@ impl Manifest {
         Ok(())
     }
 
+    /// The registration a plugin that reports none is taken to have: the
+    /// manifest's own identity, permissions and subscriptions.
+    pub fn registration(&self) -> Registration {
+        Registration {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            permissions: self.permissions.names().into_iter().map(str::to_string).collect(),
+            subscriptions: self.subscriptions.clone(),
+        }
+    }
+
     /// The chat name of the plugin's bot.
     pub fn bot_name(&self) -> &str {
         self.bot.as_ref().map(|b| b.display_name.as_str()).unwrap_or(&self.name)

@@ -110,16 +110,25 @@ impl FromIterator<Permission> for Permissions {
     }
 }
 
-/// One capability: the permission, the WIT interface it opens (functions
-/// listed when the interface is shared between permissions) and the legacy
-/// host functions.
+/// One capability: the permission and the WIT interface it opens (functions
+/// listed when the interface is shared between permissions). Its legacy host
+/// functions follow from [`LEGACY_NAMES`].
 pub struct Capability {
     pub permission: Permission,
     /// Interface name inside `owncast:plugin`, e.g. `chat`.
     pub interface: Option<&'static str>,
     /// The interface functions this permission opens; empty means all.
     pub functions: &'static [&'static str],
-    pub legacy_functions: &'static [&'static str],
+}
+
+impl Capability {
+    /// The legacy `owncast_*` functions this permission opens.
+    pub fn legacy_functions(&self) -> impl Iterator<Item = &'static str> + '_ {
+        LEGACY_NAMES
+            .iter()
+            .filter(move |(i, f, _)| for_wit_function(i, f) == Ok(Some(self.permission)))
+            .map(|(_, _, l)| *l)
+    }
 }
 
 /// The table of CONTRACT.md's host functions.
@@ -128,108 +137,85 @@ pub const CAPABILITIES: &[Capability] = &[
         permission: Permission::ChatSend,
         interface: Some("chat"),
         functions: &[],
-        legacy_functions: &["owncast_send_chat", "owncast_send_chat_action", "owncast_send_chat_system", "owncast_send_chat_to"],
     },
     Capability {
         permission: Permission::ChatHistory,
         interface: Some("chat-history"),
         functions: &[],
-        legacy_functions: &["owncast_chat_history", "owncast_chat_clients"],
     },
     Capability {
         permission: Permission::ChatModerate,
         interface: Some("chat-moderate"),
         functions: &[],
-        legacy_functions: &["owncast_delete_message", "owncast_kick_client"],
     },
-    Capability { permission: Permission::ChatFilter, interface: None, functions: &[], legacy_functions: &[] },
+    Capability { permission: Permission::ChatFilter, interface: None, functions: &[] },
     Capability {
         permission: Permission::StorageKv,
         interface: Some("kv"),
         functions: &[],
-        legacy_functions: &["owncast_kv_get", "owncast_kv_set"],
     },
     Capability {
         permission: Permission::StorageUpload,
         interface: Some("upload"),
         functions: &[],
-        legacy_functions: &["owncast_storage_upload"],
     },
     Capability {
         permission: Permission::StorageFs,
         interface: Some("fs"),
         functions: &[],
-        legacy_functions: &["owncast_fs_read", "owncast_fs_write", "owncast_fs_list", "owncast_fs_delete", "owncast_fs_exists"],
     },
     Capability {
         permission: Permission::EventsEmit,
         interface: Some("events"),
         functions: &[],
-        legacy_functions: &["owncast_emit_event"],
     },
     Capability {
         permission: Permission::ServerRead,
         interface: Some("server"),
         functions: &[],
-        legacy_functions: &[
-            "owncast_stream_current",
-            "owncast_stream_broadcaster",
-            "owncast_server_info",
-            "owncast_server_socials",
-            "owncast_server_federation",
-            "owncast_server_tags",
-        ],
     },
     Capability {
         permission: Permission::VideoConfigRead,
         interface: Some("video-config"),
         functions: &["read"],
-        legacy_functions: &["owncast_video_config_read"],
     },
     Capability {
         permission: Permission::VideoConfigWrite,
         interface: Some("video-config"),
         functions: &["write"],
-        legacy_functions: &["owncast_video_config_write"],
     },
     Capability {
         permission: Permission::NotificationsSend,
         interface: Some("notifications"),
         functions: &[],
-        legacy_functions: &["owncast_notify_discord", "owncast_notify_browser_push", "owncast_notify_fediverse"],
     },
     Capability {
         permission: Permission::UsersRead,
         interface: Some("users"),
         functions: &[],
-        legacy_functions: &["owncast_users_list", "owncast_user_get"],
     },
     Capability {
         permission: Permission::UsersModerate,
         interface: Some("users-moderate"),
         functions: &[],
-        legacy_functions: &["owncast_user_set_enabled", "owncast_ban_ip"],
     },
     Capability {
         permission: Permission::FediversePost,
         interface: Some("fediverse"),
         functions: &[],
-        legacy_functions: &["owncast_fediverse_post"],
     },
     Capability {
         permission: Permission::HttpSse,
         interface: Some("sse"),
         functions: &[],
-        legacy_functions: &["owncast_sse_send"],
     },
     Capability {
         permission: Permission::UiModify,
         interface: Some("ui"),
         functions: &[],
-        legacy_functions: &["owncast_add_actions", "owncast_clear_actions"],
     },
-    Capability { permission: Permission::NetworkFetch, interface: None, functions: &[], legacy_functions: &[] },
-    Capability { permission: Permission::HttpServe, interface: None, functions: &[], legacy_functions: &[] },
+    Capability { permission: Permission::NetworkFetch, interface: None, functions: &[] },
+    Capability { permission: Permission::HttpServe, interface: None, functions: &[] },
 ];
 
 /// Each WIT host function and its legacy Extism host function.
@@ -296,7 +282,7 @@ pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permis
 /// The permission a legacy host function needs, or `None` if it is not an
 /// `owncast_*` function of the contract.
 pub fn for_legacy_function(name: &str) -> Option<Permission> {
-    CAPABILITIES.iter().find(|c| c.legacy_functions.contains(&name)).map(|c| c.permission)
+    LEGACY_NAMES.iter().find(|(_, _, l)| *l == name).and_then(|(i, f, _)| for_wit_function(i, f).ok().flatten())
 }
 
 #[cfg(test)]
@@ -328,14 +314,15 @@ mod tests {
     }
 
     #[test]
-    fn legacy_names_agree_with_the_capability_table() {
-        for c in CAPABILITIES {
-            for l in c.legacy_functions {
-                let (i, f, _) = LEGACY_NAMES.iter().find(|(_, _, n)| n == l).unwrap_or_else(|| panic!("{l} has no WIT function"));
-                assert_eq!(for_wit_function(i, f), Ok(Some(c.permission)), "{l}");
-            }
+    fn every_legacy_name_has_a_gated_wit_function() {
+        for (i, f, l) in LEGACY_NAMES {
+            assert!(matches!(for_wit_function(i, f), Ok(Some(_))), "{l}: {i}#{f}");
         }
-        assert_eq!(LEGACY_NAMES.len(), CAPABILITIES.iter().map(|c| c.legacy_functions.len()).sum::<usize>());
+        let chat: Vec<_> = CAPABILITIES.iter().find(|c| c.permission == Permission::ChatSend).unwrap().legacy_functions().collect();
+        assert_eq!(chat, ["owncast_send_chat", "owncast_send_chat_action", "owncast_send_chat_system", "owncast_send_chat_to"]);
+        let read: Vec<_> = CAPABILITIES.iter().find(|c| c.permission == Permission::VideoConfigRead).unwrap().legacy_functions().collect();
+        assert_eq!(read, ["owncast_video_config_read"]);
+        assert_eq!(LEGACY_NAMES.len(), 36, "CONTRACT.md's owncast_* functions");
     }
 
     #[test]

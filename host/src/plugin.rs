@@ -28,6 +28,15 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Classifies a Wasmtime error from a guest call with deadline `deadline`:
+    /// an epoch interruption is a timeout, anything else a trap.
+    pub fn from_wasmtime(deadline: Duration, e: wasmtime::Error) -> CallError {
+        match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::Interrupt) => CallError::Timeout(deadline),
+            _ => CallError::Trap(format!("{e:#}")),
+        }
+    }
+
     /// Whether the instance's state can no longer be trusted, so the host must
     /// replace it before the next call.
     pub fn poisons_instance(&self) -> bool {

@@ -45,14 +45,7 @@ impl PluginCode for ScriptCode {
 #[async_trait::async_trait]
 impl PluginInstance for ScriptInstance {
     async fn register(&mut self) -> Result<Registration, CallError> {
-        let m = self.ctx.manifest();
-        Ok(Registration {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            version: m.version.clone(),
-            permissions: m.permissions.names().iter().map(|s| s.to_string()).collect(),
-            subscriptions: m.subscriptions.clone(),
-        })
+        Ok(self.ctx.manifest().registration())
     }
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
         match self.behaviour.as_str() {

@@ -84,7 +84,8 @@ impl Outbound for NetworkOutbound {
     }
 }
 
-fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
+/// Headers as `(name, value)` pairs (values that are not UTF-8 are decoded lossily).
+pub(crate) fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
     h.iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
 }
 

@@ -214,18 +214,8 @@ impl ComponentInstance {
     }
 
     fn error(&self, kind: CallKind, e: wasmtime::Error) -> CallError {
-        call_error(self.runtime.limits().deadline(kind), e)
+        CallError::from_wasmtime(self.runtime.limits().deadline(kind), e)
     }
-}
-
-/// Classifies a Wasmtime error from a guest call.
-pub(crate) fn call_error(deadline: std::time::Duration, e: wasmtime::Error) -> CallError {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        if *trap == wasmtime::Trap::Interrupt {
-            return CallError::Timeout(deadline);
-        }
-    }
-    CallError::Trap(format!("{e:#}"))
 }
 
 #[async_trait::async_trait]

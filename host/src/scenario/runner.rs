@@ -258,8 +258,7 @@ async fn run_http(server: &PluginServer, slug: &str, h: &HttpStep, at: &str) -> 
     req.extensions_mut().insert(RequestAuth { admin: h.authenticated, user: h.user.clone() });
     let resp = server.handle(req, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await;
     let status = resp.status().as_u16();
-    let headers: Vec<(String, String)> =
-        resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let headers = crate::capabilities::http_outbound::header_pairs(resp.headers());
     let body = String::from_utf8_lossy(resp.body()).into_owned();
     let e = &h.expect;
     if status != e.status {
