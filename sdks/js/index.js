@@ -15,29 +15,116 @@
 var G = typeof globalThis !== "undefined" ? globalThis : this;
 
 // ---------------------------------------------------------------------------
+// Constants (upstream's names: Events, Permissions, FilterAction)
+
+var freeze = Object.freeze || function (o) {
+  return o;
+};
+
+/** Built-in event types by name. */
+var Events = freeze({
+  ChatMessageReceived: "chat.message.received",
+  ChatUserJoined: "chat.user.joined",
+  ChatUserParted: "chat.user.parted",
+  ChatUserRenamed: "chat.user.renamed",
+  ChatMessageModerated: "chat.message.moderated",
+  StreamStarted: "stream.started",
+  StreamStopped: "stream.stopped",
+  StreamTitleChanged: "stream.title.changed",
+  SseConnect: "sse.connect",
+  SseDisconnect: "sse.disconnect",
+  Tick: "tick",
+  FediverseActivity: "fediverse.activity",
+  FediverseFollow: "fediverse.follow",
+  FediverseLike: "fediverse.like",
+  FediverseRepost: "fediverse.repost",
+  FediverseQuote: "fediverse.quote",
+  FediverseMention: "fediverse.mention",
+  FediverseReply: "fediverse.reply",
+});
+
+/** Manifest permission strings by name. */
+var Permissions = freeze({
+  ChatSend: "chat.send",
+  ChatHistory: "chat.history",
+  ChatModerate: "chat.moderate",
+  ChatFilter: "chat.filter",
+  StorageKV: "storage.kv",
+  StorageUpload: "storage.upload",
+  StorageFS: "storage.fs",
+  StorageSQL: "storage.sql",
+  EventsEmit: "events.emit",
+  NetworkFetch: "network.fetch",
+  HttpServe: "http.serve",
+  ServerRead: "server.read",
+  NotificationsSend: "notifications.send",
+  UsersRead: "users.read",
+  UsersModerate: "users.moderate",
+  UsersRegister: "users.register",
+  AuthGate: "auth.gate",
+  FediversePost: "fediverse.post",
+  FediverseInbound: "fediverse.inbound",
+  HttpSSE: "http.sse",
+  VideoConfigRead: "videoconfig.read",
+  VideoConfigWrite: "videoconfig.write",
+  UIModify: "ui.modify",
+});
+
+/** The `action` of a filter result. */
+var FilterAction = freeze({ Pass: "pass", Modify: "modify", Drop: "drop" });
+
+// ---------------------------------------------------------------------------
 // Handler names
 
 /** Notification/filter handler name -> [kind, event type]. */
 var EVENT_HANDLERS = {
-  onChatMessage: ["notify", "chat.message.received"],
-  filterChatMessage: ["filter", "chat.message.received"],
-  onChatUserJoined: ["notify", "chat.user.joined"],
-  onChatUserParted: ["notify", "chat.user.parted"],
-  onChatUserRenamed: ["notify", "chat.user.renamed"],
-  onMessageModerated: ["notify", "chat.message.moderated"],
-  onStreamStarted: ["notify", "stream.started"],
-  onStreamStopped: ["notify", "stream.stopped"],
-  onStreamTitleChanged: ["notify", "stream.title.changed"],
-  onSseConnect: ["notify", "sse.connect"],
-  onSseDisconnect: ["notify", "sse.disconnect"],
-  onFediverseFollow: ["notify", "fediverse.follow"],
-  onFediverseLike: ["notify", "fediverse.like"],
-  onFediverseRepost: ["notify", "fediverse.repost"],
-  onFediverseMention: ["notify", "fediverse.mention"],
-  onFediverseReply: ["notify", "fediverse.reply"],
+  onChatMessage: ["notify", Events.ChatMessageReceived],
+  filterChatMessage: ["filter", Events.ChatMessageReceived],
+  onChatUserJoined: ["notify", Events.ChatUserJoined],
+  onChatUserParted: ["notify", Events.ChatUserParted],
+  onChatUserRenamed: ["notify", Events.ChatUserRenamed],
+  onMessageModerated: ["notify", Events.ChatMessageModerated],
+  onStreamStarted: ["notify", Events.StreamStarted],
+  onStreamStopped: ["notify", Events.StreamStopped],
+  onStreamTitleChanged: ["notify", Events.StreamTitleChanged],
+  onSseConnect: ["notify", Events.SseConnect],
+  onSseDisconnect: ["notify", Events.SseDisconnect],
+  onTick: ["notify", Events.Tick],
+  onFediverse: ["notify", Events.FediverseActivity],
+  onFediverseFollow: ["notify", Events.FediverseFollow],
+  onFediverseLike: ["notify", Events.FediverseLike],
+  onFediverseRepost: ["notify", Events.FediverseRepost],
+  onFediverseQuote: ["notify", Events.FediverseQuote],
+  onFediverseMention: ["notify", Events.FediverseMention],
+  onFediverseReply: ["notify", Events.FediverseReply],
 };
-var OTHER_KEYS = ["onHttpRequest", "on"];
-var VALID_KEYS = Object.keys(EVENT_HANDLERS).concat(OTHER_KEYS);
+
+/**
+ * Handlers answered through their own export (not events): name -> export.
+ * The host calls `on_tab_content` etc. when the manifest or the plugin's
+ * permissions make it a contributor.
+ */
+var EXPORT_HANDLERS = {
+  onHttpRequest: "on_http_request",
+  onAuthCheck: "on_auth_check",
+  onTabContent: "on_tab_content",
+  onPageContent: "on_page_content",
+  onPageStyles: "on_page_styles",
+  onPageScripts: "on_page_scripts",
+};
+
+/** Other keys definePlugin understands, with the type each must have. */
+var SETTINGS = {
+  on: "object",
+  commands: "object",
+  commandPrefix: "string",
+  commandsCaseSensitive: "boolean",
+  onUnknownCommand: "function",
+  filterPriority: "number",
+};
+
+var HANDLER_NAMES = Object.keys(EVENT_HANDLERS).concat(Object.keys(EXPORT_HANDLERS), ["onUnknownCommand"]);
+var VALID_KEYS = Object.keys(EVENT_HANDLERS).concat(Object.keys(EXPORT_HANDLERS), Object.keys(SETTINGS));
 
 // Every built-in event has a handler; the list follows from the table (and
 // test/sdk.test.js checks it against the types generated from wit/).
@@ -46,6 +133,9 @@ Object.keys(EVENT_HANDLERS).forEach(function (k) {
   var t = EVENT_HANDLERS[k][1];
   if (BUILTIN_EVENTS.indexOf(t) < 0) BUILTIN_EVENTS.push(t);
 });
+
+/** Events the host sends for the SDK's own machinery, never to `on`. */
+var INTERNAL_EVENTS = { timerFire: "timer.fire" };
 
 function editDistance(a, b) {
   a = a.toLowerCase();
@@ -164,11 +254,11 @@ function asText(v) {
 }
 
 /**
- * Calls host function `name` after checking `perm`. String arguments are
+ * Calls host function `name` after checking `perm` (null: ambient, none needed). String arguments are
  * copied into Extism memory (and freed after the call); numbers pass as is.
  */
 function call(perm, api, name, args) {
-  need(perm, api);
+  if (perm) need(perm, api);
   var f = hostFn(name, api);
   var handles = [];
   var raw = [];
@@ -216,17 +306,37 @@ function logger(level) {
   };
 }
 
-function configValue(key) {
-  key = String(key);
-  if (key.indexOf("__") === 0) {
-    throw new Error('owncast.config.get("' + key + '"): keys starting with "__" are reserved for the host');
+/** Reads (and frees) a returned offset as bytes (Uint8Array); 0 means none (null). */
+function readBytes(off) {
+  if (off === undefined || off === null || Number(off) === 0) return null;
+  var h = Memory.find(off);
+  var b = h.readBytes();
+  h.free();
+  return new Uint8Array(b);
+}
+
+/**
+ * The `{ok, error?}` a host call returned (write, delete, ...). A missing
+ * result or one that is not an object reads as `{ok: false, error: fallback}`.
+ */
+function opResult(off, fallback) {
+  var r = readJson(off);
+  if (!r || typeof r !== "object" || Array.isArray(r)) return { ok: false, error: fallback };
+  if (r.ok === undefined) r.ok = !r.error;
+  return r;
+}
+
+/** Like opResult, but a failure is thrown as an Error with the host's message. */
+function requireOk(off, fallback) {
+  var r = opResult(off, fallback);
+  if (r.ok === false || (r.error !== undefined && r.error !== null && r.error !== "")) {
+    throw new Error(r.error || fallback);
   }
-  var m = getManifest();
-  var spec = m && m.config && Object.prototype.hasOwnProperty.call(m.config, key) ? m.config[key] : null;
-  var raw = typeof Config !== "undefined" ? Config.get(key) : null;
-  if (raw === null || raw === undefined) {
-    return spec && spec.default !== undefined ? spec.default : null;
-  }
+  return r;
+}
+
+/** A typed config value from its raw text, following the manifest's declared type. */
+function typedConfig(spec, raw) {
   var type = spec && spec.type ? String(spec.type).toLowerCase() : "string";
   switch (type) {
     case "number":
@@ -249,6 +359,31 @@ function configValue(key) {
   }
 }
 
+/**
+ * An admin-set config value: through the host's `owncast_config_get` (JSON
+ * text) when the engine imports it, else from Extism config typed by the
+ * manifest's `config` schema; `fallback` when the key has no value.
+ */
+function configValue(key, fallback) {
+  key = String(key);
+  if (key.indexOf("__") === 0) {
+    throw new Error('owncast.config.get("' + key + '"): keys starting with "__" are reserved for the host');
+  }
+  var value = null;
+  var fns = typeof Host !== "undefined" && !G.__owncast_preinit ? hostFunctions || Host.getFunctions() || {} : {};
+  if (typeof fns.owncast_config_get === "function") {
+    value = readJson(call(null, "owncast.config.get", "owncast_config_get", [key]));
+  } else {
+    var m = getManifest();
+    var spec = m && m.config && Object.prototype.hasOwnProperty.call(m.config, key) ? m.config[key] : null;
+    var raw = typeof Config !== "undefined" ? Config.get(key) : null;
+    if (raw === null || raw === undefined) value = spec && spec.default !== undefined ? spec.default : null;
+    else value = typedConfig(spec, raw);
+  }
+  return value === null || value === undefined ? fallback : value;
+}
+
+/** Synchronous outbound HTTP: GET unless `opts.method` says otherwise. */
 function fetchImpl(url, opts) {
   need("network.fetch", "owncast.http.fetch");
   if (typeof Http === "undefined") throw new Error("owncast.http.fetch: no Http global in this engine");
@@ -261,7 +396,7 @@ function fetchImpl(url, opts) {
     body = JSON.stringify(body);
     if (!hasHeader(headers, "content-type")) headers["content-type"] = "application/json";
   }
-  var method = String(opts.method || (body !== undefined && body !== null ? "POST" : "GET")).toUpperCase();
+  var method = String(opts.method || "GET").toUpperCase();
   var res = Http.request({ url: String(url), method: method, headers: headers }, body === null ? undefined : body);
   var text = res.body === undefined || res.body === null ? "" : String(res.body);
   return {
@@ -283,6 +418,66 @@ function hasHeader(headers, name) {
   return false;
 }
 
+// Timers: the host schedules, the callbacks stay in this instance, keyed by
+// an id the host echoes back in a `timer.fire` event (upstream's protocol:
+// owncast_timer_set(id, delayMs, repeat) -> 1 when scheduled).
+var nextTimerId = 1;
+var timers = {};
+
+function scheduleTimer(fn, ms, repeat, api) {
+  if (typeof fn !== "function") throw new TypeError(api + "(fn, ms): fn must be a function");
+  var id = nextTimerId++;
+  var delay = Math.max(0, Math.floor(Number(ms) || 0));
+  var ok = call(null, api, "owncast_timer_set", [BigInt(id), BigInt(delay), repeat ? 1 : 0]);
+  if (Number(ok) !== 1) throw new Error(api + ": the host refused the timer (too many pending timers)");
+  timers[id] = { fn: fn, repeat: !!repeat };
+  return id;
+}
+
+function fireTimer(payload) {
+  var id = payload && payload.id;
+  var t = timers[id];
+  if (!t) return undefined;
+  if (!t.repeat) delete timers[id];
+  return t.fn();
+}
+
+function sqlRequest(sql, params, maxRows) {
+  var req = { sql: String(sql), params: params ? Array.prototype.slice.call(params) : [] };
+  if (maxRows) req.maxRows = maxRows;
+  return JSON.stringify(req);
+}
+
+/** Rows of a `{columns, rows}` query result as objects keyed by column. */
+function sqlRows(r, api) {
+  if (!r || !Array.isArray(r.columns) || !Array.isArray(r.rows)) {
+    throw new Error(api + ": the host returned no {columns, rows} result");
+  }
+  return r.rows.map(function (values) {
+    var row = {};
+    for (var i = 0; i < r.columns.length; i++) row[r.columns[i]] = values[i];
+    return row;
+  });
+}
+
+function sqlCall(perm, api, name, sql, params, maxRows) {
+  var r = readJson(call(perm, api, name, [sqlRequest(sql, params, maxRows)]));
+  if (!r || typeof r !== "object") throw new Error(api + " failed");
+  if (r.error) throw new Error(r.error);
+  return r;
+}
+
+function jsonCall(perm, api, name, arg) {
+  var r = readJson(call(perm, api, name, [JSON.stringify(arg)]));
+  if (!r || typeof r !== "object") throw new Error(api + " failed");
+  if (r.error) throw new Error(r.error);
+  return r;
+}
+
+function uploadData(data) {
+  return isBytes(data) ? data : asText(data);
+}
+
 var owncast = {
   chat: {
     /** Sends a chat message as the plugin's bot. */
@@ -293,17 +488,27 @@ var owncast = {
     sendAction: function (text) {
       call("chat.send", "owncast.chat.sendAction", "owncast_send_chat_action", [asText(text)]);
     },
-    /** Sends a system message (HTML body, no user). */
-    sendSystem: function (html) {
-      call("chat.send", "owncast.chat.sendSystem", "owncast_send_chat_system", [asText(html)]);
+    /** Sends a system message (HTML body, no user): escape what you did not write (escapeHtml). */
+    system: function (html) {
+      call("chat.send", "owncast.chat.system", "owncast_send_chat_system", [asText(html)]);
     },
     /** Sends a message to one chat client. */
     sendTo: function (clientId, text) {
-      call("chat.send", "owncast.chat.sendTo", "owncast_send_chat_to", [Number(clientId), asText(text)]);
+      call("chat.send", "owncast.chat.sendTo", "owncast_send_chat_to", [BigInt(clientId), asText(text)]);
     },
-    /** The last `limit` chat messages. */
+    /**
+     * Whispers to the sender of a chat message (or a client id); false when
+     * the sender's connection is unknown, so the caller can answer in public.
+     */
+    replyTo: function (msgOrClientId, text) {
+      var id = msgOrClientId && typeof msgOrClientId === "object" ? msgOrClientId.clientId : msgOrClientId;
+      if (id === undefined || id === null) return false;
+      call("chat.send", "owncast.chat.replyTo", "owncast_send_chat_to", [BigInt(id), asText(text)]);
+      return true;
+    },
+    /** The last `limit` chat messages (default 50). */
     history: function (limit) {
-      var n = limit === undefined ? 50 : limit | 0;
+      var n = limit === undefined || limit === null || !(limit > 0) ? 50 : limit | 0;
       return readJson(call("chat.history", "owncast.chat.history", "owncast_chat_history", [n])) || [];
     },
     /** Connected chat clients. */
@@ -313,8 +518,9 @@ var owncast = {
     deleteMessage: function (messageId) {
       call("chat.moderate", "owncast.chat.deleteMessage", "owncast_delete_message", [String(messageId)]);
     },
-    kickClient: function (clientId) {
-      call("chat.moderate", "owncast.chat.kickClient", "owncast_kick_client", [Number(clientId)]);
+    /** Disconnects a chat client. */
+    kick: function (clientId) {
+      call("chat.moderate", "owncast.chat.kick", "owncast_kick_client", [BigInt(clientId)]);
     },
   },
   kv: {
@@ -326,33 +532,65 @@ var owncast = {
     set: function (key, value) {
       call("storage.kv", "owncast.kv.set", "owncast_kv_set", [String(key), asText(value)]);
     },
+    /** The stored JSON value, or `fallback` when unset or not JSON. */
+    getJSON: function (key, fallback) {
+      var raw = readString(call("storage.kv", "owncast.kv.getJSON", "owncast_kv_get", [String(key)]));
+      if (raw === null || raw === "") return fallback;
+      try {
+        return JSON.parse(raw);
+      } catch (e) {
+        return fallback;
+      }
+    },
+    setJSON: function (key, value) {
+      call("storage.kv", "owncast.kv.setJSON", "owncast_kv_set", [String(key), JSON.stringify(value)]);
+    },
   },
   storage: {
-    /** Uploads a file; returns `{url}`. */
+    /** Uploads a file; returns `{url}`, or null when the host refused it. */
     upload: function (name, data) {
-      var d = isBytes(data) ? data : asText(data);
-      return readJson(call("storage.upload", "owncast.storage.upload", "owncast_storage_upload", [String(name), d]));
+      return readJson(
+        call("storage.upload", "owncast.storage.upload", "owncast_storage_upload", [String(name), uploadData(data)])
+      );
     },
   },
   fs: {
-    /** File contents as a string, or null when missing. */
+    /** File contents as bytes (Uint8Array), or null when missing. */
     read: function (path) {
-      return readString(call("storage.fs", "owncast.fs.read", "owncast_fs_read", [String(path)]));
+      return readBytes(call("storage.fs", "owncast.fs.read", "owncast_fs_read", [String(path)]));
+    },
+    /** File contents as UTF-8 text, or null when missing. */
+    readText: function (path) {
+      return readString(call("storage.fs", "owncast.fs.readText", "owncast_fs_read", [String(path)]));
     },
     /** Returns `{ok, error?}`. */
     write: function (path, data) {
-      var d = isBytes(data) ? data : asText(data);
-      return readJson(call("storage.fs", "owncast.fs.write", "owncast_fs_write", [String(path), d]));
+      return opResult(call("storage.fs", "owncast.fs.write", "owncast_fs_write", [String(path), uploadData(data)]), "write failed");
     },
-    /** File names in a directory of the plugin's data directory. */
+    /** Entry names in a directory of the plugin's data directory (missing: empty). */
     list: function (path) {
-      return readJson(call("storage.fs", "owncast.fs.list", "owncast_fs_list", [String(path === undefined ? "" : path)])) || [];
+      return readJson(call("storage.fs", "owncast.fs.list", "owncast_fs_list", [String(path === undefined || path === null ? "" : path)])) || [];
     },
+    /** Returns `{ok, error?}`. */
     delete: function (path) {
-      return readJson(call("storage.fs", "owncast.fs.delete", "owncast_fs_delete", [String(path)]));
+      return opResult(call("storage.fs", "owncast.fs.delete", "owncast_fs_delete", [String(path)]), "delete failed");
     },
     exists: function (path) {
-      return Number(call("storage.fs", "owncast.fs.exists", "owncast_fs_exists", [String(path)])) !== 0;
+      return Number(call("storage.fs", "owncast.fs.exists", "owncast_fs_exists", [String(path)])) === 1;
+    },
+  },
+  sql: {
+    /** Runs a statement; returns the host's result (e.g. `{rowsAffected, lastInsertId}`). */
+    exec: function (sql, params) {
+      return sqlCall("storage.sql", "owncast.sql.exec", "owncast_sql_exec", sql, params);
+    },
+    /** Rows as objects keyed by column name. */
+    query: function (sql, params) {
+      return sqlRows(sqlCall("storage.sql", "owncast.sql.query", "owncast_sql_query", sql, params), "owncast.sql.query");
+    },
+    /** The first row, or null. */
+    queryRow: function (sql, params) {
+      return sqlRows(sqlCall("storage.sql", "owncast.sql.queryRow", "owncast_sql_query", sql, params, 1), "owncast.sql.queryRow")[0] || null;
     },
   },
   events: {
@@ -364,34 +602,42 @@ var owncast = {
       ]);
     },
   },
-  server: {
-    streamCurrent: function () {
-      return readJson(call("server.read", "owncast.server.streamCurrent", "owncast_stream_current", []));
+  stream: {
+    /** The live stream: `{online, title, viewers, ...}`. */
+    current: function () {
+      return readJson(call("server.read", "owncast.stream.current", "owncast_stream_current", [])) || { online: false, viewers: 0 };
     },
+    /** The connected streaming software; `{}` when none. */
     broadcaster: function () {
-      return readJson(call("server.read", "owncast.server.broadcaster", "owncast_stream_broadcaster", []));
+      return readJson(call("server.read", "owncast.stream.broadcaster", "owncast_stream_broadcaster", [])) || {};
     },
+  },
+  server: {
     info: function () {
-      return readJson(call("server.read", "owncast.server.info", "owncast_server_info", []));
+      return readJson(call("server.read", "owncast.server.info", "owncast_server_info", [])) || {};
     },
     socials: function () {
-      return readJson(call("server.read", "owncast.server.socials", "owncast_server_socials", []));
+      return readJson(call("server.read", "owncast.server.socials", "owncast_server_socials", [])) || [];
+    },
+    emotes: function () {
+      return readJson(call("server.read", "owncast.server.emotes", "owncast_server_emotes", [])) || [];
     },
     federation: function () {
-      return readJson(call("server.read", "owncast.server.federation", "owncast_server_federation", []));
+      return readJson(call("server.read", "owncast.server.federation", "owncast_server_federation", [])) || { enabled: false };
     },
     tags: function () {
-      return readJson(call("server.read", "owncast.server.tags", "owncast_server_tags", []));
+      return readJson(call("server.read", "owncast.server.tags", "owncast_server_tags", [])) || [];
     },
   },
   videoConfig: {
     read: function () {
       return readJson(call("videoconfig.read", "owncast.videoConfig.read", "owncast_video_config_read", []));
     },
-    /** Returns `{ok, error?}`. */
+    /** Applies a partial update; throws with the host's reason when it is refused. */
     write: function (config) {
-      return readJson(
-        call("videoconfig.write", "owncast.videoConfig.write", "owncast_video_config_write", [asText(config)])
+      requireOk(
+        call("videoconfig.write", "owncast.videoConfig.write", "owncast_video_config_write", [asText(config || {})]),
+        "videoConfig.write failed"
       );
     },
   },
@@ -399,13 +645,16 @@ var owncast = {
     discord: function (message) {
       call("notifications.send", "owncast.notifications.discord", "owncast_notify_discord", [asText(message)]);
     },
-    browserPush: function (message) {
+    /** A string is the title: `browserPush("Live!")` = `browserPush({title: "Live!"})`. */
+    browserPush: function (payload) {
+      var push = typeof payload === "string" ? { title: payload } : payload;
       call("notifications.send", "owncast.notifications.browserPush", "owncast_notify_browser_push", [
-        asText(message),
+        JSON.stringify(push),
       ]);
     },
-    fediverse: function (message) {
-      call("notifications.send", "owncast.notifications.fediverse", "owncast_notify_fediverse", [asText(message)]);
+    /** `{type, body, image?, link?}`. */
+    fediverse: function (payload) {
+      call("notifications.send", "owncast.notifications.fediverse", "owncast_notify_fediverse", [asText(payload)]);
     },
   },
   users: {
@@ -422,34 +671,74 @@ var owncast = {
         reason === undefined || reason === null ? "" : String(reason),
       ]);
     },
-    banIp: function (ip) {
-      call("users.moderate", "owncast.users.banIp", "owncast_ban_ip", [String(ip)]);
+    banIP: function (ip) {
+      call("users.moderate", "owncast.users.banIP", "owncast_ban_ip", [String(ip)]);
+    },
+    /** Finds or creates the user for an external identity; returns `{userId}`. */
+    register: function (opts) {
+      var req = typeof opts === "string" ? { authId: opts } : opts || {};
+      return jsonCall("users.register", "owncast.users.register", "owncast_users_register", req);
+    },
+  },
+  auth: {
+    /** Gives the requesting viewer a session for a registered user (inside onHttpRequest). */
+    grantSession: function (opts) {
+      var req = typeof opts === "string" ? { userId: opts } : opts || {};
+      jsonCall("auth.gate", "owncast.auth.grantSession", "owncast_auth_grant_session", req);
+    },
+    /** Ends the requesting viewer's session (logout). */
+    endSession: function () {
+      call("auth.gate", "owncast.auth.endSession", "owncast_auth_end_session", []);
     },
   },
   fediverse: {
-    /** Publishes a post; returns `{url}`. */
+    /** Publishes a post; returns `{url}`, or null when refused. */
     post: function (text) {
       return readJson(call("fediverse.post", "owncast.fediverse.post", "owncast_fediverse_post", [asText(text)]));
     },
   },
   sse: {
-    /** Sends an event to clients of /plugins/<slug>/_sse/<channel>. */
+    /** Sends an event to clients of /plugins/<slug>/_sse/<channel> ("" = "message"). */
     send: function (channel, event, data) {
       call("http.sse", "owncast.sse.send", "owncast_sse_send", [
-        String(channel),
-        String(event === undefined || event === null ? "message" : event),
+        String(channel === undefined || channel === null ? "" : channel),
+        String(event === undefined || event === null ? "" : event),
         asText(data === undefined ? null : data),
       ]);
     },
   },
-  ui: {
-    addActions: function (actions) {
+  actions: {
+    /** Adds action buttons to the ones the manifest declares. */
+    add: function (actions) {
       var list = Array.isArray(actions) ? actions : [actions];
-      return readJson(call("ui.modify", "owncast.ui.addActions", "owncast_add_actions", [asText(list)]));
+      call("ui.modify", "owncast.actions.add", "owncast_add_actions", [asText(list)]);
     },
-    clearActions: function (which) {
-      var arg = which === undefined || which === null ? 0 : asText(which);
-      return readJson(call("ui.modify", "owncast.ui.clearActions", "owncast_clear_actions", [arg]));
+    /** Removes the buttons added at run time (the manifest's stay). */
+    clear: function () {
+      call("ui.modify", "owncast.actions.clear", "owncast_clear_actions", [BigInt(0)]);
+    },
+  },
+  timer: {
+    /** Runs `fn` once after about `ms` milliseconds; returns an id for clear(). */
+    setTimeout: function (fn, ms) {
+      return scheduleTimer(fn, ms, false, "owncast.timer.setTimeout");
+    },
+    /** Runs `fn` every `ms` milliseconds until clear(id). */
+    setInterval: function (fn, ms) {
+      return scheduleTimer(fn, ms, true, "owncast.timer.setInterval");
+    },
+    clear: function (id) {
+      delete timers[id];
+      call(null, "owncast.timer.clear", "owncast_timer_clear", [BigInt(Number(id) || 0)]);
+    },
+  },
+  assets: {
+    /** Bytes of a file the plugin ships in assets/, or null. */
+    read: function (path) {
+      return readBytes(call(null, "owncast.assets.read", "owncast_asset_read", [String(path)]));
+    },
+    readText: function (path) {
+      return readString(call(null, "owncast.assets.readText", "owncast_asset_read", [String(path)]));
     },
   },
   http: {
@@ -465,6 +754,7 @@ var owncast = {
     debug: logger("debug"),
     info: logger("info"),
     warn: logger("warn"),
+    warning: logger("warn"),
     error: logger("error"),
   },
   /** The manifest this plugin runs with (from the host's config or the build). */
@@ -472,6 +762,24 @@ var owncast = {
     return getManifest();
   },
 };
+
+// The project's earlier names, kept for one release (deprecated in index.d.ts):
+// alias -> current name, both `area.fn` under owncast.
+var DEPRECATED = {
+  "chat.sendSystem": "chat.system",
+  "chat.kickClient": "chat.kick",
+  "users.banIp": "users.banIP",
+  "server.streamCurrent": "stream.current",
+  "server.broadcaster": "stream.broadcaster",
+  "ui.addActions": "actions.add",
+  "ui.clearActions": "actions.clear",
+};
+owncast.ui = {};
+Object.keys(DEPRECATED).forEach(function (alias) {
+  var a = alias.split(".");
+  var t = DEPRECATED[alias].split(".");
+  owncast[a[0]][a[1]] = owncast[t[0]][t[1]];
+});
 
 // ---------------------------------------------------------------------------
 // Filter results
@@ -525,7 +833,8 @@ function bytesToString(b) {
 }
 
 function normalizeHttpResponse(r) {
-  if (r === undefined || r === null) return { status: 204 };
+  // upstream's default: a handler that returns nothing answers 200, empty
+  if (r === undefined || r === null) return { status: 200, headers: {}, body: "" };
   if (typeof r === "string") {
     return { status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: r };
   }
@@ -649,6 +958,16 @@ function mapError(e) {
 
 var plugin = null;
 
+/** A key that looks like a handler name (onX / filterX) but is not one. */
+function looksLikeHandler(k) {
+  return /^(on|filter)[A-Z]/.test(k) || closest(k, HANDLER_NAMES) !== null;
+}
+
+/**
+ * Checks a plugin definition. Handlers and settings must have their types;
+ * a function whose name looks like a handler but is none is a typo (with a
+ * suggestion). Other keys (data, helpers) are the author's, as upstream.
+ */
 function validate(def) {
   if (!def || typeof def !== "object") {
     throw new TypeError("definePlugin(def): def must be an object of handlers");
@@ -656,23 +975,28 @@ function validate(def) {
   var keys = Object.keys(def);
   for (var i = 0; i < keys.length; i++) {
     var k = keys[i];
+    var v = def[k];
     if (k.charAt(0) === "_") continue; // private helpers
     if (VALID_KEYS.indexOf(k) === -1) {
+      if (typeof v !== "function" || !looksLikeHandler(k)) continue; // the author's own property
       var guess = closest(k, VALID_KEYS);
       throw new Error(
         'definePlugin: unknown handler "' + k + '".' +
           (guess ? ' Did you mean "' + guess + '"?' : "") +
-          " Valid handlers: " + VALID_KEYS.join(", ") +
-          '. Custom events go in on: { "<type>"(payload) {} }; helper properties may start with "_".'
+          " Valid handlers: " + HANDLER_NAMES.join(", ") +
+          '. Custom events go in on: { "<type>"(payload) {} }.'
       );
     }
+    if (v === undefined) continue;
+    var want = SETTINGS[k] || "function";
+    if (typeof v !== want || v === null) {
+      throw new TypeError("definePlugin: " + k + " must be a " + (want === "object" ? "an object" : want) + ", not " + describe(v));
+    }
     if (k === "on") {
-      var on = def.on;
-      if (!on || typeof on !== "object") throw new TypeError('definePlugin: "on" must be an object of event handlers');
-      var types = Object.keys(on);
+      var types = Object.keys(v);
       for (var j = 0; j < types.length; j++) {
         var t = types[j];
-        if (typeof on[t] !== "function") {
+        if (typeof v[t] !== "function") {
           throw new TypeError('definePlugin: on["' + t + '"] must be a function');
         }
         if (!t) throw new TypeError("definePlugin: on: event types must be non-empty strings");
@@ -682,10 +1006,17 @@ function validate(def) {
           );
         }
       }
-    } else if (typeof def[k] !== "function") {
-      throw new TypeError("definePlugin: " + k + " must be a function, not " + describe(def[k]));
     }
+    if (k === "commands") compileCommands(def); // throws on a bad table
+    if (k === "commandPrefix" && !v) throw new TypeError("definePlugin: commandPrefix must be a non-empty string");
   }
+}
+
+/** The filter priority: definePlugin's `filterPriority`, else the manifest's. */
+function filterPriority(def) {
+  if (typeof def.filterPriority === "number") return def.filterPriority;
+  var m = getManifest();
+  return m && typeof m.filterPriority === "number" ? m.filterPriority : undefined;
 }
 
 function subscriptions(def) {
@@ -693,29 +1024,128 @@ function subscriptions(def) {
   var filters = [];
   var seen = {};
   var k;
-  for (k in EVENT_HANDLERS) {
-    if (typeof def[k] !== "function") continue;
-    var kind = EVENT_HANDLERS[k][0];
-    var ev = EVENT_HANDLERS[k][1];
-    if (kind === "filter") filters.push({ event: ev });
-    else if (!seen[ev]) {
+  var add = function (ev) {
+    if (!seen[ev]) {
       seen[ev] = true;
       notify.push({ event: ev });
     }
+  };
+  for (k in EVENT_HANDLERS) {
+    if (typeof def[k] !== "function") continue;
+    if (EVENT_HANDLERS[k][0] === "filter") filters.push({ event: EVENT_HANDLERS[k][1] });
+    else add(EVENT_HANDLERS[k][1]);
   }
-  if (def.on) {
-    for (k in def.on) {
-      if (!seen[k]) {
-        seen[k] = true;
-        notify.push({ event: k });
-      }
-    }
-  }
-  var m = getManifest();
-  if (m && typeof m.filterPriority === "number") {
-    for (var i = 0; i < filters.length; i++) filters[i].priority = m.filterPriority;
+  if (def.commands) add(Events.ChatMessageReceived); // the SDK routes commands
+  if (def.on) for (k in def.on) add(k);
+  var priority = filterPriority(def);
+  if (priority !== undefined) {
+    for (var i = 0; i < filters.length; i++) filters[i].priority = priority;
   }
   return { notify: notify, filter: filters };
+}
+
+// ---------------------------------------------------------------------------
+// Chat commands: `definePlugin({commands: {...}})` and `defineCommands(...)`,
+// routed here in the SDK from chat.message.received.
+
+function isModerator(user) {
+  return !!(user && typeof user === "object" && Array.isArray(user.scopes) && user.scopes.indexOf("MODERATOR") !== -1);
+}
+
+/** A router: `(msg) -> true` when the message was a command (even if refused). */
+function defineCommands(config) {
+  if (!config || typeof config !== "object" || !config.commands || typeof config.commands !== "object") {
+    throw new TypeError("defineCommands({commands: {...}}): commands must be an object");
+  }
+  var prefix = config.prefix === undefined || config.prefix === null ? "!" : config.prefix;
+  if (typeof prefix !== "string" || !prefix) throw new TypeError("defineCommands: prefix must be a non-empty string");
+  var cased = !!config.caseSensitive;
+  var fold = function (s) {
+    return cased ? s : s.toLowerCase();
+  };
+  var byName = {};
+  Object.keys(config.commands).forEach(function (name) {
+    var c = config.commands[name];
+    if (!c || typeof c !== "object") throw new TypeError('command "' + name + '" must be an object');
+    if (typeof c.run !== "function") throw new TypeError('command "' + name + '" needs a run(ctx) function');
+    var aliases = c.aliases === undefined || c.aliases === null ? [] : c.aliases;
+    if (!Array.isArray(aliases) || aliases.some(function (a) { return typeof a !== "string"; })) {
+      throw new TypeError('command "' + name + '" aliases must be an array of strings');
+    }
+    var cd = c.cooldownMs === undefined || c.cooldownMs === null ? 0 : c.cooldownMs;
+    if (typeof cd !== "number" || cd < 0 || Math.floor(cd) !== cd) {
+      throw new TypeError('command "' + name + '" cooldownMs must be a non-negative integer');
+    }
+    [name].concat(aliases).forEach(function (n) {
+      byName[fold(n)] = name;
+    });
+  });
+  var lastRun = {}; // command + "\n" + user id -> ms
+  return function route(msg) {
+    var body = msg && typeof msg.body === "string" ? msg.body.trim() : "";
+    if (body.indexOf(prefix) !== 0) return false;
+    var rest = body.slice(prefix.length);
+    var m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+    if (!m) return false;
+    var user = msg.user;
+    var ctx = {
+      msg: msg,
+      user: user,
+      command: null,
+      invokedAs: m[1],
+      args: m[2] ? m[2].split(/\s+/) : [],
+      argString: m[2],
+      reply: function (text) {
+        owncast.chat.send(text);
+      },
+      replyPrivately: function (text) {
+        if (!owncast.chat.replyTo(msg, text)) owncast.chat.send(text);
+      },
+    };
+    var name = byName[fold(m[1])];
+    if (!name) {
+      if (typeof config.onUnknown !== "function") return false;
+      ctx.command = m[1];
+      config.onUnknown(ctx);
+      return true;
+    }
+    var c = config.commands[name];
+    ctx.command = name;
+    if (c.modOnly && !isModerator(user)) {
+      var denied = c.onDenied || config.onDenied;
+      if (denied) denied(ctx);
+      return true;
+    }
+    if (c.cooldownMs) {
+      var who = user && typeof user === "object" ? user.id : String(user);
+      var key = name + "\n" + who;
+      var now = Date.parse(msg.timestamp);
+      if (isNaN(now)) now = Date.now();
+      if (lastRun[key] !== undefined && now - lastRun[key] < c.cooldownMs) {
+        var cool = c.onCooldown || config.onCooldown;
+        if (cool) cool(ctx);
+        return true;
+      }
+      lastRun[key] = now;
+    }
+    c.run(ctx);
+    return true;
+  };
+}
+
+var commandRouters = typeof WeakMap !== "undefined" ? new WeakMap() : null;
+function compileCommands(def) {
+  var r = commandRouters && commandRouters.get(def);
+  if (!r) {
+    r = defineCommands({
+      commands: def.commands,
+      prefix: def.commandPrefix,
+      caseSensitive: def.commandsCaseSensitive,
+      onUnknown: def.onUnknownCommand,
+    });
+    if (commandRouters) commandRouters.set(def, r);
+  }
+  return r;
 }
 
 function parseInput(input, exportName) {
@@ -735,7 +1165,9 @@ function then(v, f) {
 function runEvent(def, ev) {
   var type = ev.eventType;
   var payload = ev.payload;
+  if (type === INTERNAL_EVENTS.timerFire) return fireTimer(payload);
   var results = [];
+  if (def.commands && type === Events.ChatMessageReceived) compileCommands(def)(payload);
   for (var k in EVENT_HANDLERS) {
     if (EVENT_HANDLERS[k][0] === "notify" && EVENT_HANDLERS[k][1] === type && typeof def[k] === "function") {
       results.push(def[k](payload));
@@ -768,7 +1200,7 @@ function runFilter(def, ev) {
 
 function runHttp(def, req) {
   if (typeof def.onHttpRequest !== "function") {
-    return JSON.stringify({ status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "not found" });
+    return JSON.stringify({ status: 404, headers: {}, body: "" }); // upstream: no handler, empty 404
   }
   if (req && typeof req === "object") {
     Object.defineProperty(req, "json", {
@@ -780,6 +1212,42 @@ function runHttp(def, req) {
   }
   return then(def.onHttpRequest(req), function (r) {
     return JSON.stringify(normalizeHttpResponse(r));
+  });
+}
+
+/** `onAuthCheck(req)` verdicts: keep, keep and extend, or end the session. */
+var authCheck = freeze({
+  ok: function () {
+    return { action: "ok" };
+  },
+  refresh: function (opts) {
+    var out = { action: "refresh" };
+    if (opts && typeof opts.ttl === "number") out.ttl = opts.ttl;
+    return out;
+  },
+  deny: function (reason) {
+    return { action: "deny", reason: reason === undefined || reason === null ? "" : String(reason) };
+  },
+});
+
+function runAuthCheck(def, req) {
+  if (typeof def.onAuthCheck !== "function") return JSON.stringify(authCheck.ok());
+  return then(def.onAuthCheck(req), function (r) {
+    if (r === undefined || r === null) r = authCheck.ok();
+    if (typeof r !== "object" || ["ok", "refresh", "deny"].indexOf(r.action) === -1) {
+      throw new TypeError("onAuthCheck must return authCheck.ok(), authCheck.refresh() or authCheck.deny(reason), not " + describe(r));
+    }
+    return JSON.stringify(r);
+  });
+}
+
+/** onTabContent/onPageContent/onPageStyles/onPageScripts: a string ("" for nothing). */
+function runContent(def, handler, req) {
+  if (typeof def[handler] !== "function") return "";
+  return then(def[handler](req), function (r) {
+    if (r === undefined || r === null) return "";
+    if (typeof r !== "string") throw new TypeError(handler + " must return a string, not " + describe(r));
+    return r;
   });
 }
 
@@ -813,6 +1281,21 @@ function dispatch(name, input) {
       case "on_http_request":
         result = runHttp(def, parseInput(input, name));
         break;
+      case "on_auth_check":
+        result = runAuthCheck(def, parseInput(input, name));
+        break;
+      case "on_tab_content":
+        result = runContent(def, "onTabContent", parseInput(input, name));
+        break;
+      case "on_page_content":
+        result = runContent(def, "onPageContent", parseInput(input, name));
+        break;
+      case "on_page_styles":
+        result = runContent(def, "onPageStyles");
+        break;
+      case "on_page_scripts":
+        result = runContent(def, "onPageScripts");
+        break;
       case "__describe":
         // build-time introspection (owncast-plugin build)
         result = JSON.stringify({ handlers: Object.keys(def), subscriptions: subscriptions(def) });
@@ -843,10 +1326,13 @@ function exportFn(name) {
   };
 }
 
+var EXPORT_NAMES = ["register", "on_event", "on_filter", "on_http_request", "on_auth_check", "on_tab_content", "on_page_content", "on_page_styles", "on_page_scripts"];
+
 /**
- * Registers the plugin. Returns the Extism export functions (`register`,
- * `on_event`, `on_filter`, `on_http_request`) so that
- * `module.exports = definePlugin({...})` also works on extism-js.
+ * Registers the plugin and returns its definition, like upstream. The
+ * Extism export functions (`register`, `on_event`, ...) are attached to it
+ * as non-enumerable properties, so `module.exports = definePlugin({...})`
+ * also works on extism-js.
  */
 function definePlugin(def) {
   validate(def);
@@ -858,18 +1344,49 @@ function definePlugin(def) {
     configurable: true,
     enumerable: false,
   });
-  return {
-    register: exportFn("register"),
-    on_event: exportFn("on_event"),
-    on_filter: exportFn("on_filter"),
-    on_http_request: exportFn("on_http_request"),
-  };
+  if (Object.isExtensible(def)) {
+    EXPORT_NAMES.forEach(function (n) {
+      if (!Object.prototype.hasOwnProperty.call(def, n)) {
+        Object.defineProperty(def, n, { value: exportFn(n), enumerable: false, configurable: true });
+      }
+    });
+  }
+  return def;
+}
+
+// ---------------------------------------------------------------------------
+// HTML escaping: system messages, tabs, page content and HTML responses are
+// HTML; anything a viewer, an admin's config or another site wrote must be
+// escaped before it goes into one.
+
+var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
+
+/** `s` (any value; null and undefined are "") with & < > " ' ` escaped. */
+function escapeHtml(s) {
+  if (s === undefined || s === null) return "";
+  return String(s).replace(/[&<>"'`]/g, function (c) {
+    return HTML_ESCAPES[c];
+  });
+}
+
+/** Template tag escaping every interpolated value: html`<b>${name}</b>`. */
+function html(strings) {
+  var out = strings[0];
+  for (var i = 1; i < strings.length; i++) out += escapeHtml(arguments[i]) + strings[i];
+  return out;
 }
 
 module.exports = {
   definePlugin: definePlugin,
+  defineCommands: defineCommands,
   owncast: owncast,
   filter: filter,
+  authCheck: authCheck,
+  FilterAction: FilterAction,
+  Events: Events,
+  Permissions: Permissions,
+  escapeHtml: escapeHtml,
+  html: html,
   events: BUILTIN_EVENTS.slice(),
   handlers: EVENT_HANDLERS,
   PermissionError: PermissionError,
@@ -878,6 +1395,8 @@ module.exports = {
     subscriptions: subscriptions,
     validate: validate,
     closest: closest,
+    deprecated: DEPRECATED,
+    exportHandlers: EXPORT_HANDLERS,
     mapStack: mapStack,
     normalizeHttpResponse: normalizeHttpResponse,
     normalizeFilterResult: normalizeFilterResult,

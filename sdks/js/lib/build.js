@@ -17,7 +17,18 @@ const SDK_DIR = path.resolve(__dirname, "..");
 const SDK_ENTRY = path.join(SDK_DIR, "index.js");
 // The SDK as ES exports, so unknown named imports fail the build with a location.
 const SDK_ESM = path.join(SDK_DIR, "lib", "sdk-esm.mjs");
-const ENTRY_CANDIDATES = ["src/plugin.ts", "src/plugin.js", "src/plugin.mts", "src/plugin.mjs", "src/plugin.cjs"];
+const { manifestSlug } = require("./slug");
+
+// src/ first; a root plugin.ts / plugin.js also works, like upstream.
+const ENTRY_CANDIDATES = [
+  "src/plugin.ts",
+  "src/plugin.js",
+  "src/plugin.mts",
+  "src/plugin.mjs",
+  "src/plugin.cjs",
+  "plugin.ts",
+  "plugin.js",
+];
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 class BuildError extends Error {}
@@ -36,7 +47,13 @@ function readManifest(dir) {
     fail(`plugin.manifest.json: ${e.message}`);
   }
   if (!m || typeof m !== "object" || Array.isArray(m)) fail("plugin.manifest.json must hold a JSON object");
-  if (typeof m.slug !== "string" || !SLUG_RE.test(m.slug)) {
+  if (m.slug === undefined) {
+    // optional, as upstream: derived from the name
+    m.slug = manifestSlug(m);
+    if (!SLUG_RE.test(m.slug)) {
+      fail(`plugin.manifest.json: no "slug", and none can be derived from "name" ${JSON.stringify(m.name)}: set "slug"`);
+    }
+  } else if (typeof m.slug !== "string" || !SLUG_RE.test(m.slug)) {
     fail(`plugin.manifest.json: "slug" must be lowercase letters, digits and "-" (got ${JSON.stringify(m.slug)})`);
   }
   if (m.permissions !== undefined && !Array.isArray(m.permissions)) {
@@ -256,7 +273,7 @@ function describePlugin(script, manifest, map) {
   }
   delete sandbox.__owncast_preinit;
   if (typeof sandbox.__owncast_dispatch !== "function") {
-    const entry = (map.sources || []).find((s) => /^src\/plugin\.[cm]?[jt]s$/.test(s)) || "the plugin source";
+    const entry = (map.sources || []).find((s) => /^(src\/)?plugin\.[cm]?[jt]s$/.test(s)) || "the plugin source";
     const exported = Object.keys(sandbox.module.exports || {}).filter((k) => k in require("../index.js").handlers || k === "onHttpRequest");
     const hint = exported.length
       ? ` It exports ${exported.join(", ")} directly: put the handlers inside definePlugin({ ... }).`

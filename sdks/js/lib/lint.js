@@ -17,9 +17,14 @@ function apiPermissions() {
   if (table) return table;
   const src = fs.readFileSync(SDK_ENTRY, "utf8");
   table = {};
-  const re = /\b(?:call|need)\("([a-z.]+)", "owncast\.([A-Za-z]+\.[A-Za-z]+)"/g;
+  const re = /\b(?:call|need|jsonCall|sqlCall)\("([a-z.]+)", "owncast\.([A-Za-z]+\.[A-Za-z]+)"/g;
   let m;
   while ((m = re.exec(src))) table[m[2]] = m[1];
+  // deprecated aliases need what the name they stand for needs
+  const deprecated = require(SDK_ENTRY)._internal.deprecated;
+  for (const alias of Object.keys(deprecated)) {
+    if (table[deprecated[alias]]) table[alias] = table[deprecated[alias]];
+  }
   return table;
 }
 

@@ -5,8 +5,15 @@
 import sdk from "../index.js";
 
 export const definePlugin = sdk.definePlugin;
+export const defineCommands = sdk.defineCommands;
 export const owncast = sdk.owncast;
 export const filter = sdk.filter;
+export const authCheck = sdk.authCheck;
+export const FilterAction = sdk.FilterAction;
+export const Events = sdk.Events;
+export const Permissions = sdk.Permissions;
+export const escapeHtml = sdk.escapeHtml;
+export const html = sdk.html;
 export const events = sdk.events;
 export const handlers = sdk.handlers;
 export const PermissionError = sdk.PermissionError;

@@ -193,7 +193,7 @@ for (const mode of ["wasm", "shared"]) {
 
 test("every owncast.* function reaches its host function", { skip }, async () => {
   const h = await host("kitchen", "wasm", {
-    http: (req, body) => ({ status: 201, body: JSON.stringify({ got: JSON.parse(body) }), headers: { "x-a": "b" } }),
+    http: (req, body) => ({ status: 201, body: JSON.stringify({ got: body === null ? null : JSON.parse(body) }), headers: { "x-a": "b" } }),
     hostData: { chatHistory: [{ body: "old" }], server: { name: "srv" } },
     config: { enabled: "true" },
   });
@@ -210,40 +210,53 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
   };
   expectCall("chat.send", ["owncast_send_chat", "hello"]);
   expectCall("chat.sendAction", ["owncast_send_chat_action", "waves"]);
-  expectCall("chat.sendSystem", ["owncast_send_chat_system", "<b>sys</b>"]);
+  expectCall("chat.system", ["owncast_send_chat_system", "<b>sys</b>"]);
+  expectCall("chat.sendSystem", ["owncast_send_chat_system", "<b>deprecated alias</b>"]);
+  expectCall("chat.replyTo", ["owncast_send_chat_to", 5n, "a"], true);
   expectCall("chat.sendTo", ["owncast_send_chat_to", 42n, "psst"]);
   expectCall("chat.history", ["owncast_chat_history", 5], [{ body: "old" }]);
   expectCall("chat.clients", ["owncast_chat_clients"], []);
   expectCall("chat.deleteMessage", ["owncast_delete_message", "m1"]);
-  expectCall("chat.kickClient", ["owncast_kick_client", 7n]);
+  expectCall("chat.kick", ["owncast_kick_client", 7n]);
   expectCall("kv.get", ["owncast_kv_get", "missing"], null);
+  expectCall("kv.getJSON", ["owncast_kv_get", "k"], "fallback");
   expectCall("kv.set", ["owncast_kv_set", "k", '{"a":1}']);
   expectCall("storage.upload", ["owncast_storage_upload", "a.txt", "data"], { url: "/u/a.txt" });
-  expectCall("fs.read", ["owncast_fs_read", "x.txt"], null);
+  expectCall("fs.read", ["owncast_fs_read", "x.txt"], [...Buffer.from("héllo")]);
+  expectCall("fs.readText", ["owncast_fs_read", "x.txt"], "héllo");
+  expectCall("fs.readMissing", ["owncast_fs_read", "y.txt"], null);
   expectCall("fs.write", ["owncast_fs_write", "x.txt", "body"], { ok: true });
   expectCall("fs.list", ["owncast_fs_list", "."], []);
   expectCall("fs.delete", ["owncast_fs_delete", "x.txt"], { ok: true });
   expectCall("fs.exists", ["owncast_fs_exists", "x.txt"], false);
   expectCall("events.emit", ["owncast_emit_event", "my.event", { n: 1 }]);
-  expectCall("server.streamCurrent", ["owncast_stream_current"], null);
-  expectCall("server.broadcaster", ["owncast_stream_broadcaster"], null);
+  expectCall("stream.current", ["owncast_stream_current"], { online: false, viewers: 0 });
+  expectCall("stream.broadcaster", ["owncast_stream_broadcaster"], {});
+  expectCall("server.streamCurrent", ["owncast_stream_current"], { online: false, viewers: 0 });
   expectCall("server.info", ["owncast_server_info"], { name: "srv" });
   expectCall("server.socials", ["owncast_server_socials"], []);
   expectCall("server.federation", ["owncast_server_federation"], {});
   expectCall("server.tags", ["owncast_server_tags"], []);
   expectCall("videoConfig.read", ["owncast_video_config_read"], {});
-  expectCall("videoConfig.write", ["owncast_video_config_write", '{"latency":2}'], { ok: true });
+  expectCall("videoConfig.write", ["owncast_video_config_write", '{"latencyLevel":2}'], null);
+  expectCall("videoConfig.writeRefused", ["owncast_video_config_write", '{"latencyLevel":9}'], "latencyLevel must be 0-4");
   expectCall("notifications.discord", ["owncast_notify_discord", "live!"]);
   expectCall("notifications.browserPush", ["owncast_notify_browser_push", '{"title":"t","body":"b"}']);
-  expectCall("notifications.fediverse", ["owncast_notify_fediverse", "toot"]);
+  expectCall("notifications.browserPushTitle", ["owncast_notify_browser_push", '{"title":"Live"}']);
+  expectCall("notifications.fediverse", ["owncast_notify_fediverse", '{"type":"follow","body":"toot"}']);
   expectCall("users.list", ["owncast_users_list"], []);
   expectCall("users.get", ["owncast_user_get", "u1"], null);
   expectCall("users.setEnabled", ["owncast_user_set_enabled", "u1", 0, "spam"]);
-  expectCall("users.banIp", ["owncast_ban_ip", "10.0.0.1"]);
+  expectCall("users.banIP", ["owncast_ban_ip", "10.0.0.1"]);
   expectCall("fediverse.post", ["owncast_fediverse_post", "hello fedi"], { url: "https://x/1" });
   expectCall("sse.send", ["owncast_sse_send", "live", "count", '{"n":3}']);
-  expectCall("ui.addActions", ["owncast_add_actions", '[{"title":"Go","url":"/plugins/kitchen-sink/"}]'], { ok: true });
-  expectCall("ui.clearActions", ["owncast_clear_actions", null], { ok: true });
+  expectCall("actions.add", ["owncast_add_actions", '[{"title":"Go","url":"/plugins/kitchen-sink/"}]'], null);
+  expectCall("actions.clear", ["owncast_clear_actions", 0n], null);
+  expectCall(
+    "http.get",
+    ["http_request", { url: "https://api.example.com/x", method: "GET", headers: {} }, null],
+    201
+  );
   expectCall(
     "http.fetch",
     [

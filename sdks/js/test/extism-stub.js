@@ -180,7 +180,11 @@ class StubHost {
         rec("owncast_kv_set", key, h.kv[key]);
       },
       owncast_storage_upload: (n, p) => (rec("owncast_storage_upload", str(n), str(p)), ret({ url: "/u/" + str(n) })),
-      owncast_fs_read: (p) => (rec("owncast_fs_read", str(p)), 0n),
+      owncast_fs_read: (p) => {
+        const name = str(p);
+        rec("owncast_fs_read", name);
+        return name === "x.txt" ? ret("héllo") : 0n;
+      },
       owncast_fs_write: (p, v) => (rec("owncast_fs_write", str(p), str(v)), ret({ ok: true })),
       owncast_fs_list: (p) => (rec("owncast_fs_list", str(p)), ret([])),
       owncast_fs_delete: (p) => (rec("owncast_fs_delete", str(p)), ret({ ok: true })),
@@ -193,7 +197,11 @@ class StubHost {
       owncast_server_federation: () => (rec("owncast_server_federation"), ret({})),
       owncast_server_tags: () => (rec("owncast_server_tags"), ret([])),
       owncast_video_config_read: () => (rec("owncast_video_config_read"), ret(d.videoConfig || {})),
-      owncast_video_config_write: (p) => (rec("owncast_video_config_write", str(p)), ret({ ok: true })),
+      owncast_video_config_write: (p) => {
+        const update = str(p);
+        rec("owncast_video_config_write", update);
+        return ret(JSON.parse(update).latencyLevel > 4 ? { ok: false, error: "latencyLevel must be 0-4" } : { ok: true });
+      },
       owncast_notify_discord: (p) => rec("owncast_notify_discord", str(p)),
       owncast_notify_browser_push: (p) => rec("owncast_notify_browser_push", str(p)),
       owncast_notify_fediverse: (p) => rec("owncast_notify_fediverse", str(p)),
@@ -204,7 +212,7 @@ class StubHost {
       owncast_fediverse_post: (p) => (rec("owncast_fediverse_post", str(p)), ret({ url: "https://x/1" })),
       owncast_sse_send: (c, e, p) => rec("owncast_sse_send", str(c), str(e), str(p)),
       owncast_add_actions: (p) => (rec("owncast_add_actions", str(p)), ret({ ok: true })),
-      owncast_clear_actions: (p) => (rec("owncast_clear_actions", str(p)), ret({ ok: true })),
+      owncast_clear_actions: (p) => (rec("owncast_clear_actions", p), ret({ ok: true })),
     };
     const out = {};
     for (const imp of WebAssembly.Module.imports(module)) {

@@ -1,0 +1,161 @@
+// Every type name upstream's SDK (owncast/plugin-sdk index.d.ts) exports,
+// used as a plugin written for it would (checked by `tsc -p test/types`).
+import {
+  authCheck,
+  defineCommands,
+  definePlugin,
+  escapeHtml,
+  Events,
+  filter,
+  FilterAction,
+  owncast,
+  Permissions,
+  type ActionButton,
+  type BrowserPushPayload,
+  type ChatClient,
+  type ChatMessage,
+  type ChatMessageModeration,
+  type ChatUser,
+  type ChatUserRename,
+  type CommandContext,
+  type CommandDefinition,
+  type CommandsConfig,
+  type ContentRequest,
+  type Emote,
+  type FederationInfo,
+  type FediverseActor,
+  type FediverseEngagement,
+  type FediverseInboundPost,
+  type FediversePayload,
+  type FilterResult,
+  type FsResult,
+  type HttpRequestOpts,
+  type HttpResponse,
+  type IncomingHttpRequest,
+  type NetworkConfig,
+  type OutgoingHttpResponse,
+  type PluginDef,
+  type ServerInfo,
+  type SocialHandle,
+  type SSEConnectionEvent,
+  type StreamBroadcaster,
+  type StreamInfo,
+  type StreamLifecycleEvent,
+  type StreamTitleChange,
+  type StreamVariant,
+  type TickEvent,
+  type UploadResult,
+  type User,
+  type VideoConfig,
+  type VideoConfigUpdate,
+} from "@owncast/plugin-sdk";
+import { runScenarios, type Scenario } from "@owncast/plugin-sdk/testing";
+
+const action: FilterAction = FilterAction.Drop;
+const perm: string = Permissions.StorageFS;
+const ev: "chat.message.received" = Events.ChatMessageReceived;
+
+const dice: CommandDefinition = {
+  aliases: ["roll"],
+  run(ctx: CommandContext) {
+    ctx.reply(`${ctx.args.length}`);
+  },
+};
+const routerConfig: CommandsConfig = { prefix: "!", commands: { dice } };
+const route: (m: ChatMessage) => boolean = defineCommands(routerConfig);
+
+const def: PluginDef = {
+  filterPriority: 10,
+  commands: { dice },
+  onChatMessage(msg: ChatMessage) {
+    route(msg);
+    owncast.chat.system(escapeHtml(msg.body));
+  },
+  filterChatMessage(msg): FilterResult {
+    return msg.body ? filter.pass() : { action };
+  },
+  onChatUserJoined(user) {
+    const u: ChatUser = user.user;
+    void u;
+  },
+  onChatUserRenamed(change: ChatUserRename) {
+    void change;
+  },
+  onMessageModerated(m: ChatMessageModeration) {
+    void m;
+  },
+  onStreamStarted(e: StreamLifecycleEvent) {
+    void e;
+  },
+  onStreamTitleChanged(t: StreamTitleChange) {
+    void t;
+  },
+  onSseConnect(c: SSEConnectionEvent) {
+    void c;
+  },
+  onTick(t: TickEvent) {
+    const n: number = t.now;
+    void n;
+  },
+  onFediverseFollow(f: FediverseEngagement) {
+    const a: FediverseActor = f.actor;
+    void a;
+  },
+  onFediverseMention(p: FediverseInboundPost) {
+    void p;
+  },
+  onHttpRequest(req: IncomingHttpRequest): OutgoingHttpResponse {
+    return { status: 200, headers: { "content-type": "text/plain" }, body: req.path };
+  },
+  onTabContent(req: ContentRequest) {
+    return `<p>${escapeHtml(req.slug)}</p>`;
+  },
+  onPageStyles() {
+    return "";
+  },
+  on: { "custom.event"(payload: unknown) { void payload; } },
+};
+export default definePlugin(def);
+
+const info: StreamInfo = owncast.stream.current();
+const caster: StreamBroadcaster | Record<string, never> = owncast.stream.broadcaster();
+const server: ServerInfo = owncast.server.info();
+const socials: SocialHandle[] = owncast.server.socials();
+const emotes: Emote[] = owncast.server.emotes();
+const fed: FederationInfo = owncast.server.federation();
+const users: User[] = owncast.users.list();
+const clients: ChatClient[] = owncast.chat.clients();
+const up: UploadResult | null = owncast.storage.upload("a.txt", new Uint8Array([1]));
+const wrote: FsResult = owncast.fs.write("a.txt", "x");
+const bytes: Uint8Array | null = owncast.fs.read("a.txt");
+const text: string | null = owncast.fs.readText("a.txt");
+const vc: VideoConfig = owncast.videoConfig.read();
+const variants: StreamVariant[] = vc.variants;
+const update: VideoConfigUpdate = { latencyLevel: 2 };
+owncast.videoConfig.write(update);
+const push: BrowserPushPayload = { title: "live", url: "https://example.com" };
+owncast.notifications.browserPush(push);
+owncast.notifications.browserPush("live");
+const fedNote: FediversePayload = { type: "follow", body: "hi", link: "https://example.com" };
+owncast.notifications.fediverse(fedNote);
+const opts: HttpRequestOpts = { headers: { accept: "application/json" } };
+const res: HttpResponse = owncast.http.fetch("https://example.com", opts);
+const button: ActionButton = { title: "Go", url: "/" };
+owncast.actions.add(button);
+owncast.actions.clear();
+owncast.users.banIP("10.0.0.1");
+owncast.chat.kick(3);
+const net: NetworkConfig = { allowedHosts: ["api.example.com"] };
+const timer: number = owncast.timer.setInterval(() => owncast.kv.setJSON("n", 1), 1000);
+owncast.timer.clear(timer);
+const row = owncast.sql.queryRow<{ n: number }>("select 1 as n");
+const verdict = authCheck.deny("no");
+const scenario: Scenario = { name: "x", events: [], expect: { chatSends: [] } };
+const passed: boolean = runScenarios([scenario]);
+void [ev, perm, info, caster, server, socials, emotes, fed, users, clients, up, wrote, bytes, text, variants, res, net, row, verdict, passed];
+
+// @ts-expect-error: fs.read returns bytes, not a string
+const notText: string = owncast.fs.read("a.txt");
+// @ts-expect-error: videoConfig.write returns nothing (it throws on failure)
+const notResult: FsResult = owncast.videoConfig.write(update);
+void [notText, notResult];
