@@ -104,7 +104,7 @@ fn with_slug(bundle: &PluginBundle, slug: &str) -> anyhow::Result<PluginBundle> 
 }
 
 const CLEAN: &str = "hello there, how is everyone doing today?";
-const DIRTY: &str = "what the heck, that was a darn good play";
+const DIRTY: &str = "what the hell, that was a damn good play";
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

@@ -183,3 +183,56 @@ fn serve_runs_one_plugin_with_a_dev_page_and_reloads_on_change() {
     assert_eq!(r.status, 422);
     assert!(r.json()["error"].as_str().unwrap().contains("echo-bot.wasm"));
 }
+
+#[test]
+fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
+    let echo = repo().join("examples/rust/echo-bot");
+    if !built(&echo.join("echo-bot.wasm")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("echo-bot.ocpkg");
+    package(&echo, &pkg);
+    // A port that was free a moment ago, given the way upstream's dev server takes it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut p = Proc::start_with_env(&["serve", pkg.to_str().unwrap()], &[("PORT", port.as_str())]);
+    let a = p.address("dev page");
+    assert_eq!(a.port().to_string(), port);
+    p.wait_for("serving a package: not watching files", Duration::from_secs(10));
+    assert_eq!(get(a, "/_dev/api/state").json()["plugin"]["slug"], "echo-bot");
+
+    // POST /_dev/chat runs the filter chain and the handlers: {allowed, reason, message}.
+    let r = post_json(a, "/_dev/chat", json!({"user": "alice", "body": "hi"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!((v["allowed"].as_bool(), v["message"]["body"].as_str()), (Some(true), Some("hi")), "{v}");
+    // GET /_dev/chat: the chat so far, the plugin's answer included.
+    let log = get(a, "/_dev/chat").json();
+    let said: Vec<(String, String)> =
+        log["messages"].as_array().unwrap().iter().map(|m| (m["user"].as_str().unwrap().into(), m["body"].as_str().unwrap().into())).collect();
+    assert!(said.contains(&("alice".into(), "hi".into())), "{said:?}");
+    assert!(said.iter().any(|(_, b)| b == "alice said: hi"), "{said:?}");
+    // POST /_dev/event {type, payload} -> {dispatched}.
+    let payload = json!({"id": "e1", "user": {"id": "u-bo", "displayName": "bo"}, "body": "via event", "timestamp": "2024-01-01T00:00:00Z"});
+    let r = post_json(a, "/_dev/event", json!({"type": "chat.message.received", "payload": payload}));
+    assert_eq!((r.status, r.json()["dispatched"].as_str()), (200, Some("chat.message.received")), "{}", r.text());
+    let r = post_json(a, "/_dev/event", json!({"payload": {}}));
+    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("`type` is required")));
+    eventually(Duration::from_secs(10), "the event's answer", || {
+        let log = get(a, "/_dev/chat").json();
+        log["messages"].as_array().unwrap().iter().any(|m| m["body"] == "bo said: via event").then_some(())
+    });
+}
+
+#[test]
+fn serve_refuses_a_bad_port() {
+    let o = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
+        .args(["serve", "."])
+        .env("PORT", "eighty")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("PORT=\"eighty\" is not a port number"), "{err}");
+}

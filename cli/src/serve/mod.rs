@@ -7,9 +7,16 @@
 //!   plugin's chat output, and preview its pages;
 //! - `/_dev/api/state` (GET), `/_dev/api/chat` (POST `{user, body}`),
 //!   `/_dev/api/event` (POST `{eventType, payload}`), `/_dev/api/reload` (POST);
+//! - upstream's dev routes: `/_dev/chat` (POST `{user, body}` answers
+//!   `{allowed, reason, message}`; GET answers `{messages}`, the chat so far)
+//!   and `/_dev/event` (POST `{type, payload}` answers `{dispatched}`);
 //! - a watcher: when sources change it runs the build command, and when the
 //!   manifest or the built code changes it reloads the plugin (a failed load
 //!   keeps the previous version running and shows the error).
+//!
+//! The target is a plugin directory or a `.ocpkg` package (unpacked into a
+//! temporary directory, not watched). It listens on `--listen`, else on
+//! 127.0.0.1:`$PORT` when PORT is set, else on 127.0.0.1:8080.
 //!
 //! Host data (stream, server, users...) is simulated; the admin password is
 //! Owncast's default, `abc123`, unless `--admin-password` says otherwise.
@@ -18,6 +25,7 @@ use crate::{setup, style};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use owncast_plugin_host::dispatcher::StepResult;
+use owncast_plugin_host::manager::package::{read_package, PackageLimits};
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
 use owncast_plugin_host::types::{ChatMessage, Event, User};
@@ -37,10 +45,12 @@ const MAX_LINES: usize = 500;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The plugin directory (plugin.manifest.json and the built code).
+    /// The plugin directory (plugin.manifest.json and the built code), or a
+    /// `.ocpkg` package.
     dir: PathBuf,
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on. Default: 127.0.0.1:$PORT when PORT is set, else 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// Command run (in the plugin directory, by `sh -c`) when sources change.
     /// Default: `npm run build` when package.json has a build script.
     #[arg(long)]
@@ -186,15 +196,49 @@ impl Dev {
         })
     }
 
+    /// `/_dev/api/chat`: the dev page's form of a chat message.
     async fn chat(&self, body: &Bytes) -> Response<Bytes> {
-        let v: Value = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{user, body}}: {e}")),
-        };
+        match self.viewer_says(body).await {
+            Ok(ChatOutcome::Dropped { by, reason, failures }) => {
+                json_ok(&json!({"action": "drop", "by": by, "reason": reason, "failures": failures}))
+            }
+            Ok(ChatOutcome::Shown { modified, message, failures, .. }) => {
+                json_ok(&json!({"action": if modified { "modify" } else { "pass" }, "message": message, "failures": failures}))
+            }
+            Err(r) => r,
+        }
+    }
+
+    /// Upstream's `POST /_dev/chat`: `{allowed, reason, message}`.
+    async fn upstream_chat(&self, body: &Bytes) -> Response<Bytes> {
+        match self.viewer_says(body).await {
+            Ok(ChatOutcome::Dropped { reason, .. }) => json_ok(&json!({"allowed": false, "reason": reason})),
+            Ok(ChatOutcome::Shown { message, .. }) => json_ok(&json!({"allowed": true, "reason": "", "message": message})),
+            Err(r) => r,
+        }
+    }
+
+    /// Upstream's `GET /_dev/chat`: what viewers and the plugin said, oldest first.
+    fn chat_log(&self) -> Response<Bytes> {
+        let st = self.state.lock().unwrap();
+        let messages: Vec<Value> = st
+            .lines
+            .iter()
+            .filter(|l| l.kind == "viewer" || l.kind == "plugin")
+            .map(|l| json!({"user": l.name, "body": l.text, "fromPlugin": l.kind == "plugin"}))
+            .collect();
+        json_ok(&json!({"messages": messages}))
+    }
+
+    /// A viewer's chat message through the filter chain, then to the
+    /// notification handlers when it is not dropped.
+    async fn viewer_says(&self, body: &Bytes) -> Result<ChatOutcome, Response<Bytes>> {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|e| error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{user, body}}: {e}")))?;
         let name = v["user"].as_str().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("viewer").to_string();
         let text = v["body"].as_str().unwrap_or_default().to_string();
         if text.trim().is_empty() {
-            return error_response(StatusCode::BAD_REQUEST, "say something: `body` is empty");
+            return Err(error_response(StatusCode::BAD_REQUEST, "say something: `body` is empty"));
         }
         let n = {
             let mut n = self.next_message.lock().unwrap();
@@ -217,7 +261,7 @@ impl Dev {
             .collect();
         if let Some((by, reason)) = &outcome.dropped {
             self.state.lock().unwrap().push("dropped", &name, &text, Some(format!("dropped by {by}: {reason}")));
-            return json_ok(&json!({"action": "drop", "by": by, "reason": reason, "failures": failed}));
+            return Ok(ChatOutcome::Dropped { by: by.to_string(), reason: reason.to_string(), failures: failed });
         }
         let shown = match &outcome.event {
             Event::ChatMessageReceived(m) => m.body.clone(),
@@ -230,16 +274,19 @@ impl Dev {
         }
         self.state.lock().unwrap().push("viewer", &name, &shown, note);
         self.host.notify(&outcome.event).await;
-        json_ok(&json!({"action": if modified { "modify" } else { "pass" }, "message": outcome.event.payload_json(), "failures": failed}))
+        Ok(ChatOutcome::Shown { modified, message: outcome.event.payload_json(), failures: failed })
     }
 
-    async fn event(&self, body: &Bytes) -> Response<Bytes> {
+    /// `/_dev/api/event` (`{eventType, payload}`) and upstream's `/_dev/event`
+    /// (`{type, payload}`, answered with `{dispatched}`).
+    async fn event(&self, body: &Bytes, upstream: bool) -> Response<Bytes> {
+        let key = if upstream { "type" } else { "eventType" };
         let v: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{eventType, payload}}: {e}")),
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{{key}, payload}}: {e}")),
         };
-        let Some(t) = v["eventType"].as_str().filter(|t| !t.is_empty()) else {
-            return error_response(StatusCode::BAD_REQUEST, "`eventType` is required");
+        let Some(t) = v[key].as_str().filter(|t| !t.trim().is_empty()) else {
+            return error_response(StatusCode::BAD_REQUEST, format!("`{key}` is required"));
         };
         let event = match Event::from_json(t, v.get("payload").cloned().unwrap_or(json!({}))) {
             Ok(e) => e,
@@ -247,8 +294,14 @@ impl Dev {
         };
         self.state.lock().unwrap().push("event", t, &event.payload_json().to_string(), None);
         self.host.notify(&event).await;
-        json_ok(&json!({"delivered": t}))
+        json_ok(&if upstream { json!({"dispatched": t}) } else { json!({"delivered": t}) })
     }
+}
+
+/// What became of a viewer's chat message.
+enum ChatOutcome {
+    Dropped { by: String, reason: String, failures: Vec<String> },
+    Shown { modified: bool, message: Value, failures: Vec<String> },
 }
 
 struct DevRoutes(Arc<Dev>);
@@ -277,7 +330,10 @@ impl ExtraRoutes for DevRoutes {
                 json_ok(&dev.state_json(since))
             }
             (&Method::POST, "/_dev/api/chat") => dev.chat(body).await,
-            (&Method::POST, "/_dev/api/event") => dev.event(body).await,
+            (&Method::POST, "/_dev/api/event") => dev.event(body, false).await,
+            (&Method::POST, "/_dev/chat") => dev.upstream_chat(body).await,
+            (&Method::GET, "/_dev/chat") => dev.chat_log(),
+            (&Method::POST, "/_dev/event") => dev.event(body, true).await,
             (&Method::POST, "/_dev/api/reload") => match dev.reload().await {
                 Ok(()) => json_ok(&json!({"ok": true})),
                 Err(e) => error_response(StatusCode::UNPROCESSABLE_ENTITY, e),
@@ -392,8 +448,36 @@ async fn watch(dev: Arc<Dev>, build: Option<String>, baseline: Baseline) {
     }
 }
 
+/// `--listen`, else 127.0.0.1:$PORT when PORT is set, else 127.0.0.1:8080.
+fn listen_address(listen: Option<SocketAddr>, port: Option<String>) -> anyhow::Result<SocketAddr> {
+    if let Some(l) = listen {
+        return Ok(l);
+    }
+    let port: u16 = match port.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => p.parse().map_err(|_| anyhow::anyhow!("PORT={p:?} is not a port number (1-65535)"))?,
+        None => 8080,
+    };
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// A `.ocpkg` target unpacked into `into` (the plugin directory to serve).
+fn unpack(package: &Path, into: &Path) -> anyhow::Result<PathBuf> {
+    let bytes = std::fs::read(package).map_err(|e| anyhow::anyhow!("{}: {e}", package.display()))?;
+    let pkg = read_package(&bytes, &package.display().to_string(), &PackageLimits::default())?;
+    let dir = into.join("package");
+    pkg.extract(&dir)?;
+    Ok(dir)
+}
+
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let dir = a.dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", a.dir.display()))?;
+    let listen = listen_address(a.listen, std::env::var("PORT").ok())?;
+    let data_dir = std::env::temp_dir().join(format!("owncast-plugin-serve-{}", std::process::id()));
+    let package = a.dir.is_file() && a.dir.extension().is_some_and(|e| e == "ocpkg");
+    let dir = if package {
+        unpack(&a.dir, &data_dir)?
+    } else {
+        a.dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e}", a.dir.display()))?
+    };
     let state = Arc::new(Mutex::new(DevState::default()));
     let chat_state = state.clone();
     let sim = SimulatedOwncast::demo().on_chat(move |_slug, bot, m| {
@@ -405,7 +489,6 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         };
         chat_state.lock().unwrap().push("plugin", bot, &text, note);
     });
-    let data_dir = std::env::temp_dir().join(format!("owncast-plugin-serve-{}", std::process::id()));
     let mut builder = Host::builder().runtime(setup::runtime()?).owncast(Arc::new(sim)).data_dir(&data_dir);
     for l in setup::loaders() {
         builder = builder.loader(l);
@@ -419,7 +502,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         admin_password: a.admin_password.clone(),
         next_message: Mutex::new(0),
     });
-    let build = a.build.clone().or_else(|| default_build(&dir));
+    let no_watch = a.no_watch || package;
+    let build = if package { None } else { a.build.clone().or_else(|| default_build(&dir)) };
     if let (Some(cmd), false) = (&build, outputs(&dir).is_some()) {
         run_build(&dev, cmd).await;
     }
@@ -427,15 +511,18 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let config = ServerConfig::new(host.runtime().limits()).admin_password(a.admin_password.clone());
     let server = Arc::new(PluginServer::new(host.clone(), config).with_extra_routes(Arc::new(DevRoutes(dev.clone()))));
-    let running = server.bind(a.listen).await.map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
-    let baseline = (!a.no_watch).then(|| Baseline::take(&dir));
+    let running = server.bind(listen).await.map_err(|e| anyhow::anyhow!("listening on {listen}: {e}"))?;
+    let baseline = (!no_watch).then(|| Baseline::take(&dir));
     let base = format!("http://{}", running.local_addr());
     let slug = dev.slug.lock().unwrap().clone().unwrap_or_else(|| "<slug>".into());
-    println!("{} {}", style::bold("Dev server for"), dir.display());
+    println!("{} {}", style::bold("Dev server for"), a.dir.display());
     println!("  dev page     {}", style::cyan(&format!("{base}/_dev/")));
     println!("  plugin       {base}/plugins/{slug}/");
     println!("  admin pages  user admin, password {}", a.admin_password);
-    match (&build, a.no_watch) {
+    println!("  drive chat   curl -XPOST {base}/_dev/chat -d '{{\"user\":\"alice\",\"body\":\"hi\"}}'");
+    println!("  drive events curl -XPOST {base}/_dev/event -d '{{\"type\":\"stream.started\",\"payload\":{{}}}}'");
+    match (&build, no_watch) {
+        (_, true) if package => println!("  serving a package: not watching files"),
         (_, true) => println!("  not watching files"),
         (Some(cmd), false) => println!("  watching; sources rebuild with `{cmd}`, new builds reload"),
         (None, false) => println!("  watching; new builds reload (pass --build CMD to rebuild on source changes)"),
@@ -452,6 +539,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn listen_address_honours_port() {
+        let addr = |l: Option<&str>, p: Option<&str>| super::listen_address(l.map(|l| l.parse().unwrap()), p.map(String::from));
+        assert_eq!(addr(None, None).unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(addr(None, Some("8765")).unwrap().to_string(), "127.0.0.1:8765");
+        assert_eq!(addr(Some("0.0.0.0:9000"), Some("8765")).unwrap().to_string(), "0.0.0.0:9000");
+        assert!(addr(None, Some("eighty")).unwrap_err().to_string().contains("PORT=\"eighty\""));
+    }
+
     #[test]
     fn rfc3339() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_067_201);

@@ -31,8 +31,14 @@ pub struct Proc {
 
 impl Proc {
     pub fn start(args: &[&str]) -> Proc {
+        Proc::start_with_env(args, &[])
+    }
+
+    /// `start` with extra environment variables.
+    pub fn start_with_env(args: &[&str], envs: &[(&str, &str)]) -> Proc {
         let mut child = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
             .args(args)
+            .envs(envs.iter().copied())
             .env("NO_COLOR", "1")
             .env_remove("OWNCAST_ADMIN_PASSWORD")
             .stdout(Stdio::piped())

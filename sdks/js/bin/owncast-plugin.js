@@ -8,19 +8,25 @@
 
 const path = require("path");
 const { spawn } = require("child_process");
-const { build, BuildError } = require("../lib/build");
+const fs = require("fs");
+const { build, BuildError, needsBuild } = require("../lib/build");
 const { findNative, NativeNotFound } = require("../lib/native");
 
 const USAGE = `usage: owncast-plugin <command> [args]
 
 commands:
-  build [dir]        bundle src/plugin.{ts,js} and build the plugin (below)
+  build [dir]        bundle src/plugin.{ts,js} (or a root plugin.{ts,js}) and
+                     build the plugin (below)
   test [dirs...]     run the scenario tests in __tests__/*.test.json against
                      the built plugin, through the Owncast plugin runtime
                      (--json for a machine-readable report)
-  serve [dir]        run the plugin on a local development server
-                     (http://localhost:8080/plugins/<slug>/)
-  package [dir]      write <slug>.ocpkg, the single-file package admins install
+  serve [dir|file.ocpkg]
+                     run the plugin on a local development server
+                     (http://localhost:8080/plugins/<slug>/; PORT=n changes
+                     the port; POST /_dev/chat, GET /_dev/chat, POST
+                     /_dev/event drive it)
+  package [dir]      write <slug>.ocpkg, the single-file package admins
+                     install (builds first when the plugin is not built)
   demo [dirs...]     stream a simulated chat through plugins
 
 test, serve, package, demo and any other command are run by the native
@@ -151,6 +157,16 @@ function withDefaultDir(argv) {
   return [cmd, ".", ...rest];
 }
 
+/** The directory argument of a `serve`/`package` command line (after withDefaultDir). */
+function dirArgument(argv) {
+  const rest = argv.slice(1);
+  for (let i = 0; i < rest.length; i++) {
+    if (VALUE_OPTIONS.has(rest[i])) i++;
+    else if (!rest[i].startsWith("-")) return rest[i];
+  }
+  return null;
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const cmd = argv[0];
@@ -169,7 +185,17 @@ async function main() {
     return 0;
   }
   if (cmd === "build") return runBuild(argv.slice(1));
-  return runNative(withDefaultDir(argv));
+  const native = withDefaultDir(argv);
+  if (cmd === "package") {
+    // like upstream: package a project that was never built by building it first
+    const dir = dirArgument(native);
+    if (dir && fs.existsSync(dir) && fs.statSync(dir).isDirectory() && needsBuild(dir)) {
+      console.log(`owncast-plugin package: ${dir} is not built yet; building first`);
+      const code = await runBuild([dir]);
+      if (code !== 0) return code;
+    }
+  }
+  return runNative(native);
 }
 
 main().then(

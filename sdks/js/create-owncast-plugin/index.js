@@ -108,7 +108,8 @@ function files({ slug, name, typescript, sdk }) {
     description: `${name}: an Owncast plugin`,
     scripts: {
       build: "owncast-plugin build",
-      test: "owncast-plugin build && owncast-plugin test",
+      // the JSON scenarios, then the JavaScript ones (upstream's harness)
+      test: "owncast-plugin build && owncast-plugin test && node __tests__/plugin.test.js",
       serve: "owncast-plugin build && owncast-plugin serve",
       package: "owncast-plugin build && owncast-plugin package",
     },
@@ -173,6 +174,58 @@ module.exports = definePlugin({
       expect: { chatSends: [] },
     },
   ];
+  const jsTests = `// Scenario tests written in JavaScript: the same format as
+// plugin.test.json, built with code (helpers, loops, computed payloads).
+// runScenarios runs them against the built plugin through the plugin
+// runtime, like \`owncast-plugin test\` runs the JSON files.
+const { runScenarios } = require("@owncast/plugin-sdk/testing");
+
+const chat = (id, user, body) => ({
+  event: "chat.message.received",
+  payload: { id, user: { id: \`u-\${user}\`, displayName: user }, body, timestamp: "2024-01-01T00:00:00Z" },
+});
+
+runScenarios([
+  ...["alice", "bob"].map((user) => ({
+    name: \`answers \${user}\`,
+    events: [chat("m1", user, "!hello")],
+    expect: { chatSends: [\`Hello, \${user}! 👋\`] },
+  })),
+  {
+    name: "ignores other messages",
+    events: [chat("m2", "carol", "hello !hello")],
+    expect: { chatSends: [] },
+  },
+]);
+`;
+  const instructions = `# ${name}
+
+Answers \`!hello\` in chat with a greeting to the person who asked.
+
+## Setup
+
+Nothing to configure: enable the plugin and type \`!hello\` in chat.
+
+## Permissions
+
+- **chat.send**: to post the greeting as the plugin's bot.
+`;
+  const agents = `# Working on this plugin
+
+An Owncast plugin built with \`@owncast/plugin-sdk\`.
+
+- Code: \`${typescript ? "src/plugin.ts" : "src/plugin.js"}\`. Handlers are named after events
+  (\`onChatMessage\`, \`filterChatMessage\`, \`onHttpRequest\`, \`on: {...}\` for custom
+  events); the SDK derives the subscriptions from them.
+- Every \`owncast.*\` call needs its permission in \`plugin.manifest.json\`;
+  \`npm run build\` fails when one is missing and names it.
+- HTML you build from chat text, config or other sites must be escaped
+  (\`escapeHtml\` from the SDK).
+- Tests: \`__tests__/*.test.json\` and \`__tests__/plugin.test.js\`; \`npm test\`
+  builds and runs both. Add a scenario for every behaviour you add.
+- \`npm run serve\` runs it locally; \`npm run package\` makes the \`.ocpkg\`.
+- \`INSTRUCTIONS.md\` is what the admin reads when installing: keep it current.
+`;
   const src = typescript ? "src/plugin.ts" : "src/plugin.js";
   const readme = `# ${name}
 
@@ -183,6 +236,9 @@ An [Owncast](https://owncast.online) plugin. It answers \`!hello\` in chat.
 | \`${src}\` | the plugin: handlers such as \`onChatMessage\`, \`filterChatMessage\`, \`onHttpRequest\` |
 | \`plugin.manifest.json\` | name, slug, version and the permissions the plugin's calls need |
 | \`__tests__/*.test.json\` | scenario tests: events in, expected effects out |
+| \`__tests__/plugin.test.js\` | the same kind of scenarios written in JavaScript (\`runScenarios\`) |
+| \`INSTRUCTIONS.md\` | setup notes the admin sees when installing the plugin |
+| \`AGENTS.md\` | notes for coding assistants working on the project |
 | \`public/\` (optional) | static files served at \`/plugins/${slug}/\` (needs \`http.serve\`) |
 
     npm install
@@ -199,7 +255,10 @@ are described in the README of \`@owncast/plugin-sdk\`.
     "plugin.manifest.json": JSON.stringify(manifest, null, 2) + "\n",
     [src]: source,
     "__tests__/plugin.test.json": JSON.stringify(tests, null, 2) + "\n",
+    "__tests__/plugin.test.js": jsTests,
     "README.md": readme,
+    "INSTRUCTIONS.md": instructions,
+    "AGENTS.md": agents,
     ".gitignore": [
       "node_modules/",
       "# build outputs",

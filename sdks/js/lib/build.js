@@ -154,9 +154,50 @@ async function bundle(dir, entryFile, manifest, opts) {
   return { code, map };
 }
 
+const VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+function vlq(n) {
+  let v = n < 0 ? (-n << 1) | 1 : n << 1;
+  let out = "";
+  do {
+    let digit = v & 31;
+    v >>>= 5;
+    if (v > 0) digit |= 32;
+    out += VLQ_DIGITS[digit];
+  } while (v > 0);
+  return out;
+}
+
+/**
+ * `map.mappings` with only the segments that point into the author's own
+ * sources. The runtime decodes the mappings on a plugin's first error, inside
+ * a call with a deadline: the SDK's and libraries' segments (most of a small
+ * plugin's bundle) would only make that slower, and their frames stay
+ * unmapped either way.
+ */
+function authorMappings(map) {
+  const keep = new Set(authorSources(map).map((s) => map.sources.indexOf(s)));
+  const prev = [0, 0, 0];
+  return decodeMap(map)
+    .map((segs) => {
+      let col = 0;
+      const parts = [];
+      for (const [gc, src, line, c] of segs) {
+        if (!keep.has(src)) continue;
+        parts.push(vlq(gc - col) + vlq(src - prev[0]) + vlq(line - prev[1]) + vlq(c - prev[2]));
+        col = gc;
+        prev[0] = src;
+        prev[1] = line;
+        prev[2] = c;
+      }
+      return parts.join(",");
+    })
+    .join(";");
+}
+
 /** The script the engine evaluates: bundle + compact source map global. */
 function assembleScript(code, map, { inlineMap }) {
-  const compact = { sources: map.sources, mappings: map.mappings };
+  const compact = { sources: map.sources, mappings: authorMappings(map) };
   let script = code.endsWith("\n") ? code : code + "\n";
   script += `Object.defineProperty(globalThis, "__owncast_sourcemap", { value: ${JSON.stringify(compact)}, configurable: true });\n`;
   if (inlineMap) {
@@ -441,4 +482,21 @@ async function build(dir, opts = {}) {
   return { slug: manifest.slug, files, subscriptions: info.subscriptions, handlers: info.handlers };
 }
 
-module.exports = { build, BuildError, bundle, assembleScript, readManifest, findEngine, findWizer, mapText };
+/**
+ * True when `dir` has plugin sources (src/plugin.* or a root plugin.ts/.js)
+ * but no built code for its slug (<slug>.wasm or <slug>.js, also in dist/).
+ */
+function needsBuild(dir) {
+  let m;
+  try {
+    m = JSON.parse(fs.readFileSync(path.join(dir, "plugin.manifest.json"), "utf8"));
+  } catch (e) {
+    return false; // the native command reports the manifest problem
+  }
+  const slug = manifestSlug(m);
+  const built = [`${slug}.wasm`, `${slug}.js`, `dist/${slug}.wasm`, `dist/${slug}.js`, "plugin.wasm"];
+  if (slug && built.some((f) => fs.existsSync(path.join(dir, f)))) return false;
+  return ENTRY_CANDIDATES.some((c) => fs.existsSync(path.join(dir, c)));
+}
+
+module.exports = { build, BuildError, bundle, assembleScript, readManifest, findEngine, findWizer, mapText, needsBuild };

@@ -475,6 +475,38 @@ test("index.d.ts type-checks, with the TypeScript examples and fixtures", () => 
   assert.strictEqual(r.status, 0, r.stdout + r.stderr);
 });
 
+// --- upstream's project layouts ---------------------------------------------------
+
+test("build: a root plugin.js (no src/) and a manifest without slug, as upstream allows", { skip: needEngine }, async () => {
+  const dir = plugin(
+    { "plugin.js": 'const { definePlugin, owncast } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({ onChatMessage(m) { owncast.chat.send(m.body); } });\n' },
+    { slug: undefined, name: "My Root Plugin!", permissions: ["chat.send"] }
+  );
+  const r = cli(["build", dir, "--script"]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  // the slug upstream derives from the name names the outputs
+  const m = JSON.parse(fs.readFileSync(path.join(dir, "my-root-plugin.manifest.json"), "utf8"));
+  assert.strictEqual(m.slug, "my-root-plugin");
+  assert.deepStrictEqual(m.subscriptions.notify, [{ event: "chat.message.received" }]);
+  assert.ok(fs.existsSync(path.join(dir, "my-root-plugin.js")));
+});
+
+test("package: builds first when the plugin was never built", { skip: needBoth }, () => {
+  const dir = plugin({
+    "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({});\n',
+  });
+  assert.ok(!fs.existsSync(path.join(dir, "t.wasm")));
+  const r = cli(["package", dir]);
+  assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /not built yet; building first/);
+  assert.ok(fs.existsSync(path.join(dir, "t.wasm")));
+  assert.ok(fs.existsSync(path.join(dir, "t.ocpkg")));
+  // built already: no second build
+  const again = cli(["package", dir]);
+  assert.strictEqual(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stdout, /building first/);
+});
+
 // --- create-owncast-plugin -------------------------------------------------------
 
 function npm(args, cwd) {
@@ -491,7 +523,8 @@ test("create-owncast-plugin: scaffold, install offline, build and test", { skip:
   const c = spawnSync(process.execPath, [CREATE, "my-plugin", "--sdk", SDK], { cwd: where, encoding: "utf8" });
   assert.strictEqual(c.status, 0, c.stderr);
   const dir = path.join(where, "my-plugin");
-  for (const f of ["package.json", "src/plugin.js", "plugin.manifest.json", "__tests__/plugin.test.json", "README.md", ".gitignore"]) {
+  // upstream's template (INSTRUCTIONS.md, AGENTS.md, the JS test harness) plus ours
+  for (const f of ["package.json", "src/plugin.js", "plugin.manifest.json", "__tests__/plugin.test.json", "__tests__/plugin.test.js", "INSTRUCTIONS.md", "AGENTS.md", "README.md", ".gitignore"]) {
     assert.ok(fs.existsSync(path.join(dir, f)), f);
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
@@ -506,7 +539,18 @@ test("create-owncast-plugin: scaffold, install offline, build and test", { skip:
   if (needNative) return;
   const t = npm(["test"], dir);
   assert.strictEqual(t.status, 0, t.stdout + t.stderr);
-  assert.match(t.stdout, /2 passed, 0 failed/);
+  assert.match(t.stdout, /2 passed, 0 failed/); // __tests__/plugin.test.json
+  assert.match(t.stdout, /3 passed, 0 failed/); // __tests__/plugin.test.js through runScenarios
+
+  // the JS harness fails the run when a scenario fails
+  fs.writeFileSync(
+    path.join(dir, "__tests__", "plugin.test.js"),
+    'require("@owncast/plugin-sdk/testing").runScenarios([{ name: "wrong on purpose", events: [{ event: "chat.message.received", payload: { id: "1", user: { id: "u", displayName: "u" }, body: "!hello", timestamp: "2024-01-01T00:00:00Z" } }], expect: { chatSends: ["nope"] } }]);\n'
+  );
+  const bad = npm(["test"], dir);
+  assert.notStrictEqual(bad.status, 0, bad.stdout);
+  assert.match(bad.stdout, /wrong on purpose/);
+  assert.match(bad.stdout, /0 passed, 1 failed/);
   if (spawnSync(NATIVE, ["package", "--help"]).status !== 0 && !REQUIRE) return; // a binary without `package`
   const p = npm(["run", "package"], dir);
   assert.strictEqual(p.status, 0, p.stdout + p.stderr);

@@ -1,33 +1,16 @@
-// Chat logger: writes chat activity to the plugin's log.
-//
-// Shows several notification handlers in one plugin and logging. Every
-// handler name subscribes to one event; `console.log` and `owncast.log.*` go
-// to the host's log, tagged with the plugin's slug (view them with
-// `owncast-plugin test --log info` or in Owncast's logs). No permissions are
-// needed: logging is always allowed, and this plugin makes no other calls.
-
+// chat-logger: logging, and a plugin with no permissions at all. Each chat
+// message goes to the host's log, tagged with the plugin's slug, as
+// "<name>: <text>": at warning level when the text starts with "warning:",
+// at error level when it starts with "error:", else at info level.
 const { definePlugin, owncast } = require("@owncast/plugin-sdk");
-
-/** "12:34:56" from an RFC 3339 timestamp, or "--:--:--". */
-function clock(timestamp) {
-  const m = /T(\d\d:\d\d:\d\d)/.exec(timestamp || "");
-  return m ? m[1] : "--:--:--";
-}
 
 module.exports = definePlugin({
   onChatMessage(msg) {
-    console.log(`[${clock(msg.timestamp)}] <${msg.user.displayName}> ${msg.body}`);
-  },
-  onChatUserJoined(e) {
-    console.log(`[${clock(e.timestamp)}] * ${e.user.displayName} joined`);
-  },
-  onChatUserParted(e) {
-    console.log(`[${clock(e.timestamp)}] * ${e.user.displayName} left`);
-  },
-  onChatUserRenamed(e) {
-    console.log(`[${clock(e.timestamp)}] * ${e.previousName} is now ${e.newName}`);
-  },
-  onMessageModerated(e) {
-    owncast.log.warn(`[${clock(e.timestamp)}] message ${e.messageId} was moderated (${e.action})`);
+    const name = msg.user && msg.user.displayName ? msg.user.displayName : "?";
+    const line = `${name}: ${msg.body}`;
+    const text = String(msg.body || "").toLowerCase();
+    if (text.startsWith("error:")) owncast.log.error(line);
+    else if (text.startsWith("warning:")) owncast.log.warning(line);
+    else owncast.log.info(line);
   },
 });

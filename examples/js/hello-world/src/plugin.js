@@ -1,14 +1,6 @@
-// Hello world: says hello in chat when the stream goes live.
-//
-// The smallest useful plugin: one handler (onStreamStarted) and one host call
-// (owncast.chat.send, permission "chat.send"). The SDK derives the
-// subscription to `stream.started` from the handler's name.
+// hello-world: a plugin with no handlers at all. It loads, answers the host's
+// register() call with its manifest (and no subscriptions), and then is never
+// called again. Start here and add one handler at a time.
+const { definePlugin } = require("@owncast/plugin-sdk");
 
-const { definePlugin, owncast } = require("@owncast/plugin-sdk");
-
-module.exports = definePlugin({
-  onStreamStarted(stream) {
-    const title = (stream.title || "").trim();
-    owncast.chat.send(title ? `👋 Hello, world! We're live: ${title}` : "👋 Hello, world! We're live.");
-  },
-});
+module.exports = definePlugin({});

@@ -3,14 +3,15 @@
 // Shows a filter (filterChatMessage, permission "chat.filter") that answers
 // filter.modify(...) with a changed copy of the message, or filter.pass()
 // when there is nothing to change. Words match whole and ignoring case, so
-// "Heck!" becomes "****!" while "heckle" stays as it is. Written in
+// "Damn!" becomes "****!" while "hello" stays as it is (upstream's list:
+// damn, hell, crap). Written in
 // TypeScript: `owncast-plugin build` compiles src/plugin.ts with esbuild, and
 // the types come from @owncast/plugin-sdk.
 
 import { definePlugin, filter, type ChatMessage } from "@owncast/plugin-sdk";
 
 /** Lowercase; a word of a message is masked when it equals one of these. */
-const WORDS: ReadonlySet<string> = new Set(["darn", "heck", "frick", "crud", "dang"]);
+const WORDS: ReadonlySet<string> = new Set(["damn", "hell", "crap"]);
 
 /** Runs of letters and digits in any script (like Rust's char::is_alphanumeric). */
 const WORD = /[\p{L}\p{N}]+/gu;
