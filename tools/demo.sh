@@ -40,6 +40,8 @@ target/debug/owncast-plugin demo "examples/$set_name"
 if [ "$serve" = 1 ]; then
   say "the full host with examples/$set_name (embedded store in data/demo, admin password: demo)"
   echo "    try http://127.0.0.1:8080/plugins/overlay/ and http://127.0.0.1:8080/api/plugins/actions"
+  # The password goes through the environment: a command line is readable by every user.
+  export OWNCAST_ADMIN_PASSWORD=demo
   exec target/debug/owncast-plugin run --plugins "examples/$set_name" --data data/demo \
-    --listen 127.0.0.1:8080 --admin-password demo --enable-all
+    --listen 127.0.0.1:8080 --enable-all
 fi

@@ -27,10 +27,23 @@ pub struct Args {
     data: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Password of the `admin` user for admin pages and the admin API.
-    /// Default: a random one, printed at start.
-    #[arg(long, env = "OWNCAST_ADMIN_PASSWORD", hide_env_values = true)]
+    /// A file whose first line is the password of the `admin` user (admin
+    /// pages and the admin API). Without it, `OWNCAST_ADMIN_PASSWORD` is
+    /// read; without either, a random password is kept in
+    /// `<data>/admin-password`. The password is never printed.
+    #[arg(long, value_name = "FILE")]
+    admin_password_file: Option<PathBuf>,
+    /// The admin password itself, for development only: every user of the
+    /// machine can read a command line.
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "admin_password_file")]
     admin_password: Option<String>,
+    /// Open connections allowed in total.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Open connections allowed per client address (IPv6: per /64). Behind a
+    /// reverse proxy every client has the proxy's address: raise it there.
+    #[arg(long, value_name = "N")]
+    max_connections_per_client: Option<usize>,
     /// Approve the permissions of every plugin found and enable it (for
     /// trying plugins out; a real admin approves each one).
     #[arg(long)]
@@ -39,6 +52,62 @@ pub struct Args {
     /// plugins; 0 scans only at start and on `POST /api/admin/plugins/rescan`.
     #[arg(long, default_value_t = 2)]
     rescan: u64,
+}
+
+/// The environment variable the admin password is read from.
+pub const PASSWORD_ENV: &str = "OWNCAST_ADMIN_PASSWORD";
+
+/// Where the admin password comes from (shown instead of the password).
+enum PasswordSource {
+    File(PathBuf),
+    Env,
+    Flag,
+    Generated(PathBuf),
+}
+
+fn read_password_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("admin password file {}: {e}", path.display()))?;
+    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    anyhow::ensure!(!line.is_empty(), "admin password file {}: its first line is empty", path.display());
+    Ok(line.to_string())
+}
+
+/// The admin password: `--admin-password-file`, else `OWNCAST_ADMIN_PASSWORD`,
+/// else `--admin-password` (with a warning), else the one kept in
+/// `<data>/admin-password` (made on first start, readable by the owner only).
+fn admin_password(a: &Args) -> anyhow::Result<(String, PasswordSource)> {
+    if let Some(f) = &a.admin_password_file {
+        return Ok((read_password_file(f)?, PasswordSource::File(f.clone())));
+    }
+    if let Some(p) = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty()) {
+        anyhow::ensure!(a.admin_password.is_none(), "--admin-password and {PASSWORD_ENV} are both set; use one");
+        return Ok((p, PasswordSource::Env));
+    }
+    if let Some(p) = a.admin_password.clone().filter(|p| !p.is_empty()) {
+        eprintln!(
+            "{} --admin-password puts the password in the command line, which every user of this machine can read; \
+             use {PASSWORD_ENV} or --admin-password-file outside development",
+            style::yellow("warning:")
+        );
+        return Ok((p, PasswordSource::Flag));
+    }
+    let file = a.data.join("admin-password");
+    if file.exists() {
+        return Ok((read_password_file(&file)?, PasswordSource::Generated(file)));
+    }
+    let p = random_password();
+    write_private(&file, format!("{p}\n").as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok((p, PasswordSource::Generated(file)))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)?.write_all(bytes)
 }
 
 fn random_password() -> String {
@@ -50,6 +119,7 @@ fn random_password() -> String {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.data).map_err(|e| anyhow::anyhow!("{}: {e}", a.data.display()))?;
+    let (password, source) = admin_password(&a)?;
     let store = Arc::new(RedbStore::open(&a.data.join("kv.redb"))?);
     let sim = SimulatedOwncast::demo().on_chat(|slug, bot, msg| {
         let text = match msg {
@@ -81,11 +151,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let (password, generated) = match a.admin_password {
-        Some(p) if !p.is_empty() => (p, false),
-        _ => (random_password(), true),
-    };
-    let config = ServerConfig::new(host.runtime().limits()).admin_password(password.clone());
+    let mut config = ServerConfig::new(host.runtime().limits()).admin_password(password);
+    if let Some(n) = a.max_connections {
+        config.limits.max_connections = n;
+    }
+    if let Some(n) = a.max_connections_per_client {
+        config.limits.max_connections_per_client = n;
+    }
     let server = Arc::new(PluginServer::new(host.clone(), config).with_manager(manager.clone()));
     let running = server
         .bind(a.listen)
@@ -115,12 +187,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     if manager.list().is_empty() {
         println!("  (no plugins yet: drop .ocpkg files into {}, or upload one)", a.plugins.display());
     }
-    println!(
-        "  admin: user {} password {}{}",
-        style::bold("admin"),
-        style::bold(&password),
-        if generated { style::dim(" (generated; set --admin-password or OWNCAST_ADMIN_PASSWORD)") } else { String::new() }
-    );
+    let from = match &source {
+        PasswordSource::File(f) => format!("from {}", f.display()),
+        PasswordSource::Env => format!("from {PASSWORD_ENV}"),
+        PasswordSource::Flag => "from --admin-password (development only)".to_string(),
+        PasswordSource::Generated(f) => format!("generated, in {} (set {PASSWORD_ENV} or --admin-password-file to choose one)", f.display()),
+    };
+    println!("  admin: user {}, password {from}", style::bold("admin"));
     println!("  admin API: {base}/api/admin/plugins   actions: {base}/api/plugins/actions");
     println!("  Ctrl-C stops.");
 

@@ -41,13 +41,14 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
     package(&overlay, &plugins.join("overlay.ocpkg"));
     copy_plugin(&echo, &plugins.join("echo-bot"));
     let args = |listen: &str| -> Vec<String> {
-        ["run", "--plugins", plugins.to_str().unwrap(), "--data", data.to_str().unwrap(), "--listen", listen, "--admin-password", "pw", "--rescan", "1"]
+        ["run", "--plugins", plugins.to_str().unwrap(), "--data", data.to_str().unwrap(), "--listen", listen, "--rescan", "1"]
             .iter()
             .map(|s| s.to_string())
             .collect()
     };
     let argv = args("127.0.0.1:0");
-    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let env = [("OWNCAST_ADMIN_PASSWORD", "pw")];
+    let mut p = Proc::start_with_env(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &env);
     let a = p.address("Owncast plugin host on");
     let admin = basic("admin", "pw");
     let auth = [("Authorization", admin.as_str())];
@@ -67,7 +68,7 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
         [("echo-bot".into(), "directory".into(), "disabled".into()), ("overlay".into(), "package".into(), "disabled".into())]
     );
 
-    let r = request(a, "POST", "/api/admin/plugins/overlay/approve", &auth, b"");
+    let r = request(a, "POST", "/api/admin/plugins/overlay/approve", &[auth[0], ("Content-Type", "application/json")], b"");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "enabled");
     // public/ is served as files; other paths reach the plugin's handler.
@@ -93,7 +94,7 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
 
     // A restart keeps what the admin enabled.
     drop(p);
-    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut p = Proc::start_with_env(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &env);
     let a = p.address("Owncast plugin host on");
     p.wait_for("overlay", Duration::from_secs(60));
     let r = get(a, "/plugins/overlay/api/messages");
@@ -235,4 +236,76 @@ fn serve_refuses_a_bad_port() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("PORT=\"eighty\" is not a port number"), "{err}");
+}
+
+/// The admin password comes from a file or the environment (the flag still
+/// works, with a warning); it is never printed, and without one a generated
+/// password is kept in a file only the owner can read.
+#[test]
+fn run_takes_the_admin_password_from_a_file_or_the_environment_and_never_prints_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let data = |n: &str| tmp.path().join(n).to_str().unwrap().to_string();
+    let check = |p: &mut Proc, password: &str| {
+        let a = p.address("Owncast plugin host on");
+        let line = p.wait_for("admin: user", Duration::from_secs(30));
+        assert!(!p.seen.iter().any(|l| l.contains(password)), "the password was printed: {line}");
+        let ok = request(a, "GET", "/api/admin/plugins", &[("Authorization", &basic("admin", password))], b"");
+        assert_eq!(ok.status, 200, "{}", ok.text());
+        let wrong = request(a, "GET", "/api/admin/plugins", &[("Authorization", &basic("admin", "not-it"))], b"");
+        assert_eq!(wrong.status, 401);
+        line
+    };
+    let base = |d: &str| -> Vec<String> {
+        ["run", "--plugins", plugins.to_str().unwrap(), "--data", d, "--listen", "127.0.0.1:0", "--rescan", "0"].iter().map(|s| s.to_string()).collect()
+    };
+    let strs = |v: &[String]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // A file.
+    let file = tmp.path().join("pw.txt");
+    std::fs::write(&file, "from-a-file-Zq9\n").unwrap();
+    let mut argv = base(&data("d1"));
+    argv.extend(["--admin-password-file".to_string(), file.to_str().unwrap().to_string()]);
+    let argv = strs(&argv);
+    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let line = check(&mut p, "from-a-file-Zq9");
+    assert!(line.contains("password from ") && line.contains("pw.txt"), "{line}");
+    drop(p);
+
+    // The environment.
+    let argv = base(&data("d2"));
+    let mut p = Proc::start_with_env(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &[("OWNCAST_ADMIN_PASSWORD", "from-the-env-Kx7")]);
+    let line = check(&mut p, "from-the-env-Kx7");
+    assert!(line.contains("password from OWNCAST_ADMIN_PASSWORD"), "{line}");
+    drop(p);
+
+    // The flag, for development: it works and warns.
+    let mut argv = base(&data("d3"));
+    argv.extend(["--admin-password".to_string(), "from-the-flag-Wm3".to_string()]);
+    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let a = p.address("Owncast plugin host on");
+    let warning = p.wait_for("warning: --admin-password", Duration::from_secs(30));
+    assert!(warning.contains("OWNCAST_ADMIN_PASSWORD"), "{warning}");
+    let ok = request(a, "GET", "/api/admin/plugins", &[("Authorization", &basic("admin", "from-the-flag-Wm3"))], b"");
+    assert_eq!(ok.status, 200);
+    drop(p);
+
+    // None: generated once, kept in <data>/admin-password (owner-only), reused after a restart.
+    let argv = base(&data("d4"));
+    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    p.address("Owncast plugin host on");
+    let kept = tmp.path().join("d4/admin-password");
+    let generated = std::fs::read_to_string(&kept).unwrap().trim().to_string();
+    assert!(generated.len() >= 16, "{generated}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let line = check(&mut p, &generated);
+    assert!(line.contains("generated, in ") && line.contains("admin-password"), "{line}");
+    drop(p);
+    let mut p = Proc::start(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    check(&mut p, &generated);
 }

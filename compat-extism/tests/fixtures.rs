@@ -72,7 +72,7 @@ async fn host_tour_effects_beyond_the_scenario_format() {
         .build()
         .unwrap();
     h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
-    let mut frames = h.services().sse.subscribe("host-tour", "live").unwrap();
+    let mut frames = h.services().sse.subscribe("host-tour", "live", std::net::Ipv4Addr::LOCALHOST.into()).unwrap();
     for cmd in ["!chat", "!moderate m1", "!usermod u-spammer", "!notify", "!upload twelve bytes", "!sse 5", "!ui keep", "!fs kept"] {
         h.notify(&say(cmd)).await;
     }

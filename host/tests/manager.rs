@@ -52,9 +52,13 @@ fn write_loose(dir: &Path, slug: &str, version: &str, perms: &[&str], extra: Val
     std::fs::write(dir.join(format!("{slug}.wasm")), fake_code(slug, version, perms)).unwrap();
 }
 
+/// An admin API call as the admin UI makes it: credentials and the body type
+/// the admin API requires (a package upload is a zip, everything else JSON).
 async fn admin(a: SocketAddr, method: &str, path: &str, body: &[u8]) -> Resp {
     let (k, v) = admin_auth();
-    request(a, method, path, &[(k, &v)], body).await
+    let upload = method == "POST" && path.trim_end_matches('/') == "/api/admin/plugins";
+    let ct = if upload { "application/zip" } else { "application/json" };
+    request(a, method, path, &[(k, &v), ("Content-Type", ct)], body).await
 }
 
 fn plugin_in<'a>(list: &'a Value, slug: &str) -> &'a Value {
@@ -97,7 +101,7 @@ async fn discovers_loose_files_and_packages() {
     assert!(invalid[1].1.starts_with("broken.manifest.json: field `(file)`: not valid JSON"), "{}", invalid[1].1);
     assert_eq!(invalid[2].1, "no nocode.wasm (or nocode.js) next to it");
 
-    // Disabled plugins are not served, but their icon is.
+    // Disabled plugins are not served.
     let r = get(s.addr(), "/plugins/packed/hi.txt").await;
     assert_eq!((r.status, r.error().as_str()), (503, "plugin `packed` is not enabled"));
     // Enabling a plugin that asks for nothing needs no approval.
@@ -225,8 +229,9 @@ async fn upload_is_validated_before_it_replaces_anything() {
     assert_eq!(r.json()["status"], "disabled");
     assert_eq!(r.json()["instructionsUrl"], "/plugins/up/_instructions");
     assert!(s.plugins().join("up.ocpkg").is_file());
-    // Instructions are readable before the admin enables it.
-    assert_eq!(get(a, "/plugins/up/_instructions").await.text(), "# up");
+    // The admin reads the instructions before enabling it; anonymous clients see nothing yet.
+    assert_eq!(admin(a, "GET", "/plugins/up/_instructions", b"").await.text(), "# up");
+    assert_eq!(get(a, "/plugins/up/_instructions").await.status, 404);
     admin(a, "POST", "/api/admin/plugins/up/approve", b"").await;
     assert_eq!(get(a, "/plugins/up/version").await.text(), "1.0.0");
 
@@ -284,7 +289,7 @@ async fn upload_is_validated_before_it_replaces_anything() {
     assert_eq!(r.status, 409);
     assert_eq!(
         r.error(),
-        format!("plugin `loosey` is installed from loose files ({}); remove them before uploading a package", s.plugins().join("loosey.manifest.json").display())
+        "plugin `loosey` is installed from loose files (loosey.manifest.json in the plugins folder); remove them before uploading a package"
     );
 
     // Delete removes it from disk and from service.
@@ -376,7 +381,10 @@ async fn uploads_over_the_server_cap_get_413_and_unauthenticated_ones_401() {
 async fn every_admin_route_needs_admin_auth() {
     let dir = tempfile::tempdir().unwrap();
     write_loose(dir.path(), "p", "1.0.0", &[], json!({}));
-    let s = setup(dir).await;
+    // Two dozen wrong logins on purpose: no lock-out for this one.
+    let mut c = config();
+    c.logins.free_failures = 1000;
+    let s = setup_with(dir, None, c).await;
     let routes = [
         ("GET", "/api/admin/plugins"),
         ("POST", "/api/admin/plugins"),
@@ -557,9 +565,10 @@ async fn plugin_directories_are_discovered_but_never_deleted() {
     assert_eq!(get(a, "/plugins/devplug/version").await.text(), "1.1.0");
     let r = admin(a, "DELETE", "/api/admin/plugins/devplug", b"").await;
     assert_eq!(r.status, 409);
-    assert_eq!(r.error(), format!("plugin `devplug` is a directory ({}); the host does not delete directories, remove it yourself", p.display()));
+    // No host paths in what the client is told.
+    assert_eq!(r.error(), "plugin `devplug` is a directory (devplug/ in the plugins folder); the host does not delete directories, remove it yourself");
     assert!(p.join("plugin.wasm").exists());
     let r = admin(a, "POST", "/api/admin/plugins", &fake_package("devplug", "2.0.0", &["http.serve"], json!({}), &[])).await;
     assert_eq!(r.status, 409);
-    assert_eq!(r.error(), format!("plugin `devplug` is installed as a directory ({}); remove it before uploading a package", p.display()));
+    assert_eq!(r.error(), "plugin `devplug` is installed as a directory (devplug/ in the plugins folder); remove it before uploading a package");
 }

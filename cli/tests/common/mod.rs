@@ -31,30 +31,32 @@ pub struct Proc {
 
 impl Proc {
     pub fn start(args: &[&str]) -> Proc {
-        Proc::start_with_env(args, &[])
+        Self::start_with_env(args, &[])
     }
 
-    /// `start` with extra environment variables.
-    pub fn start_with_env(args: &[&str], envs: &[(&str, &str)]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
-            .args(args)
-            .envs(envs.iter().copied())
-            .env("NO_COLOR", "1")
-            .env_remove("OWNCAST_ADMIN_PASSWORD")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawning owncast-plugin");
-        let out = child.stdout.take().unwrap();
+    /// Starts with extra environment variables; stdout and stderr lines both
+    /// arrive in `lines`.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"));
+        cmd.args(args).env("NO_COLOR", "1").env_remove("OWNCAST_ADMIN_PASSWORD").stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawning owncast-plugin");
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                eprintln!("[owncast-plugin] {line}");
-                if tx.send(line).is_err() {
-                    break;
+        let out: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
+        let err: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
+        for stream in [out, err] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    eprintln!("[owncast-plugin] {line}");
+                    if tx.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
         Proc { child, lines: rx, seen: Vec::new() }
     }
 

@@ -1,6 +1,11 @@
 //! `config` — no permission: the typed settings of `manifest.config`, set by
 //! the admin and read by the plugin. Values are stored in the host's KV store
 //! under `plugins.config.<slug>.`, out of reach of the plugin's own KV namespace.
+//!
+//! Values are capped: [`MAX_CONFIG_VALUE_BYTES`] per key and
+//! [`MAX_CONFIG_TOTAL_BYTES`] for all of a plugin's settings (as JSON). They
+//! are stored as given: a plugin that puts a setting into HTML must escape
+//! it, as it would any other input (the admin's text is not trusted markup).
 
 use crate::component::bindings::owncast::plugin::config as wit;
 use crate::component::ComponentState;
@@ -17,9 +22,18 @@ pub enum ConfigError {
     UnknownKey { slug: String, key: String },
     #[error("plugin {slug}: config key `{key}` must be a {expected}, got {value}")]
     WrongType { slug: String, key: String, expected: String, value: Value },
+    #[error("plugin {slug}: config key `{key}` is {size} bytes as JSON; the limit is {MAX_CONFIG_VALUE_BYTES}")]
+    ValueTooLarge { slug: String, key: String, size: usize },
+    #[error("plugin {slug}: its settings would take {size} bytes as JSON; the limit is {MAX_CONFIG_TOTAL_BYTES}")]
+    TotalTooLarge { slug: String, size: usize },
     #[error(transparent)]
     Store(#[from] KvError),
 }
+
+/// Largest value of one setting (as JSON).
+pub const MAX_CONFIG_VALUE_BYTES: usize = 16 * 1024;
+/// Largest size of all of a plugin's settings together (as JSON).
+pub const MAX_CONFIG_TOTAL_BYTES: usize = 64 * 1024;
 
 /// Admin-set plugin settings.
 pub struct ConfigValues {
@@ -74,7 +88,20 @@ impl ConfigValues {
                     value: value.clone(),
                 });
             }
-            pairs.push((Self::key(&manifest.slug, key), value.to_string()));
+            let text = value.to_string();
+            if text.len() > MAX_CONFIG_VALUE_BYTES {
+                return Err(ConfigError::ValueTooLarge { slug: manifest.slug.clone(), key: key.clone(), size: text.len() });
+            }
+            pairs.push((Self::key(&manifest.slug, key), text));
+        }
+        // The total counts the settings not being set at their current values.
+        let mut merged = self.all(manifest)?;
+        for (key, value) in values {
+            merged.insert(key.clone(), value.clone());
+        }
+        let size: usize = merged.iter().map(|(k, v)| k.len() + v.to_string().len()).sum();
+        if size > MAX_CONFIG_TOTAL_BYTES {
+            return Err(ConfigError::TotalTooLarge { slug: manifest.slug.clone(), size });
         }
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.store.set_many(&refs)?;

@@ -8,7 +8,7 @@ use crate::component::ComponentState;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -23,34 +23,79 @@ pub struct SseFrame {
     pub data: String,
 }
 
-#[derive(Default)]
+/// One channel's viewers. The entry is removed when its last viewer leaves,
+/// so channel names a client makes up do not accumulate.
 struct Channel {
-    tx: Option<broadcast::Sender<SseFrame>>,
+    tx: broadcast::Sender<SseFrame>,
+    viewers: usize,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Open connections per plugin.
+    per_plugin: HashMap<String, usize>,
+    /// Open connections per (plugin, client key).
+    per_client: HashMap<(String, IpAddr), usize>,
+    channels: HashMap<(String, String), Channel>,
 }
 
 /// Every plugin's SSE channels.
 pub struct SseHub {
-    channels: Mutex<HashMap<(String, String), Channel>>,
-    connections: Mutex<HashMap<String, Arc<AtomicUsize>>>,
+    state: Arc<Mutex<Counts>>,
     /// Open connections allowed per plugin.
     pub max_connections_per_plugin: usize,
+    /// Open connections one client address (IPv6: /64) may hold per plugin.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for SseHub {
     fn default() -> Self {
-        SseHub { channels: Default::default(), connections: Default::default(), max_connections_per_plugin: 100 }
+        SseHub { state: Default::default(), max_connections_per_plugin: 100, max_connections_per_client: 8 }
     }
 }
 
-/// A viewer's subscription; dropping it frees the connection slot.
+/// Why a viewer connection was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SseRefusal {
+    /// The plugin has this many connections, its limit.
+    PluginFull(usize),
+    /// The client has this many connections to the plugin, its limit.
+    ClientFull(usize),
+}
+
+/// A viewer's subscription; dropping it frees the connection slot (and the
+/// channel, when it was its last viewer).
 pub struct SseSubscription {
     pub frames: broadcast::Receiver<SseFrame>,
-    counter: Arc<AtomicUsize>,
+    state: Arc<Mutex<Counts>>,
+    slug: String,
+    channel: String,
+    client: IpAddr,
+}
+
+fn decrement<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = map.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
 }
 
 impl Drop for SseSubscription {
     fn drop(&mut self) {
-        self.counter.fetch_sub(1, Ordering::SeqCst);
+        let mut st = self.state.lock().unwrap();
+        let slug = std::mem::take(&mut self.slug);
+        let key = (slug, std::mem::take(&mut self.channel));
+        if let Some(ch) = st.channels.get_mut(&key) {
+            ch.viewers -= 1;
+            if ch.viewers == 0 {
+                st.channels.remove(&key);
+            }
+        }
+        let (slug, _) = key;
+        decrement(&mut st.per_client, &(slug.clone(), self.client));
+        decrement(&mut st.per_plugin, &slug);
     }
 }
 
@@ -59,28 +104,50 @@ impl SseHub {
         SseHub { max_connections_per_plugin, ..Default::default() }
     }
 
-    /// Opens a viewer connection, or `None` when the plugin is at its cap.
-    pub fn subscribe(&self, slug: &str, channel: &str) -> Option<SseSubscription> {
-        let counter = self.connections.lock().unwrap().entry(slug.to_string()).or_default().clone();
-        if counter.fetch_add(1, Ordering::SeqCst) >= self.max_connections_per_plugin {
-            counter.fetch_sub(1, Ordering::SeqCst);
-            return None;
+    /// Sets how many connections one client address may hold per plugin.
+    pub fn with_max_per_client(mut self, n: usize) -> Self {
+        self.max_connections_per_client = n;
+        self
+    }
+
+    /// Opens a viewer connection from `client`, unless the plugin or the
+    /// client is at its cap.
+    pub fn subscribe(&self, slug: &str, channel: &str, client: IpAddr) -> Result<SseSubscription, SseRefusal> {
+        let client = crate::server::limits::client_key(client);
+        let mut st = self.state.lock().unwrap();
+        let plugin_n = st.per_plugin.get(slug).copied().unwrap_or(0);
+        if plugin_n >= self.max_connections_per_plugin {
+            return Err(SseRefusal::PluginFull(self.max_connections_per_plugin));
         }
-        let mut channels = self.channels.lock().unwrap();
-        let ch = channels.entry((slug.to_string(), channel.to_string())).or_default();
-        let tx = ch.tx.get_or_insert_with(|| broadcast::channel(SSE_QUEUE).0);
-        Some(SseSubscription { frames: tx.subscribe(), counter })
+        let client_key = (slug.to_string(), client);
+        if st.per_client.get(&client_key).copied().unwrap_or(0) >= self.max_connections_per_client {
+            return Err(SseRefusal::ClientFull(self.max_connections_per_client));
+        }
+        *st.per_plugin.entry(slug.to_string()).or_insert(0) += 1;
+        *st.per_client.entry(client_key).or_insert(0) += 1;
+        let ch = st
+            .channels
+            .entry((slug.to_string(), channel.to_string()))
+            .or_insert_with(|| Channel { tx: broadcast::channel(SSE_QUEUE).0, viewers: 0 });
+        ch.viewers += 1;
+        let frames = ch.tx.subscribe();
+        Ok(SseSubscription { frames, state: self.state.clone(), slug: slug.to_string(), channel: channel.to_string(), client })
     }
 
     pub fn connections(&self, slug: &str) -> usize {
-        self.connections.lock().unwrap().get(slug).map(|c| c.load(Ordering::SeqCst)).unwrap_or(0)
+        self.state.lock().unwrap().per_plugin.get(slug).copied().unwrap_or(0)
+    }
+
+    /// Channels with at least one viewer (all plugins).
+    pub fn channel_count(&self) -> usize {
+        self.state.lock().unwrap().channels.len()
     }
 
     /// Delivers to current viewers; returns how many there were.
     pub fn send(&self, slug: &str, channel: &str, frame: SseFrame) -> usize {
-        let channels = self.channels.lock().unwrap();
-        match channels.get(&(slug.to_string(), channel.to_string())).and_then(|c| c.tx.as_ref()) {
-            Some(tx) => tx.send(frame).unwrap_or(0),
+        let st = self.state.lock().unwrap();
+        match st.channels.get(&(slug.to_string(), channel.to_string())) {
+            Some(c) => c.tx.send(frame).unwrap_or(0),
             None => 0,
         }
     }
@@ -113,9 +180,10 @@ mod tests {
     #[test]
     fn caps_connections_and_never_blocks() {
         let hub = SseHub::new(2);
-        let mut a = hub.subscribe("p", "c").unwrap();
-        let _b = hub.subscribe("p", "c").unwrap();
-        assert!(hub.subscribe("p", "c").is_none(), "third connection refused");
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut a = hub.subscribe("p", "c", ip).unwrap();
+        let _b = hub.subscribe("p", "c", "10.0.0.2".parse().unwrap()).unwrap();
+        assert_eq!(hub.subscribe("p", "c", "10.0.0.3".parse().unwrap()).err(), Some(SseRefusal::PluginFull(2)));
         for i in 0..(SSE_QUEUE + 10) {
             hub.send("p", "c", SseFrame { event: "e".into(), data: i.to_string() });
         }
@@ -124,6 +192,21 @@ mod tests {
         assert_eq!(a.frames.try_recv().unwrap().data, "10");
         drop(a);
         assert_eq!(hub.connections("p"), 1);
-        assert!(hub.subscribe("p", "other").is_some());
+        assert!(hub.subscribe("p", "other", ip).is_ok());
+    }
+
+    #[test]
+    fn caps_per_client_and_forgets_empty_channels() {
+        let hub = SseHub::new(10).with_max_per_client(2);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let subs: Vec<_> = (0..2).map(|i| hub.subscribe("p", &format!("c{i}"), ip).unwrap()).collect();
+        assert_eq!(hub.subscribe("p", "c9", ip).err(), Some(SseRefusal::ClientFull(2)));
+        assert!(hub.subscribe("q", "c9", ip).is_ok(), "the cap is per plugin");
+        assert!(hub.subscribe("p", "c9", "10.0.0.2".parse().unwrap()).is_ok());
+        assert_eq!(hub.channel_count(), 2);
+        drop(subs);
+        assert_eq!(hub.channel_count(), 0);
+        assert_eq!(hub.connections("p"), 0);
+        assert!(hub.state.lock().unwrap().per_client.is_empty());
     }
 }

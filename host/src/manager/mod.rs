@@ -24,7 +24,7 @@
 pub mod package;
 pub mod state;
 
-use crate::bundle::MAX_CODE_BYTES;
+use crate::bundle::{BundleError, MAX_CODE_BYTES};
 use crate::capabilities::config::ConfigError;
 use crate::host::{Health, Host, PluginAssets, PluginBundle};
 use crate::manifest::{Manifest, MAX_MANIFEST_BYTES};
@@ -39,6 +39,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+/// Lists a folder: the paths of its entries.
+pub type ListFn = dyn Fn(&Path) -> std::io::Result<Vec<PathBuf>> + Send + Sync;
+
+/// How the plugins folder is listed: `std::fs::read_dir` unless a test
+/// injects failures.
+#[derive(Clone)]
+pub struct DirLister(pub Arc<ListFn>);
+
+impl std::fmt::Debug for DirLister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DirLister")
+    }
+}
+
+impl Default for DirLister {
+    fn default() -> Self {
+        DirLister(Arc::new(|dir: &Path| std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect()))
+    }
+}
+
 /// Where the manager keeps things.
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
@@ -49,6 +69,8 @@ pub struct ManagerConfig {
     /// Where packages are unpacked (default `<plugins>/.ocpkg-unpacked`).
     pub work_dir: PathBuf,
     pub package_limits: PackageLimits,
+    /// Lists the plugins folder (tests replace it to inject failures).
+    pub list_dir: DirLister,
 }
 
 impl ManagerConfig {
@@ -59,6 +81,7 @@ impl ManagerConfig {
             work_dir: plugins_dir.join(".ocpkg-unpacked"),
             plugins_dir,
             package_limits: PackageLimits::default(),
+            list_dir: DirLister::default(),
         }
     }
 }
@@ -92,6 +115,7 @@ impl ManagerError {
             ManagerError::Package(_) => 400,
             ManagerError::Load(_) => 422,
             ManagerError::Config(ConfigError::Store(_)) => 500,
+            ManagerError::Config(ConfigError::ValueTooLarge { .. } | ConfigError::TotalTooLarge { .. }) => 413,
             ManagerError::Config(_) => 400,
         }
     }
@@ -145,6 +169,8 @@ struct Inner {
     /// Slug → (fingerprint, message) of the last failed load.
     load_errors: BTreeMap<String, (String, String)>,
     packages: BTreeMap<PathBuf, CachedPackage>,
+    /// Why the last scan was abandoned, if it was.
+    scan_error: Option<String>,
 }
 
 /// What the admin sees of one plugin.
@@ -230,6 +256,11 @@ impl PluginManager {
     pub fn new(host: Arc<Host>, config: ManagerConfig) -> Result<Arc<Self>, ManagerError> {
         std::fs::create_dir_all(&config.plugins_dir).map_err(|e| io_err(config.plugins_dir.display(), e))?;
         let state = StateFile::load(&config.state_file).map_err(|e| io_err(config.state_file.display(), e))?;
+        // What an interrupted unpack or write left behind.
+        let state_dir = config.state_file.parent().map(Path::to_path_buf);
+        for dir in [Some(config.work_dir.clone()), Some(config.plugins_dir.clone()), state_dir].into_iter().flatten() {
+            remove_leftovers(&dir);
+        }
         Ok(Arc::new(PluginManager {
             host,
             config,
@@ -257,7 +288,10 @@ impl PluginManager {
 
     /// Problems found by the last scan (duplicate slugs and the like).
     pub fn problems(&self) -> Vec<String> {
-        self.inner.lock().unwrap().problems.clone()
+        let inner = self.inner.lock().unwrap();
+        let mut out = inner.problems.clone();
+        out.extend(inner.scan_error.iter().map(|e| format!("the last scan of the plugins folder failed, the plugins found before stay: {e}")));
+        out
     }
     /// Files in the plugins folder that are not usable plugins.
     pub fn invalid(&self) -> Vec<InvalidFile> {
@@ -276,10 +310,19 @@ impl PluginManager {
     async fn rescan_locked(&self) {
         let cache = self.inner.lock().unwrap().packages.clone();
         let config = self.config.clone();
-        let (entries, invalid, problems, cache) =
-            tokio::task::spawn_blocking(move || discover(&config, cache)).await.expect("discovery panicked");
+        let found = tokio::task::spawn_blocking(move || discover(&config, cache)).await.expect("discovery panicked");
+        let (entries, invalid, problems, cache) = match found {
+            Ok(d) => d,
+            Err(e) => {
+                // Not "no plugins": keep what runs and try again at the next scan.
+                tracing::error!("reading the plugins folder failed: {e}; keeping the current plugins, trying again at the next scan");
+                self.inner.lock().unwrap().scan_error = Some(e);
+                return;
+            }
+        };
         let (old, state) = {
             let mut inner = self.inner.lock().unwrap();
+            inner.scan_error = None;
             inner.packages = cache;
             inner.invalid = invalid;
             inner.problems = problems;
@@ -582,10 +625,10 @@ impl PluginManager {
     pub async fn delete(&self, slug: &str) -> Result<(), ManagerError> {
         let _op = self.ops.lock().await;
         let (entry, _) = self.entry(slug)?;
-        if let Source::Dir { dir } = &entry.source {
+        if let Source::Dir { .. } = &entry.source {
             return Err(ManagerError::Conflict(format!(
-                "plugin `{slug}` is a directory ({}); the host does not delete directories, remove it yourself",
-                dir.display()
+                "plugin `{slug}` is a directory ({} in the plugins folder); the host does not delete directories, remove it yourself",
+                entry.file
             )));
         }
         self.host.unload(slug);
@@ -628,16 +671,14 @@ impl PluginManager {
         let slug = pkg.manifest.slug.clone();
         let previous = self.inner.lock().unwrap().entries.get(&slug).cloned();
         match &previous {
-            Some(Entry { source: Source::Files { manifest, .. }, .. }) => {
+            Some(Entry { source: Source::Files { .. }, file, .. }) => {
                 return Err(ManagerError::Conflict(format!(
-                    "plugin `{slug}` is installed from loose files ({}); remove them before uploading a package",
-                    manifest.display()
+                    "plugin `{slug}` is installed from loose files ({file} in the plugins folder); remove them before uploading a package"
                 )))
             }
-            Some(Entry { source: Source::Dir { dir }, .. }) => {
+            Some(Entry { source: Source::Dir { .. }, file, .. }) => {
                 return Err(ManagerError::Conflict(format!(
-                    "plugin `{slug}` is installed as a directory ({}); remove it before uploading a package",
-                    dir.display()
+                    "plugin `{slug}` is installed as a directory ({file} in the plugins folder); remove it before uploading a package"
                 )))
             }
             _ => {}
@@ -714,44 +755,109 @@ impl PluginManager {
     }
 }
 
-/// Unpacks into `dir` through a temporary folder, so `dir` is complete or absent.
+/// Prefix of temporary unpack folders (`.tmp-<pid>-<name>`).
+const TMP_PREFIX: &str = ".tmp-";
+
+/// Removes what an interrupted unpack (`.tmp-*` folders) or atomic write
+/// (`.<name>.tmp-*` files) left in `dir`.
+fn remove_leftovers(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let leftover = name.starts_with(TMP_PREFIX) || (name.starts_with('.') && name.contains(state::TMP_MARK));
+        if !leftover {
+            continue;
+        }
+        let p = e.path();
+        let removed = if e.file_type().is_ok_and(|t| t.is_dir()) { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        match removed {
+            Ok(()) => tracing::info!(path = %p.display(), "removed a leftover temporary file"),
+            Err(err) => tracing::warn!(path = %p.display(), "could not remove a leftover temporary file: {err}"),
+        }
+    }
+}
+
+/// A temporary folder removed when dropped, whatever path the code took.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            if let Err(e) = std::fs::remove_dir_all(&self.0) {
+                tracing::warn!(path = %self.0.display(), "could not remove a temporary folder: {e}");
+            }
+        }
+    }
+}
+
+/// Unpacks into `dir` through a temporary folder, so `dir` is complete or
+/// absent; the temporary folder is gone on every path out.
 fn unpack(pkg: &Package, dir: &Path) -> Result<(), ManagerError> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| io_err(parent.display(), e))?;
-    let tmp = parent.join(format!(".tmp-{}-{}", std::process::id(), dir.file_name().unwrap().to_string_lossy()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    pkg.extract(&tmp)?;
-    match std::fs::rename(&tmp, dir) {
+    let tmp = TempDir(parent.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), dir.file_name().unwrap().to_string_lossy())));
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    pkg.extract(&tmp.0)?;
+    match std::fs::rename(&tmp.0, dir) {
         Ok(()) => Ok(()),
-        Err(_) if dir.exists() => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Ok(())
-        }
+        Err(_) if dir.exists() => Ok(()),
         Err(e) => Err(io_err(dir.display(), e)),
     }
 }
 
 type Discovery = (BTreeMap<String, Entry>, Vec<InvalidFile>, Vec<String>, BTreeMap<PathBuf, CachedPackage>);
 
-/// Reads the plugins folder (blocking).
-fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> Discovery {
+/// An I/O failure that says nothing about the files themselves (out of file
+/// descriptors or memory, an I/O error, an interrupted call): the scan is
+/// abandoned rather than read as "this plugin is gone".
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    // EINTR, EIO, EAGAIN, ENOMEM, ENFILE, EMFILE, ENOBUFS (Linux numbers).
+    matches!(e.kind(), Interrupted | OutOfMemory | WouldBlock | TimedOut)
+        || matches!(e.raw_os_error(), Some(4 | 5 | 11 | 12 | 23 | 24 | 105))
+}
+
+/// Why one plugin's files could not be read: the files are bad, or the
+/// scan must be abandoned ([`is_transient`]).
+enum ReadFailure {
+    Invalid(String),
+    Transient(String),
+}
+
+fn read_failure(what: &str, e: std::io::Error) -> ReadFailure {
+    if is_transient(&e) {
+        ReadFailure::Transient(format!("{what}: {e}"))
+    } else {
+        ReadFailure::Invalid(format!("{what}: {e}"))
+    }
+}
+
+/// Reads the plugins folder (blocking). `Err` when the folder could not be
+/// read reliably; the caller then keeps what it has.
+fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> Result<Discovery, String> {
     let mut found: Vec<(String, Entry)> = Vec::new();
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
     let mut new_cache = BTreeMap::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&config.plugins_dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut names: Vec<PathBuf> = (config.list_dir.0)(&config.plugins_dir).map_err(|e| format!("listing the folder: {e}"))?;
     names.sort();
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
 
     // Packages first: they win over loose files of the same slug.
     for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".ocpkg") && !file_name(p).starts_with('.')) {
         let name = file_name(path);
-        let Some(st) = stamp(path).map(|s| format!("{s:?}")) else { continue };
+        let st = match std::fs::metadata(path) {
+            Ok(m) => format!("{:?}", (m.len(), m.modified().ok())),
+            Err(e) if is_transient(&e) => return Err(format!("{name}: {e}")),
+            Err(_) => continue,
+        };
         let result = match cache.get(path) {
             Some(c) if c.stamp == st => c.result.clone(),
-            _ => read_package_file(config, path, &name),
+            _ => match read_package_file(config, path, &name) {
+                Ok(e) => Ok(e),
+                Err(ReadFailure::Invalid(m)) => Err(m),
+                Err(ReadFailure::Transient(m)) => return Err(m),
+            },
         };
         new_cache.insert(path.clone(), CachedPackage { stamp: st, result: result.clone() });
         match result {
@@ -767,9 +873,11 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
             Ok(m) if m.len() > MAX_MANIFEST_BYTES as u64 => {
                 Err(format!("{name}: {} bytes is over the {MAX_MANIFEST_BYTES}-byte limit", m.len()))
             }
-            _ => std::fs::read(path)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|b| Manifest::parse(&b, &name).map_err(|e| e.to_string())),
+            _ => match std::fs::read(path) {
+                Ok(b) => Manifest::parse(&b, &name).map_err(|e| e.to_string()),
+                Err(e) if is_transient(&e) => return Err(format!("{name}: {e}")),
+                Err(e) => Err(format!("{name}: {e}")),
+            },
         };
         let manifest = match manifest {
             Ok(m) => m,
@@ -785,8 +893,12 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
         };
         let fingerprint = format!("{:?}{:?}", stamp(path), stamp(&code));
         let existing = |p: PathBuf| p.exists().then_some(p);
+        let public_dir = existing(dir.join(format!("{base}-assets")));
+        if public_dir.as_deref().is_some_and(|p| crate::server::confined(p).is_none()) {
+            problems.push(format!("{base}-assets leads out of the plugins folder; it is not served"));
+        }
         let assets = PluginAssets {
-            public_dir: existing(dir.join(format!("{base}-assets"))),
+            public_dir,
             icon: existing(dir.join(format!("{base}.icon.png"))),
             instructions: existing(dir.join(format!("{base}.INSTRUCTIONS.md"))),
         };
@@ -798,10 +910,14 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
 
     for dir in names.iter().filter(|p| p.is_dir() && !file_name(p).starts_with('.') && p.join(package::MANIFEST).is_file()) {
         let name = format!("{}/", file_name(dir));
-        let st = dir_stamp(dir);
+        let st = dir_stamp(dir).map_err(|e| format!("{name}: {e}"))?;
         let result = match cache.get(dir) {
             Some(c) if c.stamp == st => c.result.clone(),
-            _ => read_plugin_dir(dir, &name),
+            _ => match read_plugin_dir(dir, &name) {
+                Ok(e) => Ok(e),
+                Err(ReadFailure::Invalid(m)) => Err(m),
+                Err(ReadFailure::Transient(m)) => return Err(m),
+            },
         };
         new_cache.insert(dir.clone(), CachedPackage { stamp: st, result: result.clone() });
         match result {
@@ -818,20 +934,27 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
         }
         entries.insert(slug, e);
     }
-    (entries, invalid, problems, new_cache)
+    Ok((entries, invalid, problems, new_cache))
 }
 
-fn read_package_file(config: &ManagerConfig, path: &Path, name: &str) -> Result<Entry, String> {
-    let len = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?.len();
+fn read_package_file(config: &ManagerConfig, path: &Path, name: &str) -> Result<Entry, ReadFailure> {
+    let len = std::fs::metadata(path).map_err(|e| read_failure(name, e))?.len();
     if len > config.package_limits.max_package_bytes {
-        return Err(format!("{name}: package is {len} bytes; the limit is {}", config.package_limits.max_package_bytes));
+        return Err(ReadFailure::Invalid(format!(
+            "{name}: package is {len} bytes; the limit is {}",
+            config.package_limits.max_package_bytes
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let pkg = read_package(&bytes, name, &config.package_limits).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| read_failure(name, e))?;
+    let pkg = read_package(&bytes, name, &config.package_limits).map_err(|e| ReadFailure::Invalid(e.to_string()))?;
     let hash = hex(&Sha256::digest(&bytes)[..8]);
     let dir = config.work_dir.join(format!("{}-{hash}", pkg.manifest.slug));
     if !dir.exists() {
-        unpack(&pkg, &dir).map_err(|e| e.to_string())?;
+        match unpack(&pkg, &dir) {
+            Ok(()) => {}
+            Err(ManagerError::Package(PackageError::Io(what, e))) => return Err(read_failure(&what, e)),
+            Err(e) => return Err(ReadFailure::Invalid(e.to_string())),
+        }
     }
     Ok(Entry {
         source: Source::Package { file: path.to_path_buf(), dir: dir.clone() },
@@ -842,28 +965,77 @@ fn read_package_file(config: &ManagerConfig, path: &Path, name: &str) -> Result<
     })
 }
 
-/// Lengths and modification times of what [`PluginBundle::from_dir`] may read.
-fn dir_stamp(dir: &Path) -> String {
+/// Lengths and modification times of what [`PluginBundle::from_dir`] may
+/// read; `Err` only for a [transient](is_transient) failure.
+fn dir_stamp(dir: &Path) -> std::io::Result<String> {
     let mut out = String::new();
     for sub in [dir.to_path_buf(), dir.join("dist")] {
-        let Ok(rd) = std::fs::read_dir(&sub) else { continue };
-        let mut names: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        let rd = match std::fs::read_dir(&sub) {
+            Ok(rd) => rd,
+            Err(e) if is_transient(&e) => return Err(e),
+            Err(_) => continue,
+        };
+        let mut names = Vec::new();
+        for e in rd {
+            match e {
+                Ok(e) => names.push(e.path()),
+                Err(e) if is_transient(&e) => return Err(e),
+                Err(_) => {}
+            }
+        }
         names.sort();
         for p in names {
             out.push_str(&format!("{}{:?};", p.display(), stamp(&p)));
         }
     }
-    out
+    Ok(out)
 }
 
-fn read_plugin_dir(dir: &Path, name: &str) -> Result<Entry, String> {
-    let b = PluginBundle::from_dir(dir).map_err(|e| e.to_string())?;
-    let manifest = Manifest::parse(&b.manifest, &b.manifest_file).map_err(|e| e.to_string())?;
-    Ok(Entry {
-        source: Source::Dir { dir: dir.to_path_buf() },
-        file: name.to_string(),
-        manifest: Arc::new(manifest),
-        assets: b.assets,
-        fingerprint: dir_stamp(dir),
-    })
+fn read_plugin_dir(dir: &Path, name: &str) -> Result<Entry, ReadFailure> {
+    let b = PluginBundle::from_dir(dir).map_err(|e| match e {
+        BundleError::Io(what, io) => read_failure(&what, io),
+        other => ReadFailure::Invalid(other.to_string()),
+    })?;
+    let manifest = Manifest::parse(&b.manifest, &b.manifest_file).map_err(|e| ReadFailure::Invalid(e.to_string()))?;
+    let fingerprint = dir_stamp(dir).map_err(|e| read_failure(name, e))?;
+    Ok(Entry { source: Source::Dir { dir: dir.to_path_buf() }, file: name.to_string(), manifest: Arc::new(manifest), assets: b.assets, fingerprint })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A package whose files cannot be unpacked (built directly, past the
+    /// reader's checks) leaves no temporary folder behind.
+    #[test]
+    fn a_failed_unpack_leaves_no_temporary_folder() {
+        let work = tempfile::tempdir().unwrap();
+        let manifest = br#"{"name":"x","slug":"x","version":"1.0.0"}"#.to_vec();
+        let pkg = Package {
+            name: "x.ocpkg".into(),
+            manifest: Manifest::parse(&manifest, "m").unwrap(),
+            manifest_bytes: manifest,
+            code_name: "plugin.wasm".into(),
+            code: b"\0asm".to_vec(),
+            files: vec![("public/a".into(), b"file".to_vec()), ("public/a/b".into(), b"beneath a file".to_vec())],
+        };
+        let dir = work.path().join("x-0123");
+        assert!(unpack(&pkg, &dir).is_err());
+        assert!(!dir.exists());
+        let left: Vec<_> = std::fs::read_dir(work.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+
+    #[test]
+    fn leftovers_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join(".tmp-42-echo-0011/public")).unwrap();
+        std::fs::write(d.path().join(".echo.ocpkg.tmp-42-0"), b"half").unwrap();
+        std::fs::write(d.path().join("echo.ocpkg"), b"kept").unwrap();
+        std::fs::create_dir(d.path().join("echo-0011")).unwrap();
+        remove_leftovers(d.path());
+        let mut left: Vec<_> = std::fs::read_dir(d.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, ["echo-0011", "echo.ocpkg"]);
+    }
 }

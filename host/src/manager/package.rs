@@ -8,7 +8,8 @@
 //! - entry names must be relative, without `..`, backslashes, drive letters,
 //!   NUL or control characters (no zip-slip);
 //! - the same name twice is refused (the `zip` crate would silently keep one,
-//!   so the central directory is walked here);
+//!   so the central directory is walked here), and so is a name that is a
+//!   file and also a folder of another entry (`a` and `a/b`);
 //! - symlinks and encrypted entries are refused;
 //! - the manifest is capped before it is parsed.
 //!
@@ -178,8 +179,12 @@ pub fn read_package(bytes: &[u8], name: &str, limits: &PackageLimits) -> Result<
         return Err(too_large(format!("package has {} entries; the limit is {}", central.len(), limits.max_entries)));
     }
     let mut seen = BTreeSet::new();
+    let mut file_names = BTreeSet::new();
     for e in &central {
-        let (n, _) = safe_name(&e.name).map_err(invalid)?;
+        let (n, is_dir) = safe_name(&e.name).map_err(invalid)?;
+        if !is_dir {
+            file_names.insert(n.clone());
+        }
         if is_symlink(e.unix_mode) {
             return Err(invalid(format!("entry `{n}` is a symlink; packages may not contain links")));
         }
@@ -188,6 +193,17 @@ pub fn read_package(bytes: &[u8], name: &str, limits: &PackageLimits) -> Result<
         }
         if !seen.insert(n.clone()) {
             return Err(invalid(format!("entry `{n}` appears more than once")));
+        }
+    }
+    // `a` as a file and `a/b` beneath it cannot both be unpacked.
+    for name in &seen {
+        let mut at = 0;
+        while let Some(i) = name[at..].find('/') {
+            let folder = &name[..at + i];
+            if file_names.contains(folder) {
+                return Err(invalid(format!("entries `{folder}` and `{name}` collide: `{folder}` would be both a file and a folder")));
+            }
+            at += i + 1;
         }
     }
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("not a valid zip archive: {e}")))?;

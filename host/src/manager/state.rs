@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 pub const STATE_VERSION: u32 = 1;
 
+/// Marks the temporary files of [`write_atomic`] (`.<name>.tmp-<pid>-<n>`).
+pub const TMP_MARK: &str = ".tmp-";
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PluginState {
@@ -82,7 +85,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}-{}", std::process::id(), unique()));
+    let tmp = dir.join(format!(".{name}{TMP_MARK}{}-{}", std::process::id(), unique()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -31,8 +31,15 @@ pub fn is_admin_path(path: &str) -> bool {
     path == "/api/admin" || path.starts_with("/api/admin/")
 }
 
+/// The error as the client sees it. A server-side failure (500) is logged
+/// in full and answered without its details (they name host paths).
 fn fail(e: ManagerError) -> Response<Bytes> {
-    error_response(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e)
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        tracing::error!("admin request failed: {e}");
+        return error_response(status, "the server could not complete this request; its log has the details");
+    }
+    error_response(status, e)
 }
 
 fn ok<T: serde::Serialize>(status: StatusCode, v: &T) -> Response<Bytes> {

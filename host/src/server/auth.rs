@@ -48,31 +48,59 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether the headers carry the admin's credentials.
-pub(super) fn is_admin(config: &ServerConfig, headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return false;
+/// Admin credentials in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Presented {
+    /// No `Authorization` header, or a scheme the host does not use.
+    None,
+    /// The admin's password or an admin token.
+    Admin,
+    /// Basic credentials that are not the admin's.
+    WrongBasic,
+    /// A bearer token that is not an admin token (it may still be a viewer's).
+    WrongBearer,
+}
+
+/// What admin credentials the headers carry.
+pub(super) fn presented(config: &ServerConfig, headers: &HeaderMap) -> Presented {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Presented::None;
     };
-    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let value = String::from_utf8_lossy(value.as_bytes());
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((&value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("basic") {
-        let Some(password) = &config.admin_password else { return false };
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) else { return false };
-        let Some(colon) = decoded.iter().position(|b| *b == b':') else { return false };
+        let Some(password) = &config.admin_password else { return Presented::WrongBasic };
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) else { return Presented::WrongBasic };
+        let Some(colon) = decoded.iter().position(|b| *b == b':') else { return Presented::WrongBasic };
         let (user, pass) = (&decoded[..colon], &decoded[colon + 1..]);
         // Both compared every time.
         let user_ok = same(user, b"admin");
         let pass_ok = same(pass, password.as_bytes());
-        user_ok & pass_ok & !password.is_empty()
+        if user_ok & pass_ok & !password.is_empty() {
+            Presented::Admin
+        } else {
+            Presented::WrongBasic
+        }
     } else if scheme.eq_ignore_ascii_case("bearer") {
         let mut ok = false;
         for t in &config.admin_tokens {
             ok |= !t.is_empty() & same(rest.as_bytes(), t.as_bytes());
         }
-        ok
+        if ok {
+            Presented::Admin
+        } else {
+            Presented::WrongBearer
+        }
     } else {
-        false
+        Presented::None
     }
+}
+
+/// Whether the headers carry the admin's credentials.
+#[cfg(test)]
+fn is_admin(config: &ServerConfig, headers: &HeaderMap) -> bool {
+    presented(config, headers) == Presented::Admin
 }
 
 #[cfg(test)]

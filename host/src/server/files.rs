@@ -1,6 +1,9 @@
 //! Files from a plugin's `public/` folder: content types, strong ETags from
 //! the content, `If-None-Match` → 304, and no way out of the folder (no `..`,
 //! no absolute paths, no dotfiles, and a symlink must resolve inside it).
+//! The folder itself (`public/`, `<base>-assets/`) must resolve inside the
+//! folder it sits in, and so must a plugin's icon and instructions: a link
+//! leading out of the plugin's files is never followed.
 
 use super::error_response;
 use bytes::Bytes;
@@ -52,7 +55,10 @@ fn resolve(dir: &Path, rel: &str) -> Option<PathBuf> {
         }
         path.push(seg);
     }
-    let root = dir.canonicalize().ok()?;
+    let Some(root) = confined(dir) else {
+        tracing::warn!(folder = %dir.display(), "a plugin's public folder leads out of the folder it is in; it is not served");
+        return None;
+    };
     let mut real = path.canonicalize().ok()?;
     if real.is_dir() {
         real = real.join("index.html").canonicalize().ok()?;
@@ -65,6 +71,26 @@ fn resolve(dir: &Path, rel: &str) -> Option<PathBuf> {
 pub(super) fn serve_public(dir: &Path, rel: &str, req: &HeaderMap, cap: u64) -> Option<Response<Bytes>> {
     let file = resolve(dir, rel)?;
     Some(serve_file(&file, req, cap))
+}
+
+/// The real path of `path` if it resolves inside the real path of the folder
+/// it is named in (so neither it nor a link on the way leads out).
+pub(crate) fn confined(path: &Path) -> Option<PathBuf> {
+    let parent = path.parent()?.canonicalize().ok()?;
+    let real = path.canonicalize().ok()?;
+    real.starts_with(&parent).then_some(real)
+}
+
+/// Serves a file of a plugin's own (its icon, its instructions) only if it
+/// is a regular file that does not lead out of the folder it is in.
+pub(super) fn serve_confined(file: &Path, req: &HeaderMap, cap: u64) -> Option<Response<Bytes>> {
+    match confined(file) {
+        Some(real) if real.is_file() => Some(serve_file(&real, req, cap)),
+        _ => {
+            tracing::warn!(file = %file.display(), "not served: not a regular file inside its plugin's folder");
+            None
+        }
+    }
 }
 
 /// Serves one file with its content type and ETag.

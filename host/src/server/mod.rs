@@ -6,7 +6,7 @@
 //!
 //! | path | what |
 //! | --- | --- |
-//! | `/plugins/<slug>/_icon`, `/plugins/<slug>/_instructions` | the plugin's `icon.png` and `INSTRUCTIONS.md`; no permission needed |
+//! | `/plugins/<slug>/_icon`, `/plugins/<slug>/_instructions` | the plugin's `icon.png` and `INSTRUCTIONS.md`; no permission needed, enabled plugins only (the admin sees any) |
 //! | `/plugins/<slug>/_sse/<channel>` | server-sent events the plugin sends on `channel` (`http.sse`) |
 //! | `/plugins/<slug>/<path>` | a file of the plugin's `public/` folder (GET/HEAD), else the plugin's `on_http_request` (`http.serve`) |
 //! | `/api/plugins/actions` | every plugin's action buttons |
@@ -21,11 +21,18 @@
 
 pub mod admin;
 mod auth;
+pub mod csp;
 mod files;
 pub mod headers;
+pub mod limits;
+pub mod origin;
+pub mod ratelimit;
 mod sse;
 
 pub use auth::{RequestAuth, UserResolver};
+pub(crate) use files::confined;
+pub use limits::ConnectionLimits;
+pub use ratelimit::LoginLimits;
 
 use crate::dispatcher::HttpDispatchError;
 use crate::host::{Host, LoadedPlugin, PluginAssets};
@@ -37,7 +44,7 @@ use crate::runtime::Limits;
 use crate::types::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, Limited};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -66,6 +73,10 @@ pub struct ServerConfig {
     pub max_static_file_bytes: u64,
     /// How often an idle SSE stream gets a keep-alive comment.
     pub sse_keep_alive: Duration,
+    /// Connection caps, timeouts and the request-body memory budget ([`limits`]).
+    pub limits: ConnectionLimits,
+    /// How failed admin logins are throttled ([`ratelimit`]).
+    pub logins: LoginLimits,
 }
 
 impl ServerConfig {
@@ -78,6 +89,8 @@ impl ServerConfig {
             max_upload_bytes: 64 << 20,
             max_static_file_bytes: 32 << 20,
             sse_keep_alive: Duration::from_secs(15),
+            limits: ConnectionLimits::default(),
+            logins: LoginLimits::default(),
         }
     }
     pub fn admin_password(mut self, p: impl Into<String>) -> Self {
@@ -112,6 +125,9 @@ pub struct PluginServer {
     users: Option<Arc<dyn UserResolver>>,
     extra: Option<Arc<dyn ExtraRoutes>>,
     next_sse_id: AtomicU64,
+    gate: Arc<limits::Gate>,
+    bodies: limits::BodyBudget,
+    logins: ratelimit::LoginLimiter,
 }
 
 /// A response that is either complete or a stream.
@@ -136,6 +152,7 @@ pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Re
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
 }
 
@@ -151,9 +168,12 @@ fn full_body(r: Response<Bytes>) -> Response<ResponseBody> {
 
 impl PluginServer {
     pub fn new(host: Arc<Host>, config: ServerConfig) -> Self {
-        PluginServer { host, manager: None, config, users: None, extra: None, next_sse_id: AtomicU64::new(1) }
+        let gate = limits::Gate::new(&config.limits);
+        let bodies = limits::BodyBudget::new(config.limits.body_budget_bytes);
+        let logins = ratelimit::LoginLimiter::new(config.logins.clone());
+        PluginServer { host, manager: None, config, users: None, extra: None, next_sse_id: AtomicU64::new(1), gate, bodies, logins }
     }
-    /// Adds the admin API and lets disabled plugins' icons and instructions be served.
+    /// Adds the admin API and lets the admin see icons and instructions of plugins not running.
     pub fn with_manager(mut self, m: Arc<PluginManager>) -> Self {
         self.manager = Some(m);
         self
@@ -176,6 +196,14 @@ impl PluginServer {
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }
+    /// Connections open on the live server.
+    pub fn open_connections(&self) -> usize {
+        self.gate.open()
+    }
+    /// Bytes of request bodies being received or handled right now.
+    pub fn body_bytes_in_flight(&self) -> usize {
+        self.bodies.in_use()
+    }
 
     /// Routes one request without a socket, through exactly the code the live
     /// server uses (the scenario runner's `http` steps come here). A
@@ -186,7 +214,10 @@ impl PluginServer {
         let (mut parts, body) = req.into_parts();
         let auth = match parts.extensions.remove::<RequestAuth>() {
             Some(a) => a,
-            None => self.authenticate(&parts),
+            None => match self.authenticate(&parts, remote) {
+                Ok(a) => a,
+                Err(r) => return r,
+            },
         };
         if let Some(r) = self.before_body(&parts, &auth) {
             return r;
@@ -210,16 +241,24 @@ impl PluginServer {
         self.serve(listener)
     }
 
-    /// Serves connections from `listener` on the current tokio runtime.
+    /// Serves connections from `listener` on the current tokio runtime,
+    /// within the connection caps and timeouts of [`ServerConfig::limits`].
     pub fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<RunningServer> {
         let addr = listener.local_addr()?;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
+            let gate = self.gate.clone();
             loop {
+                // A place first: at the cap the server stops accepting.
+                let next = async {
+                    let place = gate.reserve().await;
+                    (place, listener.accept().await)
+                };
                 tokio::select! {
                     _ = stop_rx.changed() => break,
-                    accepted = listener.accept() => {
+                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                    (place, accepted) = next => {
                         let (stream, remote) = match accepted {
                             Ok(a) => a,
                             Err(e) => {
@@ -228,19 +267,13 @@ impl PluginServer {
                                 continue;
                             }
                         };
-                        let server = self.clone();
-                        conns.spawn(async move {
-                            let svc = hyper::service::service_fn(move |req| {
-                                let server = server.clone();
-                                async move { Ok::<_, Infallible>(server.serve_one(req, remote).await) }
-                            });
-                            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-                            if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await {
-                                tracing::debug!(%remote, "connection ended: {e}");
-                            }
-                        });
+                        let Some(slot) = gate.admit(remote.ip(), place) else {
+                            tracing::debug!(%remote, "connection closed: the client is at its connection cap");
+                            drop(stream);
+                            continue;
+                        };
+                        conns.spawn(self.clone().connection(stream, remote, slot));
                     }
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
                 }
             }
             conns.shutdown().await;
@@ -248,10 +281,53 @@ impl PluginServer {
         Ok(RunningServer { addr, stop: stop_tx, task })
     }
 
-    /// One request from the network: credentials, body cap, then [`respond`](Self::respond).
+    /// One connection, HTTP/1.1 or HTTP/2 (prior knowledge), under its watchdog.
+    async fn connection(self: Arc<Self>, stream: tokio::net::TcpStream, remote: SocketAddr, _slot: limits::Slot) {
+        let activity = limits::Activity::new();
+        let io = hyper_util::rt::TokioIo::new(limits::Watched::new(stream, activity.clone()));
+        let server = self.clone();
+        let requests = activity.clone();
+        let svc = hyper::service::service_fn(move |req| {
+            let server = server.clone();
+            let in_flight = requests.request();
+            async move {
+                let r = server.serve_one(req, remote).await;
+                Ok::<_, Infallible>(r.map(|b| limits::Tracked::new(b, in_flight)))
+            }
+        });
+        let l = &self.config.limits;
+        let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        builder
+            .http2()
+            .max_concurrent_streams(l.max_h2_streams)
+            .max_pending_accept_reset_streams(20)
+            .max_local_error_reset_streams(64)
+            .max_header_list_size(64 << 10);
+        let conn = builder.serve_connection(io, svc);
+        tokio::pin!(conn);
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(%remote, "connection ended: {e}");
+                }
+            }
+            why = activity.expired(l) => {
+                tracing::debug!(%remote, ?why, "closing the connection: over its time limit");
+                if why == limits::Expiry::Idle {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
+                }
+            }
+        }
+    }
+
+    /// One request from the network: credentials, body cap and budget, then [`respond`](Self::respond).
     async fn serve_one(&self, req: Request<hyper::body::Incoming>, remote: SocketAddr) -> Response<ResponseBody> {
         let (parts, body) = req.into_parts();
-        let auth = self.authenticate(&parts);
+        let auth = match self.authenticate(&parts, remote) {
+            Ok(a) => a,
+            Err(r) => return full_body(r),
+        };
         if let Some(r) = self.before_body(&parts, &auth) {
             return full_body(r);
         }
@@ -260,10 +336,27 @@ impl PluginServer {
         if declared.is_some_and(|n| n > cap as u64) {
             return full_body(too_large(cap));
         }
-        let body = match Limited::new(body, cap).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => return full_body(too_large(cap)),
-            Err(e) => return full_body(error_response(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}"))),
+        // The share of the body budget is held until the answer is ready.
+        let (body, _share) = match self.bodies.read(body, declared, cap, &self.config.limits).await {
+            Ok(b) => b,
+            Err(limits::BodyError::TooLarge(cap)) => return full_body(too_large(cap)),
+            Err(limits::BodyError::Busy) => {
+                tracing::warn!(%remote, "request refused: request bodies in flight hold the whole body budget");
+                let mut r = error_response(StatusCode::SERVICE_UNAVAILABLE, "the server is busy receiving other requests; try again");
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return full_body(r);
+            }
+            Err(limits::BodyError::TimedOut) => {
+                tracing::debug!(%remote, "request body timed out");
+                let mut r = error_response(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time");
+                if parts.version < http::Version::HTTP_2 {
+                    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                return full_body(r);
+            }
+            Err(limits::BodyError::Read(e)) => {
+                return full_body(error_response(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")))
+            }
         };
         match self.respond(parts, body, remote, auth).await {
             Reply::Full(r) => full_body(r),
@@ -271,18 +364,65 @@ impl PluginServer {
         }
     }
 
-    /// The caller's credentials.
-    fn authenticate(&self, parts: &http::request::Parts) -> RequestAuth {
-        let admin = auth::is_admin(&self.config, &parts.headers);
+    /// The caller's credentials, or 429 while its address is locked out
+    /// after failed admin logins ([`ratelimit`]).
+    fn authenticate(&self, parts: &http::request::Parts, remote: SocketAddr) -> Result<RequestAuth, Response<Bytes>> {
         let user = self.users.as_ref().and_then(|u| u.resolve(parts));
-        RequestAuth { admin, user }
+        let presented = auth::presented(&self.config, &parts.headers);
+        // A bearer token a viewer is recognized by is not an admin login attempt.
+        let attempt = match presented {
+            auth::Presented::None => false,
+            auth::Presented::WrongBearer => user.is_none(),
+            auth::Presented::Admin | auth::Presented::WrongBasic => true,
+        };
+        if attempt {
+            if let Err(wait) = self.logins.check(remote.ip()) {
+                let secs = wait.as_secs() + 1;
+                let mut r = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("too many failed logins from this address; try again in {secs} s"),
+                );
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                return Err(r);
+            }
+        }
+        let admin = presented == auth::Presented::Admin;
+        if admin {
+            self.logins.succeeded(remote.ip());
+        } else if attempt {
+            let client = remote.ip();
+            match self.logins.failed(client) {
+                (failures, Some(d)) => tracing::warn!(
+                    %client,
+                    failures,
+                    path = parts.uri.path(),
+                    "failed admin login; credentials from this address are refused for {} s",
+                    d.as_secs_f32()
+                ),
+                (failures, None) => tracing::warn!(%client, failures, path = parts.uri.path(), "failed admin login"),
+            }
+        }
+        Ok(RequestAuth { admin, user })
     }
 
     /// Rejections that need no body (so an unauthenticated upload is refused
-    /// before it is read).
+    /// before it is read): admin authentication, then the cross-site rules
+    /// of [`origin`] for state-changing admin requests.
     fn before_body(&self, parts: &http::request::Parts, auth: &RequestAuth) -> Option<Response<Bytes>> {
-        if admin::is_admin_path(parts.uri.path()) && !auth.admin {
+        let path = parts.uri.path();
+        if !admin::is_admin_path(path) {
+            return None;
+        }
+        if !auth.admin {
             return Some(unauthorized("admin authentication required"));
+        }
+        if origin::changes_state(&parts.method) {
+            let upload = path.trim_end_matches('/') == admin::PLUGINS_PATH;
+            let refusal = origin::cross_site(parts).or_else(|| origin::wrong_content_type(&parts.method, &parts.headers, upload));
+            if let Some(why) = refusal {
+                tracing::warn!(path, "admin request refused: {why}");
+                return Some(error_response(StatusCode::FORBIDDEN, why));
+            }
         }
         None
     }
@@ -313,7 +453,12 @@ impl PluginServer {
             return admin::handle(self, &parts, body).await.into();
         }
         if let Some(rest) = path.strip_prefix("/plugins/") {
-            return self.plugin_space(&parts, body, remote, auth, rest).await;
+            let mut reply = self.plugin_space(&parts, body, remote, auth, rest).await;
+            match &mut reply {
+                Reply::Full(r) => csp::protect(r, &parts.headers),
+                Reply::Stream(r) => csp::protect(r, &parts.headers),
+            }
+            return reply;
         }
         error_response(StatusCode::NOT_FOUND, format!("no route for {path}")).into()
     }
@@ -337,12 +482,14 @@ impl PluginServer {
         json_response(StatusCode::OK, &serde_json::Value::Array(list))
     }
 
-    /// Assets of a plugin the host runs, else of one the manager knows.
-    fn assets_of(&self, slug: &str) -> Option<PluginAssets> {
-        if let Some(p) = self.host.get(slug) {
-            return Some(p.assets.clone());
+    /// Assets of an enabled plugin, or for the admin, of any plugin the host
+    /// runs or the manager knows.
+    fn assets_of(&self, slug: &str, admin: bool) -> Option<PluginAssets> {
+        match self.host.get(slug) {
+            Some(p) if admin || p.is_enabled() => Some(p.assets.clone()),
+            _ if admin => self.manager.as_ref().and_then(|m| m.assets(slug)),
+            _ => None,
         }
-        self.manager.as_ref().and_then(|m| m.assets(slug))
     }
 
     async fn plugin_space(
@@ -383,7 +530,8 @@ impl PluginServer {
             if !is_read {
                 return method_not_allowed("GET, HEAD").into();
             }
-            let Some(assets) = self.assets_of(slug) else {
+            // Anonymous clients see only enabled plugins'; the admin sees any installed one's.
+            let Some(assets) = self.assets_of(slug, auth.admin) else {
                 return error_response(StatusCode::NOT_FOUND, format!("no plugin `{slug}`")).into();
             };
             let (file, what) = if rel == "_icon" {
@@ -394,7 +542,9 @@ impl PluginServer {
             let Some(file) = file else {
                 return error_response(StatusCode::NOT_FOUND, format!("plugin `{slug}` has no {what}")).into();
             };
-            return files::serve_file(&file, &parts.headers, self.config.max_static_file_bytes).into();
+            return files::serve_confined(&file, &parts.headers, self.config.max_static_file_bytes)
+                .unwrap_or_else(|| error_response(StatusCode::NOT_FOUND, format!("plugin `{slug}` has no {what}")))
+                .into();
         }
 
         let Some(plugin) = self.host.get(slug) else {
@@ -408,6 +558,11 @@ impl PluginServer {
         }
         if is_admin_page(&plugin.manifest, &rel) && !auth.admin {
             return unauthorized(&format!("/plugins/{slug}/{rel} is an admin page of plugin `{slug}`: admin authentication required")).into();
+        }
+        if is_admin_page(&plugin.manifest, &rel) && origin::changes_state(&parts.method) {
+            if let Some(why) = origin::cross_site(parts) {
+                return error_response(StatusCode::FORBIDDEN, why).into();
+            }
         }
         if let Some(channel) = rel.strip_prefix("_sse/") {
             if !is_read {

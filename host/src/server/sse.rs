@@ -1,7 +1,10 @@
 //! `GET /plugins/<slug>/_sse/<channel>`: a viewer's stream of the frames the
 //! plugin sends with `sse.send` (permission `http.sse`).
 //!
-//! - At most `SseHub::max_connections_per_plugin` streams per plugin; 503 beyond.
+//! - At most `SseHub::max_connections_per_plugin` streams per plugin (503
+//!   beyond) and `SseHub::max_connections_per_client` per client address and
+//!   plugin (429 beyond), so one client cannot take every viewer's place.
+//! - A channel's state lives while it has viewers; the last one leaving removes it.
 //! - An idle stream gets a `: keep-alive` comment every `sse_keep_alive`.
 //! - Sending never waits for viewers: a viewer that reads too slowly misses
 //!   frames (it gets a `: dropped N frames` comment in their place).
@@ -10,7 +13,7 @@
 //! - The stream ends when the plugin is unloaded or disabled.
 
 use super::{error_response, PluginServer, Reply};
-use crate::capabilities::sse::{SseFrame, SseSubscription};
+use crate::capabilities::sse::{SseFrame, SseRefusal, SseSubscription};
 use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
 use crate::types::{Event, SseConnection};
@@ -93,12 +96,20 @@ pub(super) fn open(server: &PluginServer, plugin: &Arc<LoadedPlugin>, channel: &
             .into();
     }
     let hub = &server.host.services().sse;
-    let Some(sub) = hub.subscribe(&slug, channel) else {
-        return error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("plugin `{slug}` already has {} SSE connections, its limit", hub.max_connections_per_plugin),
-        )
-        .into();
+    let sub = match hub.subscribe(&slug, channel, remote.ip()) {
+        Ok(sub) => sub,
+        Err(SseRefusal::PluginFull(n)) => {
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` already has {n} SSE connections, its limit"))
+                .into()
+        }
+        Err(SseRefusal::ClientFull(n)) => {
+            let mut r = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("this address already has {n} SSE connections to plugin `{slug}`, its limit"),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            return r.into();
+        }
     };
     let conn = SseConnection {
         channel: channel.to_string(),
