@@ -136,7 +136,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ("alice", "hello everyone!", 0),
         ("bob", "this stream is damn good", 5),
         ("alice", "spam spam", 1),
-        ("carol", "!announce giveaway at 9pm", 20),
+        ("carol", "/announce giveaway at 9pm", 20),
         ("bob", "nice", 30),
         ("carol", "hi hi", 40),
         ("dave", "what the hell", 50),

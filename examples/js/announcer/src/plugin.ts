@@ -1,4 +1,5 @@
-// Announcer: posts each `announcement.broadcast` custom event to chat as
+// Announcer: logs each `announcement.broadcast` custom event ("Announcement
+// from <by>: <text>", like upstream's announcer) and posts it to chat as
 // "📢 <text> (from <by>)".
 //
 // Shows subscribing to a custom event, another plugin's (the relay example
@@ -42,6 +43,8 @@ export default definePlugin({
         owncast.log.warn(`${ANNOUNCEMENT} without text: ${JSON.stringify(payload)}`);
         return;
       }
+      // upstream's announcer logs each announcement; this one also posts it
+      owncast.log.info(`Announcement from ${payload.by ?? "someone"}: ${payload.text}`);
       owncast.chat.send(line);
     },
   },

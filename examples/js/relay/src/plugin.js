@@ -1,5 +1,6 @@
-// Relay: turns "!announce <text>" chat messages into the custom event
-// `announcement.broadcast` with the payload {by: <displayName>, text: <text>}.
+// Relay: turns "/announce <text>" chat messages into the custom event
+// `announcement.broadcast` with the payload {text, by: <displayName>, at:
+// <the message's timestamp>} (upstream's command and payload).
 //
 // Shows plugins talking to each other through custom events (permission
 // "events.emit"): every plugin with a handler for the type in `on: {...}` (such
@@ -8,7 +9,7 @@
 
 const { definePlugin, owncast } = require("@owncast/plugin-sdk");
 
-const COMMAND = "!announce ";
+const COMMAND = "/announce ";
 const ANNOUNCEMENT = "announcement.broadcast";
 
 module.exports = definePlugin({
@@ -16,6 +17,6 @@ module.exports = definePlugin({
     if (!msg.body.startsWith(COMMAND)) return;
     const text = msg.body.slice(COMMAND.length).trim();
     if (text === "") return;
-    owncast.events.emit(ANNOUNCEMENT, { by: msg.user.displayName, text });
+    owncast.events.emit(ANNOUNCEMENT, { text, by: msg.user ? msg.user.displayName : null, at: msg.timestamp });
   },
 });
