@@ -90,6 +90,10 @@ pub struct Manifest {
     pub ui: BTreeMap<String, Value>,
     pub config: BTreeMap<String, ConfigField>,
     pub filter_priority: i32,
+    /// `sandbox`: tokens added to the sandbox its pages run in, from
+    /// [`crate::server::csp::EXTRA_SANDBOX_TOKENS`] only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sandbox: Vec<String>,
 }
 
 const UI_FIELDS: &[&str] = &["actions", "styles", "scripts", "extraPageContent", "tabs"];
@@ -228,6 +232,20 @@ impl Manifest {
             }
         }
 
+        let mut sandbox = Vec::new();
+        match obj.get("sandbox") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, t) in items.iter().enumerate() {
+                    let field = format!("sandbox[{i}]");
+                    let t = t.as_str().ok_or_else(|| err(&field, "must be a string".into()))?;
+                    crate::server::csp::check_extra_token(t).map_err(|m| err(&field, m))?;
+                    sandbox.push(t.to_string());
+                }
+            }
+            Some(other) => return Err(err("sandbox", format!("must be a list, found {}", kind(other)))),
+        }
+
         let manifest = Manifest {
             api,
             name,
@@ -242,6 +260,7 @@ impl Manifest {
             ui,
             config,
             filter_priority,
+            sandbox,
         };
         manifest.check_subscriptions().map_err(|(f, m)| err(&f, m))?;
         Ok(manifest)

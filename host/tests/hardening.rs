@@ -732,3 +732,20 @@ async fn http2_concurrent_streams_are_capped() {
     assert_eq!(answered.into_iter().collect::<Vec<_>>(), [1, 3, 5, 7]);
     assert_eq!(refused, Some((9, 0x7)), "the fifth stream is refused with REFUSED_STREAM");
 }
+
+#[tokio::test]
+async fn a_manifest_may_add_harmless_sandbox_tokens_but_never_the_admin_origin() {
+    let (_h, _server, running) = {
+        let host = host();
+        host.load(bundle("p", &["http.serve"], json!({"sandbox": ["allow-pointer-lock"]}))).await.unwrap();
+        let (server, running) = serve(PluginServer::new(host.clone(), config())).await;
+        (host, server, running)
+    };
+    let csp = get(running.local_addr(), "/plugins/p/x").await.header("content-security-policy").unwrap().to_string();
+    assert!(csp.starts_with("sandbox allow-scripts") && csp.contains(" allow-pointer-lock;"), "{csp}");
+    for token in ["allow-same-origin", "allow-top-navigation", "allow-popups-to-escape-sandbox"] {
+        let e = host().load(bundle("q", &[], json!({"sandbox": [token]}))).await.err().unwrap_or_else(|| panic!("{token} accepted"));
+        let e = e.to_string();
+        assert!(e.contains("sandbox[0]") && e.contains(token), "{e}");
+    }
+}

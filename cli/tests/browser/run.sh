@@ -2,7 +2,8 @@
 # Browser test of the dev server page (`owncast-plugin serve`): Debian's
 # chromium driven by playwright-core. Installs what is missing (chromium via
 # apt when running as root, playwright-core via npm ci), builds the CLI and
-# the echo-bot example if needed, then runs dev-server.test.mjs.
+# the echo-bot example if needed, then runs dev-server.test.mjs and
+# plugin-sandbox.test.mjs.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -26,4 +27,4 @@ fi
 [ -f "$ROOT/examples/rust/echo-bot/echo-bot.wasm" ] || "$ROOT/tools/build-rust-guests.sh"
 
 cd "$HERE"
-OWNCAST_PLUGIN_BIN="$BIN" CHROMIUM="$CHROMIUM" exec node --test --test-reporter=spec dev-server.test.mjs
+OWNCAST_PLUGIN_BIN="$BIN" CHROMIUM="$CHROMIUM" exec node --test --test-reporter=spec dev-server.test.mjs plugin-sandbox.test.mjs

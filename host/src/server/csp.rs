@@ -22,9 +22,12 @@
 //! or navigate the top-level page (no `allow-top-navigation`), and popups
 //! stay sandboxed (no `allow-popups-to-escape-sandbox`).
 //!
-//! What a plugin may change: its own `Content-Security-Policy` header is
-//! passed on as a second policy, and browsers enforce both, so it can only
-//! tighten. Nothing lifts the sandbox.
+//! What a plugin may change: its manifest's `sandbox` list may add tokens
+//! from [`EXTRA_SANDBOX_TOKENS`] (pointer lock, presentation, orientation
+//! lock), never `allow-same-origin`, `allow-top-navigation*` or
+//! `allow-popups-to-escape-sandbox`; its own `Content-Security-Policy`
+//! header is passed on as a second policy, and browsers enforce both, so it
+//! can only tighten. Nothing lifts the sandbox.
 //!
 //! A sandboxed page's requests to its own plugin are cross-origin too, so
 //! answers to `Origin: null` requests get `Access-Control-Allow-Origin: *`
@@ -33,15 +36,42 @@
 
 use http::{header, HeaderMap, HeaderValue, Response};
 
-/// The policy every plugin-space response carries.
+/// The policy every plugin-space response carries (without a manifest's extra tokens).
 pub const PLUGIN_CSP: &str =
     "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; object-src 'none'; base-uri 'none'";
 
-/// Adds the sandbox policy, `nosniff` and, for requests from a sandboxed
-/// document, the anonymous CORS grant.
-pub(super) fn protect<B>(r: &mut Response<B>, request: &HeaderMap) {
+/// Sandbox tokens a manifest may add.
+pub const EXTRA_SANDBOX_TOKENS: &[&str] = &["allow-pointer-lock", "allow-presentation", "allow-orientation-lock"];
+
+/// Whether a manifest may add `token` to its pages' sandbox (the message says why not).
+pub fn check_extra_token(token: &str) -> Result<(), String> {
+    if EXTRA_SANDBOX_TOKENS.contains(&token) {
+        return Ok(());
+    }
+    let why = match token {
+        "allow-same-origin" => "would give the plugin's pages the admin's origin (and the admin's credentials)",
+        t if t.starts_with("allow-top-navigation") => "would let the plugin's pages navigate the page that embeds them",
+        "allow-popups-to-escape-sandbox" => "would let the plugin's pages open windows outside the sandbox",
+        _ => "is not a sandbox token a plugin may add",
+    };
+    Err(format!("`{token}` {why}; allowed: {}", EXTRA_SANDBOX_TOKENS.join(", ")))
+}
+
+/// The policy for a plugin whose manifest adds `extra` (already checked) tokens.
+fn policy(extra: &[String]) -> HeaderValue {
+    if extra.is_empty() {
+        return HeaderValue::from_static(PLUGIN_CSP);
+    }
+    let (sandbox, rest) = PLUGIN_CSP.split_once(';').unwrap_or((PLUGIN_CSP, ""));
+    let tokens: Vec<&str> = extra.iter().map(String::as_str).filter(|t| EXTRA_SANDBOX_TOKENS.contains(t)).collect();
+    HeaderValue::from_str(&format!("{sandbox} {};{rest}", tokens.join(" "))).unwrap_or(HeaderValue::from_static(PLUGIN_CSP))
+}
+
+/// Adds the sandbox policy (with the manifest's `extra` tokens), `nosniff`
+/// and, for requests from a sandboxed document, the anonymous CORS grant.
+pub(super) fn protect<B>(r: &mut Response<B>, request: &HeaderMap, extra: &[String]) {
     let h = r.headers_mut();
-    h.append(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PLUGIN_CSP));
+    h.append(header::CONTENT_SECURITY_POLICY, policy(extra));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let from_sandbox = request.get(header::ORIGIN).is_some_and(|o| o.as_bytes() == b"null");
     if from_sandbox && !h.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
@@ -63,9 +93,21 @@ mod tests {
         r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
         let mut req = HeaderMap::new();
         req.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        protect(&mut r, &req);
+        protect(&mut r, &req, &[]);
         let policies: Vec<_> = r.headers().get_all(header::CONTENT_SECURITY_POLICY).iter().collect();
         assert_eq!(policies, ["default-src 'none'", PLUGIN_CSP], "the plugin's own policy stays, as a second one");
         assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    }
+
+    #[test]
+    fn a_manifest_adds_only_harmless_tokens() {
+        assert_eq!(
+            policy(&["allow-pointer-lock".into()]),
+            "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-pointer-lock; object-src 'none'; base-uri 'none'"
+        );
+        for t in ["allow-same-origin", "allow-top-navigation", "allow-top-navigation-by-user-activation", "allow-popups-to-escape-sandbox", "x"] {
+            assert!(check_extra_token(t).is_err(), "{t}");
+        }
+        assert!(check_extra_token("allow-same-origin").unwrap_err().contains("admin's origin"));
     }
 }

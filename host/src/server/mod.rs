@@ -453,10 +453,12 @@ impl PluginServer {
             return admin::handle(self, &parts, body).await.into();
         }
         if let Some(rest) = path.strip_prefix("/plugins/") {
+            let slug = rest.split('/').next().unwrap_or_default();
+            let extra = self.host.get(slug).map(|p| p.manifest.sandbox.clone()).unwrap_or_default();
             let mut reply = self.plugin_space(&parts, body, remote, auth, rest).await;
             match &mut reply {
-                Reply::Full(r) => csp::protect(r, &parts.headers),
-                Reply::Stream(r) => csp::protect(r, &parts.headers),
+                Reply::Full(r) => csp::protect(r, &parts.headers, &extra),
+                Reply::Stream(r) => csp::protect(r, &parts.headers, &extra),
             }
             return reply;
         }
