@@ -7,6 +7,7 @@
 #
 #     tools/demo.sh              # JavaScript examples (examples/js)
 #     tools/demo.sh --rust       # Rust component examples (examples/rust)
+#     tools/demo.sh --go         # the host embedded in a Go server (examples/go-embed)
 #     tools/demo.sh --no-serve   # only the chat-stream demo
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,11 +15,13 @@ cd "$ROOT"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 set_name=js
 serve=1
+go=0
 for arg in "$@"; do
   case "$arg" in
     --rust) set_name=rust ;;
+    --go) go=1 ;;
     --no-serve) serve=0 ;;
-    *) echo "usage: tools/demo.sh [--rust] [--no-serve]" >&2; exit 2 ;;
+    *) echo "usage: tools/demo.sh [--rust | --go] [--no-serve]" >&2; exit 2 ;;
   esac
 done
 # Nobody to open a browser in CI or without a terminal.
@@ -31,6 +34,23 @@ tools/build-rust-guests.sh
 if [ "$set_name" = js ]; then
   say "building the JavaScript engine, SDK and example plugins"
   tools/build-js-examples.sh
+fi
+if [ "$go" = 1 ]; then
+  say "Go toolchain (installs Debian's golang-go on first run)"
+  tools/go-env.sh
+  say "building the host's C ABI library (embed/capi)"
+  cargo build --quiet -p owncast-plugin-capi
+  export GOPROXY=off GOFLAGS=-mod=mod
+  say "examples/go-embed: a Go server standing in for Owncast, plugins from examples/$set_name"
+  cd examples/go-embed
+  rm -rf ../../data/go-embed
+  go run . -plugins "../$set_name" -data ../../data/go-embed -script
+  if [ "$serve" = 1 ]; then
+    say "serving the Go server with the plugins mounted (admin password: demo)"
+    echo "    try http://127.0.0.1:8080/ (chat), http://127.0.0.1:8080/plugins/overlay/"
+    exec go run . -plugins "../$set_name" -data ../../data/go-embed -listen 127.0.0.1:8080 -password demo
+  fi
+  exit 0
 fi
 say "building the host and CLI"
 cargo build --quiet -p owncast-plugin-cli

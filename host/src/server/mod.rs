@@ -211,28 +211,44 @@ impl PluginServer {
     /// the network can never put one there. SSE answers with its headers and
     /// the opening comment only.
     pub async fn handle(&self, req: Request<Bytes>, remote: SocketAddr) -> Response<Bytes> {
-        let (mut parts, body) = req.into_parts();
-        let auth = match parts.extensions.remove::<RequestAuth>() {
-            Some(a) => a,
-            None => match self.authenticate(&parts, remote) {
-                Ok(a) => a,
-                Err(r) => return r,
-            },
-        };
-        if let Some(r) = self.before_body(&parts, &auth) {
-            return r;
-        }
-        let cap = self.body_cap(&parts, &auth);
-        if body.len() > cap {
-            return too_large(cap);
-        }
-        match self.respond(parts, body, remote, auth).await {
+        match self.handle_buffered(req, remote).await {
             Reply::Full(r) => r,
             Reply::Stream(r) => {
                 let (parts, _stream) = r.into_parts();
                 Response::from_parts(parts, Bytes::from_static(sse::OPENING))
             }
         }
+    }
+
+    /// [`handle`](Self::handle), but an SSE answer comes back as its live
+    /// stream: for embedders that bring their own HTTP server and hand
+    /// requests over with the body already read (the C ABI).
+    pub async fn handle_streaming(&self, req: Request<Bytes>, remote: SocketAddr) -> Response<ResponseBody> {
+        match self.handle_buffered(req, remote).await {
+            Reply::Full(r) => full_body(r),
+            Reply::Stream(r) => r,
+        }
+    }
+
+    /// A request whose body is already read: credentials (or the
+    /// [`RequestAuth`] in its extensions), body cap, then [`respond`](Self::respond).
+    async fn handle_buffered(&self, req: Request<Bytes>, remote: SocketAddr) -> Reply {
+        let (mut parts, body) = req.into_parts();
+        let auth = match parts.extensions.remove::<RequestAuth>() {
+            Some(a) => a,
+            None => match self.authenticate(&parts, remote) {
+                Ok(a) => a,
+                Err(r) => return r.into(),
+            },
+        };
+        if let Some(r) = self.before_body(&parts, &auth) {
+            return r.into();
+        }
+        let cap = self.body_cap(&parts, &auth);
+        if body.len() > cap {
+            return too_large(cap).into();
+        }
+        self.respond(parts, body, remote, auth).await
     }
 
     /// Binds `addr` and serves until the returned handle is shut down.

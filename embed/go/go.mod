@@ -1,0 +1,3 @@
+module owncast-plugin-runtime.local/owncastplugins
+
+go 1.19

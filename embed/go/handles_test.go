@@ -1,0 +1,134 @@
+package owncastplugins
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// rss is the process's resident set size in bytes.
+func rss(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatalf("reading RSS: %v", err)
+	}
+	f := strings.Fields(string(b))
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * int64(os.Getpagesize())
+}
+
+func heap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// Every cycle creates an event, runs it through Filter (a cancel token, the
+// call, the outcome buffer) and Notify, and lets it go: nothing may pile up,
+// on the Go heap or in the Rust host.
+func TestHandlesAreFreed(t *testing.T) {
+	h := newHost(t, &recorder{}, nil, "examples/rust/profanity-filter")
+	// A 2 KiB body, so a leaked buffer per cycle would show (20 MiB).
+	text := strings.Repeat("heck of a long message ", 90)
+	cycle := func(i int) {
+		ctx, cancel := context.WithCancel(background())
+		o, err := h.Filter(ctx, chat("hal", text, i%60))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Result != ResultModified {
+			t.Fatalf("cycle %d: %s", i, o.Result)
+		}
+	}
+	for i := 0; i < 1000; i++ { // warm up: instance, allocator pools, caches
+		cycle(i)
+	}
+	heap0, rss0 := heap(), rss(t)
+	const n = 10000
+	for i := 0; i < n; i++ {
+		cycle(i)
+	}
+	heap1, rss1 := heap(), rss(t)
+	t.Logf("after %d cycles: Go heap %+d bytes (%d → %d), RSS %+d KiB (%d → %d KiB)",
+		n, heap1-heap0, heap0, heap1, (rss1-rss0)/1024, rss0/1024, rss1/1024)
+	if heap1-heap0 > 1<<20 {
+		t.Errorf("Go heap grew by %d bytes over %d cycles", heap1-heap0, n)
+	}
+	if rss1-rss0 > 8<<20 {
+		t.Errorf("RSS grew by %d KiB over %d cycles", (rss1-rss0)/1024, n)
+	}
+}
+
+// Hosts themselves: create one, call it, close it, many times over.
+func TestHostsAreFreed(t *testing.T) {
+	dir := pluginsDir(t, "examples/rust/profanity-filter")
+	cycle := func(i int) {
+		h, err := New(Config{PluginsDir: dir, DataDir: t.TempDir(), EnableAll: true, CacheDir: cacheDir, WorkerThreads: 1}, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := h.Filter(background(), chat("ivy", "heck", i))
+		if err != nil || o.Result != ResultModified {
+			t.Fatalf("cycle %d: %+v %v", i, o, err)
+		}
+		h.Close()
+	}
+	for i := 0; i < 5; i++ {
+		cycle(i)
+	}
+	heap0, rss0 := heap(), rss(t)
+	const n = 40
+	for i := 0; i < n; i++ {
+		cycle(i)
+	}
+	heap1, rss1 := heap(), rss(t)
+	t.Logf("after %d hosts: Go heap %+d bytes, RSS %+d KiB (%d → %d KiB)", n, heap1-heap0, (rss1-rss0)/1024, rss0/1024, rss1/1024)
+	if heap1-heap0 > 1<<20 {
+		t.Errorf("Go heap grew by %d bytes over %d hosts", heap1-heap0, n)
+	}
+	if rss1-rss0 > 32<<20 {
+		t.Errorf("RSS grew by %d KiB over %d hosts", (rss1-rss0)/1024, n)
+	}
+}
+
+// BenchmarkFilter is one chat message through the whole stack: Go struct
+// to JSON, cgo, the Rust host's filter chain with one component filter,
+// the outcome back to a Go struct. Compare with
+// `cargo run -p owncast-plugin-capi --example filter_bench` (Host::filter
+// from Rust, same plugin, same message).
+func BenchmarkFilter(b *testing.B) {
+	h := newHost(b, nil, nil, "examples/rust/profanity-filter")
+	ev := chat("kim", "hello there, how is the stream going", 0)
+	ctx := background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := h.Filter(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFilterRaw is the same call with the event already in JSON and
+// the outcome left as JSON: the cgo boundary and the host only.
+func BenchmarkFilterRaw(b *testing.B) {
+	h := newHost(b, nil, nil, "examples/rust/profanity-filter")
+	ev := chat("kim", "hello there, how is the stream going", 0)
+	in := []byte(`{"eventType":"chat.message.received","payload":` + string(ev.Payload) + `}`)
+	ctx := background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := h.filterRaw(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

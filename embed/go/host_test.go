@@ -1,0 +1,336 @@
+package owncastplugins
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var jsSet = []string{"examples/js/profanity-filter", "examples/js/slow-mode", "examples/js/echo-bot", "examples/js/message-counter", "examples/js/relay", "examples/js/announcer", "examples/js/overlay"}
+var rustSet = []string{"examples/rust/profanity-filter", "examples/rust/slow-mode", "examples/rust/echo-bot", "examples/rust/relay", "examples/rust/announcer"}
+
+func TestLoadsTheJSAndRustExamples(t *testing.T) {
+	for _, set := range []struct {
+		name    string
+		plugins []string
+		kind    string
+	}{{"js", jsSet, "extism"}, {"rust", rustSet, "component"}} {
+		t.Run(set.name, func(t *testing.T) {
+			h := newHost(t, &recorder{}, nil, set.plugins...)
+			ps, err := h.Plugins()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Kind != set.kind {
+					t.Errorf("%s: kind %q, want %q", p.Slug, p.Kind, set.kind)
+				}
+				if len(p.UnapprovedPermissions) != 0 {
+					t.Errorf("%s: unapproved %v after EnableAll", p.Slug, p.UnapprovedPermissions)
+				}
+			}
+			// The filter chain runs through them: profanity-filter masks.
+			o, err := h.Filter(background(), chat("ana", "oh heck", 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Result != ResultModified || body(t, o.Event) != "oh ****" {
+				t.Fatalf("outcome %+v", o)
+			}
+		})
+	}
+}
+
+func TestFilterChainModifiesAndDrops(t *testing.T) {
+	h := newHost(t, &recorder{}, nil, "examples/rust/profanity-filter", "examples/rust/slow-mode")
+
+	o, err := h.Filter(background(), chat("ana", "well darn it", 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Result != ResultModified || o.Dropped != nil || body(t, o.Event) != "well **** it" {
+		t.Fatalf("first message: %+v", o)
+	}
+	// slow-mode (priority 5) runs before profanity-filter (10).
+	if len(o.Steps) != 2 || o.Steps[0].Plugin != "slow-mode" || o.Steps[0].Result != ResultPass ||
+		o.Steps[1].Plugin != "profanity-filter" || o.Steps[1].Result != ResultModified {
+		t.Fatalf("steps: %+v", o.Steps)
+	}
+
+	// One second later, same user: slow mode drops it, and the chain stops.
+	o, err = h.Filter(background(), chat("ana", "again", 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Result != ResultDropped || o.Dropped == nil || o.Dropped.Plugin != "slow-mode" || o.Dropped.Reason == "" {
+		t.Fatalf("second message: %+v", o)
+	}
+	if len(o.Steps) != 1 {
+		t.Fatalf("the chain went on after a drop: %+v", o.Steps)
+	}
+
+	// Another user is not slowed down, and a clean message passes untouched.
+	ev := chat("bo", "hello there", 11)
+	o, err = h.Filter(background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Result != ResultPass || body(t, o.Event) != "hello there" {
+		t.Fatalf("third message: %+v", o)
+	}
+}
+
+func TestCallbacksReachGo(t *testing.T) {
+	rec := &recorder{}
+	h := newHost(t, rec, nil, "examples/js/echo-bot", "examples/js/message-counter", "examples/js/relay", "examples/js/announcer")
+	ctx := background()
+	for i, text := range []string{"first", "second", "third"} {
+		if err := h.Notify(ctx, chat("cy", text, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// chat.send: echo-bot repeats every message.
+	echoes := rec.chatsFrom("echo-bot")
+	if len(echoes) != 3 || !strings.Contains(echoes[0], "first") || !strings.Contains(echoes[2], "third") {
+		t.Fatalf("echo-bot sent %q", echoes)
+	}
+	rec.mu.Lock()
+	bot := rec.chats[0].From.BotName
+	rec.mu.Unlock()
+	if bot != "EchoBot" {
+		t.Errorf("bot name %q", bot)
+	}
+
+	// KV through the host: message-counter counted the three messages.
+	if err := h.Notify(ctx, chat("cy", "!count", 5)); err != nil {
+		t.Fatal(err)
+	}
+	counts := rec.chatsFrom("message-counter")
+	if len(counts) != 1 || !strings.Contains(counts[0], "3 messages") {
+		t.Fatalf("message-counter sent %q", counts)
+	}
+
+	// events.emit: relay emits announcement.broadcast, the host fans it out
+	// one level deeper, and announcer posts it.
+	if err := h.Notify(ctx, chat("cy", "!announce the stream starts at nine", 6)); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	emitted := append([]emittedRecord(nil), rec.emitted...)
+	rec.mu.Unlock()
+	if len(emitted) != 1 || emitted[0].Plugin != "relay" || emitted[0].Event.Type != "announcement.broadcast" || emitted[0].Depth != 1 {
+		t.Fatalf("emitted %+v", emitted)
+	}
+	if !strings.Contains(string(emitted[0].Event.Payload), "the stream starts at nine") {
+		t.Fatalf("emitted payload %s", emitted[0].Event.Payload)
+	}
+	ann := rec.chatsFrom("announcer")
+	if len(ann) != 1 || !strings.Contains(ann[0], "the stream starts at nine") {
+		t.Fatalf("announcer sent %q", ann)
+	}
+}
+
+func TestEveryCallbackMethodIsAnswered(t *testing.T) {
+	hostMethods, err := hostCallbackMethods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := append([]string(nil), methods...)
+	sort.Strings(hostMethods)
+	sort.Strings(ours)
+	if strings.Join(hostMethods, " ") != strings.Join(ours, " ") {
+		t.Fatalf("the host calls %v\nthe Go side answers %v", hostMethods, ours)
+	}
+	e := &embedder{owncast: &recorder{}}
+	for _, m := range hostMethods {
+		if _, err := e.dispatch(m, []byte(`{"data": ""}`)); err != nil && strings.Contains(err.Error(), "unknown callback method") {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+}
+
+func TestConcurrentFilterAndNotify(t *testing.T) {
+	rec := &recorder{}
+	h := newHost(t, rec, nil, "examples/rust/profanity-filter", "examples/rust/echo-bot")
+	const workers, each = 8, 40
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			user := string(rune('a'+w)) + "user"
+			for i := 0; i < each; i++ {
+				o, err := h.Filter(background(), chat(user, "dang it", i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if o.Result != ResultModified || body(t, o.Event) != "**** it" {
+					errs <- errors.New("unexpected outcome " + o.Result)
+					return
+				}
+				if err := h.Notify(background(), o.Event); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	echoes := rec.chatsFrom("echo-bot")
+	if len(echoes) != workers*each {
+		t.Fatalf("%d echoes, want %d", len(echoes), workers*each)
+	}
+	for _, e := range echoes {
+		if !strings.Contains(e, "**** it") {
+			t.Fatalf("echo of an unfiltered message: %q", e)
+		}
+	}
+}
+
+func TestTrappingAndSpinningPluginsGiveCleanErrors(t *testing.T) {
+	rec := &recorder{}
+	h := newHost(t, rec, func(c *Config) {
+		c.Limits.FilterDeadline = 300 * time.Millisecond
+		c.Limits.MaxStrikes = 100
+	}, "examples/rust/buggy-filter", "host/tests/guests/hostile")
+
+	// hostile loops forever on "spin" and runs out of time; buggy-filter
+	// traps on every message. Both fail open: the message passes.
+	start := time.Now()
+	o, err := h.Filter(background(), chat("dee", "spin", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Result != ResultPass || body(t, o.Event) != "spin" {
+		t.Fatalf("outcome %+v", o)
+	}
+	failed := map[string]string{}
+	for _, s := range o.Steps {
+		if s.Result == ResultFailed {
+			failed[s.Plugin] = s.Error
+		}
+	}
+	if !strings.Contains(failed["hostile"], "timed out after 300ms") {
+		t.Errorf("hostile: %q, want its deadline", failed["hostile"])
+	}
+	if failed["buggy-filter"] == "" {
+		t.Errorf("buggy-filter did not fail: %+v", o.Steps)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("the spinning call took %v", el)
+	}
+	rec.mu.Lock()
+	nfailed := len(rec.failed)
+	rec.mu.Unlock()
+	if nfailed != 2 {
+		t.Errorf("observer saw %d failures", nfailed)
+	}
+
+	// A context deadline shorter than the plugin's: Go gets its own error at
+	// once, the call finishes in the background.
+	ctx, cancel := context.WithTimeout(background(), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err = h.Filter(ctx, chat("dee", "spin", 1))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want context.DeadlineExceeded", err)
+	}
+	if el := time.Since(start); el > 200*time.Millisecond {
+		t.Errorf("cancelled call returned after %v", el)
+	}
+	// Cancellation, likewise.
+	ctx, cancel = context.WithCancel(background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err = h.Filter(ctx, chat("dee", "spin", 2))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	// The host is fine afterwards.
+	o, err = h.Filter(background(), chat("dee", "calm", 3))
+	if err != nil || o.Result != ResultPass {
+		t.Fatalf("after: %+v %v", o, err)
+	}
+}
+
+func TestHostPanicComesBackAsError(t *testing.T) {
+	rec := &recorder{}
+	h := newHost(t, rec, nil, "examples/rust/echo-bot", "examples/rust/profanity-filter")
+	// A callback that calls back into the host breaks the host's rule (the
+	// runtime refuses to nest); the resulting Rust panic must come back to
+	// Go as an error, not abort the process.
+	inner := make(chan error, 1)
+	rec.mu.Lock()
+	rec.onChat = func(Caller, ChatSend) {
+		_, err := h.Filter(background(), chat("eve", "heck", 0))
+		inner <- err
+	}
+	rec.mu.Unlock()
+	if err := h.Notify(background(), chat("eve", "hello", 0)); err != nil {
+		t.Fatal(err)
+	}
+	err := <-inner
+	if !errors.Is(err, ErrHostPanic) {
+		t.Fatalf("re-entrant call: %v, want ErrHostPanic", err)
+	}
+	if !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("message %q", err)
+	}
+	rec.mu.Lock()
+	rec.onChat = nil
+	rec.mu.Unlock()
+	// The host goes on.
+	o, err := h.Filter(background(), chat("eve", "heck", 1))
+	if err != nil || o.Result != ResultModified {
+		t.Fatalf("after the panic: %+v %v", o, err)
+	}
+}
+
+func TestBadInputIsAnError(t *testing.T) {
+	_, err := New(Config{PluginsDir: t.TempDir()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "dataDir") {
+		t.Fatalf("missing dataDir: %v", err)
+	}
+	h := newHost(t, nil, nil, "examples/rust/profanity-filter")
+	_, err = h.Filter(background(), Event{Type: "chat.message.received", Payload: json.RawMessage(`{"body": 5}`)})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "chat.message.received") {
+		t.Fatalf("bad payload: %v", err)
+	}
+	if _, err := h.Enable("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Enable(nope): %v", err)
+	}
+	h.Close()
+	if _, err := h.Filter(background(), chat("x", "y", 0)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
+
+func TestManageAPlugin(t *testing.T) {
+	h := newHost(t, nil, nil, "examples/rust/profanity-filter")
+	p, err := h.Disable("profanity-filter")
+	if err != nil || p.Status != "disabled" {
+		t.Fatalf("Disable: %+v %v", p, err)
+	}
+	o, err := h.Filter(background(), chat("fay", "heck", 0))
+	if err != nil || o.Result != ResultPass || len(o.Steps) != 0 {
+		t.Fatalf("disabled plugin still filters: %+v %v", o, err)
+	}
+	p, err = h.Enable("profanity-filter")
+	if err != nil || p.Status != "enabled" {
+		t.Fatalf("Enable: %+v %v", p, err)
+	}
+	if p, err = h.Reload("profanity-filter"); err != nil || p.Status != "enabled" {
+		t.Fatalf("Reload: %+v %v", p, err)
+	}
+	o, err = h.Filter(background(), chat("fay", "heck", 1))
+	if err != nil || o.Result != ResultModified {
+		t.Fatalf("after Enable: %+v %v", o, err)
+	}
+}
