@@ -50,7 +50,7 @@ func TestHandlesAreFreed(t *testing.T) {
 			t.Fatalf("cycle %d: %s", i, o.Result)
 		}
 	}
-	for i := 0; i < 1000; i++ { // warm up: instance, allocator pools, caches
+	for i := 0; i < 2000; i++ { // warm up: instance, allocator pools, caches
 		cycle(i)
 	}
 	heap0, rss0 := heap(), rss(t)

@@ -238,9 +238,8 @@ func runScript(s *server, host *ocp.Host, mux http.Handler) {
 	for _, m := range [][2]string{
 		{"Ana", "hello everyone"},
 		{"Ana", "too fast, slow mode drops this"},
-		{"Bo", "what the heck is going on"},
+		{"Bo", "what the hell is going on"},
 		{"Cy", "!announce the Q&A starts at nine"},
-		{"Dee", "!count"},
 	} {
 		if _, err := s.chat(context.Background(), host, m[0], m[1]); err != nil {
 			log.Fatalf("chat: %v", err)
