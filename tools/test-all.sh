@@ -41,6 +41,9 @@ tools/build-js-engine.sh
 step "cargo test"
 cargo test --workspace
 
+step "Go embedding (embed/go: go test -race; examples/go-embed; installs golang-go when missing)"
+tools/test-go.sh
+
 step "dev-server browser test (chromium + playwright-core)"
 cli/tests/browser/run.sh
 
