@@ -32,10 +32,11 @@ pub mod runtime;
 pub mod scenario;
 pub mod server;
 pub mod types;
+pub mod wasm;
 
 pub use context::{HostCallError, HostServices, PluginContext};
 pub use host::{Host, HostBuilder, LoadedPlugin, PluginBundle};
 pub use manifest::Manifest;
 pub use permissions::{Permission, Permissions};
 pub use plugin::{CallError, LoadError, PluginCode, PluginInstance, PluginLoader};
-pub use runtime::{Limits, Runtime, RuntimeConfig};
+pub use runtime::{Limits, PoolLimits, Runtime, RuntimeConfig};

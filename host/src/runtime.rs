@@ -80,11 +80,47 @@ pub struct RuntimeConfig {
     pub pooling: bool,
     /// Instance slots in the pool.
     pub max_instances: u32,
+    /// What one module or component may define, sized for real plugins.
+    pub pool: PoolLimits,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { limits: Limits::default(), cache_dir: None, pooling: true, max_instances: 200 }
+        RuntimeConfig { limits: Limits::default(), cache_dir: None, pooling: true, max_instances: 200, pool: PoolLimits::default() }
+    }
+}
+
+/// Per-module sizes of the pooling allocator's slots.
+///
+/// Sized from what real plugins need: an extism-js module that imports host
+/// functions defines two tables (its function table and the one through
+/// which host imports are called), QuickJS-based modules have function
+/// tables of several thousand entries, and modules of 2–17 MB carry large
+/// data segments. Slots are reserved address space; only what an instance
+/// touches is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Tables one core module may define (`max_tables_per_module`).
+    pub tables_per_module: u32,
+    /// Initial elements of any one table (`table_elements`).
+    pub table_elements: usize,
+    /// Linear memories one core module may define (`max_memories_per_module`).
+    pub memories_per_module: u32,
+    /// Bytes of one core instance's runtime metadata (`max_core_instance_size`).
+    pub core_instance_bytes: usize,
+    /// Bytes of one component instance's runtime metadata (`max_component_instance_size`).
+    pub component_instance_bytes: usize,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        PoolLimits {
+            tables_per_module: 4,
+            table_elements: 1 << 17,
+            memories_per_module: 2,
+            core_instance_bytes: 16 << 20,
+            component_instance_bytes: 4 << 20,
+        }
     }
 }
 
@@ -93,6 +129,8 @@ pub struct Runtime {
     engine: Engine,
     cache: Option<CodeCache>,
     limits: Limits,
+    /// The pooling allocator's per-module limits, when it is used.
+    pool: Option<PoolLimits>,
     stop: Arc<AtomicBool>,
 }
 
@@ -107,15 +145,19 @@ impl Runtime {
             let n = config.max_instances;
             p.total_component_instances(n);
             p.total_core_instances(n * 8);
+            p.total_stacks(n);
+            let pool = &config.pool;
             p.total_memories(n * 4);
             p.total_tables(n * 8);
-            p.total_stacks(n);
             p.max_memory_size(config.limits.memory_bytes);
+            p.max_tables_per_module(pool.tables_per_module);
+            p.max_memories_per_module(pool.memories_per_module);
+            p.table_elements(pool.table_elements);
             p.max_core_instances_per_component(32);
-            p.max_memories_per_component(8);
-            p.max_tables_per_component(16);
-            p.max_component_instance_size(1 << 20);
-            p.max_core_instance_size(1 << 20);
+            p.max_memories_per_component(8 * pool.memories_per_module.max(1));
+            p.max_tables_per_component(16 * pool.tables_per_module.max(1));
+            p.max_component_instance_size(pool.component_instance_bytes);
+            p.max_core_instance_size(pool.core_instance_bytes);
             c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
             // Keep the reserved address space per memory near the cap.
             c.memory_reservation((config.limits.memory_bytes as u64).next_power_of_two().max(1 << 26));
@@ -137,7 +179,8 @@ impl Runtime {
             Some(dir) => Some(CodeCache::new(dir, &engine)?),
             None => None,
         };
-        Ok(Arc::new(Runtime { engine, cache, limits: config.limits, stop }))
+        let pool = config.pooling.then_some(config.pool);
+        Ok(Arc::new(Runtime { engine, cache, limits: config.limits, pool, stop }))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -153,8 +196,65 @@ impl Runtime {
         self.cache.as_ref().map(|c| (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed)))
     }
 
-    /// Compiles a core module, or maps it from the code cache.
+    /// Whether a core module fits this runtime's slots: each table, memory
+    /// and count it defines against the limit that bounds it, named.
+    pub fn check_module_fits(&self, bytes: &[u8]) -> Result<(), String> {
+        let Some(shape) = crate::wasm::module_shape(bytes) else { return Ok(()) };
+        let memory_cap = self.limits.memory_bytes as u64;
+        for (i, &size) in shape.memories.iter().enumerate() {
+            if size > memory_cap {
+                return Err(format!(
+                    "memory {i} starts at {size} bytes; the per-plugin memory limit (Limits::memory_bytes) is {memory_cap} bytes"
+                ));
+            }
+        }
+        let Some(pool) = &self.pool else { return Ok(()) };
+        if shape.tables.len() > pool.tables_per_module as usize {
+            return Err(format!(
+                "the module defines {} tables; the pooling allocator allows {} per module (PoolLimits::tables_per_module)",
+                shape.tables.len(),
+                pool.tables_per_module
+            ));
+        }
+        if shape.memories.len() > pool.memories_per_module as usize {
+            return Err(format!(
+                "the module defines {} memories; the pooling allocator allows {} per module (PoolLimits::memories_per_module)",
+                shape.memories.len(),
+                pool.memories_per_module
+            ));
+        }
+        for (i, &elements) in shape.tables.iter().enumerate() {
+            if elements > pool.table_elements as u64 {
+                return Err(format!(
+                    "table {i} starts with {elements} elements; the pooling allocator allows {} per table (PoolLimits::table_elements)",
+                    pool.table_elements
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the pooling limits to a compile error that is about them.
+    fn explain(&self, e: wasmtime::Error) -> wasmtime::Error {
+        let text = format!("{e:#}");
+        match &self.pool {
+            Some(pool) if text.contains("pooling allocator") || text.contains("instance allocator") => e.context(format!(
+                "the module does not fit this host's pooling allocator (PoolLimits: {} tables and {} memories per module, {} table elements, \
+                 {} bytes of core instance metadata, {} bytes of component instance metadata)",
+                pool.tables_per_module, pool.memories_per_module, pool.table_elements, pool.core_instance_bytes, pool.component_instance_bytes
+            )),
+            _ => e,
+        }
+    }
+
+    /// Compiles a core module, or maps it from the code cache. A module
+    /// that does not fit the pooling allocator is refused with the limit named.
     pub fn compile_module(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
+        self.check_module_fits(bytes).map_err(wasmtime::Error::msg)?;
+        self.compile_module_unchecked(bytes).map_err(|e| self.explain(e))
+    }
+
+    fn compile_module_unchecked(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
         match &self.cache {
             None => Module::new(&self.engine, bytes),
             Some(c) => c.get(
@@ -172,6 +272,10 @@ impl Runtime {
 
     /// Compiles a component, or maps it from the code cache.
     pub fn compile_component(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
+        self.compile_component_unchecked(bytes).map_err(|e| self.explain(e))
+    }
+
+    fn compile_component_unchecked(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
         match &self.cache {
             None => Component::new(&self.engine, bytes),
             Some(c) => c.get(
