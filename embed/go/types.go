@@ -99,7 +99,7 @@ type VideoVariant struct {
 type VideoConfig struct {
 	LatencyLevel uint32         `json:"latencyLevel"`
 	Codec        string         `json:"codec"`
-	Variants     []VideoVariant `json:"variants"`
+	Variants     []VideoVariant `json:"variants,omitempty"`
 }
 
 // VideoConfigUpdate changes the fields that are not nil.

@@ -66,6 +66,8 @@ fn build_request(head: RequestHead, body: Bytes) -> Result<(http::Request<Bytes>
 pub struct OcpResponse {
     rt: Arc<tokio::runtime::Runtime>,
     body: Mutex<ResponseBody>,
+    /// The host's shutdown signal: the body ends when it fires.
+    shutdown: Arc<OcpCancel>,
 }
 
 /// Routes one request through the host's HTTP router: `/plugins/<slug>/...`
@@ -114,7 +116,7 @@ pub unsafe extern "C" fn ocp_http(
         let headers: Vec<(&str, String)> =
             parts.headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
         let head = serde_json::json!({ "status": parts.status.as_u16(), "headers": headers });
-        resp_out.write(Box::into_raw(Box::new(OcpResponse { rt: h.rt.clone(), body: Mutex::new(body) })));
+        resp_out.write(Box::into_raw(Box::new(OcpResponse { rt: h.rt.clone(), body: Mutex::new(body), shutdown: h.shutdown.clone() })));
         Ok(serde_json::to_vec(&head).expect("JSON serializes"))
     })
 }
@@ -135,7 +137,13 @@ pub unsafe extern "C" fn ocp_response_next(resp: *mut OcpResponse, wait_ms: u32,
         let mut body = r.body.lock().map_err(|_| Fail::new(OCP_ERROR, "response body poisoned"))?;
         let wait = Duration::from_millis(wait_ms.into());
         loop {
-            let frame = r.rt.block_on(async { tokio::time::timeout(wait, body.frame()).await });
+            let frame = r.rt.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = r.shutdown.wait() => Ok(None),
+                    f = tokio::time::timeout(wait, body.frame()) => f,
+                }
+            });
             match frame {
                 Err(_) => {
                     code = OCP_PENDING;

@@ -170,6 +170,8 @@ pub struct OcpHost {
     host: Arc<Host>,
     manager: Arc<PluginManager>,
     server: Arc<PluginServer>,
+    /// Fired by `ocp_host_free`: open response bodies end.
+    shutdown: Arc<OcpCancel>,
 }
 
 pub(crate) unsafe fn host_ref<'a>(h: *const OcpHost) -> Result<&'a OcpHost, Fail> {
@@ -183,7 +185,14 @@ pub struct OcpCancel {
 }
 
 impl OcpCancel {
-    async fn wait(&self) {
+    fn new() -> OcpCancel {
+        OcpCancel { fired: AtomicBool::new(false), notify: tokio::sync::Notify::new() }
+    }
+    fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+    pub(crate) async fn wait(&self) {
         loop {
             let n = self.notify.notified();
             if self.fired.load(Ordering::Acquire) {
@@ -198,7 +207,7 @@ impl OcpCancel {
 /// once no call uses it and no thread will fire it.
 #[no_mangle]
 pub extern "C" fn ocp_cancel_new() -> *mut OcpCancel {
-    Box::into_raw(Box::new(OcpCancel { fired: AtomicBool::new(false), notify: tokio::sync::Notify::new() }))
+    Box::into_raw(Box::new(OcpCancel::new()))
 }
 
 /// Fires the token: every call waiting on it returns `OCP_CANCELLED` (the
@@ -210,8 +219,7 @@ pub extern "C" fn ocp_cancel_new() -> *mut OcpCancel {
 #[no_mangle]
 pub unsafe extern "C" fn ocp_cancel_fire(cancel: *const OcpCancel) {
     if let Some(c) = cancel.as_ref() {
-        c.fired.store(true, Ordering::Release);
-        c.notify.notify_waiters();
+        c.fire();
     }
 }
 
@@ -346,7 +354,7 @@ fn build(config: &[u8], callbacks: Callbacks) -> Result<OcpHost, Fail> {
     sc.admin_password = cfg.admin_password.clone().filter(|p| !p.is_empty());
     sc.admin_tokens = cfg.admin_tokens.clone();
     let server = Arc::new(PluginServer::new(host.clone(), sc).with_manager(manager.clone()));
-    Ok(OcpHost { rt: Arc::new(rt), host, manager, server })
+    Ok(OcpHost { rt: Arc::new(rt), host, manager, server, shutdown: Arc::new(OcpCancel::new()) })
 }
 
 /// Creates a host from its JSON configuration (`pluginsDir`, `dataDir`, and
@@ -403,10 +411,11 @@ pub unsafe extern "C" fn ocp_host_free(host: *mut OcpHost) {
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let h = Box::from_raw(host);
+        h.shutdown.fire();
         for p in h.host.plugins() {
             h.host.unload(p.slug());
         }
-        let OcpHost { rt, host, manager, server } = *h;
+        let OcpHost { rt, host, manager, server, shutdown: _ } = *h;
         drop((server, manager, host));
         if let Ok(rt) = Arc::try_unwrap(rt) {
             rt.shutdown_timeout(Duration::from_secs(5));
