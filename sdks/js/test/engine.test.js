@@ -60,9 +60,14 @@ test("engine module shape: exports, imports, custom section", { skip }, () => {
   const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
   assert.deepStrictEqual(exports, [
     "memory",
+    "on_auth_check",
     "on_event",
     "on_filter",
     "on_http_request",
+    "on_page_content",
+    "on_page_scripts",
+    "on_page_styles",
+    "on_tab_content",
     "register",
     "wizer.initialize",
   ]);
@@ -97,13 +102,40 @@ test("wizer output: init export removed, sections kept", { skip }, async () => {
   const b = await builtPlugin("echo", false);
   const mod = new WebAssembly.Module(fs.readFileSync(b.files[0]));
   const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
-  assert.deepStrictEqual(exports, ["memory", "on_event", "on_filter", "on_http_request", "register"]);
+  assert.deepStrictEqual(exports, [
+    "memory",
+    "on_auth_check",
+    "on_event",
+    "on_filter",
+    "on_http_request",
+    "on_page_content",
+    "on_page_scripts",
+    "on_page_styles",
+    "on_tab_content",
+    "register",
+  ]);
   assert.strictEqual(Buffer.from(WebAssembly.Module.customSections(mod, "owncast-engine")[0]).toString(), "quickjs/1");
   const map = JSON.parse(Buffer.from(WebAssembly.Module.customSections(mod, "owncast-sourcemap")[0]).toString());
   assert.ok(map.sources.includes("src/plugin.ts"));
 });
 
 for (const mode of ["wasm", "shared"]) {
+  test(`${mode}: upstream's content and auth-check exports reach their handlers`, { skip }, async () => {
+    const h = await host("kitchen", mode);
+    const text = (name, input) => {
+      const r = h.call(name, input);
+      assert.strictEqual(r.rc, 0, `${name}: ${r.error}`);
+      return r.output;
+    };
+    assert.strictEqual(text("on_tab_content", { slug: "<music>", user: { id: "u", displayName: "<b>ann</b>" } }), "<p>tab &lt;music&gt; for &lt;b&gt;ann&lt;/b&gt;</p>");
+    assert.strictEqual(text("on_page_scripts", {}), "console.log('kitchen')");
+    // a handler the plugin does not have answers the neutral "" / ok
+    assert.strictEqual(text("on_page_styles", {}), "");
+    assert.strictEqual(text("on_page_content", { slug: "x" }), "");
+    assert.deepStrictEqual(JSON.parse(text("on_auth_check", { user: { id: "u" } })), { action: "refresh", ttl: 60 });
+    assert.deepStrictEqual(JSON.parse(text("on_auth_check", {})), { action: "deny", reason: "no session" });
+  });
+
   test(`${mode}: register returns the manifest with derived subscriptions`, { skip }, async () => {
     const h = await host("echo", mode);
     const m = h.callJson("register");

@@ -149,6 +149,36 @@ pub extern "C" fn on_http_request() -> i32 {
     run_export("on_http_request")
 }
 
+// Upstream's optional exports: a host calls them when the plugin contributes
+// the matching thing (a dynamic tab or page content, page styles or scripts,
+// the viewer-gate re-check). The SDK answers with the handler's result, or
+// the neutral answer ("", `{"action":"ok"}`) when the plugin has none.
+
+#[no_mangle]
+pub extern "C" fn on_auth_check() -> i32 {
+    run_export("on_auth_check")
+}
+
+#[no_mangle]
+pub extern "C" fn on_tab_content() -> i32 {
+    run_export("on_tab_content")
+}
+
+#[no_mangle]
+pub extern "C" fn on_page_content() -> i32 {
+    run_export("on_page_content")
+}
+
+#[no_mangle]
+pub extern "C" fn on_page_styles() -> i32 {
+    run_export("on_page_styles")
+}
+
+#[no_mangle]
+pub extern "C" fn on_page_scripts() -> i32 {
+    run_export("on_page_scripts")
+}
+
 /// wizer's pre-initialization entry point: build the engine and evaluate the
 /// bundled script, so the snapshot needs no JS parsing at instantiation.
 #[export_name = "wizer.initialize"]
