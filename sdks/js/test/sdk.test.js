@@ -186,3 +186,30 @@ test("build: a throwing top level is reported at the author's line", () => {
   assert.match(r.stderr, /src\/plugin\.js:3:/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("build --script: the ESM form exports upstream's names (Events, Permissions, FilterAction, defineCommands, escapeHtml)", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest({ permissions: ["chat.send", "chat.filter"] }),
+    "src/plugin.js": [
+      'import { definePlugin, defineCommands, owncast, filter, Events, Permissions, FilterAction, escapeHtml, authCheck } from "@owncast/plugin-sdk";',
+      "const route = defineCommands({ commands: { hi: { run: (c) => c.reply(escapeHtml(c.argString)) } } });",
+      "export default definePlugin({",
+      "  filterPriority: 7,",
+      "  filterChatMessage(m) { return route(m) ? { action: FilterAction.Drop } : filter.pass(); },",
+      "  on: { [Events.StreamStarted + '.x']() { owncast.chat.send(Permissions.ChatSend + authCheck.ok().action); } },",
+      "});",
+      "",
+    ].join("\n"),
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, "t.manifest.json"), "utf8"));
+  assert.deepStrictEqual(m.subscriptions.filter, [{ event: "chat.message.received", priority: 7 }]);
+  assert.deepStrictEqual(m.subscriptions.notify, [{ event: "stream.started.x" }]);
+  // a name the SDK does not export fails at the author's line
+  fs.writeFileSync(path.join(dir, "src/plugin.js"), 'import { definePlugin, Eventz } from "@owncast/plugin-sdk";\nexport default definePlugin({});\n');
+  const bad = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(bad.status, 1);
+  assert.match(bad.stderr, /src\/plugin\.js:1:.*Eventz/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
