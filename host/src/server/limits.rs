@@ -17,7 +17,9 @@
 //!   - `body_idle_timeout` / `body_timeout`: a request body that stalls, or
 //!     takes longer in total, gets 408 and its connection is closed.
 //! - **Memory**: every in-flight request body draws from one budget
-//!   ([`ConnectionLimits::body_budget_bytes`]): a body declared with
+//!   ([`ConnectionLimits::body_budget_bytes`], 128 MiB: room for an `.ocpkg`
+//!   upload and many small bodies); an HTTP/1 connection buffers at most
+//!   64 KiB besides (its request head must fit). A body declared with
 //!   `Content-Length` reserves its length up front, a chunked one as it
 //!   arrives. A request that does not fit gets 503 at once; a stalled one
 //!   times out and gives its share back.
@@ -71,7 +73,7 @@ impl Default for ConnectionLimits {
             send_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(120),
-            body_budget_bytes: 160 << 20,
+            body_budget_bytes: 128 << 20,
             max_h2_streams: 100,
         }
     }

@@ -313,6 +313,8 @@ impl PluginServer {
         });
         let l = &self.config.limits;
         let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        // What a connection may buffer beyond its body's share (a request head must fit).
+        builder.http1().max_buf_size(64 << 10);
         builder
             .http2()
             .max_concurrent_streams(l.max_h2_streams)
