@@ -226,6 +226,26 @@ An Owncast plugin built with \`@owncast/plugin-sdk\`.
 - \`npm run serve\` runs it locally; \`npm run package\` makes the \`.ocpkg\`.
 - \`INSTRUCTIONS.md\` is what the admin reads when installing: keep it current.
 `;
+  const skill = `---
+name: owncast-plugin-${typescript ? "ts" : "js"}
+description: "Change or extend this Owncast plugin (${name}): handlers, owncast.* calls, manifest permissions, scenario tests, packaging."
+---
+
+# Working on ${name}
+
+1. Read \`${typescript ? "src/plugin.ts" : "src/plugin.js"}\` and \`plugin.manifest.json\`. Handlers are named after
+   events (\`onChatMessage\`, \`filterChatMessage\`, \`onStreamStarted\`,
+   \`onHttpRequest\`, \`commands: {...}\`, \`on: {"custom.type"() {}}\`).
+2. Every \`owncast.*\` call needs its permission in the manifest's
+   \`permissions\` (\`chat.send\`, \`storage.kv\`, \`network.fetch\` with
+   \`network.allowedHosts\`, ...). \`npm run build\` names any that are missing.
+3. Escape anything you did not write before putting it into HTML
+   (\`escapeHtml\` from \`@owncast/plugin-sdk\`).
+4. Describe each new behaviour as a scenario in \`__tests__/\` (JSON files, or
+   \`plugin.test.js\` with \`runScenarios\`) and run \`npm test\` until it passes.
+5. Keep \`INSTRUCTIONS.md\` true for the admin who installs the plugin.
+6. \`npm run package\` writes \`${slug}.ocpkg\`, the file to upload in Owncast's admin.
+`;
   const src = typescript ? "src/plugin.ts" : "src/plugin.js";
   const readme = `# ${name}
 
@@ -259,6 +279,7 @@ are described in the README of \`@owncast/plugin-sdk\`.
     "README.md": readme,
     "INSTRUCTIONS.md": instructions,
     "AGENTS.md": agents,
+    [`.agents/skills/owncast-plugin-${typescript ? "ts" : "js"}/SKILL.md`]: skill,
     ".gitignore": [
       "node_modules/",
       "# build outputs",

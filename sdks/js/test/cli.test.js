@@ -524,7 +524,7 @@ test("create-owncast-plugin: scaffold, install offline, build and test", { skip:
   assert.strictEqual(c.status, 0, c.stderr);
   const dir = path.join(where, "my-plugin");
   // upstream's template (INSTRUCTIONS.md, AGENTS.md, the JS test harness) plus ours
-  for (const f of ["package.json", "src/plugin.js", "plugin.manifest.json", "__tests__/plugin.test.json", "__tests__/plugin.test.js", "INSTRUCTIONS.md", "AGENTS.md", "README.md", ".gitignore"]) {
+  for (const f of ["package.json", "src/plugin.js", "plugin.manifest.json", "__tests__/plugin.test.json", "__tests__/plugin.test.js", "INSTRUCTIONS.md", "AGENTS.md", ".agents/skills/owncast-plugin-js/SKILL.md", "README.md", ".gitignore"]) {
     assert.ok(fs.existsSync(path.join(dir, f)), f);
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
