@@ -343,6 +343,14 @@ function checkPermissions(manifest, info, map, opts = {}) {
   if (info.handlers.includes("onHttpRequest") && !perms.includes("http.serve")) {
     problems.push('onHttpRequest needs the "http.serve" permission');
   }
+  // upstream: content the plugin puts into Owncast's page needs ui.modify,
+  // the viewer-gate re-check auth.gate
+  for (const h of ["onTabContent", "onPageContent", "onPageStyles", "onPageScripts"]) {
+    if (info.handlers.includes(h) && !perms.includes("ui.modify")) problems.push(`${h} needs the "ui.modify" permission`);
+  }
+  if (info.handlers.includes("onAuthCheck") && !perms.includes("auth.gate")) {
+    problems.push('onAuthCheck needs the "auth.gate" permission');
+  }
   if (problems.length) {
     fail(`plugin.manifest.json: ${problems.join("; ")} (add to "permissions")`);
   }

@@ -213,3 +213,19 @@ test("build --script: the ESM form exports upstream's names (Events, Permissions
   assert.match(bad.stderr, /src\/plugin\.js:1:.*Eventz/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("build --script: page content handlers need ui.modify, onAuthCheck needs auth.gate", () => {
+  const dir = tmpPlugin({
+    "plugin.manifest.json": manifest(),
+    "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({ onPageStyles() { return ""; }, onAuthCheck() {} });\n',
+  });
+  const r = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /onPageStyles needs the "ui\.modify" permission/);
+  assert.match(r.stderr, /onAuthCheck needs the "auth\.gate" permission/);
+  fs.writeFileSync(path.join(dir, "plugin.manifest.json"), manifest({ permissions: ["ui.modify"] }));
+  fs.writeFileSync(path.join(dir, "src/plugin.js"), 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({ onPageStyles() { return "body{}"; } });\n');
+  const ok = spawnSync(process.execPath, [CLI, "build", dir, "--script"], { encoding: "utf8" });
+  assert.strictEqual(ok.status, 0, ok.stderr);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
