@@ -6,7 +6,7 @@ const { definePlugin, owncast } = require("@owncast/plugin-sdk");
 
 module.exports = definePlugin({
   onChatMessage(msg) {
-    const name = msg.user && msg.user.displayName ? msg.user.displayName : "?";
+    const name = (typeof msg.user === "string" ? msg.user : msg.user && msg.user.displayName) || "?";
     const line = `${name}: ${msg.body}`;
     const text = String(msg.body || "").toLowerCase();
     if (text.startsWith("error:")) owncast.log.error(line);

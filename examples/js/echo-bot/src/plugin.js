@@ -7,6 +7,11 @@
 
 const { definePlugin, owncast } = require("@owncast/plugin-sdk");
 
+/** The sender as {displayName, isBot}: `msg.user` is an object today, a name on older hosts. */
+function sender(msg) {
+  return typeof msg.user === "string" ? { displayName: msg.user } : msg.user || { displayName: "someone" };
+}
+
 function fromBot(user) {
   const manifest = owncast.manifest();
   const botName = manifest && manifest.bot && manifest.bot.displayName;
@@ -15,7 +20,8 @@ function fromBot(user) {
 
 module.exports = definePlugin({
   onChatMessage(msg) {
-    if (fromBot(msg.user) || msg.body.trim() === "") return;
-    owncast.chat.send(`${msg.user.displayName} said: ${msg.body}`);
+    const user = sender(msg);
+    if (fromBot(user) || msg.body.trim() === "") return;
+    owncast.chat.send(`${user.displayName} said: ${msg.body}`);
   },
 });

@@ -17,6 +17,6 @@ module.exports = definePlugin({
     if (!msg.body.startsWith(COMMAND)) return;
     const text = msg.body.slice(COMMAND.length).trim();
     if (text === "") return;
-    owncast.events.emit(ANNOUNCEMENT, { text, by: msg.user ? msg.user.displayName : null, at: msg.timestamp });
+    owncast.events.emit(ANNOUNCEMENT, { text, by: (typeof msg.user === "string" ? msg.user : msg.user && msg.user.displayName) || null, at: msg.timestamp });
   },
 });

@@ -3,6 +3,8 @@
 // deterministic, and what tests can control). Dropped messages do not restart
 // the wait. The times live in the plugin's memory, keyed by user id: a reload
 // starts afresh, which suits a soft limit.
+// `msg.user` is a ChatUser object ({id, displayName, ...}) from today's
+// Owncast; older hosts send the display name as a string. Both are read here.
 const { definePlugin, filter } = require("@owncast/plugin-sdk");
 
 const MIN_GAP_MS = 2000;
@@ -10,7 +12,7 @@ const lastAccepted = new Map(); // user id -> epoch ms
 
 module.exports = definePlugin({
   filterChatMessage(msg) {
-    const user = msg.user || {};
+    const user = typeof msg.user === "string" ? { id: msg.user, displayName: msg.user } : msg.user || {};
     const id = user.id || "anonymous";
     const at = Date.parse(msg.timestamp);
     if (!Number.isFinite(at)) return filter.pass();
