@@ -285,3 +285,44 @@ test("escapeHtml and the html tag", () => {
   const name = "<script>";
   assert.strictEqual(sdk.html`<b>${name}</b> ${3}`, "<b>&lt;script&gt;</b> 3");
 });
+
+test("sql, users.register, auth, assets, emotes: upstream's request and result shapes", () => {
+  const { sdk, calls } = fresh({
+    owncast_sql_exec: (req) => (JSON.parse(req).sql.startsWith("bad") ? { error: "near bad: syntax error" } : { rowsAffected: 1 }),
+    owncast_sql_query: () => ({ columns: ["name", "n"], rows: [["ann", 2], ["bo", 1]] }),
+    owncast_users_register: (req) => (JSON.parse(req).authId === "gh:1" ? { userId: "u-1" } : { error: "refused" }),
+    owncast_auth_grant_session: () => ({}),
+    owncast_auth_end_session: () => undefined,
+    owncast_asset_read: (p) => (p === "t.html" ? "<p>x</p>" : 0),
+    owncast_server_emotes: () => [{ name: "wave", url: "/e/wave.gif" }],
+  });
+  const o = sdk.owncast;
+  assert.deepStrictEqual(o.sql.exec("INSERT INTO t VALUES (?)", [1]), { rowsAffected: 1 });
+  assert.throws(() => o.sql.exec("bad sql"), /near bad: syntax error/);
+  assert.deepStrictEqual(o.sql.query("SELECT name, n FROM t"), [{ name: "ann", n: 2 }, { name: "bo", n: 1 }]);
+  assert.deepStrictEqual(o.sql.queryRow("SELECT name, n FROM t WHERE n > ?", [1]), { name: "ann", n: 2 });
+  assert.deepStrictEqual(
+    calls.filter((c) => c[0].startsWith("owncast_sql")).map((c) => [c[0], JSON.parse(c[1])]),
+    [
+      ["owncast_sql_exec", { sql: "INSERT INTO t VALUES (?)", params: [1] }],
+      ["owncast_sql_exec", { sql: "bad sql", params: [] }],
+      ["owncast_sql_query", { sql: "SELECT name, n FROM t", params: [] }],
+      ["owncast_sql_query", { sql: "SELECT name, n FROM t WHERE n > ?", params: [1], maxRows: 1 }],
+    ]
+  );
+  assert.deepStrictEqual(o.users.register("gh:1"), { userId: "u-1" });
+  assert.throws(() => o.users.register({ authId: "x" }), /refused/);
+  o.auth.grantSession("u-1");
+  o.auth.endSession();
+  assert.deepStrictEqual(JSON.parse(calls.find((c) => c[0] === "owncast_auth_grant_session")[1]), { userId: "u-1" });
+  assert.strictEqual(o.assets.readText("t.html"), "<p>x</p>");
+  assert.deepStrictEqual([...o.assets.read("t.html")].length, 8);
+  assert.strictEqual(o.assets.read("missing"), null);
+  assert.deepStrictEqual(o.server.emotes(), [{ name: "wave", url: "/e/wave.gif" }]);
+});
+
+test("a host call the engine does not import says so, naming the function", () => {
+  const { sdk } = fresh({});
+  assert.throws(() => sdk.owncast.sql.query("SELECT 1"), /owncast\.sql\.query: host function owncast_sql_query is not imported/);
+  assert.throws(() => sdk.owncast.timer.setTimeout(() => {}, 10), /owncast_timer_set is not imported/);
+});
