@@ -115,7 +115,7 @@ func TestCallbacksReachGo(t *testing.T) {
 
 	// events.emit: relay emits announcement.broadcast, the host fans it out
 	// one level deeper, and announcer posts it.
-	if err := h.Notify(ctx, chat("cy", "!announce the stream starts at nine", 6)); err != nil {
+	if err := h.Notify(ctx, chat("cy", "/announce the stream starts at nine", 6)); err != nil {
 		t.Fatal(err)
 	}
 	rec.mu.Lock()

@@ -239,7 +239,7 @@ func runScript(s *server, host *ocp.Host, mux http.Handler) {
 		{"Ana", "hello everyone"},
 		{"Ana", "too fast, slow mode drops this"},
 		{"Bo", "what the hell is going on"},
-		{"Cy", "!announce the Q&A starts at nine"},
+		{"Cy", "/announce the Q&A starts at nine"},
 	} {
 		if _, err := s.chat(context.Background(), host, m[0], m[1]); err != nil {
 			log.Fatalf("chat: %v", err)
