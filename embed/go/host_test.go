@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -308,6 +310,45 @@ func TestBadInputIsAnError(t *testing.T) {
 	h.Close()
 	if _, err := h.Filter(background(), chat("x", "y", 0)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/plugins/profanity-filter/", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("HTTP after Close: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestApprovalIsTheAdminsAndPersists(t *testing.T) {
+	plugins, data := pluginsDir(t, "examples/rust/profanity-filter"), t.TempDir()
+	start := func() *Host {
+		h, err := New(Config{PluginsDir: plugins, DataDir: data, CacheDir: cacheDir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h := start()
+	ps, err := h.Plugins()
+	if err != nil || len(ps) != 1 || ps[0].Status != "disabled" {
+		t.Fatalf("a new plugin runs before the admin approved it: %+v %v", ps, err)
+	}
+	if _, err := h.Enable("profanity-filter"); err == nil || !strings.Contains(err.Error(), "chat.filter") {
+		t.Fatalf("Enable without approval: %v, want the unapproved permission named", err)
+	}
+	if o, _ := h.Filter(background(), chat("gil", "heck", 0)); len(o.Steps) != 0 {
+		t.Fatalf("unapproved plugin filtered: %+v", o)
+	}
+	p, err := h.Approve("profanity-filter")
+	if err != nil || p.Status != "enabled" || len(p.UnapprovedPermissions) != 0 {
+		t.Fatalf("Approve: %+v %v", p, err)
+	}
+	h.Close()
+	// The approval is in the data folder: a new host starts the plugin.
+	h = start()
+	defer h.Close()
+	o, err := h.Filter(background(), chat("gil", "heck", 1))
+	if err != nil || o.Result != ResultModified {
+		t.Fatalf("after a restart: %+v %v", o, err)
 	}
 }
 
