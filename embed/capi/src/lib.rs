@@ -137,8 +137,8 @@ pub(crate) fn entry(out: *mut OcpBuf, f: impl FnOnce() -> Result<Vec<u8>, Fail>)
         Ok(Err(fail)) => (fail.code, fail.message.into_bytes()),
         Err(p) => {
             let msg = format!("the plugin host panicked: {}", panic_message(&*p));
-            // Dropping the payload can itself panic; leak it rather than unwind here.
-            std::mem::forget(p);
+            // Dropping the payload could itself panic; that must not unwind out either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(p)));
             (OCP_PANIC, msg.into_bytes())
         }
     };
@@ -409,7 +409,7 @@ pub unsafe extern "C" fn ocp_host_free(host: *mut OcpHost) {
     if host.is_null() {
         return;
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    let r = catch_unwind(AssertUnwindSafe(|| {
         let h = Box::from_raw(host);
         h.shutdown.fire();
         for p in h.host.plugins() {
@@ -421,6 +421,9 @@ pub unsafe extern "C" fn ocp_host_free(host: *mut OcpHost) {
             rt.shutdown_timeout(Duration::from_secs(5));
         }
     }));
+    if let Err(p) = r {
+        tracing::error!("shutting the plugin host down panicked: {}", panic_message(&*p));
+    }
 }
 
 /// The legacy envelope `{"eventType": ..., "payload": {...}}`.
