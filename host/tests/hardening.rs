@@ -749,3 +749,55 @@ async fn a_manifest_may_add_harmless_sandbox_tokens_but_never_the_admin_origin()
         assert!(e.contains("sandbox[0]") && e.contains(token), "{e}");
     }
 }
+
+// ---- admin pages in the sandbox: capability links ------------------------------------------
+
+#[tokio::test]
+async fn a_sandboxed_admin_page_reaches_its_own_plugin_through_a_capability_link() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("public/admin")).unwrap();
+    std::fs::write(d.path().join("public/admin/index.html"), "<script>fetch('./echo')</script>").unwrap();
+    let host = host();
+    let pages = json!({"admin": {"pages": [{"title": "Settings", "path": "admin"}, {"title": "API", "path": "echo"}]}});
+    let mut b = bundle("adm", &["http.serve"], pages);
+    b.assets.public_dir = Some(d.path().join("public"));
+    host.load(b).await.unwrap();
+    host.load(bundle("other", &["http.serve"], json!({"admin": {"pages": [{"title": "Settings", "path": "admin"}]}}))).await.unwrap();
+    let (_server, running) = serve(PluginServer::new(host, config())).await;
+    let a = running.local_addr();
+    let (k, v) = admin_auth();
+
+    // The admin's browser opens the page: it is sent to a capability link.
+    let r = request(a, "GET", "/plugins/adm/admin/?tab=1", &[(k, &v), ("Accept", "text/html,*/*")], b"").await;
+    assert_eq!(r.status, 307, "{}", r.text());
+    let link = r.header("location").unwrap().to_string();
+    let token = link.strip_prefix("/plugins/adm/").unwrap().split('/').next().unwrap().to_string();
+    assert!(token.starts_with('~') && link.ends_with("/admin/?tab=1"), "{link}");
+    // Non-browser clients with credentials are answered directly, as before.
+    assert_eq!(request(a, "GET", "/plugins/adm/admin/", &[(k, &v)], b"").await.status, 200);
+
+    // The sandboxed page's own requests: no credentials, Origin null, the token in the path.
+    let r = request(a, "GET", &link, &[("Origin", "null")], b"").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "<script>fetch('./echo')</script>"));
+    let r = request(a, "POST", &format!("/plugins/adm/{token}/echo"), &[("Origin", "null"), ("Content-Type", "text/plain")], b"{\"greeting\":\"hi\"}").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let j = r.json();
+    assert_eq!((j["path"].as_str(), j["authenticated"].as_bool()), (Some("echo"), Some(true)), "the plugin sees no token and an admin request: {j}");
+    // A JSON POST is preflighted; the host answers for the link.
+    let r = request(a, "OPTIONS", &format!("/plugins/adm/{token}/echo"), &[("Origin", "null"), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "content-type")], b"").await;
+    assert_eq!(r.status, 204);
+    assert_eq!((r.header("access-control-allow-origin"), r.header("access-control-allow-headers")), (Some("*"), Some("content-type")));
+
+    // The link is worth nothing elsewhere: outside the admin pages, for another plugin, forged.
+    let r = request(a, "GET", "/plugins/other/admin/", &[(k, &v), ("Accept", "text/html")], b"").await;
+    let other = r.header("location").unwrap().strip_prefix("/plugins/other/").unwrap().split('/').next().unwrap().to_string();
+    let j = request(a, "GET", &format!("/plugins/other/{other}/echo"), &[], b"").await.json();
+    assert_eq!(j["authenticated"], false, "not an admin page: the link does not authenticate it");
+    assert_eq!(request(a, "GET", &format!("/plugins/other/{token}/admin/"), &[], b"").await.status, 401, "another plugin's link");
+    let forged = format!("{}{}", &token[..token.len() - 1], if token.ends_with('0') { '1' } else { '0' });
+    let r = request(a, "GET", &format!("/plugins/adm/{forged}/echo"), &[], b"").await;
+    assert_eq!((r.status, r.error().as_str()), (401, "this admin page link is not valid or has expired; open the page again"));
+    let r = request(a, "POST", &format!("/api/admin/plugins/adm/{token}/disable"), &[("Content-Type", "application/json")], b"").await;
+    assert_eq!(r.status, 401, "never the admin API");
+}

@@ -3,7 +3,9 @@
 // admin API, in a real chromium where the admin has logged in. The page runs
 // in an opaque origin (CSP sandbox), so its calls are cross-origin: the
 // state change is refused and the admin data cannot be read, while the page
-// can still read its own plugin's files.
+// can still read its own plugin's files. And a plugin admin page written the
+// upstream way (`fetch("./...")` to its own admin endpoints) still works,
+// through the capability link the host redirects the admin to.
 //
 // Needs what dev-server.test.mjs needs (run.sh prepares it).
 
@@ -22,6 +24,26 @@ const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const EXAMPLE = path.join(ROOT, "examples/rust/echo-bot");
 const PASSWORD = "sandbox-test-pw";
 const AUTH = "Basic " + Buffer.from("admin:" + PASSWORD).toString("base64");
+const OVERLAY = path.join(ROOT, "examples/js/overlay");
+
+// An admin page of the overlay plugin calling its own (admin-only) API.
+const ADMIN_PAGE = `<!doctype html><title>admin page</title><pre id="out">running</pre>
+<script>
+(async () => {
+  const out = [];
+  for (const [name, init] of [["get", {}], ["post", { method: "POST", body: "{}" }]]) {
+    try {
+      const r = await fetch("messages", init);
+      out.push(name + ": " + r.status + " " + (await r.text()).slice(0, 80));
+    } catch (e) {
+      out.push(name + ": blocked " + e.name);
+    }
+  }
+  out.push("path: " + location.pathname);
+  document.getElementById("out").textContent = out.join("\\n");
+  document.title = "done";
+})();
+</script>`;
 
 // What a hostile plugin page would try.
 const ATTACK = `<!doctype html><title>attack</title><pre id="out">running</pre>
@@ -82,6 +104,15 @@ before(async () => {
   fs.copyFileSync(path.join(EXAMPLE, "echo-bot.wasm"), path.join(plugin, "echo-bot.wasm"));
   fs.writeFileSync(path.join(plugin, "public/index.html"), ATTACK);
   fs.writeFileSync(path.join(plugin, "public/probe.txt"), "probe ok");
+  // The overlay, with its API declared an admin page and an admin page in public/api/.
+  const overlay = path.join(dir, "plugins/overlay");
+  fs.cpSync(path.join(OVERLAY, "public"), path.join(overlay, "public"), { recursive: true });
+  fs.copyFileSync(path.join(OVERLAY, "overlay.wasm"), path.join(overlay, "overlay.wasm"));
+  const manifest = JSON.parse(fs.readFileSync(path.join(OVERLAY, "plugin.manifest.json"), "utf8"));
+  manifest.admin = { pages: [{ title: "Messages", path: "api" }] };
+  fs.writeFileSync(path.join(overlay, "plugin.manifest.json"), JSON.stringify(manifest));
+  fs.mkdirSync(path.join(overlay, "public/api"));
+  fs.writeFileSync(path.join(overlay, "public/api/index.html"), ADMIN_PAGE);
   base = await startServer();
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "owncast-chromium-profile-"));
   context = await chromium.launchPersistentContext(profile, {
@@ -119,4 +150,20 @@ test("a plugin page cannot use the admin's credentials on the admin API", async 
   // Its own plugin's files stay readable.
   assert.equal(line("own"), "own: 200 probe ok", lines.join("\n"));
   assert.equal(await echoBotStatus(), "enabled", "the plugin page disabled a plugin");
+});
+
+test("a plugin's admin page reaches its own admin endpoints through a capability link", async () => {
+  const page = context.pages()[0] || (await context.newPage());
+  const res = await page.goto(base + "/plugins/overlay/api/");
+  assert.equal(res.status(), 200);
+  await page.waitForFunction(() => document.title === "done", null, { timeout: 20_000 });
+  const lines = (await page.textContent("#out")).split("\n");
+  const line = (name) => lines.find((l) => l.startsWith(name + ": ")) || "";
+  assert.match(line("path"), /^path: \/plugins\/overlay\/~[0-9a-f]+-[0-9a-f]+\/api\/$/, lines.join("\n"));
+  assert.equal(line("get"), 'get: 200 {"messages":[],"total":0}', lines.join("\n"));
+  // The plugin itself answered (its API takes GET only): the request got through as the admin's.
+  assert.match(line("post"), /^post: 405 /, lines.join("\n"));
+  // Without the link (no credentials, as the sandboxed page would be) the API is closed.
+  const r = await fetch(base + "/plugins/overlay/api/messages");
+  assert.equal(r.status, 401);
 });

@@ -21,6 +21,7 @@
 
 pub mod admin;
 mod auth;
+pub mod capability;
 pub mod csp;
 mod files;
 pub mod headers;
@@ -128,6 +129,7 @@ pub struct PluginServer {
     gate: Arc<limits::Gate>,
     bodies: limits::BodyBudget,
     logins: ratelimit::LoginLimiter,
+    page_keys: capability::PageKeys,
 }
 
 /// A response that is either complete or a stream.
@@ -171,7 +173,8 @@ impl PluginServer {
         let gate = limits::Gate::new(&config.limits);
         let bodies = limits::BodyBudget::new(config.limits.body_budget_bytes);
         let logins = ratelimit::LoginLimiter::new(config.logins.clone());
-        PluginServer { host, manager: None, config, users: None, extra: None, next_sse_id: AtomicU64::new(1), gate, bodies, logins }
+        let page_keys = capability::PageKeys::new();
+        PluginServer { host, manager: None, config, users: None, extra: None, next_sse_id: AtomicU64::new(1), gate, bodies, logins, page_keys }
     }
     /// Adds the admin API and lets the admin see icons and instructions of plugins not running.
     pub fn with_manager(mut self, m: Arc<PluginManager>) -> Self {
@@ -517,7 +520,7 @@ impl PluginServer {
         parts: &http::request::Parts,
         body: Bytes,
         remote: SocketAddr,
-        auth: RequestAuth,
+        mut auth: RequestAuth,
         rest: &str,
     ) -> Reply {
         let (slug, sub) = match rest.split_once('/') {
@@ -538,6 +541,12 @@ impl PluginServer {
             *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
             r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/")));
             return r.into();
+        };
+        // `~<token>` right after the slug: an admin page's capability link ([`capability`]).
+        let (sub, page_token) = match sub.split_once('/') {
+            Some((first, rest)) if first.starts_with(capability::MARK) => (rest, Some(first)),
+            None if sub.starts_with(capability::MARK) => ("", Some(sub)),
+            _ => (sub, None),
         };
         let rel = match decode_path(sub) {
             Ok(p) => p,
@@ -576,13 +585,34 @@ impl PluginServer {
         if !plugin.is_enabled() {
             return error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is disabled")).into();
         }
-        if is_admin_page(&plugin.manifest, &rel) && !auth.admin {
+        let admin_page = is_admin_page(&plugin.manifest, &rel);
+        // A capability link stands in for the admin's credentials on this plugin's admin pages only.
+        let by_link = match page_token.map(|t| self.page_keys.check(slug, t)) {
+            None => false,
+            Some(capability::Check::Valid) => admin_page,
+            Some(c) => {
+                if c == capability::Check::Expired && is_read && wants_html(parts) {
+                    return redirect(format!("/plugins/{slug}/{sub}"), parts.uri.query()).into();
+                }
+                return unauthorized("this admin page link is not valid or has expired; open the page again").into();
+            }
+        };
+        if admin_page && !auth.admin && !by_link {
             return unauthorized(&format!("/plugins/{slug}/{rel} is an admin page of plugin `{slug}`: admin authentication required")).into();
         }
-        if is_admin_page(&plugin.manifest, &rel) && origin::changes_state(&parts.method) {
+        if by_link {
+            auth.admin = true;
+            if parts.method == Method::OPTIONS && parts.headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+                return capability::preflight(&parts.headers).into();
+            }
+        } else if admin_page && origin::changes_state(&parts.method) {
             if let Some(why) = origin::cross_site(parts) {
                 return error_response(StatusCode::FORBIDDEN, why).into();
             }
+        }
+        // The admin's browser opening an admin page gets its capability link.
+        if admin_page && page_token.is_none() && is_read && wants_html(parts) {
+            return redirect(format!("/plugins/{slug}/{}/{sub}", self.page_keys.issue(slug)), parts.uri.query()).into();
         }
         if let Some(channel) = rel.strip_prefix("_sse/") {
             if !is_read {
@@ -707,6 +737,24 @@ impl RunningServer {
     pub async fn wait(self) {
         let _ = self.task.await;
     }
+}
+
+/// A browser navigation (it accepts HTML).
+fn wants_html(parts: &http::request::Parts) -> bool {
+    parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// 307 to `path` (with the query, if any).
+fn redirect(mut path: String, query: Option<&str>) -> Response<Bytes> {
+    if let Some(q) = query {
+        path.push('?');
+        path.push_str(q);
+    }
+    let mut r = Response::new(Bytes::new());
+    *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&path).unwrap_or(HeaderValue::from_static("/")));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 fn too_large(cap: usize) -> Response<Bytes> {
