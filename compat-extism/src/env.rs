@@ -156,14 +156,9 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
                 headers: request.headers.into_iter().collect(),
                 body,
             };
+            // The wait is bounded by the deadline of the whole call (the dispatcher's).
             let ctx = caller.data().ctx.clone();
-            let fetch = ctx.fetch(out);
-            let resp = match caller.data().deadline {
-                // Past the call's deadline the call is over: a timeout, like an interrupted guest.
-                Some(deadline) => tokio::time::timeout_at(deadline, fetch).await.map_err(|_| wasmtime::Error::from(wasmtime::Trap::Interrupt))?,
-                None => fetch.await,
-            }
-            .map_err(|e| wasmtime::Error::msg(format!("http_request: {e}")))?;
+            let resp = ctx.fetch(out).await.map_err(|e| wasmtime::Error::new(e).context("http_request"))?;
             if let Some(max) = caller.data().plugin.max_http_response_bytes() {
                 if resp.body.len() as u64 > max {
                     return Err(wasmtime::Error::msg(format!(

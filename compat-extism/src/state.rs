@@ -45,9 +45,6 @@ pub struct State {
     pub memory_cap: u64,
     /// The module's exported memory, for the cap.
     pub memory: Option<Memory>,
-    /// When the call in progress runs out of time (host calls that wait,
-    /// like `http_request`, stop waiting then).
-    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl State {

@@ -254,7 +254,8 @@ impl HostFn {
                 }
             });
         }
-        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))?;
+        // Typed, so a refusal reaches the dispatcher as `CallError::Refused`.
+        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::new(e).context(self.name))?;
         let Some(slot) = results.first_mut() else { return Ok(()) };
         let value: i64 = match out {
             Out::Unit | Out::Bytes(None) => 0,

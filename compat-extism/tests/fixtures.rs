@@ -3,8 +3,8 @@
 //! runner `owncast-plugin test` uses, plus the effects scenario files cannot
 //! express.
 //!
-//! Without built fixtures these tests say so and pass, unless
-//! `OWNCAST_REQUIRE_GUESTS=1` (tools/test-all.sh, CI) makes a missing fixture a failure.
+//! A fixture that is not built fails these tests; only
+//! `OWNCAST_SKIP_MISSING_GUESTS=1` turns that into a skip.
 
 mod common;
 
@@ -21,8 +21,8 @@ fn fixture(name: &str) -> Option<PathBuf> {
     if dir.join(format!("{name}.wasm")).is_file() {
         return Some(dir);
     }
-    if std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_some() {
-        panic!("{} is not built: run tools/build-extism-fixtures.sh", dir.display());
+    if !may_skip_missing_guests() {
+        panic!("{} is not built: run tools/build-extism-fixtures.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", dir.display());
     }
     eprintln!("skipped: {} is not built (tools/build-extism-fixtures.sh)", dir.display());
     None
@@ -52,6 +52,11 @@ async fn host_tour_scenarios_pass() {
 #[tokio::test]
 async fn word_filter_scenarios_pass() {
     scenarios("word-filter").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_legacy_scenarios_pass() {
+    scenarios("hostile-legacy").await;
 }
 
 fn say(body: &str) -> owncast_plugin_host::types::Event {
@@ -109,7 +114,7 @@ async fn kernel_tour_error_set_is_a_guest_error() {
     assert!(matches!(&err, CallError::Guest(m) if m.contains("the sky is falling")), "{err:?}");
 }
 
-/// A refused outbound host ends the call with the policy's message.
+/// A refused outbound host ends the call with a typed refusal naming the host.
 #[tokio::test]
 async fn kernel_tour_refused_host_names_allowed_hosts() {
     let Some(dir) = fixture("kernel-tour") else { return };
@@ -118,7 +123,8 @@ async fn kernel_tour_refused_host_names_allowed_hosts() {
     let manifest: serde_json::Value = serde_json::from_slice(&b.manifest).unwrap();
     let mut inst = instance(&h, &manifest, &b.code, &b.code_file, None).await.unwrap();
     let err = expect_err(inst.on_event(&say("!fetch https://evil.example.net/x")).await);
-    assert!(err.to_string().contains("http_request") && err.to_string().contains("evil.example.net is not in network.allowedHosts"), "{err}");
+    assert!(err.to_string().contains("evil.example.net is not in network.allowedHosts"), "{err}");
+    assert!(matches!(&err, CallError::Refused(owncast_plugin_host::HostCallError::HostNotAllowed { host, .. }) if host == "evil.example.net"), "{err:?}");
     // Without network.fetch granted, the same call is refused by permission.
     let mut inst = instance(&h, &manifest, &b.code, &b.code_file, Some(owncast_plugin_host::Permissions::new([
         owncast_plugin_host::Permission::ChatSend,
@@ -129,5 +135,44 @@ async fn kernel_tour_refused_host_names_allowed_hosts() {
     .unwrap();
     let err = expect_err(inst.on_event(&say("!fetch https://api.example.com/x")).await);
     assert!(err.to_string().contains("without permission network.fetch"), "{err}");
+    assert!(
+        matches!(&err, CallError::Refused(owncast_plugin_host::HostCallError::Denied { permission: owncast_plugin_host::Permission::NetworkFetch, .. })),
+        "{err:?}"
+    );
 }
 
+
+/// hostile-legacy waiting in a host call (a WASI sleep, `http_request` to a
+/// server that never answers, a slow `owncast_*` callback): the filter chain
+/// moves on at the 50 ms filter deadline with a timeout strike, and the next
+/// call gets a fresh instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_filter_waiting_in_a_host_call_is_cut_at_its_deadline() {
+    use owncast_plugin_host::dispatcher::StepResult;
+    let Some(dir) = fixture("hostile-legacy") else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let slow = Arc::new(SimulatedOwncast::demo().with_latency(std::time::Duration::from_millis(1500)));
+    let fetch = format!("fetch http://{addr}/slow");
+    for body in ["sleep", fetch.as_str(), "history"] {
+        let h = Host::builder().runtime(runtime(|_| {})).owncast(slow.clone()).loader(Arc::new(ExtismLoader::new())).build().unwrap();
+        h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
+        let start = std::time::Instant::now();
+        let out = h.filter(chat(body)).await;
+        let took = start.elapsed();
+        assert!(out.dropped.is_none(), "{body}: fails open: {:?}", out.dropped);
+        let StepResult::Failed(err) = &out.steps[0].result else { panic!("{body}: {:?}", out.steps) };
+        assert!(err.contains("timed out after 50ms"), "{body}: {err}");
+        assert!(took < std::time::Duration::from_millis(600), "{body}: the chain moved on near the deadline ({took:?})");
+        assert_eq!(h.get("hostile-legacy").unwrap().health().strikes, 1, "{body}");
+        if body != "history" {
+            assert_eq!(h.filter(chat("hello")).await.steps[0].result, StepResult::Pass, "{body}: a fresh instance next");
+        }
+    }
+}

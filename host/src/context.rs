@@ -16,7 +16,6 @@ use crate::permissions::{Permission, Permissions};
 use crate::runtime::Limits;
 use crate::types::Event;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Services shared by every plugin of one host.
@@ -37,6 +36,9 @@ pub struct HostServices {
 pub enum HostCallError {
     #[error("plugin {slug} called {call} without permission {permission}")]
     Denied { slug: String, call: String, permission: Permission },
+    /// An outbound request to a host outside the manifest's `network.allowedHosts`.
+    #[error("plugin {slug}: {call}: host {host} is not in network.allowedHosts")]
+    HostNotAllowed { slug: String, call: String, host: String },
     #[error("plugin {slug}: {call}: {message}")]
     Failed { slug: String, call: String, message: String },
 }
@@ -49,7 +51,6 @@ pub struct PluginContext {
     services: Arc<HostServices>,
     kv: Namespace,
     emitted: Mutex<Vec<Event>>,
-    depth: AtomicU32,
 }
 
 impl PluginContext {
@@ -62,7 +63,6 @@ impl PluginContext {
             grants,
             services,
             emitted: Mutex::new(Vec::new()),
-            depth: AtomicU32::new(0),
         })
     }
 
@@ -106,13 +106,6 @@ impl PluginContext {
         HostCallError::Failed { slug: self.slug.clone(), call: call.to_string(), message: message.to_string() }
     }
 
-    /// The dispatch depth of the call in progress (0 for host-originated events).
-    pub fn depth(&self) -> u32 {
-        self.depth.load(Ordering::Relaxed)
-    }
-    pub(crate) fn set_depth(&self, depth: u32) {
-        self.depth.store(depth, Ordering::Relaxed)
-    }
     pub(crate) fn queue_emit(&self, event: Event) {
         self.emitted.lock().unwrap().push(event)
     }

@@ -1,15 +1,19 @@
-//! Dispatch: notifications fan out concurrently; filter chains run in
-//! priority order, each filter seeing the previous one's output, failing
-//! open; emitted events re-enter one level deeper, up to the depth cap;
-//! consecutive failures of any kind of call earn strikes until the plugin is
-//! disabled.
+//! Dispatch: notifications fan out in parallel (each call on its own task);
+//! filter chains run in priority order, each filter seeing the previous
+//! one's output, failing open; emitted events re-enter one level deeper, up
+//! to the depth cap; consecutive failures of filters and notifications earn
+//! strikes until the plugin is disabled. HTTP handler failures (anyone can
+//! cause them) never strike: a route that keeps failing is backed off.
 
 use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
-use crate::plugin::CallError;
+use crate::plugin::{CallError, PluginInstance};
+use crate::runtime::{CallKind, Limits};
 use crate::types::{Event, FilterResult, HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What happened in one link of a filter chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,10 +59,123 @@ pub enum HttpDispatchError {
     NoSuchPlugin(String),
     #[error("plugin {0} is disabled")]
     Disabled(String),
-    #[error("plugin {0} does not serve HTTP (permission http.serve)")]
-    NotServing(String),
+    #[error("{0}")]
+    NotServing(crate::context::HostCallError),
+    /// The plugin was busy: too many requests were waiting for it, or this
+    /// one could not start within its deadline.
+    #[error("plugin {slug} is busy: {error}")]
+    Busy { slug: String, error: CallError },
+    /// The route failed too often in a row; it is not called until `retry_after` has passed.
+    #[error("plugin {slug}: /{route} keeps failing; retry in {retry_after:?}")]
+    BackingOff { slug: String, route: String, retry_after: Duration },
     #[error("plugin {slug} failed: {error}")]
     Failed { slug: String, error: CallError },
+}
+
+/// Consecutive failures per HTTP route of one plugin, and their back-off.
+#[derive(Default)]
+pub struct RouteHealth {
+    routes: HashMap<String, RouteState>,
+}
+
+struct RouteState {
+    failures: u32,
+    last_failure: Instant,
+    until: Option<Instant>,
+}
+
+/// Routes remembered per plugin (anyone can invent paths: the oldest are forgotten).
+const MAX_ROUTES: usize = 256;
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+impl RouteHealth {
+    /// How long `route` is still backed off, if it is.
+    fn backing_off(&self, route: &str, now: Instant) -> Option<Duration> {
+        let until = self.routes.get(route)?.until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// Records a result; after `threshold` failures in a row the route is
+    /// backed off, doubling with each further failure.
+    fn record(&mut self, route: &str, ok: bool, threshold: u32, now: Instant) {
+        if ok {
+            self.routes.remove(route);
+            return;
+        }
+        if !self.routes.contains_key(route) && self.routes.len() >= MAX_ROUTES {
+            if let Some(oldest) = self.routes.iter().min_by_key(|(_, r)| r.last_failure).map(|(k, _)| k.clone()) {
+                self.routes.remove(&oldest);
+            }
+        }
+        let r = self.routes.entry(route.to_string()).or_insert(RouteState { failures: 0, last_failure: now, until: None });
+        r.failures += 1;
+        r.last_failure = now;
+        if r.failures >= threshold {
+            let doublings = (r.failures - threshold).min(6);
+            r.until = Some(now + (BACKOFF_START * 2u32.pow(doublings)).min(BACKOFF_MAX));
+        }
+    }
+}
+
+/// One kind of call into a plugin: what it sends, what it gets back, and
+/// the checks of the answer that apply whatever kind of code the plugin is
+/// (so both kinds get the same consequence). Owned: a call runs on its own task.
+pub(crate) trait GuestCall: Send + 'static {
+    type Output: Send + 'static;
+    const KIND: CallKind;
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Self::Output, CallError>>;
+    fn check(&self, _output: &Self::Output, _limits: &Limits) -> Result<(), CallError> {
+        Ok(())
+    }
+}
+
+pub(crate) struct Notify(pub Event);
+pub(crate) struct Filter(pub Event);
+pub(crate) struct Http(pub HttpRequest);
+
+impl GuestCall for Notify {
+    type Output = ();
+    const KIND: CallKind = CallKind::Event;
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<(), CallError>> {
+        instance.on_event(&self.0)
+    }
+}
+
+impl GuestCall for Filter {
+    type Output = FilterResult;
+    const KIND: CallKind = CallKind::Filter;
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<FilterResult, CallError>> {
+        instance.on_filter(&self.0)
+    }
+    /// A filter may not change the event type.
+    fn check(&self, output: &FilterResult, _limits: &Limits) -> Result<(), CallError> {
+        match output {
+            FilterResult::Modify(e) if e.event_type() != self.0.event_type() => {
+                Err(CallError::BadOutput(format!("filter turned a `{}` event into `{}`", self.0.event_type(), e.event_type())))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl GuestCall for Http {
+    type Output = HttpResponse;
+    const KIND: CallKind = CallKind::Http;
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<HttpResponse, CallError>> {
+        instance.on_http_request(&self.0)
+    }
+    /// A response body has a size cap.
+    fn check(&self, output: &HttpResponse, limits: &Limits) -> Result<(), CallError> {
+        if output.body.len() > limits.http_body_bytes {
+            return Err(CallError::BadOutput(format!(
+                "on_http_request: the response body is {} bytes; the limit is {}",
+                output.body.len(),
+                limits.http_body_bytes
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Host {
@@ -84,7 +201,7 @@ impl Host {
         Box::pin(async move {
             let targets = self.notify_targets(event.event_type());
             let calls = targets.iter().map(|p| async {
-                let (result, emitted) = p.on_event(&event, depth).await;
+                let (result, emitted) = p.call(Notify(event.clone())).await;
                 self.account(p, "on_event", &result);
                 if result.is_ok() {
                     self.observer.delivered(p.slug(), &event);
@@ -104,7 +221,7 @@ impl Host {
         if !p.is_enabled() || !p.notifies(event.event_type()) {
             return false;
         }
-        let (result, emitted) = p.on_event(event, 0).await;
+        let (result, emitted) = p.call(Notify(event.clone())).await;
         self.account(&p, "on_event", &result);
         if result.is_ok() {
             self.observer.delivered(p.slug(), event);
@@ -139,23 +256,14 @@ impl Host {
         let mut emitted = Vec::new();
         let mut dropped = None;
         for p in chain {
-            let (result, em) = p.on_filter(&current, 0).await;
+            let (result, em) = p.call(Filter(current.clone())).await;
             emitted.push((p.slug().to_string(), em));
             self.account(&p, "on_filter", &result);
             let step = match result {
                 Ok(FilterResult::Pass) => StepResult::Pass,
-                Ok(FilterResult::Modify(e)) if e.event_type() == current.event_type() => {
+                Ok(FilterResult::Modify(e)) => {
                     current = e;
                     StepResult::Modified
-                }
-                Ok(FilterResult::Modify(e)) => {
-                    let err = CallError::BadOutput(format!(
-                        "filter turned a `{}` event into `{}`",
-                        current.event_type(),
-                        e.event_type()
-                    ));
-                    self.account(&p, "on_filter", &Err::<(), _>(err.clone()));
-                    StepResult::Failed(err.to_string())
                 }
                 Ok(FilterResult::Drop(reason)) => StepResult::Dropped(reason),
                 Err(e) => StepResult::Failed(e.to_string()),
@@ -173,29 +281,43 @@ impl Host {
         FilterOutcome { event: current, dropped, steps }
     }
 
-    /// Sends a request to a plugin's `on_http_request`.
+    /// Sends a request to a plugin's `on_http_request`. Its failures are
+    /// accounted apart from strikes: anonymous clients can cause them, and
+    /// must not be able to disable the plugin's filters and notifications.
     pub async fn http_request(&self, slug: &str, req: &HttpRequest) -> Result<HttpResponse, HttpDispatchError> {
         let p = self.get(slug).ok_or_else(|| HttpDispatchError::NoSuchPlugin(slug.to_string()))?;
         if !p.is_enabled() {
             return Err(HttpDispatchError::Disabled(slug.to_string()));
         }
-        if !p.grants().contains(Permission::HttpServe) {
-            return Err(HttpDispatchError::NotServing(slug.to_string()));
+        p.context().require(Permission::HttpServe, "on_http_request").map_err(HttpDispatchError::NotServing)?;
+        let route = req.path.clone();
+        if let Some(retry_after) = p.routes.lock().unwrap().backing_off(&route, Instant::now()) {
+            return Err(HttpDispatchError::BackingOff { slug: slug.to_string(), route, retry_after });
         }
-        let (result, emitted) = p.on_http_request(req).await;
-        self.account(&p, "on_http_request", &result);
+        let (result, emitted) = p.call(Http(req.clone())).await;
+        self.account_http(&p, &route, &result);
         self.dispatch_emitted(vec![(slug.to_string(), emitted)], 0).await;
-        result.map_err(|error| HttpDispatchError::Failed { slug: slug.to_string(), error })
+        result.map_err(|error| match error {
+            CallError::Busy(_) | CallError::QueueFull(_) => HttpDispatchError::Busy { slug: slug.to_string(), error },
+            error => HttpDispatchError::Failed { slug: slug.to_string(), error },
+        })
     }
 
     /// Strike accounting: a success clears the strikes; a failure adds one, and
     /// `max_strikes` in a row disables the plugin with the reason recorded.
+    /// A call that could not start because the plugin was busy is not the
+    /// plugin's failure: it is counted, not struck.
     fn account<T>(&self, p: &LoadedPlugin, what: &str, result: &Result<T, CallError>) {
         let max = self.runtime().limits().max_strikes;
         let mut h = p.health.lock().unwrap();
         h.calls += 1;
         match result {
             Ok(_) => h.strikes = 0,
+            Err(e) if e.is_busy() => {
+                h.busy += 1;
+                tracing::warn!(plugin = %p.slug(), "{what} skipped: {e}");
+                self.observer.failed(p.slug(), what, e);
+            }
             Err(e) => {
                 h.failures += 1;
                 h.strikes += 1;
@@ -211,5 +333,67 @@ impl Host {
                 }
             }
         }
+    }
+
+    /// HTTP handler accounting: failures are counted and kept as the last
+    /// error (for the admin), and back off the route after `max_strikes` in
+    /// a row; strikes are not touched either way.
+    fn account_http<T>(&self, p: &LoadedPlugin, route: &str, result: &Result<T, CallError>) {
+        let threshold = self.runtime().limits().max_strikes;
+        let mut h = p.health.lock().unwrap();
+        h.calls += 1;
+        match result {
+            Err(e) if e.is_busy() => {
+                h.busy += 1;
+                tracing::warn!(plugin = %p.slug(), route, "on_http_request refused: {e}");
+            }
+            Ok(_) => p.routes.lock().unwrap().record(route, true, threshold, Instant::now()),
+            Err(e) => {
+                h.http_failures += 1;
+                h.last_error = Some(format!("on_http_request: {e}"));
+                tracing::warn!(plugin = %p.slug(), route, "on_http_request failed: {e}");
+                self.observer.failed(p.slug(), "on_http_request", e);
+                p.routes.lock().unwrap().record(route, false, threshold, Instant::now());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_route_backs_off_longer_each_time_and_a_success_clears_it() {
+        let mut r = RouteHealth::default();
+        let t0 = Instant::now();
+        for _ in 0..4 {
+            r.record("fail", false, 5, t0);
+        }
+        assert_eq!(r.backing_off("fail", t0), None, "not before the threshold");
+        r.record("fail", false, 5, t0);
+        assert_eq!(r.backing_off("fail", t0), Some(BACKOFF_START));
+        assert_eq!(r.backing_off("other", t0), None, "per route");
+        r.record("fail", false, 5, t0);
+        assert_eq!(r.backing_off("fail", t0), Some(2 * BACKOFF_START));
+        for _ in 0..20 {
+            r.record("fail", false, 5, t0);
+        }
+        assert_eq!(r.backing_off("fail", t0), Some(BACKOFF_MAX), "capped");
+        assert_eq!(r.backing_off("fail", t0 + BACKOFF_MAX), None, "expires");
+        r.record("fail", true, 5, t0);
+        r.record("fail", false, 5, t0);
+        assert_eq!(r.backing_off("fail", t0), None, "a success starts over");
+    }
+
+    #[test]
+    fn invented_routes_do_not_grow_the_table_without_bound() {
+        let mut r = RouteHealth::default();
+        let t0 = Instant::now();
+        for i in 0..(MAX_ROUTES * 4) {
+            r.record(&format!("r{i}"), false, 5, t0 + Duration::from_millis(i as u64));
+        }
+        assert_eq!(r.routes.len(), MAX_ROUTES);
+        assert!(r.routes.contains_key(&format!("r{}", MAX_ROUTES * 4 - 1)), "the newest are kept");
     }
 }

@@ -178,15 +178,6 @@ impl FilterResult {
             other => Err(FilterJsonError::UnknownAction(other.to_string())),
         }
     }
-
-    /// The legacy JSON form.
-    pub fn to_json(&self) -> Value {
-        match self {
-            FilterResult::Pass => json!({ "action": "pass" }),
-            FilterResult::Modify(e) => json!({ "action": "modify", "payload": e.payload_json() }),
-            FilterResult::Drop(r) => json!({ "action": "drop", "reason": r }),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,17 +6,20 @@ use crate::capabilities::sse::SseHub;
 use crate::capabilities::ui::ActionRegistry;
 use crate::component::ComponentLoader;
 use crate::context::{HostServices, PluginContext};
-use crate::dispatcher::{NoObserver, Observer};
+use crate::dispatcher::{GuestCall, NoObserver, Observer};
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::Manifest;
 use crate::owncast::{Owncast, SimulatedOwncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
-use crate::runtime::{Runtime, RuntimeConfig};
-use crate::types::{Event, FilterResult, HttpRequest, HttpResponse, Subscriptions};
+use crate::runtime::{CallKind, Runtime, RuntimeConfig};
+use crate::types::{Event, Subscriptions};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Files that come with a plugin besides its code.
 #[derive(Debug, Clone, Default)]
@@ -46,13 +49,19 @@ pub struct PluginBundle {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
-    /// Consecutive failed calls.
+    /// Consecutive failed filter and notification calls.
     pub strikes: u32,
     /// Why the host disabled the plugin, if it did.
     pub disabled: Option<String>,
     pub last_error: Option<String>,
     pub calls: u64,
+    /// Failed filter and notification calls.
     pub failures: u64,
+    /// Failed HTTP handler calls: anyone can send requests, so these never
+    /// strike; a route that keeps failing is backed off instead.
+    pub http_failures: u64,
+    /// Calls that could not start in time because the plugin was busy.
+    pub busy: u64,
 }
 
 /// A loaded plugin: its code, its one instance and its health.
@@ -64,8 +73,13 @@ pub struct LoadedPlugin {
     pub assets: PluginAssets,
     code: Arc<dyn PluginCode>,
     ctx: Arc<PluginContext>,
-    instance: tokio::sync::Mutex<Option<Box<dyn PluginInstance>>>,
+    /// The one instance; a call holds the lock while it runs.
+    instance: Arc<tokio::sync::Mutex<Option<Box<dyn PluginInstance>>>>,
+    /// HTTP requests waiting for the instance.
+    http_waiting: AtomicUsize,
     pub(crate) health: Mutex<Health>,
+    /// Failing HTTP routes and their back-off.
+    pub(crate) routes: Mutex<crate::dispatcher::RouteHealth>,
 }
 
 impl LoadedPlugin {
@@ -94,59 +108,102 @@ impl LoadedPlugin {
         self.manifest.filter_priority_for(&self.subscriptions, event_type)
     }
 
-    /// Runs one call on the plugin's instance (creating it if needed), at
-    /// dispatch depth `depth`; returns the result and what the plugin emitted.
-    /// An instance whose state can't be trusted after a failure is dropped.
-    async fn call(&self, depth: u32, call: Call<'_>) -> (Result<Reply, CallError>, Vec<Event>) {
-        let mut guard = self.instance.lock().await;
-        if guard.is_none() {
-            match self.code.instantiate(self.ctx.clone()).await {
-                Ok(i) => *guard = Some(i),
-                Err(e) => return (Err(e), Vec::new()),
+    /// Runs one call on the plugin's instance (creating it if needed); returns
+    /// the result and what the plugin emitted. The one place every call
+    /// passes: its deadline counts from here, covers waiting for the
+    /// instance, instantiation, guest time and host waits (the epoch
+    /// deadline stays the CPU bound); its output is checked here; an instance
+    /// whose state can't be trusted after a failure is dropped.
+    pub(crate) async fn call<C: GuestCall>(self: &Arc<Self>, call: C) -> (Result<C::Output, CallError>, Vec<Event>) {
+        let allowed = self.ctx.limits().deadline(C::KIND);
+        let deadline = Instant::now() + allowed;
+        let slot = match self.instance.clone().try_lock_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                // Busy with another call: wait, but not past this call's deadline.
+                let max = self.ctx.limits().http_queue;
+                let _queued = match C::KIND {
+                    CallKind::Http => match HttpQueue::join(&self.http_waiting, max) {
+                        Some(q) => Some(q),
+                        None => return (Err(CallError::QueueFull(max)), Vec::new()),
+                    },
+                    _ => None,
+                };
+                match tokio::time::timeout_at(deadline, self.instance.clone().lock_owned()).await {
+                    Ok(slot) => slot,
+                    Err(_) => return (Err(CallError::Busy(allowed)), Vec::new()),
+                }
             }
-        }
-        self.ctx.set_depth(depth);
-        self.ctx.take_emitted();
-        let instance = guard.as_mut().unwrap();
-        let result = match call {
-            Call::Event(e) => instance.on_event(e).await.map(|()| Reply::Event),
-            Call::Filter(e) => instance.on_filter(e).await.map(Reply::Filter),
-            Call::Http(r) => instance.on_http_request(r).await.map(Reply::Http),
         };
-        if let Err(e) = &result {
-            if e.poisons_instance() {
-                tracing::debug!(plugin = %self.slug(), "replacing the instance after: {e}");
-                *guard = None;
-            }
+        let plugin = self.clone();
+        match bounded(deadline, allowed, async move { plugin.run(slot, call).await }).await {
+            Ok(done) => done,
+            Err(e) => (Err(e), Vec::new()),
         }
-        let emitted = self.ctx.take_emitted();
-        (result, emitted)
     }
 
-    pub(crate) async fn on_event(&self, event: &Event, depth: u32) -> (Result<(), CallError>, Vec<Event>) {
-        let (r, em) = self.call(depth, Call::Event(event)).await;
-        (r.map(|_| ()), em)
-    }
-    pub(crate) async fn on_filter(&self, event: &Event, depth: u32) -> (Result<FilterResult, CallError>, Vec<Event>) {
-        let (r, em) = self.call(depth, Call::Filter(event)).await;
-        (r.map(|r| if let Reply::Filter(f) = r { f } else { unreachable!() }), em)
-    }
-    pub(crate) async fn on_http_request(&self, req: &HttpRequest) -> (Result<HttpResponse, CallError>, Vec<Event>) {
-        let (r, em) = self.call(0, Call::Http(req)).await;
-        (r.map(|r| if let Reply::Http(h) = r { h } else { unreachable!() }), em)
+    /// The call itself, on its own task, holding the instance lock.
+    async fn run<C: GuestCall>(
+        &self,
+        mut slot: tokio::sync::OwnedMutexGuard<Option<Box<dyn PluginInstance>>>,
+        call: C,
+    ) -> (Result<C::Output, CallError>, Vec<Event>) {
+        // Taken out while it runs: if the call is abandoned at its deadline,
+        // the instance goes with it and the next call gets a fresh one.
+        let mut instance = match slot.take() {
+            Some(i) => i,
+            None => match self.code.instantiate(self.ctx.clone()).await {
+                Ok(i) => i,
+                Err(e) => return (Err(e), Vec::new()),
+            },
+        };
+        self.ctx.take_emitted();
+        let result = call.invoke(instance.as_mut()).await;
+        let result = result.and_then(|out| call.check(&out, self.ctx.limits()).map(|()| out));
+        match &result {
+            Err(e) if e.poisons_instance() => tracing::debug!(plugin = %self.slug(), "replacing the instance after: {e}"),
+            _ => *slot = Some(instance),
+        }
+        (result, self.ctx.take_emitted())
     }
 }
 
-enum Call<'a> {
-    Event(&'a Event),
-    Filter(&'a Event),
-    Http(&'a HttpRequest),
+/// A place among the HTTP requests waiting for a busy plugin.
+struct HttpQueue<'a>(&'a AtomicUsize);
+
+impl<'a> HttpQueue<'a> {
+    /// `None` when `max` requests are waiting already.
+    fn join(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
+        waiting.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok().map(|_| HttpQueue(waiting))
+    }
 }
 
-enum Reply {
-    Event,
-    Filter(FilterResult),
-    Http(HttpResponse),
+impl Drop for HttpQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `work` on its own task and waits for it until `deadline`: past it the
+/// caller gets [`CallError::Timeout`] at once, whatever the guest or the host
+/// is waiting for (a `wasi:http` or `http_request` response, a WASI sleep, a
+/// slow Owncast callback), and the task is cancelled (a blocking callback
+/// ends it when it returns). Own tasks also let calls into different
+/// plugins run on different cores.
+async fn bounded<T: Send + 'static>(
+    deadline: Instant,
+    allowed: Duration,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, CallError> {
+    let mut task = tokio::spawn(work);
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(CallError::Trap(format!("the host failed while running the call: {e}"))),
+        Err(_) => {
+            task.abort();
+            Err(CallError::Timeout(allowed))
+        }
+    }
 }
 
 /// The plugin host: runtime, services, loaders and the loaded plugins.
@@ -214,9 +271,30 @@ impl Host {
         })?;
         let ctx = PluginContext::new(manifest.clone(), grants, self.services.clone());
         let slug = manifest.slug.clone();
-        let mut instance = code.instantiate(ctx.clone()).await.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
-        let reg = instance.register().await.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
+        let allowed = self.runtime.limits().register_deadline;
+        let (c, cx) = (code.clone(), ctx.clone());
+        let registered = bounded(Instant::now() + allowed, allowed, async move {
+            let mut instance = c.instantiate(cx).await?;
+            let reg = instance.register().await?;
+            Ok::<_, CallError>((instance, reg))
+        })
+        .await
+        .and_then(|r| r);
+        let (instance, reg) = registered.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
         let subscriptions = manifest.check_registration(&reg, &bundle.manifest_file)?;
+        // Filtering is gated like an import: on the grant, not only the manifest.
+        for f in &subscriptions.filter {
+            if let Some(permission) = crate::permissions::for_filter(&f.event) {
+                if !ctx.grants().contains(permission) {
+                    return Err(LoadError::UngrantedFilter {
+                        file: bundle.manifest_file.clone(),
+                        event: f.event.clone(),
+                        permission,
+                        granted_by_manifest: manifest.permissions.contains(permission),
+                    });
+                }
+            }
+        }
         ctx.take_emitted();
         Ok(Arc::new(LoadedPlugin {
             manifest,
@@ -225,8 +303,10 @@ impl Host {
             assets: bundle.assets,
             code,
             ctx,
-            instance: tokio::sync::Mutex::new(Some(instance)),
+            instance: Arc::new(tokio::sync::Mutex::new(Some(instance))),
+            http_waiting: AtomicUsize::new(0),
             health: Mutex::new(Health::default()),
+            routes: Mutex::new(Default::default()),
         }))
     }
 

@@ -268,11 +268,8 @@ impl Manifest {
 
     fn check_subscriptions(&self) -> Result<(), (String, String)> {
         for (i, f) in self.subscriptions.filter.iter().enumerate() {
-            if f.event.starts_with("chat.") && !self.permissions.contains(Permission::ChatFilter) {
-                return Err((
-                    format!("subscriptions.filter[{i}]"),
-                    format!("filtering `{}` needs permission chat.filter", f.event),
-                ));
+            if let Some(p) = crate::permissions::for_filter(&f.event).filter(|p| !self.permissions.contains(*p)) {
+                return Err((format!("subscriptions.filter[{i}]"), format!("filtering `{}` needs permission {p}", f.event)));
             }
         }
         Ok(())

@@ -95,6 +95,8 @@ pub struct SimulatedOwncast {
     effects: Mutex<Effects>,
     /// Called for every chat message a plugin sends (the demo prints them).
     on_chat: Option<Box<dyn Fn(&str, &str, &ChatSend) + Send + Sync>>,
+    /// How long every read blocks (a slow Owncast).
+    latency: Option<std::time::Duration>,
 }
 
 impl SimulatedOwncast {
@@ -130,6 +132,13 @@ impl SimulatedOwncast {
         self
     }
 
+    /// Makes every read block for `d`, as a slow or overloaded Owncast would
+    /// (host calls are synchronous: they block the calling plugin's call).
+    pub fn with_latency(mut self, d: std::time::Duration) -> Self {
+        self.latency = Some(d);
+        self
+    }
+
     pub fn effects(&self) -> Effects {
         self.effects.lock().unwrap().clone()
     }
@@ -143,6 +152,9 @@ impl SimulatedOwncast {
     }
 
     fn data<R>(&self, f: impl FnOnce(&SimulatedData) -> R) -> R {
+        if let Some(d) = self.latency {
+            std::thread::sleep(d);
+        }
         f(&self.data.lock().unwrap())
     }
 }

@@ -279,6 +279,11 @@ pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permis
         .ok_or(())
 }
 
+/// The permission filtering events of type `event` needs, if any.
+pub fn for_filter(event: &str) -> Option<Permission> {
+    event.starts_with("chat.").then_some(Permission::ChatFilter)
+}
+
 /// The permission a legacy host function needs, or `None` if it is not an
 /// `owncast_*` function of the contract.
 pub fn for_legacy_function(name: &str) -> Option<Permission> {

@@ -8,6 +8,7 @@ use crate::runtime::Runtime;
 use crate::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
 use std::sync::Arc;
 use std::time::Duration;
+use wasmtime::Trap;
 
 /// Why a guest call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -16,6 +17,9 @@ pub enum CallError {
     Timeout(Duration),
     #[error("trapped: {0}")]
     Trap(String),
+    /// The plugin called the host outside its grant (the guest trapped).
+    #[error("refused: {0}")]
+    Refused(crate::context::HostCallError),
     /// The plugin reported an error (an exception, `error_set`, a panic message).
     #[error("plugin error: {0}")]
     Guest(String),
@@ -25,14 +29,26 @@ pub enum CallError {
     Instantiate(String),
     #[error("plugin does not export `{0}`")]
     MissingExport(&'static str),
+    /// The plugin was busy with other calls and this one could not start
+    /// within its deadline (counted from its arrival).
+    #[error("could not start within {0:?}: the plugin is busy with another call")]
+    Busy(Duration),
+    /// The plugin was busy and this many HTTP requests were already waiting for it.
+    #[error("the plugin is busy and {0} requests are already waiting for it")]
+    QueueFull(usize),
 }
 
 impl CallError {
     /// Classifies a Wasmtime error from a guest call with deadline `deadline`:
-    /// an epoch interruption is a timeout, anything else a trap.
+    /// an epoch interruption is a timeout, a host call outside the grant a
+    /// refusal, anything else a trap.
     pub fn from_wasmtime(deadline: Duration, e: wasmtime::Error) -> CallError {
-        match e.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::Interrupt) => CallError::Timeout(deadline),
+        use crate::context::HostCallError;
+        if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
+            return CallError::Timeout(deadline);
+        }
+        match e.downcast_ref::<HostCallError>() {
+            Some(refusal @ (HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. })) => CallError::Refused(refusal.clone()),
             _ => CallError::Trap(format!("{e:#}")),
         }
     }
@@ -40,7 +56,13 @@ impl CallError {
     /// Whether the instance's state can no longer be trusted, so the host must
     /// replace it before the next call.
     pub fn poisons_instance(&self) -> bool {
-        !matches!(self, CallError::MissingExport(_))
+        !matches!(self, CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_))
+    }
+
+    /// Whether the call never started because the plugin was busy: not the
+    /// plugin's failure (no strike).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, CallError::Busy(_) | CallError::QueueFull(_))
     }
 }
 
@@ -69,12 +91,12 @@ pub enum LoadError {
     Code { file: String, message: String },
     #[error("{file}: imports `{import}`, which needs permission {permission}{}", if *.granted_by_manifest { " (declared but not approved by the admin)" } else { " (not declared in the manifest)" })]
     Ungranted { file: String, import: String, permission: crate::permissions::Permission, granted_by_manifest: bool },
+    #[error("{file}: filters `{event}`, which needs permission {permission}{}", if *.granted_by_manifest { " (declared but not approved by the admin)" } else { " (not declared in the manifest)" })]
+    UngrantedFilter { file: String, event: String, permission: crate::permissions::Permission, granted_by_manifest: bool },
     #[error("{file}: imports `{import}`, which this host does not provide")]
     UnknownImport { file: String, import: String },
     #[error("plugin {slug}: register() failed: {error}")]
     Register { slug: String, error: CallError },
-    #[error("plugin {slug}: {message}")]
-    Plugin { slug: String, message: String },
 }
 
 /// What a loader needs to compile one plugin.

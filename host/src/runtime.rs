@@ -1,8 +1,8 @@
 //! The one Wasmtime engine every plugin runs on, and the limits of a call.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
@@ -27,6 +27,15 @@ pub struct Limits {
     pub http_body_bytes: usize,
     /// Largest JSON a legacy plugin may return from one call.
     pub output_bytes: usize,
+    /// HTTP requests that may wait for a plugin busy with another call;
+    /// more are refused at once (the server answers 503).
+    pub http_queue: usize,
+    /// Largest file a plugin may write (`storage.fs`).
+    pub fs_file_bytes: usize,
+    /// Most bytes a plugin may keep in its directory (`storage.fs`).
+    pub fs_dir_bytes: u64,
+    /// Most files and folders a plugin may keep in its directory (`storage.fs`).
+    pub fs_entries: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +50,10 @@ impl Default for Limits {
             max_emit_depth: 8,
             http_body_bytes: 1 << 20,
             output_bytes: 4 << 20,
+            http_queue: 3,
+            fs_file_bytes: 10 << 20,
+            fs_dir_bytes: 100 << 20,
+            fs_entries: 10_000,
         }
     }
 }
@@ -64,11 +77,15 @@ impl Limits {
         }
     }
 
-    /// The deadline as epoch ticks (rounded up, plus one for the tick in progress).
+    /// The deadline as epoch ticks: the CPU bound of guest code in a call of this kind.
     pub fn deadline_ticks(&self, kind: CallKind) -> u64 {
-        let d = self.deadline(kind);
-        (d.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1) + 1
+        ticks(self.deadline(kind))
     }
+}
+
+/// `d` as epoch ticks (rounded up, plus one for the tick in progress).
+pub fn ticks(d: Duration) -> u64 {
+    (d.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1) + 1
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +148,49 @@ pub struct Runtime {
     limits: Limits,
     /// The pooling allocator's per-module limits, when it is used.
     pool: Option<PoolLimits>,
-    stop: Arc<AtomicBool>,
+    ticker: Arc<Ticker>,
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] while guest code may be
+/// running (some [`Running`] guard is alive), and sleeps otherwise: an idle
+/// host costs no wake-ups.
+struct Ticker {
+    /// Live [`Running`] guards.
+    running: AtomicUsize,
+    /// Guards the sleep/wake hand-over; `true` once the runtime is dropped.
+    stop: Mutex<bool>,
+    wake: Condvar,
+    ticks: AtomicU64,
+}
+
+impl Ticker {
+    fn run(&self, engine: Engine) {
+        loop {
+            {
+                let mut stop = self.stop.lock().unwrap();
+                while self.running.load(Ordering::SeqCst) == 0 && !*stop {
+                    stop = self.wake.wait(stop).unwrap();
+                }
+                if *stop {
+                    return;
+                }
+            }
+            std::thread::sleep(EPOCH_TICK);
+            engine.increment_epoch();
+            self.ticks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Keeps the epoch ticking while guest code may run: every kind of plugin
+/// code holds one while it runs guest code, so its epoch deadline (the CPU
+/// bound) can expire. Dropping the last one lets the ticker sleep.
+pub struct Running(Arc<Ticker>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Runtime {
@@ -164,23 +223,36 @@ impl Runtime {
             c.memory_guard_size(1 << 16);
         }
         let engine = Engine::new(&c).map_err(|e| anyhow::anyhow!("creating the Wasmtime engine: {e}"))?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = Arc::new(Ticker { running: 0.into(), stop: Mutex::new(false), wake: Condvar::new(), ticks: 0.into() });
         {
             let engine = engine.clone();
-            let stop = stop.clone();
-            std::thread::Builder::new().name("owncast-plugin-epoch".into()).spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })?;
+            let ticker = ticker.clone();
+            std::thread::Builder::new().name("owncast-plugin-epoch".into()).spawn(move || ticker.run(engine))?;
         }
         let cache = match &config.cache_dir {
             Some(dir) => Some(CodeCache::new(dir, &engine)?),
             None => None,
         };
         let pool = config.pooling.then_some(config.pool);
-        Ok(Arc::new(Runtime { engine, cache, limits: config.limits, pool, stop }))
+        Ok(Arc::new(Runtime { engine, cache, limits: config.limits, pool, ticker }))
+    }
+
+    /// Starts the epoch ticking (if it was idle) until the guard is dropped.
+    /// Take it before running guest code: without it the epoch stands still
+    /// and the CPU bound of the call cannot expire.
+    pub fn running(&self) -> Running {
+        if self.ticker.running.fetch_add(1, Ordering::SeqCst) == 0 {
+            // Taking the lock orders this wake-up after the ticker's check.
+            let _stop = self.ticker.stop.lock().unwrap();
+            self.ticker.wake.notify_one();
+        }
+        Running(self.ticker.clone())
+    }
+
+    /// How many times the epoch has advanced (it only advances while guest
+    /// code may be running).
+    pub fn epoch_ticks(&self) -> u64 {
+        self.ticker.ticks.load(Ordering::Relaxed)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -352,7 +424,8 @@ impl CodeCache {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        *self.ticker.stop.lock().unwrap() = true;
+        self.ticker.wake.notify_one();
     }
 }
 
@@ -366,4 +439,32 @@ pub fn store_limits(limits: &Limits) -> wasmtime::StoreLimits {
         .memories(16)
         .trap_on_grow_failure(false)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_epoch_ticks_only_while_guest_code_may_run() {
+        let rt = Runtime::new(RuntimeConfig { pooling: false, ..Default::default() }).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(rt.epoch_ticks(), 0, "an idle runtime does not tick");
+        let guard = rt.running();
+        let second = rt.running();
+        std::thread::sleep(Duration::from_millis(40));
+        drop(guard);
+        let during = rt.epoch_ticks();
+        assert!(during >= 5, "ticks while a call runs ({during})");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(rt.epoch_ticks() > during, "still ticking while one guard is left");
+        drop(second);
+        std::thread::sleep(Duration::from_millis(10));
+        let after = rt.epoch_ticks();
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(rt.epoch_ticks(), after, "idle again: no ticks");
+        let _again = rt.running();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(rt.epoch_ticks() > after, "wakes up for the next call");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use owncast_plugin_host::dispatcher::HttpDispatchError;
 use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::types::*;
 use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
@@ -173,20 +174,25 @@ async fn notifications_run_concurrently_across_plugins_and_serially_within_one()
 }
 
 #[tokio::test]
-async fn notification_and_http_failures_count_strikes_too() {
+async fn notification_failures_strike_but_http_failures_do_not() {
     let h = host();
     h.load(plugin("broken", "broken", r#""http.serve""#, r#"{"notify":[{"event":"tick"}]}"#, 0)).await.unwrap();
     let tick = Event::from_json("tick", serde_json::json!({})).unwrap();
     for _ in 0..3 {
         h.notify(&tick).await;
     }
-    for _ in 0..2 {
-        let req = HttpRequest { method: "GET".into(), ..Default::default() };
-        assert!(h.http_request("broken", &req).await.is_err());
+    for i in 0..20 {
+        // Distinct routes, so none is backed off: every request reaches the plugin.
+        let req = HttpRequest { method: "GET".into(), path: format!("r{i}"), ..Default::default() };
+        assert!(matches!(h.http_request("broken", &req).await, Err(HttpDispatchError::Failed { .. })));
     }
     let health = h.get("broken").unwrap().health();
-    assert!(health.disabled.unwrap().contains("on_http_request"));
-    assert_eq!(health.failures, 5);
+    assert!(health.disabled.is_none(), "{:?}", health.disabled);
+    assert_eq!((health.strikes, health.failures, health.http_failures), (3, 3, 20));
+    h.notify(&tick).await;
+    h.notify(&tick).await;
+    let health = h.get("broken").unwrap().health();
+    assert!(health.disabled.unwrap().contains("on_event"), "notifications still strike");
 }
 
 #[tokio::test]

@@ -431,7 +431,11 @@ async fn admin_list_shows_health_strikes_and_last_error() {
         "fragile",
         "1.0.0",
         &["http.serve", "network.fetch"],
-        json!({"network": {"allowedHosts": ["api.example.com"]}, "admin": {"pages": [{"title": "Admin", "path": "admin"}]}}),
+        json!({
+            "network": {"allowedHosts": ["api.example.com"]},
+            "admin": {"pages": [{"title": "Admin", "path": "admin"}]},
+            "subscriptions": {"notify": [{"event": "fail"}]}
+        }),
     );
     let s = setup(dir).await;
     let a = s.addr();
@@ -440,19 +444,21 @@ async fn admin_list_shows_health_strikes_and_last_error() {
     get(a, "/plugins/fragile/fail").await;
     let p = plugin_in(&admin(a, "GET", "/api/admin/plugins", b"").await.json(), "fragile").clone();
     assert_eq!(p["status"], "enabled");
-    assert_eq!(p["strikes"], 2);
+    assert_eq!(p["strikes"], 0, "HTTP failures never strike");
+    assert_eq!(p["health"]["httpFailures"], 2);
     assert_eq!(p["lastError"], "on_http_request: trapped: unreachable executed");
     assert_eq!(p["allowedHosts"], json!(["api.example.com"]));
     assert_eq!(p["permissions"], json!(["network.fetch", "http.serve"]));
     assert_eq!(p["manifest"]["adminPages"][0]["path"], "admin");
     assert_eq!(p["manifest"]["slug"], "fragile");
-    for _ in 0..3 {
-        get(a, "/plugins/fragile/fail").await;
+    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
+    for _ in 0..5 {
+        s.host.notify(&fail).await;
     }
     let p = admin(a, "GET", "/api/admin/plugins/fragile", b"").await.json();
     assert_eq!(p["status"], "auto-disabled");
     assert_eq!(p["strikes"], 5);
-    assert_eq!(p["lastError"], "disabled after 5 consecutive failures; last: on_http_request: trapped: unreachable executed");
+    assert_eq!(p["lastError"], "disabled after 5 consecutive failures; last: on_event: trapped: notification failed");
     // Enabling gives it a fresh start.
     let p = admin(a, "POST", "/api/admin/plugins/fragile/enable", b"").await.json();
     assert_eq!((p["status"].as_str(), p["strikes"].as_u64()), (Some("enabled"), Some(0)));

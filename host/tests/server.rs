@@ -285,18 +285,22 @@ async fn plugin_answers_over_the_cap_or_invalid_get_502_and_timeouts_504() {
     assert_eq!(r.status, 504);
     assert_eq!(r.error(), "plugin `answers` did not answer within 5000 ms");
     let r = get(a, "/plugins/answers/fail").await;
-    assert_eq!(r.status, 502);
-    assert_eq!(r.error(), "plugin `answers` failed: trapped: unreachable executed");
-    assert_eq!(h.get("answers").unwrap().health().strikes, 2, "timeout and trap both strike");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.error(), "plugin `answers` failed to handle the request", "no details for the client");
+    let health = h.get("answers").unwrap().health();
+    assert_eq!(health.strikes, 0, "HTTP failures never strike");
+    assert_eq!(health.http_failures, 2, "timeout and trap are counted");
+    assert_eq!(health.last_error.as_deref(), Some("on_http_request: trapped: unreachable executed"), "the details are the admin's");
 }
 
 #[tokio::test]
 async fn a_plugin_disabled_by_strikes_answers_503() {
-    let (h, s) = one_plugin("flaky", SERVE, json!({}), PluginAssets::default(), config()).await;
+    let subs = json!({"subscriptions": {"notify": [{"event": "fail"}]}});
+    let (h, s) = one_plugin("flaky", SERVE, subs, PluginAssets::default(), config()).await;
     let a = s.addr();
-    let max = h.runtime().limits().max_strikes;
-    for _ in 0..max {
-        assert_eq!(get(a, "/plugins/flaky/fail").await.status, 502);
+    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
+    for _ in 0..h.runtime().limits().max_strikes {
+        h.notify(&fail).await;
     }
     assert!(!h.get("flaky").unwrap().is_enabled());
     let r = get(a, "/plugins/flaky/echo").await;

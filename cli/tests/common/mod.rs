@@ -12,12 +12,17 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Whether a built guest exists; fails instead when `OWNCAST_REQUIRE_GUESTS` is set.
+/// Whether a built guest exists. A missing one fails the test; `false`
+/// (test skipped) only with `OWNCAST_SKIP_MISSING_GUESTS=1`.
 pub fn built(path: &Path) -> bool {
     if path.exists() {
         return true;
     }
-    assert!(std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_none(), "{} is not built", path.display());
+    assert!(
+        std::env::var("OWNCAST_SKIP_MISSING_GUESTS").is_ok_and(|v| v == "1"),
+        "{} is not built (set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)",
+        path.display()
+    );
     eprintln!("skipped: {} is not built", path.display());
     false
 }

@@ -1,6 +1,8 @@
 //! `fs` — permission `storage.fs`; legacy `owncast_fs_*`. Files live in
 //! `<data dir>/<slug>/`; a path that would leave it (absolute, `..`, through a
-//! symlink) is refused.
+//! symlink) is refused. Quotas ([`Limits`](crate::runtime::Limits)`::fs_*`):
+//! the size of one file, the bytes and the number of files and folders in
+//! the directory.
 
 use super::trap;
 use crate::component::bindings::owncast::plugin::fs as wit;
@@ -8,12 +10,15 @@ use crate::component::ComponentState;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::OpResult;
-use std::path::{Component, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-/// Largest file a plugin may write.
-pub const MAX_FILE_BYTES: usize = 10 << 20;
-/// Most bytes a plugin may keep in its directory.
-pub const MAX_DIR_BYTES: u64 = 100 << 20;
+/// What a plugin's directory holds.
+#[derive(Default)]
+struct Usage {
+    bytes: u64,
+    /// Files and folders.
+    entries: u64,
+}
 
 impl PluginContext {
     fn fs_root(&self) -> PathBuf {
@@ -45,21 +50,21 @@ impl PluginContext {
         Ok(full)
     }
 
-    fn dir_usage(&self) -> u64 {
-        fn walk(p: &std::path::Path) -> u64 {
-            std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .map(|e| match e.metadata() {
-                            Ok(m) if m.is_dir() => walk(&e.path()),
-                            Ok(m) => m.len(),
-                            Err(_) => 0,
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
+    fn dir_usage(&self) -> Usage {
+        fn walk(p: &Path, u: &mut Usage) {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                u.entries += 1;
+                // Symlinks (never made by the host) count as entries, not followed.
+                match e.path().symlink_metadata() {
+                    Ok(m) if m.is_dir() => walk(&e.path(), u),
+                    Ok(m) => u.bytes += m.len(),
+                    Err(_) => {}
+                }
+            }
         }
-        walk(&self.fs_root())
+        let mut u = Usage::default();
+        walk(&self.fs_root(), &mut u);
+        u
     }
 
     pub fn fs_read(&self, path: &str) -> Result<Option<Vec<u8>>, HostCallError> {
@@ -70,16 +75,27 @@ impl PluginContext {
 
     pub fn fs_write(&self, path: &str, data: &[u8]) -> Result<OpResult, HostCallError> {
         self.require(Permission::StorageFs, "fs.write")?;
-        if data.len() > MAX_FILE_BYTES {
-            return Ok(OpResult::err(format!("{} bytes is over the {MAX_FILE_BYTES}-byte file limit", data.len())));
+        let limits = self.limits();
+        if data.len() > limits.fs_file_bytes {
+            return Ok(OpResult::err(format!("{} bytes is over the {}-byte file limit", data.len(), limits.fs_file_bytes)));
         }
         let p = self.fs_path(path, "fs.write")?;
-        if p == self.fs_root() {
+        let root = self.fs_root();
+        if p == root {
             return Ok(OpResult::err("a file name is required"));
         }
+        if p.is_dir() {
+            return Ok(OpResult::err(format!("\"{path}\" is a folder")));
+        }
         let existing = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-        if self.dir_usage() - existing + data.len() as u64 > MAX_DIR_BYTES {
-            return Ok(OpResult::err(format!("the plugin's directory would exceed {MAX_DIR_BYTES} bytes")));
+        let usage = self.dir_usage();
+        if usage.bytes.saturating_sub(existing) + data.len() as u64 > limits.fs_dir_bytes {
+            return Ok(OpResult::err(format!("the plugin's directory would exceed {} bytes", limits.fs_dir_bytes)));
+        }
+        // The file itself, if new, and each folder that has to be created for it.
+        let new_entries = p.ancestors().take_while(|a| *a != root).filter(|a| !a.exists()).count() as u64;
+        if usage.entries + new_entries > limits.fs_entries {
+            return Ok(OpResult::err(format!("the plugin's directory would hold more than {} files and folders", limits.fs_entries)));
         }
         if let Some(parent) = p.parent() {
             if let Err(e) = std::fs::create_dir_all(parent) {
@@ -139,5 +155,123 @@ impl wit::Host for ComponentState {
     }
     fn exists(&mut self, path: String) -> wasmtime::Result<bool> {
         self.ctx.fs_exists(&path).map_err(trap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::{config::ConfigValues, http_outbound::CannedOutbound, sse::SseHub, ui::ActionRegistry};
+    use crate::context::HostServices;
+    use crate::kv::{KvStore, MemoryStore};
+    use crate::manifest::Manifest;
+    use crate::owncast::SimulatedOwncast;
+    use crate::runtime::Limits;
+    use std::sync::Arc;
+
+    fn ctx(data: &Path, permissions: &[&str], limits: Limits) -> Arc<PluginContext> {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let services = Arc::new(HostServices {
+            owncast: Arc::new(SimulatedOwncast::demo()),
+            config: Arc::new(ConfigValues::new(kv.clone())),
+            kv,
+            outbound: Arc::new(CannedOutbound::new(Vec::new())),
+            sse: Arc::new(SseHub::default()),
+            actions: Arc::new(ActionRegistry::default()),
+            data_dir: data.to_path_buf(),
+            limits,
+        });
+        let m = serde_json::json!({"name": "Files", "slug": "files", "version": "1.0.0", "permissions": permissions});
+        let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "files/plugin.manifest.json").unwrap());
+        PluginContext::new(m.clone(), m.permissions.clone(), services)
+    }
+
+    fn leaves(r: Result<impl std::fmt::Debug, HostCallError>) -> String {
+        match r {
+            Err(e @ HostCallError::Failed { .. }) => e.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_stay_inside_the_plugins_directory() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(data.path().join("secret.txt"), "other plugin's").unwrap();
+        let c = ctx(data.path(), &["storage.fs"], Limits::default());
+        assert!(c.fs_write("notes/a.txt", b"hi").unwrap().ok);
+        assert_eq!(c.fs_read("./notes/a.txt").unwrap().as_deref(), Some(&b"hi"[..]));
+        assert_eq!(c.fs_list("notes").unwrap(), ["a.txt"]);
+        for bad in ["../secret.txt", "notes/../../secret.txt", "/etc/passwd", "..", "notes/../.."] {
+            let e = leaves(c.fs_read(bad));
+            assert!(e.contains("leaves the plugin's directory") && e.contains("plugin files"), "{bad}: {e}");
+            leaves(c.fs_write(bad, b"x"));
+            leaves(c.fs_list(bad));
+            leaves(c.fs_delete(bad));
+            leaves(c.fs_exists(bad));
+        }
+        assert_eq!(std::fs::read_to_string(data.path().join("secret.txt")).unwrap(), "other plugin's");
+        // `a/../b` that stays inside is still refused: no `..` at all.
+        leaves(c.fs_read("notes/../notes/a.txt"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_directory_are_not_followed() {
+        let data = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("passwd"), "root:x:0:0").unwrap();
+        let c = ctx(data.path(), &["storage.fs"], Limits::default());
+        assert!(c.fs_write("keep.txt", b"mine").unwrap().ok);
+        // Planted links (a plugin cannot make one; a hostile folder could hold one).
+        let root = data.path().join("files");
+        std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("passwd"), root.join("passwd")).unwrap();
+        for bad in ["out/passwd", "passwd", "out"] {
+            let e = leaves(c.fs_read(bad));
+            assert!(e.contains("goes through a symlink"), "{bad}: {e}");
+            leaves(c.fs_write(bad, b"owned"));
+            leaves(c.fs_delete(bad));
+            leaves(c.fs_list(bad));
+        }
+        assert_eq!(std::fs::read_to_string(outside.path().join("passwd")).unwrap(), "root:x:0:0", "never written through the link");
+        assert!(outside.path().join("passwd").exists(), "never deleted through the link");
+    }
+
+    #[test]
+    fn file_size_directory_size_and_entry_count_are_capped() {
+        let data = tempfile::tempdir().unwrap();
+        let limits = Limits { fs_file_bytes: 100, fs_dir_bytes: 250, fs_entries: 5, ..Limits::default() };
+        let c = ctx(data.path(), &["storage.fs"], limits);
+        let r = c.fs_write("big", &[0; 101]).unwrap();
+        assert!(!r.ok && r.error.as_deref().unwrap().contains("over the 100-byte file limit"), "{r:?}");
+        assert!(c.fs_write("a", &[0; 100]).unwrap().ok);
+        assert!(c.fs_write("b", &[0; 100]).unwrap().ok);
+        let r = c.fs_write("c", &[0; 51]).unwrap();
+        assert!(!r.ok && r.error.as_deref().unwrap().contains("would exceed 250 bytes"), "{r:?}");
+        assert!(c.fs_write("a", &[0; 50]).unwrap().ok, "replacing a file counts its new size only");
+        assert!(c.fs_write("c", &[0; 50]).unwrap().ok);
+        // 3 files so far; `d/e/f` needs 3 more entries (two folders and the file).
+        let r = c.fs_write("d/e/f", b"x").unwrap();
+        assert!(!r.ok && r.error.as_deref().unwrap().contains("more than 5 files and folders"), "{r:?}");
+        assert!(!data.path().join("files/d").exists(), "nothing created by a refused write");
+        assert!(c.fs_write("d/f", b"x").unwrap().ok, "exactly at the cap");
+        assert!(c.fs_write("d/f", b"y").unwrap().ok, "overwriting adds no entry");
+        let r = c.fs_write("g", b"x").unwrap();
+        assert!(!r.ok, "{r:?}");
+        assert!(c.fs_delete("d").unwrap().ok);
+        assert!(c.fs_write("g", b"x").unwrap().ok, "deleting frees entries");
+    }
+
+    #[test]
+    fn without_the_permission_every_call_is_refused() {
+        let data = tempfile::tempdir().unwrap();
+        let c = ctx(data.path(), &[], Limits::default());
+        let denied = |e: HostCallError| assert!(matches!(e, HostCallError::Denied { permission: Permission::StorageFs, .. }), "{e}");
+        denied(c.fs_read("a").unwrap_err());
+        denied(c.fs_write("a", b"x").unwrap_err());
+        denied(c.fs_list("").unwrap_err());
+        denied(c.fs_delete("a").unwrap_err());
+        denied(c.fs_exists("a").unwrap_err());
+        assert!(!data.path().join("files").exists(), "nothing touched");
     }
 }

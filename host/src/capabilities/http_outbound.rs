@@ -153,7 +153,7 @@ impl PluginContext {
         }
         let host = uri.host().ok_or_else(|| self.failed(CALL, format!("URL \"{}\" has no host", req.url)))?;
         if !host_allowed(&self.manifest().allowed_hosts, host) {
-            return Err(self.failed(CALL, format!("host {host} is not in network.allowedHosts")));
+            return Err(HostCallError::HostNotAllowed { slug: self.slug().to_string(), call: CALL.to_string(), host: host.to_string() });
         }
         if req.body.len() > MAX_BODY_BYTES {
             return Err(self.failed(CALL, format!("request body is over {MAX_BODY_BYTES} bytes")));
@@ -206,8 +206,7 @@ impl wasmtime_wasi_http::WasiHttpHooks for OutboundHooks {
                 Err(e) => {
                     tracing::warn!(plugin = %ctx.slug(), "outbound request refused: {e}");
                     return Err(match e {
-                        HostCallError::Denied { .. } => Error::HttpRequestDenied,
-                        HostCallError::Failed { message, .. } if message.contains("allowedHosts") => Error::HttpRequestDenied,
+                        HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. } => Error::HttpRequestDenied,
                         HostCallError::Failed { .. } => Error::DestinationUnavailable,
                     });
                 }

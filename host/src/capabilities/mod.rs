@@ -29,9 +29,10 @@ pub mod video_config;
 
 use crate::context::HostCallError;
 
-/// Host-call failures trap the calling guest with the error's message.
+/// Host-call failures trap the calling guest; the error stays typed, so a
+/// refusal reaches the dispatcher as [`CallError::Refused`](crate::plugin::CallError::Refused).
 pub(crate) fn trap(e: HostCallError) -> wasmtime::Error {
-    wasmtime::Error::msg(e.to_string())
+    wasmtime::Error::new(e)
 }
 
 /// Sanitizes untrusted HTML (system chat messages, action buttons): keeps

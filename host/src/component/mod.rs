@@ -197,6 +197,7 @@ impl PluginCode for ComponentCode {
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(limits.deadline_ticks(CallKind::Register));
         store.epoch_deadline_trap();
+        let _ticking = self.runtime.running();
         let plugin = self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
         Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone() }))
     }
@@ -209,8 +210,13 @@ struct ComponentInstance {
 }
 
 impl ComponentInstance {
-    fn arm(&mut self, kind: CallKind) {
+    /// Sets the CPU bound of the next call; the returned guard keeps the
+    /// epoch ticking while it runs. (The wall-clock deadline of the whole
+    /// call, host waits included, is the dispatcher's.)
+    #[must_use]
+    fn arm(&mut self, kind: CallKind) -> crate::runtime::Running {
         self.store.set_epoch_deadline(self.runtime.limits().deadline_ticks(kind));
+        self.runtime.running()
     }
 
     fn error(&self, kind: CallKind, e: wasmtime::Error) -> CallError {
@@ -221,25 +227,25 @@ impl ComponentInstance {
 #[async_trait::async_trait]
 impl PluginInstance for ComponentInstance {
     async fn register(&mut self) -> Result<Registration, CallError> {
-        self.arm(CallKind::Register);
+        let _ticking = self.arm(CallKind::Register);
         let r = self.plugin.call_register(&mut self.store).await;
         r.map_err(|e| self.error(CallKind::Register, e))
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
-        self.arm(CallKind::Event);
+        let _ticking = self.arm(CallKind::Event);
         let r = self.plugin.call_on_event(&mut self.store, event).await;
         r.map_err(|e| self.error(CallKind::Event, e))
     }
 
     async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
-        self.arm(CallKind::Filter);
+        let _ticking = self.arm(CallKind::Filter);
         let r = self.plugin.call_on_filter(&mut self.store, event).await;
         r.map_err(|e| self.error(CallKind::Filter, e))
     }
 
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {
-        self.arm(CallKind::Http);
+        let _ticking = self.arm(CallKind::Http);
         let r = self.plugin.call_on_http_request(&mut self.store, request).await;
         r.map_err(|e| self.error(CallKind::Http, e))
     }

@@ -404,12 +404,12 @@ impl PluginManager {
             }
             std::fs::read(p).map_err(|e| io_err(p.display(), e))
         };
-        if let Source::Dir { dir } = &entry.source {
-            let mut b = PluginBundle::from_dir(dir).map_err(|e| ManagerError::Io(e.to_string()))?;
-            b.approved = Some(approved.unwrap_or_default());
-            return Ok(b);
-        }
         let (manifest_path, code_path, manifest_file, code_file) = match &entry.source {
+            Source::Dir { dir } => {
+                let mut b = PluginBundle::from_dir(dir).map_err(|e| ManagerError::Io(e.to_string()))?;
+                b.approved = Some(approved.unwrap_or_default());
+                return Ok(b);
+            }
             Source::Files { manifest, code, .. } => {
                 (manifest.clone(), code.clone(), manifest.display().to_string(), code.display().to_string())
             }
@@ -418,7 +418,6 @@ impl PluginManager {
                 let code_name = code.file_name().unwrap().to_string_lossy().into_owned();
                 (dir.join(package::MANIFEST), code, format!("{}:{}", entry.file, package::MANIFEST), format!("{}:{code_name}", entry.file))
             }
-            Source::Dir { .. } => unreachable!(),
         };
         Ok(PluginBundle {
             manifest: read(&manifest_path, MAX_MANIFEST_BYTES as u64)?,
@@ -637,7 +636,8 @@ impl PluginManager {
                 std::fs::remove_file(file).map_err(|e| io_err(file.display(), e))?;
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Source::Dir { .. } => unreachable!(),
+            // Refused above, before unloading.
+            Source::Dir { .. } => {}
             Source::Files { manifest, code, base } => {
                 std::fs::remove_file(manifest).map_err(|e| io_err(manifest.display(), e))?;
                 let _ = std::fs::remove_file(code);

@@ -675,12 +675,24 @@ impl PluginServer {
                 StatusCode::NOT_FOUND,
                 format!("plugin `{slug}` does not serve HTTP (permission http.serve)"),
             ),
+            Err(HttpDispatchError::Busy { .. }) => {
+                retry_after(error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is busy; try again")), 1)
+            }
+            Err(HttpDispatchError::BackingOff { retry_after: wait, .. }) => retry_after(
+                error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` keeps failing on this path; try again later")),
+                wait.as_secs_f64().ceil() as u64,
+            ),
             Err(HttpDispatchError::Failed { error: CallError::Timeout(d), .. }) => error_response(
                 StatusCode::GATEWAY_TIMEOUT,
                 format!("plugin `{slug}` did not answer within {} ms", d.as_millis()),
             ),
-            Err(HttpDispatchError::Failed { error, .. }) => {
-                error_response(StatusCode::BAD_GATEWAY, format!("plugin `{slug}` failed: {error}"))
+            // The details (a trap's backtrace, the plugin's message) are for
+            // the log and the admin (the plugin's last error), not the client.
+            Err(HttpDispatchError::Failed { error: CallError::BadOutput(_), .. }) => {
+                error_response(StatusCode::BAD_GATEWAY, format!("plugin `{slug}` answered with an invalid response"))
+            }
+            Err(HttpDispatchError::Failed { .. }) => {
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("plugin `{slug}` failed to handle the request"))
             }
         }
     }
@@ -715,6 +727,11 @@ impl PluginServer {
         h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         r
     }
+}
+
+fn retry_after(mut r: Response<Bytes>, secs: u64) -> Response<Bytes> {
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    r
 }
 
 /// The handle of a running server.

@@ -5,8 +5,8 @@
 // declarations, the scaffolder and the native package builder.
 //
 // Tests that run plugins need the native binary (the repository's
-// target/debug build or $OWNCAST_PLUGIN_BIN) and are skipped without it,
-// unless OWNCAST_REQUIRE_GUESTS=1 (CI), where they fail instead.
+// target/debug build or $OWNCAST_PLUGIN_BIN) and fail without it; only
+// OWNCAST_SKIP_MISSING_GUESTS=1 turns that into a skip.
 
 const test = require("node:test");
 const assert = require("node:assert");
@@ -23,7 +23,7 @@ const SDK = path.resolve(__dirname, "..");
 const ROOT = path.resolve(SDK, "..", "..");
 const CLI = path.join(SDK, "bin", "owncast-plugin.js");
 const CREATE = path.join(SDK, "create-owncast-plugin", "index.js");
-const REQUIRE = process.env.OWNCAST_REQUIRE_GUESTS === "1";
+const REQUIRE = process.env.OWNCAST_SKIP_MISSING_GUESTS !== "1";
 
 function nativeBin() {
   try {
