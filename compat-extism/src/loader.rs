@@ -303,10 +303,9 @@ impl CodeInner {
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(limits.deadline_ticks(CallKind::Register));
+        let deadline = store.data().ctx.call_deadline();
         let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
-        let _ticking = self.runtime.running();
+        let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let instance = self.prepared.pre.instantiate_async(&mut store).await.map_err(err)?;
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
@@ -401,8 +400,8 @@ impl ExtismInstance {
         store.data_mut().kernel.reset(input);
         // The CPU bound; the deadline of the whole call (host waits
         // included) is the dispatcher's.
-        store.set_epoch_deadline(limits.deadline_ticks(export.kind()));
-        let _ticking = self.code.runtime.running();
+        let deadline = store.data().ctx.call_deadline();
+        let _ticking = self.code.runtime.arm(store, export.kind(), deadline);
         let result = match f {
             Func::Status(f) => f.call_async(&mut *store, ()).await,
             Func::Unit(f) => f.call_async(&mut *store, ()).await.map(|()| 0),

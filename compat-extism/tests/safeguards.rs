@@ -7,7 +7,7 @@
 //! plugin and its neighbour answer again.
 //!
 //! Needs the JS examples built (tools/build-js-examples.sh); without them the
-//! test says so and passes, unless `OWNCAST_REQUIRE_GUESTS=1`.
+//! test fails, unless `OWNCAST_SKIP_MISSING_GUESTS=1` makes it a skip.
 
 mod common;
 
@@ -27,8 +27,8 @@ fn example(slug: &str) -> Option<PathBuf> {
     if dir.join(format!("{slug}.wasm")).is_file() {
         return Some(dir);
     }
-    if std::env::var_os("OWNCAST_REQUIRE_GUESTS").is_some() {
-        panic!("{} is not built: run tools/build-js-examples.sh", dir.display());
+    if !common::may_skip_missing_guests() {
+        panic!("{} is not built: run tools/build-js-examples.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", dir.display());
     }
     eprintln!("skipped: {} is not built (tools/build-js-examples.sh)", dir.display());
     None
@@ -139,7 +139,8 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
     host.notify(&chat(200, "!stress spin")).await;
     assert!(started.elapsed() < limits.event_deadline + Duration::from_secs(15));
     let health = host.get("safeguard-stress").unwrap().health();
-    assert!(health.failures >= 9, "{health:?}");
+    // Filters and the notification strike; HTTP handler failures are counted apart.
+    assert!(health.failures >= 7 && health.http_failures >= 2, "{health:?}");
     assert!(health.disabled.is_none(), "{health:?}");
     assert_eq!(host.get("echo-bot").unwrap().health().failures, 0);
     still_answering(&host, &sim, n + 1, "a notification that never ends").await;

@@ -51,6 +51,8 @@ pub struct PluginContext {
     services: Arc<HostServices>,
     kv: Namespace,
     emitted: Mutex<Vec<Event>>,
+    /// When the call in progress must end (the dispatcher's deadline).
+    call_deadline: Mutex<Option<std::time::Instant>>,
 }
 
 impl PluginContext {
@@ -63,6 +65,7 @@ impl PluginContext {
             grants,
             services,
             emitted: Mutex::new(Vec::new()),
+            call_deadline: Mutex::new(None),
         })
     }
 
@@ -106,6 +109,14 @@ impl PluginContext {
         HostCallError::Failed { slug: self.slug.clone(), call: call.to_string(), message: message.to_string() }
     }
 
+    /// When the call in progress must end, if the dispatcher runs it (guest
+    /// code is interrupted then: see [`Runtime::arm`](crate::runtime::Runtime::arm)).
+    pub fn call_deadline(&self) -> Option<std::time::Instant> {
+        *self.call_deadline.lock().unwrap()
+    }
+    pub(crate) fn set_call_deadline(&self, at: Option<std::time::Instant>) {
+        *self.call_deadline.lock().unwrap() = at;
+    }
     pub(crate) fn queue_emit(&self, event: Event) {
         self.emitted.lock().unwrap().push(event)
     }

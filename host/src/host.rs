@@ -136,7 +136,7 @@ impl LoadedPlugin {
             }
         };
         let plugin = self.clone();
-        match bounded(deadline, allowed, async move { plugin.run(slot, call).await }).await {
+        match bounded(deadline, allowed, async move { plugin.run(slot, call, deadline).await }).await {
             Ok(done) => done,
             Err(e) => (Err(e), Vec::new()),
         }
@@ -147,7 +147,11 @@ impl LoadedPlugin {
         &self,
         mut slot: tokio::sync::OwnedMutexGuard<Option<Box<dyn PluginInstance>>>,
         call: C,
+        deadline: Instant,
     ) -> (Result<C::Output, CallError>, Vec<Event>) {
+        // Guest code stops at the first epoch tick past it, even when this
+        // task has been abandoned (one call at a time: the lock is held).
+        self.ctx.set_call_deadline(Some(deadline.into_std()));
         // Taken out while it runs: if the call is abandoned at its deadline,
         // the instance goes with it and the next call gets a fresh one.
         let mut instance = match slot.take() {
@@ -164,6 +168,7 @@ impl LoadedPlugin {
             Err(e) if e.poisons_instance() => tracing::debug!(plugin = %self.slug(), "replacing the instance after: {e}"),
             _ => *slot = Some(instance),
         }
+        self.ctx.set_call_deadline(None);
         (result, self.ctx.take_emitted())
     }
 }
@@ -272,14 +277,17 @@ impl Host {
         let ctx = PluginContext::new(manifest.clone(), grants, self.services.clone());
         let slug = manifest.slug.clone();
         let allowed = self.runtime.limits().register_deadline;
+        let deadline = Instant::now() + allowed;
+        ctx.set_call_deadline(Some(deadline.into_std()));
         let (c, cx) = (code.clone(), ctx.clone());
-        let registered = bounded(Instant::now() + allowed, allowed, async move {
+        let registered = bounded(deadline, allowed, async move {
             let mut instance = c.instantiate(cx).await?;
             let reg = instance.register().await?;
             Ok::<_, CallError>((instance, reg))
         })
         .await
         .and_then(|r| r);
+        ctx.set_call_deadline(None);
         let (instance, reg) = registered.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
         let subscriptions = manifest.check_registration(&reg, &bundle.manifest_file)?;
         // Filtering is gated like an import: on the grant, not only the manifest.

@@ -249,6 +249,32 @@ impl Runtime {
         Running(self.ticker.clone())
     }
 
+    /// Arms the CPU bound of the guest code `store` is about to run for a
+    /// call of `kind`, and keeps the epoch ticking until the returned guard
+    /// is dropped. With the call's wall-clock `deadline` (set by the
+    /// dispatcher) the guest is interrupted at the first tick past it, so a
+    /// call abandoned at its deadline stops burning CPU at once; without one
+    /// (tools calling an instance directly) after the kind's deadline in ticks.
+    pub fn arm<T: 'static>(&self, store: &mut wasmtime::Store<T>, kind: CallKind, deadline: Option<std::time::Instant>) -> Running {
+        match deadline {
+            Some(at) => {
+                store.set_epoch_deadline(1);
+                store.epoch_deadline_callback(move |_| {
+                    if std::time::Instant::now() >= at {
+                        Err(wasmtime::Trap::Interrupt.into())
+                    } else {
+                        Ok(wasmtime::UpdateDeadline::Continue(1))
+                    }
+                });
+            }
+            None => {
+                store.epoch_deadline_trap();
+                store.set_epoch_deadline(self.limits.deadline_ticks(kind));
+            }
+        }
+        self.running()
+    }
+
     /// How many times the epoch has advanced (it only advances while guest
     /// code may be running).
     pub fn epoch_ticks(&self) -> u64 {

@@ -195,9 +195,8 @@ impl PluginCode for ComponentCode {
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(limits.deadline_ticks(CallKind::Register));
-        store.epoch_deadline_trap();
-        let _ticking = self.runtime.running();
+        let deadline = store.data().ctx.call_deadline();
+        let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let plugin = self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
         Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone() }))
     }
@@ -215,8 +214,8 @@ impl ComponentInstance {
     /// call, host waits included, is the dispatcher's.)
     #[must_use]
     fn arm(&mut self, kind: CallKind) -> crate::runtime::Running {
-        self.store.set_epoch_deadline(self.runtime.limits().deadline_ticks(kind));
-        self.runtime.running()
+        let deadline = self.store.data().ctx.call_deadline();
+        self.runtime.arm(&mut self.store, kind, deadline)
     }
 
     fn error(&self, kind: CallKind, e: wasmtime::Error) -> CallError {
