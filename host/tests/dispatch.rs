@@ -212,3 +212,27 @@ async fn plugins_may_not_emit_builtin_events() {
     assert!(err.to_string().contains("built-in"), "{err}");
     assert!(p.context().emit("x.y", "not json").unwrap_err().to_string().contains("not JSON"));
 }
+
+#[tokio::test]
+async fn chat_filter_and_http_serve_are_checked_against_the_grant() {
+    use owncast_plugin_host::{HostCallError, Permission, Permissions};
+    let h = host();
+    // Declared, but the admin approved nothing: the filter is refused at load.
+    let mut b = plugin("unapproved", "upper", r#""chat.filter""#, FILTER_CHAT, 0);
+    b.approved = Some(Permissions::new([]));
+    match h.load(b).await {
+        Err(LoadError::UngrantedFilter { event, permission: Permission::ChatFilter, granted_by_manifest: true, .. }) => {
+            assert_eq!(event, "chat.message.received")
+        }
+        Err(e) => panic!("expected an ungranted filter, got {e}"),
+        Ok(_) => panic!("expected an ungranted filter, got a loaded plugin"),
+    }
+    assert!(h.filter_chain("chat.message.received").is_empty());
+    // HTTP without http.serve: a typed refusal, through the same gate as host calls.
+    h.load(plugin("quiet", "upper", "", r#"{"notify":[{"event":"tick"}]}"#, 0)).await.unwrap();
+    let req = HttpRequest { method: "GET".into(), ..Default::default() };
+    match h.http_request("quiet", &req).await {
+        Err(HttpDispatchError::NotServing(HostCallError::Denied { permission: Permission::HttpServe, .. })) => {}
+        other => panic!("expected a typed refusal, got {other:?}"),
+    }
+}
