@@ -90,7 +90,7 @@ async fn host_tour_effects_beyond_the_scenario_format() {
     );
     assert_eq!(fx.banned_ips, vec!["10.0.0.9".to_string()]);
     assert_eq!(fx.fediverse_notifications, vec!["live on the fediverse".to_string()]);
-    assert_eq!(fx.uploads, vec![("note.txt".to_string(), 12)]);
+    assert_eq!(fx.uploads, vec![("note.txt".to_string(), b"twelve bytes".to_vec())]);
     let frame = frames.frames.try_recv().unwrap();
     assert_eq!((frame.event.as_str(), frame.data.as_str()), ("tick", r#"{"n":"5"}"#));
     let actions = h.services().actions.all();

@@ -68,6 +68,10 @@ pub struct SimulatedData {
     pub chat_history: Vec<ChatMessage>,
     pub chat_clients: Vec<ChatClient>,
     pub users: Vec<User>,
+    /// Upload and fediverse-post URLs the way upstream's scenario runner
+    /// makes them (`mock://uploads/<name>`, `mock://fediverse/<slug>/<n>`),
+    /// so scenarios that assert on them pass here too.
+    pub mock_urls: bool,
 }
 
 /// Everything plugins did to the simulated server, in order.
@@ -78,7 +82,8 @@ pub struct Effects {
     pub chat: Vec<(String, ChatSend)>,
     pub deleted_messages: Vec<String>,
     pub kicked_clients: Vec<u64>,
-    pub uploads: Vec<(String, usize)>,
+    /// `(file name, bytes)`.
+    pub uploads: Vec<(String, Vec<u8>)>,
     pub video_config_writes: Vec<VideoConfigUpdate>,
     pub discord_posts: Vec<String>,
     pub browser_pushes: Vec<BrowserPush>,
@@ -182,8 +187,9 @@ impl Owncast for SimulatedOwncast {
         self.record(|e| e.kicked_clients.push(client_id));
     }
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
-        self.record(|e| e.uploads.push((name.to_string(), data.len())));
-        Ok(UrlResult { url: format!("/uploads/{}/{}", from.slug, name) })
+        self.record(|e| e.uploads.push((name.to_string(), data.to_vec())));
+        let url = if self.data(|d| d.mock_urls) { format!("mock://uploads/{name}") } else { format!("/uploads/{}/{}", from.slug, name) };
+        Ok(UrlResult { url })
     }
     fn stream_current(&self) -> StreamInfo {
         self.data(|d| d.stream.clone())
@@ -247,12 +253,13 @@ impl Owncast for SimulatedOwncast {
     fn ban_ip(&self, _: &Caller<'_>, ip: &str) {
         self.record(|e| e.banned_ips.push(ip.to_string()));
     }
-    fn fediverse_post(&self, _: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
+    fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
         let n = {
             let mut fx = self.effects.lock().unwrap();
             fx.fediverse_outbox.push(content.to_string());
             fx.fediverse_outbox.len()
         };
-        Ok(UrlResult { url: format!("https://owncast.example/federation/posts/{n}") })
+        let url = if self.data(|d| d.mock_urls) { format!("mock://fediverse/{}/{n}", from.slug) } else { format!("https://owncast.example/federation/posts/{n}") };
+        Ok(UrlResult { url })
     }
 }

@@ -129,8 +129,13 @@ pub fn may_skip_missing_guests() -> bool {
     std::env::var("OWNCAST_SKIP_MISSING_GUESTS").is_ok_and(|v| v == "1")
 }
 
+/// A `chat.message.received` payload from alice saying `body`.
+pub fn chat_json(body: &str) -> Value {
+    json!({"id": "m1", "user": {"id": "u1", "displayName": "alice"}, "body": body})
+}
+
 pub fn chat(body: &str) -> Event {
-    Event::from_json("chat.message.received", json!({"id": "m1", "user": {"id": "u1", "displayName": "alice"}, "body": body})).unwrap()
+    Event::from_json("chat.message.received", chat_json(body)).unwrap()
 }
 
 pub fn expect_err<T>(r: Result<T, CallError>) -> CallError {

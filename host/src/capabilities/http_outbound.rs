@@ -91,9 +91,13 @@ pub(crate) fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
 
 /// A canned answer for scenario tests (`given.httpResponses`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CannedResponse {
     /// Glob over the full URL (`*` matches anything).
     pub url: String,
+    /// Matches only requests with this method (any case); absent matches any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     #[serde(default = "ok")]
     pub status: u16,
     #[serde(default)]
@@ -105,6 +109,13 @@ pub struct CannedResponse {
 
 fn ok() -> u16 {
     200
+}
+
+impl CannedResponse {
+    /// Whether this answer is for `req`: its URL glob and, if set, its method.
+    pub fn matches(&self, req: &OutboundRequest) -> bool {
+        glob_match(&self.url, &req.url) && self.method.as_deref().map_or(true, |m| m.eq_ignore_ascii_case(&req.method))
+    }
 }
 
 /// Answers from canned responses and records every request.
@@ -130,8 +141,8 @@ impl Outbound for CannedOutbound {
         let c = self
             .responses
             .iter()
-            .find(|c| glob_match(&c.url, &req.url))
-            .ok_or_else(|| format!("no canned response matches {} (given.httpResponses)", req.url))?;
+            .find(|c| c.matches(&req))
+            .ok_or_else(|| format!("no canned response matches {} {} (given.httpResponses)", req.method, req.url))?;
         let body = match &c.body {
             serde_json::Value::String(s) => s.clone().into_bytes(),
             serde_json::Value::Null => Vec::new(),

@@ -39,6 +39,14 @@ struct Counts {
     channels: HashMap<(String, String), Channel>,
 }
 
+/// One frame a plugin sent, as a recording hub keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentFrame {
+    pub slug: String,
+    pub channel: String,
+    pub frame: SseFrame,
+}
+
 /// Every plugin's SSE channels.
 pub struct SseHub {
     state: Arc<Mutex<Counts>>,
@@ -46,11 +54,13 @@ pub struct SseHub {
     pub max_connections_per_plugin: usize,
     /// Open connections one client address (IPv6: /64) may hold per plugin.
     pub max_connections_per_client: usize,
+    /// Every frame sent, viewers or not (scenario tests assert on them).
+    sent: Option<Mutex<Vec<SentFrame>>>,
 }
 
 impl Default for SseHub {
     fn default() -> Self {
-        SseHub { state: Default::default(), max_connections_per_plugin: 100, max_connections_per_client: 8 }
+        SseHub { state: Default::default(), max_connections_per_plugin: 100, max_connections_per_client: 8, sent: None }
     }
 }
 
@@ -104,6 +114,16 @@ impl SseHub {
         SseHub { max_connections_per_plugin, ..Default::default() }
     }
 
+    /// A hub that also keeps every frame sent, for [`SseHub::sent`].
+    pub fn recording() -> Self {
+        SseHub { sent: Some(Mutex::new(Vec::new())), ..Default::default() }
+    }
+
+    /// The frames sent so far, in order (always empty unless [`SseHub::recording`]).
+    pub fn sent(&self) -> Vec<SentFrame> {
+        self.sent.as_ref().map(|s| s.lock().unwrap().clone()).unwrap_or_default()
+    }
+
     /// Sets how many connections one client address may hold per plugin.
     pub fn with_max_per_client(mut self, n: usize) -> Self {
         self.max_connections_per_client = n;
@@ -145,6 +165,9 @@ impl SseHub {
 
     /// Delivers to current viewers; returns how many there were.
     pub fn send(&self, slug: &str, channel: &str, frame: SseFrame) -> usize {
+        if let Some(sent) = &self.sent {
+            sent.lock().unwrap().push(SentFrame { slug: slug.to_string(), channel: channel.to_string(), frame: frame.clone() });
+        }
         let st = self.state.lock().unwrap();
         match st.channels.get(&(slug.to_string(), channel.to_string())) {
             Some(c) => c.tx.send(frame).unwrap_or(0),
