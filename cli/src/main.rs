@@ -7,6 +7,7 @@ mod package;
 mod run;
 mod serve;
 mod setup;
+mod simulate;
 mod style;
 mod test;
 

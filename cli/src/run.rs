@@ -158,7 +158,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(n) = a.max_connections_per_client {
         config.limits.max_connections_per_client = n;
     }
-    let server = Arc::new(PluginServer::new(host.clone(), config).with_manager(manager.clone()));
+    let server = Arc::new(
+        PluginServer::new(host.clone(), config)
+            .with_manager(manager.clone())
+            .with_extra_routes(Arc::new(crate::simulate::SimulatedChat::new(host.clone()))),
+    );
     let running = server
         .bind(a.listen)
         .await
@@ -194,7 +198,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         PasswordSource::Generated(f) => format!("generated, in {} (set {PASSWORD_ENV} or --admin-password-file to choose one)", f.display()),
     };
     println!("  admin: user {}, password {from}", style::bold("admin"));
-    println!("  admin API: {base}/api/admin/plugins   actions: {base}/api/plugins/actions");
+    println!("  admin page: {base}/admin/plugins/   admin API: {base}/api/admin/plugins   metrics: {base}/api/admin/metrics");
+    println!("  simulated chat: POST {base}{} {{\"user\", \"body\"}}   actions: {base}/api/plugins/actions", crate::simulate::CHAT_PATH);
     println!("  Ctrl-C stops.");
 
     let mut ticker = tokio::time::interval(Duration::from_secs(a.rescan.max(1)));

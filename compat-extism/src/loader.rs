@@ -289,6 +289,7 @@ impl CodeInner {
             .stdout(LogPipe::new(ctx.slug(), "stdout"))
             .stderr(LogPipe::new(ctx.slug(), "stderr"))
             .build_p1();
+        let metered = owncast_plugin_host::metrics::MeteredLimits::new(store_limits(limits), ctx.metrics().clone());
         let state = State {
             ctx,
             plugin: self.plugin.clone(),
@@ -297,7 +298,7 @@ impl CodeInner {
             http_status: 0,
             http_headers: None,
             wasi,
-            limits: store_limits(limits),
+            limits: metered,
             memory_cap: limits.memory_bytes as u64,
             memory: None,
         };

@@ -4,7 +4,7 @@ use crate::kernel::{Kernel, KernelError, Vars};
 use owncast_plugin_host::PluginContext;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use wasmtime::{Caller, Memory, ResourceLimiter, StoreLimits};
+use wasmtime::{Caller, Memory, ResourceLimiter};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 /// A plugin's legacy view of itself: the Extism manifest the official
@@ -40,7 +40,7 @@ pub struct State {
     /// JSON object of the last response's headers.
     pub http_headers: Option<Vec<u8>>,
     pub wasi: WasiP1Ctx,
-    pub limits: StoreLimits,
+    pub limits: owncast_plugin_host::metrics::MeteredLimits,
     /// Linear memory plus kernel memory may not pass this.
     pub memory_cap: u64,
     /// The module's exported memory, for the cap.

@@ -29,6 +29,8 @@ pub struct HostServices {
     /// Root of the plugins' private data directories (`storage.fs`).
     pub data_dir: PathBuf,
     pub limits: Limits,
+    /// Per-plugin metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A host call the plugin may not make, or one that failed in the host.
@@ -53,6 +55,7 @@ pub struct PluginContext {
     emitted: Mutex<Vec<Event>>,
     /// When the call in progress must end (the dispatcher's deadline).
     call_deadline: Mutex<Option<std::time::Instant>>,
+    metrics: Arc<crate::metrics::PluginMetrics>,
 }
 
 impl PluginContext {
@@ -61,6 +64,7 @@ impl PluginContext {
         Arc::new(PluginContext {
             slug: manifest.slug.clone(),
             kv: Namespace::new(services.kv.clone(), &manifest.slug),
+            metrics: services.metrics.plugin(&manifest.slug),
             manifest,
             grants,
             services,
@@ -81,6 +85,10 @@ impl PluginContext {
     }
     pub fn services(&self) -> &Arc<HostServices> {
         &self.services
+    }
+    /// This plugin's metrics (resolved once, so recording needs no lookup).
+    pub fn metrics(&self) -> &Arc<crate::metrics::PluginMetrics> {
+        &self.metrics
     }
     pub fn limits(&self) -> &Limits {
         &self.services.limits

@@ -322,6 +322,7 @@ impl Host {
                 h.failures += 1;
                 h.strikes += 1;
                 h.last_error = Some(format!("{what}: {e}"));
+                h.last_error_at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_millis() as u64);
                 tracing::warn!(plugin = %p.slug(), strikes = h.strikes, "{what} failed: {e}");
                 self.observer.failed(p.slug(), what, e);
                 if h.strikes >= max && h.disabled.is_none() {

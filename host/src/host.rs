@@ -54,6 +54,8 @@ pub struct Health {
     /// Why the host disabled the plugin, if it did.
     pub disabled: Option<String>,
     pub last_error: Option<String>,
+    /// When the last error happened (milliseconds since the Unix epoch).
+    pub last_error_at_ms: Option<u64>,
     pub calls: u64,
     /// Failed filter and notification calls.
     pub failures: u64,
@@ -115,6 +117,14 @@ impl LoadedPlugin {
     /// deadline stays the CPU bound); its output is checked here; an instance
     /// whose state can't be trusted after a failure is dropped.
     pub(crate) async fn call<C: GuestCall>(self: &Arc<Self>, call: C) -> (Result<C::Output, CallError>, Vec<Event>) {
+        let started = std::time::Instant::now();
+        let (result, emitted) = self.call_unmetered(call).await;
+        let filtered = |o: &C::Output| (o as &dyn std::any::Any).downcast_ref::<crate::types::FilterResult>();
+        self.ctx.metrics().call(C::KIND, started.elapsed(), result.as_ref().map(filtered));
+        (result, emitted)
+    }
+
+    async fn call_unmetered<C: GuestCall>(self: &Arc<Self>, call: C) -> (Result<C::Output, CallError>, Vec<Event>) {
         let allowed = self.ctx.limits().deadline(C::KIND);
         let deadline = Instant::now() + allowed;
         let slot = match self.instance.clone().try_lock_owned() {
@@ -333,6 +343,7 @@ impl Host {
             actions: Arc::new(ActionRegistry::default()),
             data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
             limits: self.runtime.limits().clone(),
+            metrics: Default::default(),
         });
         Host {
             runtime: self.runtime.clone(),
@@ -431,6 +442,7 @@ impl HostBuilder {
             actions: Arc::new(ActionRegistry::default()),
             data_dir: self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data")),
             limits: runtime.limits().clone(),
+            metrics: Default::default(),
         });
         let mut loaders: Vec<Arc<dyn PluginLoader>> = vec![Arc::new(ComponentLoader)];
         loaders.extend(self.loaders);

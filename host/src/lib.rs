@@ -9,6 +9,7 @@
 //! - [`runtime`], [`plugin`], [`component`]: the engine and plugin code.
 //! - [`host`], [`dispatcher`]: loaded plugins, notifications, filter chains, strikes.
 //! - [`kv`]: per-plugin key-value storage.
+//! - [`metrics`]: per-plugin call counts, latency, filter outcomes, memory, KV and HTTP use; Prometheus text.
 //! - [`scenario`]: the JSON scenario test runner.
 //! - [`server`]: HTTP under `/plugins/<slug>/`, SSE, `/api/plugins/actions`, the admin API.
 //! - [`manager`]: the plugins folder, `.ocpkg` packages, enable/approve/upload, persisted state.
@@ -25,6 +26,7 @@ pub mod kv;
 pub mod logpipe;
 pub mod manager;
 pub mod manifest;
+pub mod metrics;
 pub mod owncast;
 pub mod permissions;
 pub mod plugin;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Browser test of the dev server page (`owncast-plugin serve`): Debian's
+# Browser tests: the dev server page (`owncast-plugin serve`), plugin page
+# sandboxing and the admin Plugins page (`owncast-plugin run`): Debian's
 # chromium driven by playwright-core. Installs what is missing (chromium via
-# apt when running as root, playwright-core via npm ci), builds the CLI and
-# the echo-bot example if needed, then runs dev-server.test.mjs and
-# plugin-sandbox.test.mjs.
+# apt when running as root, playwright-core via npm ci), builds the CLI, the
+# echo-bot example and the JS engine if needed, then runs dev-server.test.mjs,
+# plugin-sandbox.test.mjs and admin-page.test.mjs. The admin test saves
+# screenshots in screenshots/ (gitignored).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -25,6 +27,7 @@ if [ -z "${OWNCAST_PLUGIN_BIN:-}" ]; then
   (cd "$ROOT" && cargo build -q -p owncast-plugin-cli)
 fi
 [ -f "$ROOT/examples/rust/echo-bot/echo-bot.wasm" ] || "$ROOT/tools/build-rust-guests.sh"
+[ -f "$ROOT/sdks/js/engine/dist/owncast-js-engine.wasm" ] || "$ROOT/tools/build-js-engine.sh"
 
 cd "$HERE"
-OWNCAST_PLUGIN_BIN="$BIN" CHROMIUM="$CHROMIUM" exec node --test --test-reporter=spec dev-server.test.mjs plugin-sandbox.test.mjs
+OWNCAST_PLUGIN_BIN="$BIN" CHROMIUM="$CHROMIUM" exec node --test --test-concurrency=1 --test-reporter=spec dev-server.test.mjs plugin-sandbox.test.mjs admin-page.test.mjs

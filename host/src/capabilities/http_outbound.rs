@@ -153,8 +153,20 @@ impl Outbound for CannedOutbound {
 }
 
 impl PluginContext {
-    /// Sends an outbound request if the plugin's grant and allowed hosts cover it.
+    /// Sends an outbound request if the plugin's grant and allowed hosts cover
+    /// it; counted in the plugin's metrics (refusals as denials).
     pub async fn fetch(&self, req: OutboundRequest) -> Result<OutboundResponse, HostCallError> {
+        let result = self.fetch_checked(req).await;
+        let denied = match &result {
+            Err(HostCallError::Denied { .. }) => true,
+            Err(HostCallError::Failed { message, .. }) => message.contains("allowedHosts"),
+            Ok(_) => false,
+        };
+        self.metrics().http_request(denied);
+        result
+    }
+
+    async fn fetch_checked(&self, req: OutboundRequest) -> Result<OutboundResponse, HostCallError> {
         const CALL: &str = "http.fetch";
         self.require(Permission::NetworkFetch, CALL)?;
         let uri: http::Uri = req.url.parse().map_err(|e| self.failed(CALL, format!("bad URL \"{}\": {e}", req.url)))?;

@@ -17,7 +17,7 @@ use bindings::{Plugin, PluginPre};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use wasmtime::component::{types::ComponentItem, Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Store, StoreLimits};
+use wasmtime::Store;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -30,7 +30,7 @@ pub struct ComponentState {
     http: WasiHttpCtx,
     hooks: OutboundHooks,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: crate::metrics::MeteredLimits,
 }
 
 impl WasiView for ComponentState {
@@ -185,13 +185,14 @@ impl PluginCode for ComponentCode {
             .stdout(crate::logpipe::LogPipe::new(ctx.slug(), "stdout"))
             .stderr(crate::logpipe::LogPipe::new(ctx.slug(), "stderr"))
             .build();
+        let metered = crate::metrics::MeteredLimits::new(store_limits(&limits), ctx.metrics().clone());
         let state = ComponentState {
             hooks: OutboundHooks { ctx: ctx.clone() },
             ctx,
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            limits: store_limits(&limits),
+            limits: metered,
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| &mut s.limits);

@@ -21,6 +21,7 @@
 //!   and its cross-check) in a sandbox host whose services are simulated, and
 //!   only then replaces the installed version.
 
+mod data;
 pub mod package;
 pub mod state;
 
@@ -207,6 +208,8 @@ pub struct PluginInfo {
     pub permissions: Permissions,
     pub approved_permissions: Option<Permissions>,
     pub approved_version: Option<String>,
+    /// `network.allowedHosts` of the version the admin approved.
+    pub approved_allowed_hosts: Option<Vec<String>>,
     /// Declared but not approved: what approving would grant.
     pub unapproved_permissions: Vec<&'static str>,
     pub allowed_hosts: Vec<String>,
@@ -526,6 +529,7 @@ impl PluginManager {
             permissions: entry.manifest.permissions.clone(),
             approved_permissions: st.approved.clone(),
             approved_version: st.approved_version.clone(),
+            approved_allowed_hosts: st.approved_allowed_hosts.clone(),
             unapproved_permissions: missing.iter().map(|p| p.name()).collect(),
             allowed_hosts: manifest.allowed_hosts.clone(),
             strikes: health.as_ref().map(|h| h.strikes).unwrap_or(0),
@@ -552,6 +556,7 @@ impl PluginManager {
         if st.approved.is_none() {
             st.approved = Some(entry.manifest.permissions.clone());
             st.approved_version = Some(entry.manifest.version.clone());
+            st.approved_allowed_hosts = Some(entry.manifest.allowed_hosts.clone());
         }
         st.enabled = true;
         let approved = st.approved.clone();
@@ -582,6 +587,7 @@ impl PluginManager {
         }
         st.approved = Some(declared.clone());
         st.approved_version = Some(entry.manifest.version.clone());
+        st.approved_allowed_hosts = Some(entry.manifest.allowed_hosts.clone());
         st.enabled = true;
         self.save_state(slug, Some(st))?;
         let current = self.host.get(slug);

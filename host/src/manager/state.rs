@@ -26,6 +26,10 @@ pub struct PluginState {
     /// The version whose permissions were approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_version: Option<String>,
+    /// `network.allowedHosts` of the approved version, to show what a new
+    /// version adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,7 +127,7 @@ mod tests {
         let mut s = StateFile::default();
         s.plugins.insert(
             "echo".into(),
-            PluginState { enabled: true, approved: Some(Permissions::new([Permission::ChatSend])), approved_version: Some("1.0.0".into()) },
+            PluginState { enabled: true, approved: Some(Permissions::new([Permission::ChatSend])), approved_version: Some("1.0.0".into()), approved_allowed_hosts: None },
         );
         s.save(&p).unwrap();
         assert_eq!(StateFile::load(&p).unwrap(), s);

@@ -5,8 +5,10 @@
 //! | `GET /api/admin/plugins` | `{plugins: [PluginInfo], invalid: [{file, error}], problems: [..]}` |
 //! | `POST /api/admin/plugins` | upload an `.ocpkg` (the body); 201 new, 200 replaced |
 //! | `POST /api/admin/plugins/rescan` | read the plugins folder again |
+//! | `GET /api/admin/plugins/_events` | server-sent events of the list (see [`admin_page`](super::admin_page)) |
 //! | `GET /api/admin/plugins/<slug>` | one plugin |
-//! | `DELETE /api/admin/plugins/<slug>` | unload it and remove its files |
+//! | `GET /api/admin/plugins/<slug>/instructions` | `{html}`: `INSTRUCTIONS.md` rendered and sanitized |
+//! | `DELETE /api/admin/plugins/<slug>` | unload it and remove its files; `?data=true` also its KV data, settings, files and metrics |
 //! | `POST /api/admin/plugins/<slug>/enable` | start it (409 if permissions need approval) |
 //! | `POST /api/admin/plugins/<slug>/approve` | approve its permission set and start it; optional body `{"permissions": [...]}` must equal that set |
 //! | `POST /api/admin/plugins/<slug>/disable` | stop it |
@@ -14,11 +16,15 @@
 //! | `GET /api/admin/plugins/<slug>/config` | `{schema, values}` of `manifest.config` |
 //! | `PUT /api/admin/plugins/<slug>/config` | set values (object); validated against the schema, all or none |
 //!
+//! Every plugin in a list or answer carries `metrics` (see
+//! [`crate::metrics::PluginSnapshot`]; null before its first load).
 //! Errors are `{"error": "<message>"}` with the status of
-//! [`ManagerError::status`](crate::manager::ManagerError::status).
+//! [`ManagerError::status`](crate::manager::ManagerError::status); a config
+//! value that does not fit the schema adds `field`, the key.
 
 use super::{error_response, json_response, method_not_allowed, PluginServer};
-use crate::manager::{ManagerError, PluginManager};
+use crate::capabilities::config::ConfigError;
+use crate::manager::{ManagerError, PluginInfo, PluginManager};
 use crate::permissions::{Permission, Permissions};
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
@@ -39,11 +45,40 @@ fn fail(e: ManagerError) -> Response<Bytes> {
         tracing::error!("admin request failed: {e}");
         return error_response(status, "the server could not complete this request; its log has the details");
     }
-    error_response(status, e)
+    let field = match &e {
+        ManagerError::Config(ConfigError::UnknownKey { key, .. } | ConfigError::WrongType { key, .. }) => Some(key.clone()),
+        _ => None,
+    };
+    match field {
+        Some(f) => json_response(status, &json!({ "error": e.to_string(), "field": f })),
+        None => error_response(status, e),
+    }
 }
 
 fn ok<T: serde::Serialize>(status: StatusCode, v: &T) -> Response<Bytes> {
     json_response(status, &serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
+/// A plugin as the admin API shows it: its [`PluginInfo`] plus `metrics`.
+fn plugin_value(m: &PluginManager, info: &PluginInfo) -> Value {
+    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("metrics".into(), serde_json::to_value(m.host().metrics_snapshot(&info.slug)).unwrap_or(Value::Null));
+    }
+    v
+}
+
+fn info_reply(m: &PluginManager, r: Result<PluginInfo, ManagerError>) -> Response<Bytes> {
+    match r {
+        Ok(i) => json_response(StatusCode::OK, &plugin_value(m, &i)),
+        Err(e) => fail(e),
+    }
+}
+
+/// `GET /api/admin/plugins`'s answer.
+pub(crate) fn list_value(m: &PluginManager) -> Value {
+    let plugins: Vec<Value> = m.list().iter().map(|i| plugin_value(m, i)).collect();
+    json!({ "plugins": plugins, "invalid": m.invalid(), "problems": m.problems() })
 }
 
 fn parse_json(body: &Bytes) -> Result<Option<Value>, Response<Bytes>> {
@@ -79,11 +114,20 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
             _ => method_not_allowed("POST"),
         },
         [slug] => match *method {
-            Method::GET => m.info(slug).map(|i| ok(StatusCode::OK, &i)).unwrap_or_else(fail),
-            Method::DELETE => match m.delete(slug).await {
-                Ok(()) => ok(StatusCode::OK, &json!({ "deleted": slug })),
-                Err(e) => fail(e),
-            },
+            Method::GET => info_reply(m, m.info(slug)),
+            Method::DELETE => {
+                let with_data = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "data=true" || p == "data=1"));
+                match m.delete(slug).await {
+                    Ok(()) => {
+                        let purged = with_data.then(|| m.purge_data(slug));
+                        match purged {
+                            Some(Err(e)) => fail(e),
+                            _ => ok(StatusCode::OK, &json!({ "deleted": slug, "dataDeleted": with_data })),
+                        }
+                    }
+                    Err(e) => fail(e),
+                }
+            }
             _ => method_not_allowed("GET, DELETE"),
         },
         [slug, action @ ("enable" | "disable" | "reload" | "approve")] => {
@@ -99,8 +143,12 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
                     Err(r) => return r,
                 },
             };
-            result.map(|i| ok(StatusCode::OK, &i)).unwrap_or_else(fail)
+            info_reply(m, result)
         }
+        [slug, "instructions"] => match *method {
+            Method::GET => super::admin_page::instructions(m, slug),
+            _ => method_not_allowed("GET"),
+        },
         [slug, "config"] => match *method {
             Method::GET => m.config_values(slug).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail),
             Method::PUT | Method::POST => {
@@ -118,7 +166,7 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
 }
 
 fn list(m: &PluginManager) -> Response<Bytes> {
-    ok(StatusCode::OK, &json!({ "plugins": m.list(), "invalid": m.invalid(), "problems": m.problems() }))
+    json_response(StatusCode::OK, &list_value(m))
 }
 
 async fn upload(m: &PluginManager, body: &Bytes) -> Response<Bytes> {
@@ -126,7 +174,7 @@ async fn upload(m: &PluginManager, body: &Bytes) -> Response<Bytes> {
         return error_response(StatusCode::BAD_REQUEST, "the request body must be an .ocpkg package");
     }
     match m.upload(body).await {
-        Ok((info, new)) => ok(if new { StatusCode::CREATED } else { StatusCode::OK }, &info),
+        Ok((info, new)) => json_response(if new { StatusCode::CREATED } else { StatusCode::OK }, &plugin_value(m, &info)),
         Err(e) => fail(e),
     }
 }

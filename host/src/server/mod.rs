@@ -11,6 +11,8 @@
 //! | `/plugins/<slug>/<path>` | a file of the plugin's `public/` folder (GET/HEAD), else the plugin's `on_http_request` (`http.serve`) |
 //! | `/api/plugins/actions` | every plugin's action buttons |
 //! | `/api/admin/plugins...` | the admin API (see [`admin`]) |
+//! | `/admin/plugins/` | the admin Plugins page (see [`admin_page`]) |
+//! | [`ServerConfig::metrics_path`] (`/api/admin/metrics`) | every plugin's metrics, Prometheus text format |
 //!
 //! Paths matching the plugin's `admin.pages` globs (a page also covers what
 //! lies beneath it) need admin authentication: HTTP Basic with user `admin`
@@ -20,6 +22,7 @@
 //! JSON `{"error": "<message>"}`.
 
 pub mod admin;
+pub mod admin_page;
 mod auth;
 pub mod capability;
 pub mod csp;
@@ -78,6 +81,12 @@ pub struct ServerConfig {
     pub limits: ConnectionLimits,
     /// How failed admin logins are throttled ([`ratelimit`]).
     pub logins: LoginLimits,
+    /// Where the Prometheus text exposition of plugin metrics is served
+    /// (`None`: nowhere).
+    pub metrics_path: Option<String>,
+    /// Serve the metrics without admin authentication (for a scraper on a
+    /// private network); off by default.
+    pub metrics_public: bool,
 }
 
 impl ServerConfig {
@@ -92,6 +101,8 @@ impl ServerConfig {
             sse_keep_alive: Duration::from_secs(15),
             limits: ConnectionLimits::default(),
             logins: LoginLimits::default(),
+            metrics_path: Some("/api/admin/metrics".into()),
+            metrics_public: false,
         }
     }
     pub fn admin_password(mut self, p: impl Into<String>) -> Self {
@@ -431,7 +442,9 @@ impl PluginServer {
     /// of [`origin`] for state-changing admin requests.
     fn before_body(&self, parts: &http::request::Parts, auth: &RequestAuth) -> Option<Response<Bytes>> {
         let path = parts.uri.path();
-        if !admin::is_admin_path(path) {
+        let metrics = self.config.metrics_path.as_deref() == Some(path);
+        let needs_admin = if metrics { !self.config.metrics_public } else { admin::is_admin_path(path) || admin_page::is_page_path(path) };
+        if !needs_admin {
             return None;
         }
         if !auth.admin {
@@ -469,6 +482,26 @@ impl PluginServer {
                 return method_not_allowed("GET, HEAD").into();
             }
             return self.actions().into();
+        }
+        if self.config.metrics_path.as_deref() == Some(path.as_str()) {
+            if parts.method != Method::GET && parts.method != Method::HEAD {
+                return method_not_allowed("GET, HEAD").into();
+            }
+            let mut r = Response::new(Bytes::from(self.host.metrics_text()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            );
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return r.into();
+        }
+        if admin_page::is_page_path(&path) {
+            return admin_page::serve(&path, &parts.method).into();
+        }
+        if path == "/api/admin/plugins/_events" && parts.method == Method::GET {
+            if let Some(m) = &self.manager {
+                return admin_page::events(m.clone());
+            }
         }
         if admin::is_admin_path(&path) {
             return admin::handle(self, &parts, body).await.into();
