@@ -149,7 +149,15 @@ async fn permissions_need_approval_and_state_persists() {
     assert_eq!(get(a, "/plugins/chatty/version").await.text(), "1.0.0");
 
     let state: Value = serde_json::from_slice(&std::fs::read(s.plugins().join(".enabled.json")).unwrap()).unwrap();
-    assert_eq!(state["plugins"]["chatty"], json!({"enabled": true, "approved": ["chat.send", "http.serve"], "approvedVersion": "1.0.0"}));
+    assert_eq!(state["plugins"]["chatty"], json!({"enabled": true, "approved": ["chat.send", "http.serve"], "approvedVersion": "1.0.0", "approvedAllowedHosts": []}));
+
+    // Its metrics: in the admin API, and as OpenMetrics text for the admin only.
+    let r = admin(a, "GET", "/api/admin/plugins/chatty", b"").await;
+    assert_eq!(r.json()["metrics"]["calls"]["http"], 1, "{}", r.text());
+    assert_eq!(get(a, "/api/admin/metrics").await.status, 401);
+    let r = admin(a, "GET", "/api/admin/metrics", b"").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("owncast_plugin_calls_total{plugin=\"chatty\",kind=\"http\"} 1"), "{}", r.text());
 
     // A restart (new host, new manager, same folder) brings it back.
     let dir = s.dir;
@@ -294,7 +302,7 @@ async fn upload_is_validated_before_it_replaces_anything() {
 
     // Delete removes it from disk and from service.
     let r = admin(a, "DELETE", "/api/admin/plugins/up", b"").await;
-    assert_eq!((r.status, r.json()), (200, json!({"deleted": "up"})));
+    assert_eq!((r.status, r.json()), (200, json!({"deleted": "up", "dataDeleted": false})));
     assert!(!s.plugins().join("up.ocpkg").exists());
     assert_eq!(get(a, "/plugins/up/version").await.status, 404);
     let r = admin(a, "DELETE", "/api/admin/plugins/up", b"").await;
