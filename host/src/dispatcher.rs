@@ -352,6 +352,7 @@ impl Host {
             Err(e) => {
                 h.http_failures += 1;
                 h.last_error = Some(format!("on_http_request: {e}"));
+                h.last_error_at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_millis() as u64);
                 tracing::warn!(plugin = %p.slug(), route, "on_http_request failed: {e}");
                 self.observer.failed(p.slug(), "on_http_request", e);
                 p.routes.lock().unwrap().record(route, false, threshold, Instant::now());

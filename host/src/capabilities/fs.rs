@@ -180,6 +180,7 @@ mod tests {
             actions: Arc::new(ActionRegistry::default()),
             data_dir: data.to_path_buf(),
             limits,
+            metrics: Default::default(),
         });
         let m = serde_json::json!({"name": "Files", "slug": "files", "version": "1.0.0", "permissions": permissions});
         let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "files/plugin.manifest.json").unwrap());

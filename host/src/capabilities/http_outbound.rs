@@ -157,11 +157,7 @@ impl PluginContext {
     /// it; counted in the plugin's metrics (refusals as denials).
     pub async fn fetch(&self, req: OutboundRequest) -> Result<OutboundResponse, HostCallError> {
         let result = self.fetch_checked(req).await;
-        let denied = match &result {
-            Err(HostCallError::Denied { .. }) => true,
-            Err(HostCallError::Failed { message, .. }) => message.contains("allowedHosts"),
-            Ok(_) => false,
-        };
+        let denied = matches!(&result, Err(HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. }));
         self.metrics().http_request(denied);
         result
     }
