@@ -8,7 +8,7 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct Args {
     /// The plugin directory (plugin.manifest.json, the built code, optional
-    /// public/ or assets/, icon.png, INSTRUCTIONS.md).
+    /// public/ (served), assets/ (not served), icon.png, INSTRUCTIONS.md).
     dir: PathBuf,
     /// Where to write the package. Default: `<slug>.ocpkg` in the plugin directory.
     #[arg(short, long)]
@@ -31,5 +31,6 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         bytes.len().div_ceil(1024)
     );
     println!("  {}", out.display());
+    crate::style::print_warnings(&pkg.manifest.warnings);
     Ok(ExitCode::SUCCESS)
 }

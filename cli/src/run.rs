@@ -181,6 +181,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &p.last_error {
             println!("      {}", style::red(e));
         }
+        style::print_warnings(&p.warnings);
     }
     for f in manager.invalid() {
         println!("  {} {}: {}", style::yellow("skipped"), f.file, f.error);

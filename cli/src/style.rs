@@ -34,3 +34,11 @@ pub fn dim(s: &str) -> String {
 pub fn bold(s: &str) -> String {
     paint("1", s)
 }
+
+/// Prints manifest warnings (checks beyond upstream's that a plugin fails;
+/// it still loads), one per line.
+pub fn print_warnings<S: std::fmt::Display>(warnings: &[S]) {
+    for w in warnings {
+        println!("  {} {w}", yellow("warning:"));
+    }
+}

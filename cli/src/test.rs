@@ -39,6 +39,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn print_report(r: &PluginReport) {
     println!("{}", style::bold(&r.dir));
+    style::print_warnings(&r.warnings);
     if let Some(e) = &r.error {
         println!("  {} {e}", style::red("✗"));
     }

@@ -418,7 +418,7 @@ impl ExtismInstance {
                     if code != 0 {
                         return Err(CallError::Guest(kernel.error_message().unwrap_or_else(|| format!("{name}: exited with code {code}"))));
                     }
-                    return finish(name, &kernel, 0, limits.output_bytes);
+                    return finish(name, &kernel, 0, limits.output_cap(export.kind()));
                 }
                 return Err(match CallError::from_wasmtime(limits.deadline(export.kind()), e) {
                     CallError::Trap(trap) => {
@@ -432,7 +432,7 @@ impl ExtismInstance {
                 });
             }
         };
-        finish(name, &store.data().kernel, rc, limits.output_bytes)
+        finish(name, &store.data().kernel, rc, limits.output_cap(export.kind()))
     }
 }
 

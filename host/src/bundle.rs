@@ -1,7 +1,7 @@
 //! Reading a plugin from a directory: `plugin.manifest.json`, its code and
-//! the optional `public/`, `icon.png` and `INSTRUCTIONS.md`.
+//! the optional `public/`, `assets/`, `icon.png` and `INSTRUCTIONS.md`.
 
-use crate::host::{PluginAssets, PluginBundle};
+use crate::host::PluginBundle;
 use crate::manifest::{Manifest, ManifestError, MAX_MANIFEST_BYTES};
 use std::path::{Path, PathBuf};
 
@@ -49,17 +49,12 @@ impl PluginBundle {
             looked: candidates.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>().join(", "),
         })?;
         let code = read_capped(code_path, MAX_CODE_BYTES)?;
-        let existing = |p: PathBuf| p.exists().then_some(p);
         Ok(PluginBundle {
             manifest,
             manifest_file: manifest_path.display().to_string(),
             code,
             code_file: code_path.display().to_string(),
-            assets: PluginAssets {
-                public_dir: existing(dir.join("public")).or_else(|| existing(dir.join("assets"))),
-                icon: existing(dir.join("icon.png")),
-                instructions: existing(dir.join("INSTRUCTIONS.md")),
-            },
+            assets: crate::manager::package::assets_in(dir),
             approved: None,
         })
     }

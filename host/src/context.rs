@@ -8,7 +8,6 @@
 use crate::capabilities::config::ConfigValues;
 use crate::capabilities::http_outbound::Outbound;
 use crate::capabilities::sse::SseHub;
-use crate::capabilities::ui::ActionRegistry;
 use crate::kv::{KvStore, Namespace};
 use crate::manifest::Manifest;
 use crate::owncast::{Caller, Owncast};
@@ -24,7 +23,6 @@ pub struct HostServices {
     pub kv: Arc<dyn KvStore>,
     pub outbound: Arc<dyn Outbound>,
     pub sse: Arc<SseHub>,
-    pub actions: Arc<ActionRegistry>,
     pub config: Arc<ConfigValues>,
     /// Root of the plugins' private data directories (`storage.fs`).
     pub data_dir: PathBuf,

@@ -68,6 +68,9 @@ pub enum HttpDispatchError {
     /// The route failed too often in a row; it is not called until `retry_after` has passed.
     #[error("plugin {slug}: /{route} keeps failing; retry in {retry_after:?}")]
     BackingOff { slug: String, route: String, retry_after: Duration },
+    /// The plugin exports no HTTP handler (answered 404 with an empty body).
+    #[error("plugin {0} has no HTTP handler")]
+    NoHandler(String),
     #[error("plugin {slug} failed: {error}")]
     Failed { slug: String, error: CallError },
 }
@@ -165,13 +168,13 @@ impl GuestCall for Http {
     fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<HttpResponse, CallError>> {
         instance.on_http_request(&self.0)
     }
-    /// A response body has a size cap.
+    /// A response body has a size cap (upstream's 10 MiB).
     fn check(&self, output: &HttpResponse, limits: &Limits) -> Result<(), CallError> {
-        if output.body.len() > limits.http_body_bytes {
+        if output.body.len() > limits.http_response_bytes {
             return Err(CallError::BadOutput(format!(
                 "on_http_request: the response body is {} bytes; the limit is {}",
                 output.body.len(),
-                limits.http_body_bytes
+                limits.http_response_bytes
             )));
         }
         Ok(())
@@ -295,6 +298,11 @@ impl Host {
             return Err(HttpDispatchError::BackingOff { slug: slug.to_string(), route, retry_after });
         }
         let (result, emitted) = p.call(Http(req.clone())).await;
+        if let Err(CallError::MissingExport(_)) = result {
+            // Not a failure: the plugin has no handler (a legacy module without
+            // `on_http_request`).
+            return Err(HttpDispatchError::NoHandler(slug.to_string()));
+        }
         self.account_http(&p, &route, &result);
         self.dispatch_emitted(vec![(slug.to_string(), emitted)], 0).await;
         result.map_err(|error| match error {

@@ -3,12 +3,11 @@
 use crate::capabilities::config::ConfigValues;
 use crate::capabilities::http_outbound::{NetworkOutbound, Outbound};
 use crate::capabilities::sse::SseHub;
-use crate::capabilities::ui::ActionRegistry;
 use crate::component::ComponentLoader;
 use crate::context::{HostServices, PluginContext};
 use crate::dispatcher::{GuestCall, NoObserver, Observer};
 use crate::kv::{KvStore, MemoryStore};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestWarning};
 use crate::owncast::{Owncast, SimulatedOwncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
@@ -24,8 +23,11 @@ use tokio::time::Instant;
 /// Files that come with a plugin besides its code.
 #[derive(Debug, Clone, Default)]
 pub struct PluginAssets {
-    /// Served at `/plugins/<slug>/` before the plugin's handler.
+    /// `public/`: served at `/plugins/<slug>/` before the plugin's handler.
     pub public_dir: Option<PathBuf>,
+    /// `assets/`: never served; the host reads the files `styles`, `scripts`,
+    /// `extraPageContent` and `tabs` name from here.
+    pub assets_dir: Option<PathBuf>,
     pub icon: Option<PathBuf>,
     pub instructions: Option<PathBuf>,
 }
@@ -71,6 +73,8 @@ pub struct LoadedPlugin {
     pub manifest: Arc<Manifest>,
     /// What the plugin subscribes to (from `register()`, else the manifest).
     pub subscriptions: Subscriptions,
+    /// The manifest's and `register()`'s warnings (see [`ManifestWarning`]).
+    pub warnings: Vec<ManifestWarning>,
     pub kind: &'static str,
     pub assets: PluginAssets,
     code: Arc<dyn PluginCode>,
@@ -301,7 +305,11 @@ impl Host {
         .and_then(|r| r);
         ctx.set_call_deadline(None);
         let (instance, reg) = registered.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
-        let subscriptions = manifest.check_registration(&reg, &bundle.manifest_file)?;
+        let (subscriptions, reg_warnings) = manifest.check_registration(&reg, &bundle.manifest_file)?;
+        let warnings: Vec<ManifestWarning> = manifest.warnings.iter().cloned().chain(reg_warnings).collect();
+        for w in &warnings {
+            tracing::warn!(plugin = %slug, "{w}");
+        }
         // Filtering is gated like an import: on the grant, not only the manifest.
         for f in &subscriptions.filter {
             if let Some(permission) = crate::permissions::for_filter(&f.event) {
@@ -319,6 +327,7 @@ impl Host {
         Ok(Arc::new(LoadedPlugin {
             manifest,
             subscriptions,
+            warnings,
             kind: loader.kind(),
             assets: bundle.assets,
             code,
@@ -342,7 +351,6 @@ impl Host {
             kv,
             outbound: Arc::new(crate::capabilities::http_outbound::CannedOutbound::new(Vec::new())),
             sse: Arc::new(SseHub::default()),
-            actions: Arc::new(ActionRegistry::default()),
             data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
             limits: self.runtime.limits().clone(),
             metrics: Default::default(),
@@ -369,11 +377,11 @@ impl Host {
         Ok(p)
     }
 
-    /// Takes a plugin out of service; its UI contributions go with it.
+    /// Takes a plugin out of service; its UI contributions go with it (the
+    /// buttons it added at run time stay in its storage for its return).
     pub fn unload(&self, slug: &str) -> Option<Arc<LoadedPlugin>> {
         let p = self.plugins.write().unwrap().remove(slug);
         if p.is_some() {
-            self.services.actions.clear(slug);
             tracing::info!(plugin = %slug, "plugin unloaded");
         }
         p
@@ -441,7 +449,6 @@ impl HostBuilder {
             kv,
             outbound: self.outbound.unwrap_or_else(|| Arc::new(NetworkOutbound)),
             sse: self.sse.unwrap_or_default(),
-            actions: Arc::new(ActionRegistry::default()),
             data_dir: self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data")),
             limits: runtime.limits().clone(),
             metrics: Default::default(),

@@ -2,6 +2,7 @@
 //! Extism modules through `owncast-compat-extism`) in Wasmtime.
 //!
 //! - [`manifest`]: `plugin.manifest.json` and the `register()` cross-check.
+//! - [`ui`]: UI contributions (action buttons, styles, scripts, page content, tabs).
 //! - [`types`], [`event`]: the WIT records and their legacy JSON shapes.
 //! - [`permissions`]: what each permission opens.
 //! - [`capabilities`]: one module per host capability (WIT host impl + service).
@@ -11,7 +12,7 @@
 //! - [`kv`]: per-plugin key-value storage.
 //! - [`metrics`]: per-plugin call counts, latency, filter outcomes, memory, KV and HTTP use; Prometheus text.
 //! - [`scenario`]: the JSON scenario test runner.
-//! - [`server`]: HTTP under `/plugins/<slug>/`, SSE, `/api/plugins/actions`, the admin API.
+//! - [`server`]: HTTP under `/plugins/<slug>/`, SSE, icons, `/api/plugins/actions` and `/config`, the admin API.
 //! - [`manager`]: the plugins folder, `.ocpkg` packages, enable/approve/upload, persisted state.
 
 pub mod bundle;
@@ -35,6 +36,7 @@ pub mod scenario;
 pub mod server;
 pub mod types;
 pub mod wasm;
+pub mod ui;
 
 pub use context::{HostCallError, HostServices, PluginContext};
 pub use host::{Host, HostBuilder, LoadedPlugin, PluginBundle};

@@ -1,9 +1,19 @@
 //! `plugin.manifest.json`: parsing, validation and the `register()` cross-check.
 //!
+//! The rules are upstream's (`manifest.go` in owncast/plugin-sdk): `name` and
+//! `version` (any non-empty string) are required, `slug` is derived from
+//! `name` when left out, `register()` may ask for fewer permissions than the
+//! manifest declares but never more, and the UI contributions are validated
+//! as [`crate::ui`] describes. Checks this project adds beyond upstream
+//! (semver versions, a `register()` that reports another version, host globs
+//! of odd characters, `network.allowedHosts` without `network.fetch`) are
+//! [`ManifestWarning`]s: the plugin loads and the CLI prints them.
+//!
 //! Every error names the file and the field so an author can fix it at once.
 
 use crate::permissions::{Permission, Permissions};
 use crate::types::{FilterSubscription, NotifySubscription, Registration, Subscriptions};
+use crate::ui::UiContributions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -18,6 +28,16 @@ pub const DEFAULT_FILTER_PRIORITY: i32 = 100;
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}: field `{field}`: {message}")]
 pub struct ManifestError {
+    pub file: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// A check this project makes beyond upstream's that the manifest fails: the
+/// plugin still loads; tools show the warning to its author.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: field `{field}`: {message}")]
+pub struct ManifestWarning {
     pub file: String,
     pub field: String,
     pub message: String,
@@ -86,14 +106,19 @@ pub struct Manifest {
     /// `network.allowedHosts`.
     pub allowed_hosts: Vec<String>,
     pub admin_pages: Vec<AdminPage>,
-    /// `actions`, `styles`, `scripts`, `extraPageContent`, `tabs` as written.
-    pub ui: BTreeMap<String, Value>,
+    /// `actions`, `styles`, `scripts`, `extraPageContent`, `tabs`, validated
+    /// and with their paths rewritten into `/plugins/<slug>/`.
+    #[serde(skip_serializing_if = "UiContributions::is_empty")]
+    pub ui: UiContributions,
     pub config: BTreeMap<String, ConfigField>,
     pub filter_priority: i32,
     /// `sandbox`: tokens added to the sandbox its pages run in, from
     /// [`crate::server::csp::EXTRA_SANDBOX_TOKENS`] only.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sandbox: Vec<String>,
+    /// What the manifest does that this project advises against (see [`ManifestWarning`]).
+    #[serde(skip)]
+    pub warnings: Vec<ManifestWarning>,
 }
 
 const UI_FIELDS: &[&str] = &["actions", "styles", "scripts", "extraPageContent", "tabs"];
@@ -102,6 +127,10 @@ impl Manifest {
     /// Parses and validates manifest bytes; `file` names the source in errors.
     pub fn parse(bytes: &[u8], file: &str) -> Result<Manifest, ManifestError> {
         let err = |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
+        let mut warnings: Vec<ManifestWarning> = Vec::new();
+        let mut warn = |field: &str, message: String| {
+            warnings.push(ManifestWarning { file: file.to_string(), field: field.to_string(), message })
+        };
         if bytes.len() > MAX_MANIFEST_BYTES {
             return Err(err("(file)", format!("{} bytes is over the {MAX_MANIFEST_BYTES}-byte limit", bytes.len())));
         }
@@ -125,10 +154,19 @@ impl Manifest {
         if name.trim().is_empty() {
             return Err(err("name", "must not be empty".into()));
         }
-        let slug = string("slug", true)?.unwrap();
+        let slug = match string("slug", false)?.filter(|s| !s.is_empty()) {
+            Some(slug) => slug,
+            None => crate::ui::slugify(&name)
+                .map_err(|m| err("slug", format!("is not set and the name \"{name}\" {m}; set `slug` explicitly")))?,
+        };
         validate_slug(&slug).map_err(|m| err("slug", m))?;
         let version = string("version", true)?.unwrap();
-        semver::Version::parse(&version).map_err(|e| err("version", format!("\"{version}\" is not semver: {e}")))?;
+        if version.trim().is_empty() {
+            return Err(err("version", "must not be empty".into()));
+        }
+        if let Err(e) = semver::Version::parse(&version) {
+            warn("version", format!("\"{version}\" is not semver ({e}); upstream accepts it, but versions compare best as semver"));
+        }
         let description = string("description", false)?;
 
         let bot = match obj.get("bot") {
@@ -173,7 +211,12 @@ impl Manifest {
                     for (i, h) in items.iter().enumerate() {
                         let field = format!("network.allowedHosts[{i}]");
                         let h = h.as_str().ok_or_else(|| err(&field, "must be a string".into()))?;
-                        validate_host_glob(h).map_err(|m| err(&field, m))?;
+                        if h.trim().is_empty() {
+                            return Err(err(&field, "is empty".into()));
+                        }
+                        if let Err(m) = validate_host_glob(h) {
+                            warn(&field, format!("{m}; it matches no host"));
+                        }
                         allowed_hosts.push(h.to_ascii_lowercase());
                     }
                 }
@@ -187,7 +230,7 @@ impl Manifest {
             ));
         }
         if !allowed_hosts.is_empty() && !permissions.contains(Permission::NetworkFetch) {
-            return Err(err("network.allowedHosts", "is set but permission network.fetch is not declared".into()));
+            warn("network.allowedHosts", "is set but permission network.fetch is not declared, so it has no effect".into());
         }
 
         let admin_pages = match obj.get("admin").and_then(|a| a.get("pages")) {
@@ -196,6 +239,12 @@ impl Manifest {
                 let pages: Vec<AdminPage> =
                     serde_json::from_value(v.clone()).map_err(|e| err("admin.pages", e.to_string()))?;
                 for (i, p) in pages.iter().enumerate() {
+                    if p.title.is_empty() {
+                        return Err(err(&format!("admin.pages[{i}].title"), "is required".into()));
+                    }
+                    if p.path.is_empty() {
+                        return Err(err(&format!("admin.pages[{i}].path"), "is required".into()));
+                    }
                     if p.path.contains("..") {
                         return Err(err(&format!("admin.pages[{i}].path"), "must stay inside the plugin's URL space".into()));
                     }
@@ -204,15 +253,13 @@ impl Manifest {
             }
         };
 
-        let mut ui = BTreeMap::new();
         for f in UI_FIELDS {
-            if let Some(v) = obj.get(*f).filter(|v| !v.is_null()) {
-                if !permissions.contains(Permission::UiModify) {
-                    return Err(err(f, "UI contributions need permission ui.modify".into()));
-                }
-                ui.insert(f.to_string(), v.clone());
+            let given = obj.get(*f).filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+            if given.is_some() && !permissions.contains(Permission::UiModify) {
+                return Err(err(f, "UI contributions need permission ui.modify".into()));
             }
         }
+        let ui = crate::ui::parse(obj, &slug, permissions.contains(Permission::HttpServe), &mut warn).map_err(|(f, m)| err(&f, m))?;
 
         let mut config = BTreeMap::new();
         if let Some(v) = obj.get("config").filter(|v| !v.is_null()) {
@@ -261,6 +308,7 @@ impl Manifest {
             config,
             filter_priority,
             sandbox,
+            warnings,
         };
         manifest.check_subscriptions().map_err(|(f, m)| err(&f, m))?;
         Ok(manifest)
@@ -292,35 +340,38 @@ impl Manifest {
         self.bot.as_ref().map(|b| b.display_name.as_str()).unwrap_or(&self.name)
     }
 
-    /// Compares what the plugin's `register()` says with the manifest and
-    /// returns the subscriptions to use (the plugin's own, derived from its
-    /// handlers, unless it reports none).
-    pub fn check_registration(&self, reg: &Registration, file: &str) -> Result<Subscriptions, ManifestError> {
+    /// Compares what the plugin's `register()` says with the manifest, as
+    /// upstream's `AgreesWith` does: the same slug (derived from the name when
+    /// the plugin reports none), and no permission the manifest lacks. Returns
+    /// the subscriptions to use (the plugin's own, derived from its handlers,
+    /// unless it reports none) and the warnings (another version).
+    pub fn check_registration(&self, reg: &Registration, file: &str) -> Result<(Subscriptions, Vec<ManifestWarning>), ManifestError> {
         let err = |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
-        if reg.slug != self.slug {
-            return Err(err("slug", format!("the plugin registers as \"{}\" but the manifest says \"{}\"", reg.slug, self.slug)));
+        let mut warnings = Vec::new();
+        let reg_slug = if reg.slug.is_empty() { crate::ui::slugify(&reg.name).unwrap_or_default() } else { reg.slug.clone() };
+        if reg_slug != self.slug {
+            return Err(err("slug", format!("the plugin registers as \"{reg_slug}\" but the manifest says \"{}\"", self.slug)));
         }
         if reg.version != self.version {
-            return Err(err(
-                "version",
-                format!("the plugin registers version \"{}\" but the manifest says \"{}\"", reg.version, self.version),
-            ));
+            warnings.push(ManifestWarning {
+                file: file.to_string(),
+                field: "version".into(),
+                message: format!(
+                    "the plugin registers version \"{}\" but the manifest says \"{}\" (a stale build?)",
+                    reg.version, self.version
+                ),
+            });
         }
         let mut reg_perms = Vec::new();
         for p in &reg.permissions {
             reg_perms.push(p.parse::<Permission>().map_err(|e| err("permissions", format!("register(): {e}")))?);
         }
         let reg_perms = Permissions::new(reg_perms);
-        if reg_perms != self.permissions {
-            let extra: Vec<_> = reg_perms.difference(&self.permissions).map(|p| p.name()).collect();
-            let missing: Vec<_> = self.permissions.difference(&reg_perms).map(|p| p.name()).collect();
+        let extra: Vec<_> = reg_perms.difference(&self.permissions).map(|p| p.name()).collect();
+        if !extra.is_empty() {
             return Err(err(
                 "permissions",
-                format!(
-                    "the plugin registers a different permission set (not in the manifest: [{}]; not registered: [{}])",
-                    extra.join(", "),
-                    missing.join(", ")
-                ),
+                format!("the plugin registers permissions the manifest does not declare: [{}]", extra.join(", ")),
             ));
         }
         let subs = if reg.subscriptions.notify.is_empty() && reg.subscriptions.filter.is_empty() {
@@ -330,7 +381,7 @@ impl Manifest {
         };
         let checked = Manifest { subscriptions: subs.clone(), ..self.clone() };
         checked.check_subscriptions().map_err(|(f, m)| err(&f, format!("register(): {m}")))?;
-        Ok(subs)
+        Ok((subs, warnings))
     }
 
     /// Priority of this plugin's filter for `event` (lower runs first).
@@ -354,16 +405,19 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Lowercase letters, digits and `-`, starting with a letter or digit, at most 64.
-pub fn validate_slug(slug: &str) -> Result<(), String> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 64
+/// Upstream's slug pattern `^[a-z][a-z0-9-]{0,63}$`.
+pub fn is_upstream_slug(slug: &str) -> bool {
+    slug.len() <= 64
+        && slug.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
-    if ok {
+}
+
+/// A plugin slug: 1-64 lowercase letters, digits or `-`, starting with a letter.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    if is_upstream_slug(slug) {
         Ok(())
     } else {
-        Err(format!("\"{slug}\" must be 1-64 lowercase letters, digits or `-`, not starting with `-`"))
+        Err(format!("\"{slug}\" must be 1-64 lowercase letters, digits or `-`, starting with a letter"))
     }
 }
 
@@ -466,10 +520,25 @@ mod tests {
     fn errors_name_file_and_field() {
         let cases = [
             (r#"{"name":"x","slug":"Bad_Slug","version":"1.0.0"}"#, "slug"),
-            (r#"{"name":"x","slug":"a","version":"one"}"#, "version"),
+            (r#"{"name":"x","slug":"1abc","version":"1.0.0"}"#, "slug"),
+            (r#"{"name":"123 Plugin","version":"1.0.0"}"#, "slug"),
+            (r#"{"name":"x","slug":"a","version":""}"#, "version"),
+            (r#"{"name":"x","slug":"a"}"#, "version"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","permissions":["chat.shout"]}"#, "permissions[0]"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","permissions":["network.fetch"]}"#, "network.allowedHosts"),
-            (r#"{"name":"x","slug":"a","version":"1.0.0","actions":[]}"#, "actions"),
+            (r#"{"name":"x","slug":"a","version":"1.0.0","actions":[{"title":"t","url":"https://x.example"}]}"#, "actions"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t"}]}"#, "actions[0]"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t","url":"/p"}]}"#, "actions[0].url"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify","http.serve"],"actions":[{"title":"t","url":"/plugins/b/p"}]}"#, "actions[0].url"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"styles":["x.js"]}"#, "styles[0]"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"scripts":["/plugins/b/x.js"]}"#, "scripts[0]"),
+            (r#"{"name":"x","slug":"a","version":"1","styles":["x.css"]}"#, "styles"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":{}}"#, "extraPageContent.slug"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":"https://e.example/x.html"}"#, "extraPageContent.content"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A"}]}"#, "tabs[0].slug"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A","content":"b.html"}]}"#, "tabs[1].title"),
+            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A b","slug":"a","content":"b.html"}]}"#, "tabs[1].slug"),
+            (r#"{"name":"x","slug":"a","version":"1","admin":{"pages":[{"title":"","path":"/admin"}]}}"#, "admin.pages[0].title"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","subscriptions":{"filter":[{"event":"chat.message.received"}]}}"#, "subscriptions.filter[0]"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","config":{"n":{"type":"integer","default":"x"}}}"#, "config.n.default"),
             (r#"{"api":"2","name":"x","slug":"a","version":"1.0.0"}"#, "api"),
@@ -484,6 +553,44 @@ mod tests {
     }
 
     #[test]
+    fn upstream_manifests_parse_with_warnings_for_this_projects_extra_checks() {
+        // No slug: derived from the name as upstream does; any version string.
+        let m = parse(r#"{"api":"1","name":"Awesome Echo Bot!","version":"2024.1","network":{"allowedHosts":["bad host"]}}"#).unwrap();
+        assert_eq!(m.slug, "awesome-echo-bot");
+        assert_eq!(m.version, "2024.1");
+        let fields: Vec<&str> = m.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(fields, ["version", "network.allowedHosts[0]", "network.allowedHosts"], "{:?}", m.warnings);
+        assert!(m.warnings[0].to_string().starts_with("plugin.manifest.json: field `version`: \"2024.1\" is not semver"), "{}", m.warnings[0]);
+        assert!(parse(OK).unwrap().warnings.is_empty());
+        // An empty UI list needs no permission (upstream checks len > 0).
+        assert!(parse(r#"{"name":"x","version":"1","actions":[],"styles":[]}"#).is_ok());
+    }
+
+    #[test]
+    fn ui_contributions_are_validated_and_rewritten() {
+        let m = parse(
+            r#"{"name":"Theme","slug":"theme","version":"1","permissions":["ui.modify","http.serve"],
+                "actions":[{"title":"Open","url":"/page","icon":"/i.png"},{"title":"Tip","html":"<b>hi</b><script>x()</script>"}],
+                "styles":["theme.css","/css/more.css"],"scripts":["/plugins/theme/app.js"],
+                "extraPageContent":"banner.html",
+                "tabs":[{"title":"Fan Art","content":"tabs/art.html"},{"title":"Live","slug":"live"}]}"#,
+        )
+        .unwrap();
+        let ui = &m.ui;
+        assert_eq!(ui.actions[0].url, "/plugins/theme/page");
+        assert_eq!(ui.actions[0].icon.as_deref(), Some("/plugins/theme/i.png"));
+        assert_eq!(ui.actions[1].html.as_deref(), Some("<b>hi</b>"));
+        assert_eq!(ui.styles, ["/plugins/theme/theme.css", "/plugins/theme/css/more.css"]);
+        assert_eq!(ui.scripts, ["/plugins/theme/app.js"]);
+        assert_eq!(ui.extra_page_content.as_ref().unwrap().content.as_deref(), Some("/plugins/theme/banner.html"));
+        assert_eq!(ui.tabs[0].slug, "fan-art");
+        assert_eq!(ui.tabs[0].content.as_deref(), Some("/plugins/theme/tabs/art.html"));
+        assert_eq!(ui.tabs[1].content, None);
+        assert_eq!(m.warnings.len(), 1, "the dynamic tab is not supported: {:?}", m.warnings);
+        assert_eq!(m.warnings[0].field, "tabs[1]");
+    }
+
+    #[test]
     fn registration_mismatches_name_the_field() {
         let m = parse(OK).unwrap();
         let mut reg = Registration {
@@ -493,16 +600,28 @@ mod tests {
             permissions: vec!["chat.send".into()],
             subscriptions: Subscriptions::default(),
         };
-        assert!(m.check_registration(&reg, "f").is_ok());
+        let (_, warnings) = m.check_registration(&reg, "f").unwrap();
+        assert!(warnings.is_empty());
+        // Another version is a warning (upstream does not compare versions).
         reg.version = "1.0.1".into();
-        assert_eq!(m.check_registration(&reg, "f").unwrap_err().field, "version");
+        let (_, warnings) = m.check_registration(&reg, "f").unwrap();
+        assert_eq!(warnings[0].field, "version");
         reg.version = "1.0.0".into();
-        reg.permissions.push("storage.kv".into());
+        // Fewer permissions than the manifest: fine; more: refused.
+        reg.permissions.clear();
+        assert!(m.check_registration(&reg, "f").is_ok());
+        reg.permissions = vec!["chat.send".into(), "storage.kv".into()];
         let e = m.check_registration(&reg, "f").unwrap_err();
         assert_eq!(e.field, "permissions");
         assert!(e.message.contains("storage.kv"));
         reg.permissions.pop();
         reg.slug = "other".into();
+        assert_eq!(m.check_registration(&reg, "f").unwrap_err().field, "slug");
+        // No slug in register(): derived from its name.
+        reg.slug = String::new();
+        reg.name = "Echo Bot".into();
+        assert!(m.check_registration(&reg, "f").is_ok());
+        reg.name = "Other".into();
         assert_eq!(m.check_registration(&reg, "f").unwrap_err().field, "slug");
     }
 

@@ -23,9 +23,12 @@ pub struct Limits {
     pub max_strikes: u32,
     /// How deeply `events.emit` may nest.
     pub max_emit_depth: u32,
-    /// Largest body a plugin's HTTP handler receives or returns.
+    /// Largest request body a plugin's HTTP handler receives (upstream: 1 MiB).
     pub http_body_bytes: usize,
-    /// Largest JSON a legacy plugin may return from one call.
+    /// Largest response body a plugin's HTTP handler may return (upstream: 10 MiB).
+    pub http_response_bytes: usize,
+    /// Largest JSON a legacy plugin may return from one call (an HTTP
+    /// handler's answer may be [`Limits::output_cap`] bytes).
     pub output_bytes: usize,
     /// HTTP requests that may wait for a plugin busy with another call;
     /// more are refused at once (the server answers 503).
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_strikes: 5,
             max_emit_depth: 8,
             http_body_bytes: 1 << 20,
+            http_response_bytes: 10 << 20,
             output_bytes: 4 << 20,
             http_queue: 3,
             fs_file_bytes: 10 << 20,
@@ -74,6 +78,16 @@ impl Limits {
             CallKind::Event => self.event_deadline,
             CallKind::Filter => self.filter_deadline,
             CallKind::Http => self.http_deadline,
+        }
+    }
+
+    /// Largest output a legacy plugin may return from a call of `kind`: an
+    /// HTTP answer may carry [`Limits::http_response_bytes`] of body plus 2 MiB
+    /// for its JSON envelope (upstream allows 12 MiB for a 10 MiB body).
+    pub fn output_cap(&self, kind: CallKind) -> usize {
+        match kind {
+            CallKind::Http => self.output_bytes.max(self.http_response_bytes + (2 << 20)),
+            _ => self.output_bytes,
         }
     }
 

@@ -225,7 +225,8 @@ wit_record! {
     pub struct HttpRequest {
         method: String => "method",
         path: String => "path",
-        query: String => "query",
+        #[serde(with = "header_object")]
+        query: Vec<(String, String)> => "query",
         #[serde(with = "header_object")]
         headers: Vec<(String, String)> => "headers",
         body: String => "body",

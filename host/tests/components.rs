@@ -131,14 +131,19 @@ async fn a_permission_the_admin_did_not_approve_is_not_linked() {
 }
 
 #[tokio::test]
-async fn a_lying_manifest_is_refused_naming_the_field() {
+async fn register_must_agree_on_the_slug_and_may_differ_on_the_version_with_a_warning() {
     let Some(echo) = example("echo-bot") else { return };
-    let manifest = String::from_utf8(echo.manifest.clone()).unwrap().replace("\"0.1.0\"", "\"9.9.9\"");
+    let text = String::from_utf8(echo.manifest.clone()).unwrap();
     let h = host(Arc::new(SimulatedOwncast::default()));
-    let err = h.load(with_manifest(echo, &manifest)).await.err().expect("refused");
+    let err = h.load(with_manifest(echo.clone(), &text.replace("\"echo-bot\"", "\"other-bot\""))).await.err().expect("refused");
     let LoadError::Manifest(m) = &err else { panic!("wrong error: {err}") };
-    assert_eq!(m.field, "version");
-    assert!(err.to_string().contains("9.9.9"), "{err}");
+    assert_eq!(m.field, "slug");
+    assert!(err.to_string().contains("other-bot"), "{err}");
+    // Upstream does not compare versions; this host warns.
+    let loaded = h.load(with_manifest(echo, &text.replace("\"0.1.0\"", "\"9.9.9\""))).await.unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(loaded.warnings[0].field, "version");
+    assert!(loaded.warnings[0].message.contains("9.9.9"), "{}", loaded.warnings[0]);
 }
 
 fn bundle(code: Vec<u8>, manifest: &str) -> PluginBundle {

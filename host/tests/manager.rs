@@ -116,6 +116,7 @@ async fn discovers_loose_files_and_packages() {
     admin(s.addr(), "POST", "/api/admin/plugins/loose/enable", b"").await;
     assert_eq!(get(s.addr(), "/plugins/loose/").await.text(), "loose page");
     assert_eq!(get(s.addr(), "/plugins/loose/_icon").await.text(), "icon");
+    assert_eq!(get(s.addr(), "/api/plugins/loose/icon").await.text(), "icon");
 }
 
 #[tokio::test]
@@ -235,11 +236,14 @@ async fn upload_is_validated_before_it_replaces_anything() {
     let r = admin(a, "POST", "/api/admin/plugins", &pkg("1.0.0", &["http.serve"])).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["status"], "disabled");
-    assert_eq!(r.json()["instructionsUrl"], "/plugins/up/_instructions");
+    assert_eq!(r.json()["instructionsUrl"], "/api/admin/plugins/up/instructions");
     assert!(s.plugins().join("up.ocpkg").is_file());
-    // The admin reads the instructions before enabling it; anonymous clients see nothing yet.
+    // The admin reads the instructions before enabling it (at upstream's path
+    // and the alias); anonymous clients see nothing.
+    assert_eq!(admin(a, "GET", "/api/admin/plugins/up/instructions", b"").await.text(), "# up");
     assert_eq!(admin(a, "GET", "/plugins/up/_instructions", b"").await.text(), "# up");
-    assert_eq!(get(a, "/plugins/up/_instructions").await.status, 404);
+    assert_eq!(get(a, "/plugins/up/_instructions").await.status, 401);
+    assert_eq!(get(a, "/api/admin/plugins/up/instructions").await.status, 401);
     admin(a, "POST", "/api/admin/plugins/up/approve", b"").await;
     assert_eq!(get(a, "/plugins/up/version").await.text(), "1.0.0");
 

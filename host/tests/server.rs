@@ -55,6 +55,7 @@ fn public_dir() -> (tempfile::TempDir, PluginAssets) {
     std::fs::write(d.path().join("INSTRUCTIONS.md"), "# How to").unwrap();
     let assets = PluginAssets {
         public_dir: Some(public),
+        assets_dir: None,
         icon: Some(d.path().join("icon.png")),
         instructions: Some(d.path().join("INSTRUCTIONS.md")),
     };
@@ -132,28 +133,37 @@ async fn static_files_cannot_escape_the_public_folder() {
 }
 
 #[tokio::test]
-async fn other_paths_go_to_the_plugin_without_credentials() {
+async fn other_paths_go_to_the_plugin_in_upstreams_envelope() {
     let (_d, assets) = public_dir();
     let (_h, s) = one_plugin("echo", SERVE, json!({}), assets, config()).await;
     let a = s.addr();
-    let r = request(a, "POST", "/plugins/echo/echo?x=1&y=%20", &[("Cookie", "owncast=session"), ("X-Custom", "yes")], b"hello").await;
+    let r = request(
+        a,
+        "POST",
+        "/plugins/echo/echo/?x=1&y=%20&x=2&accessToken=secret-token&keep=yes",
+        &[("Cookie", "owncast_chat_token=secret; theme=dark"), ("X-Custom", "yes")],
+        b"hello",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let j = r.json();
+    assert!(!r.text().contains("secret"), "a credential reached the plugin: {j}");
     assert_eq!(j["method"], "POST");
-    assert_eq!(j["path"], "echo");
-    assert_eq!(j["query"], "x=1&y=%20");
+    assert_eq!(j["path"], "/echo", "leading slash kept, trailing slash dropped");
+    assert_eq!(j["query"], json!({"x": "1", "y": " ", "keep": "yes"}), "an object, first value wins, no accessToken");
     assert_eq!(j["body"], "hello");
     assert_eq!(j["remoteAddr"], "127.0.0.1");
     assert_eq!(j["authenticated"], false);
-    assert_eq!(j["headers"]["x-custom"], "yes");
-    assert!(j["headers"].get("cookie").is_none(), "cookies are withheld");
+    assert_eq!(j["headers"]["X-Custom"], "yes", "canonical header names: {j}");
+    assert!(j["headers"].get("Cookie").is_none(), "cookies are withheld");
     assert!(j.get("user").is_none());
     // Admin credentials authenticate the request but never reach the plugin.
     let (k, v) = admin_auth();
     let r = request(a, "GET", "/plugins/echo/echo", &[(k, &v)], b"").await;
     let j = r.json();
     assert_eq!(j["authenticated"], true);
-    assert!(j["headers"].get("authorization").is_none(), "{j}");
+    assert_eq!(j["query"], json!({}));
+    assert!(j["headers"].get("Authorization").is_none(), "{j}");
     // Files still come first.
     assert_eq!(get(a, "/plugins/echo/app.js").await.text(), "console.log(1)");
     // Non-UTF-8 bodies cannot be given to a plugin.
@@ -276,7 +286,10 @@ async fn plugin_answers_over_the_cap_or_invalid_get_502_and_timeouts_504() {
     assert_eq!(r.error(), "plugin `answers` answered with a 1001-byte body; the limit is 1000 bytes");
     let r = get(a, "/plugins/answers/status?code=418").await;
     assert_eq!(r.status, 418);
-    for code in [99, 101, 600, 0] {
+    // A missing status is 200, as upstream.
+    let r = get(a, "/plugins/answers/status?code=0").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "s"));
+    for code in [99, 101, 600] {
         let r = get(a, &format!("/plugins/answers/status?code={code}")).await;
         assert_eq!(r.status, 502, "{code}");
         assert_eq!(r.error(), format!("plugin `answers` answered with status {code}, which is not between 200 and 599"));
@@ -308,24 +321,84 @@ async fn a_plugin_disabled_by_strikes_answers_503() {
 }
 
 #[tokio::test]
-async fn icon_and_instructions_need_no_permission() {
+async fn icon_is_public_instructions_are_for_the_admin_at_upstreams_paths_and_the_aliases() {
     let (_d, assets) = public_dir();
     let (_h, s) = one_plugin("docs", &[], json!({"admin": {"pages": [{"title": "All", "path": "*"}]}}), assets, config()).await;
     let a = s.addr();
-    let r = get(a, "/plugins/docs/_icon").await;
-    assert_eq!((r.status, r.header("content-type")), (200, Some("image/png")));
-    assert!(r.body.starts_with(b"\x89PNG"));
-    let r = get(a, "/plugins/docs/_instructions").await;
-    assert_eq!((r.status, r.header("content-type")), (200, Some("text/markdown; charset=utf-8")));
-    assert_eq!(r.text(), "# How to");
-    let r = request(a, "POST", "/plugins/docs/_icon", &[], b"").await;
-    assert_eq!(r.status, 405);
+    for path in ["/api/plugins/docs/icon", "/plugins/docs/_icon"] {
+        let r = get(a, path).await;
+        assert_eq!((r.status, r.header("content-type")), (200, Some("image/png")), "{path}");
+        assert!(r.body.starts_with(b"\x89PNG"), "{path}");
+        let r = request(a, "POST", path, &[], b"").await;
+        assert_eq!(r.status, 405, "{path}");
+    }
+    let (k, v) = admin_auth();
+    for path in ["/api/admin/plugins/docs/instructions", "/plugins/docs/_instructions"] {
+        let r = get(a, path).await;
+        assert_eq!(r.status, 401, "{path}: instructions are admin-only");
+        assert!(r.header("www-authenticate").is_some(), "{path}");
+        let r = request(a, "GET", path, &[(k, &v)], b"").await;
+        assert_eq!((r.status, r.header("content-type")), (200, Some("text/markdown; charset=utf-8")), "{path}");
+        assert_eq!(r.text(), "# How to");
+    }
 
     let (_h2, s2) = one_plugin("bare", &[], json!({}), PluginAssets::default(), config()).await;
-    let r = get(s2.addr(), "/plugins/bare/_icon").await;
-    assert_eq!((r.status, r.error().as_str()), (404, "plugin `bare` has no icon (icon.png)"));
-    let r = get(s2.addr(), "/plugins/bare/_instructions").await;
-    assert_eq!((r.status, r.error().as_str()), (404, "plugin `bare` has no instructions (INSTRUCTIONS.md)"));
+    let b = s2.addr();
+    for path in ["/api/plugins/bare/icon", "/plugins/bare/_icon"] {
+        let r = get(b, path).await;
+        assert_eq!((r.status, r.error().as_str()), (404, "plugin `bare` has no icon (icon.png)"), "{path}");
+    }
+    for path in ["/api/admin/plugins/bare/instructions", "/plugins/bare/_instructions"] {
+        let r = request(b, "GET", path, &[(k, &v)], b"").await;
+        assert_eq!((r.status, r.error().as_str()), (404, "plugin `bare` has no instructions (INSTRUCTIONS.md)"), "{path}");
+    }
+    for path in ["/api/plugins/nope/icon", "/api/plugins/a%2Fb/icon", "/api/plugins/../icon"] {
+        let r = get(b, path).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn assets_are_never_served_only_public_is() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("public")).unwrap();
+    std::fs::create_dir_all(d.path().join("assets")).unwrap();
+    std::fs::write(d.path().join("public/page.html"), "PUBLIC").unwrap();
+    std::fs::write(d.path().join("assets/private.html"), "PRIVATE-ASSET").unwrap();
+    let assets = owncast_plugin_host::manager::package::assets_in(d.path());
+    assert_eq!(assets.assets_dir.as_deref(), Some(d.path().join("assets").as_path()));
+    let (_h, s) = one_plugin("split", &[], json!({}), assets, config()).await;
+    let a = s.addr();
+    assert_eq!(get(a, "/plugins/split/page.html").await.text(), "PUBLIC");
+    for path in ["/plugins/split/private.html", "/plugins/split/assets/private.html"] {
+        let r = get(a, path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(!r.text().contains("PRIVATE-ASSET"), "{path}");
+    }
+    // A plugin with only `assets/` serves no files at all.
+    std::fs::remove_dir_all(d.path().join("public")).unwrap();
+    let assets = owncast_plugin_host::manager::package::assets_in(d.path());
+    assert!(assets.public_dir.is_none());
+    let (_h, s) = one_plugin("onlyassets", &[], json!({}), assets, config()).await;
+    let r = get(s.addr(), "/plugins/onlyassets/private.html").await;
+    assert_eq!(r.status, 404);
+    assert!(!r.text().contains("PRIVATE-ASSET"));
+}
+
+#[tokio::test]
+async fn a_plugin_without_a_handler_answers_404_with_an_empty_body() {
+    let host = host();
+    let mut b = bundle("nohandler", SERVE, json!({}));
+    b.code = fake_code_with(json!({"slug": "nohandler", "version": "1.0.0", "permissions": ["http.serve"], "noHttpHandler": true}));
+    host.load(b).await.unwrap();
+    let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
+    for _ in 0..(host.runtime().limits().max_strikes + 1) {
+        let r = get(running.local_addr(), "/plugins/nohandler/anything").await;
+        assert_eq!(r.status, 404);
+        assert!(r.body.is_empty(), "{}", r.text());
+    }
+    assert!(host.get("nohandler").unwrap().is_enabled(), "no handler is not a failure");
+    assert_eq!(host.get("nohandler").unwrap().health().strikes, 0);
 }
 
 #[tokio::test]
@@ -340,27 +413,148 @@ async fn static_file_cap() {
     assert_eq!(get(s.addr(), "/plugins/bigfiles/app.js").await.status, 500);
 }
 
+const SCRIPT_INJECTIONS: &str = concat!(
+    r#"<p onclick="steal()">Tip <a href="javascript:alert(1)">me</a></p>"#,
+    r#"<img src=x onerror="alert(2)"><script>alert(3)</script><svg onload=alert(4)></svg>"#,
+    r#"<iframe src="/api/admin/plugins"></iframe><a href="JaVaScRiPt:alert(5)">x</a>"#,
+    r#"<b class="ok">kept</b>"#,
+);
+
+fn assert_no_script(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for gone in ["<script", "onclick", "onerror", "onload", "javascript:", "<iframe", "<svg", "alert("] {
+        assert!(!lower.contains(gone), "`{gone}` survived sanitizing: {html}");
+    }
+}
+
 #[tokio::test]
-async fn actions_lists_enabled_plugins_buttons() {
-    let (h, s) = one_plugin("buttons", &["ui.modify"], json!({}), PluginAssets::default(), config()).await;
+async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
+    let extra = json!({"actions": [{"title": "Open", "url": "/page", "icon": "/icon.png", "openExternally": true}]});
+    let (h, s) = one_plugin("buttons", &["ui.modify", "http.serve"], extra, PluginAssets::default(), config()).await;
     let ctx = h.get("buttons").unwrap().context().clone();
-    let res = ctx
-        .add_actions(vec![ActionButton {
-            url: "/plugins/buttons/page".into(),
-            title: "Open".into(),
-            html: Some("<b>ok</b><script>alert(1)</script>".into()),
-            ..Default::default()
-        }])
-        .unwrap();
+    // An html-only button (no url), and one with a url into the plugin's space.
+    let tip = ActionButton { title: "Tip".into(), html: Some(SCRIPT_INJECTIONS.into()), ..Default::default() };
+    let res = ctx.add_actions(vec![tip, ActionButton { title: "Stats".into(), url: "/stats".into(), ..Default::default() }]).unwrap();
     assert!(res.ok, "{res:?}");
-    let r = get(s.addr(), "/api/plugins/actions").await;
-    assert_eq!(r.status, 200);
-    let j = r.json();
-    assert_eq!(j[0]["plugin"], "buttons");
-    assert_eq!(j[0]["title"], "Open");
-    assert!(!j[0]["html"].as_str().unwrap().contains("script"), "{j}");
+    let j = get(s.addr(), "/api/plugins/actions").await.json();
+    assert_eq!(
+        j[0],
+        json!({"title": "Open", "url": "/plugins/buttons/page", "icon": "/plugins/buttons/icon.png", "openExternally": true, "plugin": "buttons"})
+    );
+    assert_eq!(j[1]["title"], "Tip");
+    assert!(j[1].get("url").is_none(), "{j}");
+    let html = j[1]["html"].as_str().unwrap();
+    assert_no_script(html);
+    assert!(html.contains(r#"<b class="ok">kept</b>"#), "{html}");
+    assert_eq!(j[2]["url"], "/plugins/buttons/stats");
+
+    // Refusals: another plugin's space, no url and no html, both.
+    for (bad, why) in [
+        (ActionButton { title: "X".into(), url: "/plugins/other/x".into(), ..Default::default() }, "another plugin's namespace"),
+        (ActionButton { title: "X".into(), ..Default::default() }, "exactly one of url or html"),
+        (ActionButton { title: "X".into(), url: "javascript:alert(1)".into(), ..Default::default() }, "http(s) URL or a path"),
+    ] {
+        let r = ctx.add_actions(vec![bad]).unwrap();
+        assert!(!r.ok && r.error.as_deref().unwrap().contains(why), "{r:?}");
+    }
+    assert_eq!(get(s.addr(), "/api/plugins/actions").await.json().as_array().unwrap().len(), 3);
+
+    // The run-time buttons are kept in the plugin's own storage under
+    // `owncast.actions`, as upstream keeps them.
+    let stored = h.services().kv.get("plugins.kv.buttons.owncast.actions").unwrap().unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored.as_array().unwrap().len(), 2);
+
+    // A value written behind the host's back is checked again when read.
+    h.services().kv.set("plugins.kv.buttons.owncast.actions", &json!([{"title": "Evil", "html": SCRIPT_INJECTIONS}]).to_string()).unwrap();
+    let j = get(s.addr(), "/api/plugins/actions").await.json();
+    assert_no_script(j[1]["html"].as_str().unwrap());
+    h.services().kv.set("plugins.kv.buttons.owncast.actions", &json!([{"title": "Elsewhere", "url": "/plugins/other/x"}]).to_string()).unwrap();
+    assert_eq!(get(s.addr(), "/api/plugins/actions").await.json().as_array().unwrap().len(), 1, "invalid stored buttons count as none");
+
+    // clear() removes the run-time buttons, not the manifest's.
+    assert!(ctx.clear_actions().unwrap().ok);
+    assert!(h.services().kv.get("plugins.kv.buttons.owncast.actions").unwrap().is_none());
+    assert_eq!(get(s.addr(), "/api/plugins/actions").await.json().as_array().unwrap().len(), 1);
+
+    // A disabled or unloaded plugin shows nothing.
     h.unload("buttons");
     assert_eq!(get(s.addr(), "/api/plugins/actions").await.json(), json!([]));
+}
+
+#[tokio::test]
+async fn runtime_buttons_survive_a_restart_of_the_plugin() {
+    let host = host();
+    host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
+    let ctx = host.get("keeper").unwrap().context().clone();
+    assert!(ctx.add_actions(vec![ActionButton { title: "Site".into(), url: "https://example.com".into(), ..Default::default() }]).unwrap().ok);
+    host.unload("keeper");
+    host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
+    let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
+    let j = get(running.local_addr(), "/api/plugins/actions").await.json();
+    assert_eq!(j, json!([{"title": "Site", "url": "https://example.com", "plugin": "keeper"}]));
+}
+
+#[tokio::test]
+async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = |slug: &str| {
+        let p = d.path().join(slug);
+        std::fs::create_dir_all(p.join("assets/tabs")).unwrap();
+        std::fs::create_dir_all(p.join("public")).unwrap();
+        p
+    };
+    let theme = dir("theme");
+    std::fs::write(theme.join("assets/theme.css"), "body { color: red }</style><script>alert(1)</script>").unwrap();
+    std::fs::write(theme.join("assets/app.js"), "console.log('theme')").unwrap();
+    std::fs::write(theme.join("assets/banner.html"), format!("<h2>Banner</h2>{SCRIPT_INJECTIONS}")).unwrap();
+    std::fs::write(theme.join("assets/tabs/art.html"), "<p>Art</p><script>alert(6)</script>").unwrap();
+    std::fs::write(theme.join("public/served.css"), "p { margin: 0 }").unwrap();
+    std::fs::write(d.path().join("outside.css"), "SECRET").unwrap();
+    std::os::unix::fs::symlink(d.path().join("outside.css"), theme.join("assets/escape.css")).unwrap();
+    let extra = json!({
+        "styles": ["theme.css", "/served.css", "escape.css", "missing.css"],
+        "scripts": ["app.js"],
+        "extraPageContent": {"slug": "banner", "content": "banner.html"},
+        "tabs": [{"title": "Fan Art", "content": "/tabs/art.html"}, {"title": "Live", "slug": "live"}],
+        "actions": [{"title": "Home", "url": "https://example.com"}],
+    });
+    let host = host();
+    let mut b = bundle("theme", &["ui.modify"], extra);
+    b.assets = owncast_plugin_host::manager::package::assets_in(&theme);
+    host.load(b).await.unwrap();
+    let second = dir("second");
+    std::fs::write(second.join("assets/s.css"), "h1 { }").unwrap();
+    let mut b = bundle("second", &["ui.modify"], json!({"styles": ["s.css"]}));
+    b.assets = owncast_plugin_host::manager::package::assets_in(&second);
+    host.load(b).await.unwrap();
+    host.load(bundle("off", &["ui.modify", "http.serve"], json!({"actions": [{"title": "Off", "url": "https://off.example"}]}))).await.unwrap();
+
+    let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
+    // `off` fails until the host disables it: its contributions go.
+    for _ in 0..host.runtime().limits().max_strikes {
+        get(running.local_addr(), "/plugins/off/fail").await;
+    }
+    assert!(!host.get("off").unwrap().is_enabled());
+    let r = get(running.local_addr(), "/api/plugins/config").await;
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/json")));
+    let j = r.json();
+    assert_eq!(j["externalActions"], json!([{"title": "Home", "url": "https://example.com", "plugin": "theme"}]));
+    let css = j["pluginStyles"].as_str().unwrap();
+    assert!(css.starts_with("/* plugin: second — s.css */\nh1 { }\n/* plugin: theme — theme.css */\nbody { color: red }"), "{css}");
+    assert!(css.contains("/* plugin: theme — served.css */\np { margin: 0 }"), "public/ is read too: {css}");
+    assert!(!css.to_ascii_lowercase().contains("</style"), "CSS cannot close its <style>: {css}");
+    assert!(!css.contains("SECRET") && !css.contains("missing.css"), "{css}");
+    assert_eq!(j["customJavascript"], "// plugin: theme — app.js\nconsole.log('theme')\n");
+    let page = j["extraPageContent"].as_str().unwrap();
+    assert!(page.starts_with("<!-- plugin: theme — banner.html -->\n<h2>Banner</h2>"), "{page}");
+    assert_no_script(page);
+    assert_eq!(j["pluginTabs"], json!([{"slug": "theme/fan-art", "pluginSlug": "theme", "title": "Fan Art", "html": "<p>Art</p>"}]));
+    let r = request(running.local_addr(), "POST", "/api/plugins/config", &[], b"").await;
+    assert_eq!(r.status, 405);
+    // The files named stay private: `assets/` is not served.
+    assert_eq!(get(running.local_addr(), "/plugins/theme/theme.css").await.status, 404);
+    assert_eq!(get(running.local_addr(), "/plugins/theme/served.css").await.status, 200);
 }
 
 // ---- SSE ----------------------------------------------------------------------------------
@@ -556,7 +750,7 @@ async fn handle_routes_like_the_live_server() {
     q.extensions_mut().insert(RequestAuth::user(user));
     let r = server.handle(q, remote).await;
     let j: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
-    assert_eq!(j["authenticated"], true);
+    assert_eq!(j["authenticated"], false, "a viewer is not the admin");
     assert_eq!(j["user"]["displayName"], "alice");
     assert_eq!(j["remoteAddr"], "10.1.2.3");
 
@@ -591,10 +785,39 @@ async fn a_user_resolver_authenticates_viewers_but_not_for_admin_pages() {
     let (_srv, running) = serve(PluginServer::new(host, config()).with_user_resolver(Arc::new(HeaderUsers))).await;
     let a = running.local_addr();
     let j = request(a, "GET", "/plugins/viewers/echo", &[("X-Viewer", "alice")], b"").await.json();
-    assert_eq!(j["authenticated"], true);
+    assert_eq!(j["authenticated"], false, "authenticated means the admin, as upstream");
     assert_eq!(j["user"]["displayName"], "alice");
     let r = request(a, "GET", "/plugins/viewers/admin", &[("X-Viewer", "alice")], b"").await;
     assert_eq!(r.status, 401, "a viewer is not the admin");
     let r = request(a, "GET", "/api/admin/plugins", &[("X-Viewer", "alice")], b"").await;
     assert_eq!(r.status, 401);
+}
+
+/// The component's side of the envelope: the hostile test guest answers with
+/// the request record it received (the legacy side is in
+/// compat-extism/tests/http_envelope.rs).
+#[tokio::test]
+async fn a_component_receives_upstreams_request_envelope() {
+    let Some(guest) = test_guest("hostile") else { return };
+    let host = host();
+    host.load(guest).await.unwrap();
+    let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
+    let r = request(
+        running.local_addr(),
+        "GET",
+        "/plugins/hostile/api/me/?accessToken=secret-token&keep=yes&keep=no&q=a+b",
+        &[("Cookie", "owncast_chat_token=secret-cookie"), ("X-Demo", "hi"), ("Authorization", "Bearer secret-bearer")],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("secret"), "a credential reached the plugin: {}", r.text());
+    let env = r.json();
+    assert_eq!(env["method"], "GET");
+    assert_eq!(env["path"], "/api/me");
+    assert_eq!(env["query"], json!({"keep": "yes", "q": "a b"}));
+    assert_eq!(env["headers"]["X-Demo"], "hi");
+    assert!(env["headers"].get("Cookie").is_none());
+    assert_eq!(env["remoteAddr"], "127.0.0.1");
+    assert_eq!(env["authenticated"], false);
 }

@@ -137,6 +137,7 @@ impl Dev {
         let result = async {
             let bundle = PluginBundle::from_dir(&self.dir).map_err(|e| e.to_string())?;
             let plugin = self.host.prepare(bundle).await.map_err(|e| e.to_string())?;
+            style::print_warnings(&plugin.warnings);
             let slug = plugin.slug().to_string();
             let old = self.slug.lock().unwrap().replace(slug.clone());
             if let Some(old) = old.filter(|o| *o != slug) {

@@ -161,7 +161,7 @@ impl wit::Host for ComponentState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capabilities::{config::ConfigValues, http_outbound::CannedOutbound, sse::SseHub, ui::ActionRegistry};
+    use crate::capabilities::{config::ConfigValues, http_outbound::CannedOutbound, sse::SseHub};
     use crate::context::HostServices;
     use crate::kv::{KvStore, MemoryStore};
     use crate::manifest::Manifest;
@@ -177,7 +177,6 @@ mod tests {
             kv,
             outbound: Arc::new(CannedOutbound::new(Vec::new())),
             sse: Arc::new(SseHub::default()),
-            actions: Arc::new(ActionRegistry::default()),
             data_dir: data.to_path_buf(),
             limits,
             metrics: Default::default(),

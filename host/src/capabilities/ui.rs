@@ -1,69 +1,67 @@
 //! `ui` — permission `ui.modify`; legacy `owncast_add_actions`,
-//! `owncast_clear_actions`. Buttons are listed by `GET /api/plugins/actions`;
-//! their HTML is sanitized here, before any viewer sees it.
+//! `owncast_clear_actions`. As upstream, the buttons a plugin adds at run
+//! time are kept in its own storage namespace under
+//! [`RUNTIME_ACTIONS_KEY`](crate::ui::RUNTIME_ACTIONS_KEY) (so they survive a
+//! restart) and listed after its manifest's `actions` while it is enabled.
+//! They are validated like manifest actions ([`crate::ui::validate_actions`]:
+//! URLs rewritten into the plugin's space, other plugins' space refused,
+//! `html`-only buttons sanitized) when added, and again whenever they are
+//! read, so a value written some other way cannot bypass the checks.
 
-use super::{sanitize_html, trap};
+use super::trap;
 use crate::component::bindings::owncast::plugin::ui as wit;
 use crate::component::ComponentState;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{ActionButton, OpResult};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-
-/// Most buttons one plugin may show.
-pub const MAX_ACTIONS: usize = 20;
-
-/// The action buttons of every plugin.
-#[derive(Default)]
-pub struct ActionRegistry {
-    by_plugin: Mutex<BTreeMap<String, Vec<ActionButton>>>,
-}
-
-impl ActionRegistry {
-    /// All buttons, plugin by plugin.
-    pub fn all(&self) -> Vec<(String, ActionButton)> {
-        let map = self.by_plugin.lock().unwrap();
-        map.iter().flat_map(|(slug, v)| v.iter().map(move |a| (slug.clone(), a.clone()))).collect()
-    }
-    pub fn clear(&self, slug: &str) {
-        self.by_plugin.lock().unwrap().remove(slug);
-    }
-    fn add(&self, slug: &str, actions: Vec<ActionButton>) -> OpResult {
-        let mut map = self.by_plugin.lock().unwrap();
-        let list = map.entry(slug.to_string()).or_default();
-        if list.len() + actions.len() > MAX_ACTIONS {
-            return OpResult::err(format!("a plugin may show at most {MAX_ACTIONS} action buttons"));
-        }
-        list.extend(actions);
-        OpResult::ok()
-    }
-}
-
-fn valid_url(u: &str) -> bool {
-    u.starts_with("https://") || u.starts_with("http://") || (u.starts_with('/') && !u.starts_with("//"))
-}
+use crate::ui::{validate_actions, MAX_RUNTIME_ACTIONS, RUNTIME_ACTIONS_KEY};
 
 impl PluginContext {
-    pub fn add_actions(&self, actions: Vec<ActionButton>) -> Result<OpResult, HostCallError> {
-        self.require(Permission::UiModify, "ui.add-actions")?;
-        let mut clean = Vec::with_capacity(actions.len());
-        for mut a in actions {
-            if a.title.trim().is_empty() {
-                return Ok(OpResult::err("every action needs a title"));
+    /// The buttons the plugin added at run time, checked again; a stored
+    /// value that fails the checks counts as none (and is logged).
+    pub fn runtime_actions(&self) -> Vec<ActionButton> {
+        let raw = match self.kv_namespace().get(RUNTIME_ACTIONS_KEY) {
+            Ok(Some(raw)) if !raw.trim().is_empty() => raw,
+            Ok(_) => return Vec::new(),
+            Err(e) => {
+                tracing::warn!(plugin = %self.slug(), "reading its action buttons: {e}");
+                return Vec::new();
             }
-            if !valid_url(&a.url) {
-                return Ok(OpResult::err(format!("action \"{}\": url must be http(s) or a site path", a.title)));
+        };
+        let checked = serde_json::from_str::<Vec<ActionButton>>(&raw).map_err(|e| e.to_string()).and_then(|list| {
+            validate_actions(self.slug(), self.grants().contains(Permission::HttpServe), list).map_err(|(f, m)| format!("actions{f}: {m}"))
+        });
+        match checked {
+            Ok(list) => list.into_iter().take(MAX_RUNTIME_ACTIONS).collect(),
+            Err(e) => {
+                tracing::warn!(plugin = %self.slug(), "stored action buttons ignored: {e}");
+                Vec::new()
             }
-            a.html = a.html.map(|h| sanitize_html(&h));
-            clean.push(a);
         }
-        Ok(self.services().actions.add(self.slug(), clean))
     }
 
+    /// Appends buttons to the plugin's run-time list (upstream `owncast.actions.add`).
+    pub fn add_actions(&self, actions: Vec<ActionButton>) -> Result<OpResult, HostCallError> {
+        self.require(Permission::UiModify, "ui.add-actions")?;
+        let new = match validate_actions(self.slug(), self.grants().contains(Permission::HttpServe), actions) {
+            Ok(list) => list,
+            Err((field, message)) => return Ok(OpResult::err(format!("actions{field}: {message}"))),
+        };
+        let mut list = self.runtime_actions();
+        if list.len() + new.len() > MAX_RUNTIME_ACTIONS {
+            return Ok(OpResult::err(format!("a plugin may add at most {MAX_RUNTIME_ACTIONS} action buttons")));
+        }
+        list.extend(new);
+        let json = serde_json::to_string(&list).expect("buttons serialize");
+        self.kv_namespace().set(RUNTIME_ACTIONS_KEY, &json).map_err(|e| self.failed("ui.add-actions", e))?;
+        Ok(OpResult::ok())
+    }
+
+    /// Removes the buttons the plugin added at run time; its manifest's stay
+    /// (upstream `owncast.actions.clear`).
     pub fn clear_actions(&self) -> Result<OpResult, HostCallError> {
         self.require(Permission::UiModify, "ui.clear-actions")?;
-        self.services().actions.clear(self.slug());
+        self.kv_namespace().delete(RUNTIME_ACTIONS_KEY).map_err(|e| self.failed("ui.clear-actions", e))?;
         Ok(OpResult::ok())
     }
 }

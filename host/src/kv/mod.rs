@@ -67,6 +67,11 @@ impl Namespace {
         self.store.set(&self.full(key), value)
     }
 
+    pub fn delete(&self, key: &str) -> Result<(), KvError> {
+        check_key(key)?;
+        self.store.delete(&self.full(key))
+    }
+
     /// All of the plugin's pairs, keys without the namespace prefix.
     pub fn entries(&self) -> Result<Vec<(String, String)>, KvError> {
         Ok(self

@@ -218,6 +218,9 @@ pub struct PluginInfo {
     pub health: Option<Health>,
     pub icon_url: Option<String>,
     pub instructions_url: Option<String>,
+    /// Checks beyond upstream's that the manifest (or, while running, the
+    /// plugin's `register()`) fails; the plugin still runs.
+    pub warnings: Vec<String>,
     pub manifest: Manifest,
 }
 
@@ -535,8 +538,12 @@ impl PluginManager {
             strikes: health.as_ref().map(|h| h.strikes).unwrap_or(0),
             last_error,
             health,
-            icon_url: entry.assets.icon.as_ref().map(|_| format!("/plugins/{slug}/_icon")),
-            instructions_url: entry.assets.instructions.as_ref().map(|_| format!("/plugins/{slug}/_instructions")),
+            icon_url: entry.assets.icon.as_ref().map(|_| format!("/api/plugins/{slug}/icon")),
+            instructions_url: entry.assets.instructions.as_ref().map(|_| format!("/api/admin/plugins/{slug}/instructions")),
+            warnings: match &running {
+                Some(p) => p.warnings.iter().map(ToString::to_string).collect(),
+                None => manifest.warnings.iter().map(ToString::to_string).collect(),
+            },
             manifest,
         })
     }
@@ -905,6 +912,7 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
         }
         let assets = PluginAssets {
             public_dir,
+            assets_dir: None,
             icon: existing(dir.join(format!("{base}.icon.png"))),
             instructions: existing(dir.join(format!("{base}.INSTRUCTIONS.md"))),
         };

@@ -303,11 +303,13 @@ impl Package {
     }
 }
 
-/// The served folder (`public/`, else `assets/`), icon and instructions in a directory.
+/// The served folder (`public/`), the private `assets/`, icon and
+/// instructions in a plugin directory. `assets/` is never served.
 pub fn assets_in(dir: &Path) -> PluginAssets {
     let existing = |p: PathBuf| p.exists().then_some(p);
     PluginAssets {
-        public_dir: existing(dir.join("public")).or_else(|| existing(dir.join("assets"))),
+        public_dir: existing(dir.join("public")),
+        assets_dir: existing(dir.join("assets")),
         icon: existing(dir.join(ICON)),
         instructions: existing(dir.join(INSTRUCTIONS)),
     }

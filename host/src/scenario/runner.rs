@@ -34,6 +34,9 @@ pub struct PluginReport {
     pub dir: String,
     /// Set when the plugin or a scenario file could not be read at all.
     pub error: Option<String>,
+    /// The manifest's warnings (checks beyond upstream's it fails).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub cases: Vec<CaseReport>,
 }
 
@@ -76,7 +79,7 @@ impl ScenarioRunner {
 
     /// Runs every `__tests__/*.test.json` of a plugin directory.
     pub async fn run_dir(&self, dir: &Path) -> PluginReport {
-        let mut report = PluginReport { dir: dir.display().to_string(), error: None, cases: Vec::new() };
+        let mut report = PluginReport { dir: dir.display().to_string(), error: None, warnings: Vec::new(), cases: Vec::new() };
         let bundle = match PluginBundle::from_dir(dir) {
             Ok(b) => b,
             Err(e) => {
@@ -84,6 +87,9 @@ impl ScenarioRunner {
                 return report;
             }
         };
+        if let Ok(m) = Manifest::parse(&bundle.manifest, &bundle.manifest_file) {
+            report.warnings = m.warnings.iter().map(ToString::to_string).collect();
+        }
         let tests = dir.join("__tests__");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&tests)
             .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".test.json")).collect())

@@ -28,9 +28,10 @@ impl RequestAuth {
     pub fn user(user: User) -> Self {
         RequestAuth { admin: false, user: Some(user) }
     }
-    /// What a plugin sees as `authenticated`: admin auth or a known user.
+    /// What a plugin sees as `authenticated`: Owncast admin authentication,
+    /// as upstream (a known viewer is `user`, not `authenticated`).
     pub fn authenticated(&self) -> bool {
-        self.admin || self.user.is_some()
+        self.admin
     }
 }
 

@@ -6,10 +6,12 @@
 //!
 //! | path | what |
 //! | --- | --- |
-//! | `/plugins/<slug>/_icon`, `/plugins/<slug>/_instructions` | the plugin's `icon.png` and `INSTRUCTIONS.md`; no permission needed, enabled plugins only (the admin sees any) |
 //! | `/plugins/<slug>/_sse/<channel>` | server-sent events the plugin sends on `channel` (`http.sse`) |
 //! | `/plugins/<slug>/<path>` | a file of the plugin's `public/` folder (GET/HEAD), else the plugin's `on_http_request` (`http.serve`) |
-//! | `/api/plugins/actions` | every plugin's action buttons |
+//! | `/api/plugins/<slug>/icon` | the plugin's `icon.png` (alias `/plugins/<slug>/_icon`); no permission needed, enabled plugins only (the admin sees any) |
+//! | `/api/admin/plugins/<slug>/instructions` | its `INSTRUCTIONS.md`, admin only (alias `/plugins/<slug>/_instructions`) |
+//! | `/api/plugins/actions` | every enabled plugin's action buttons |
+//! | `/api/plugins/config` | every enabled plugin's page contributions, in the fields of Owncast's `/api/config` |
 //! | `/api/admin/plugins...` | the admin API (see [`admin`]) |
 //! | `/admin/plugins/` | the admin Plugins page (see [`admin_page`]) |
 //! | [`ServerConfig::metrics_path`] (`/api/admin/metrics`) | every plugin's metrics, Prometheus text format |
@@ -26,10 +28,12 @@ pub mod admin_page;
 mod auth;
 pub mod capability;
 pub mod csp;
+pub mod envelope;
 mod files;
 pub mod headers;
 pub mod limits;
 pub mod origin;
+mod page;
 pub mod ratelimit;
 mod sse;
 
@@ -95,7 +99,7 @@ impl ServerConfig {
             admin_password: None,
             admin_tokens: Vec::new(),
             max_request_body: limits.http_body_bytes,
-            max_response_body: limits.http_body_bytes,
+            max_response_body: limits.http_response_bytes,
             max_upload_bytes: 64 << 20,
             max_static_file_bytes: 32 << 20,
             sse_keep_alive: Duration::from_secs(15),
@@ -477,11 +481,19 @@ impl PluginServer {
             }
         }
         let path = parts.uri.path().to_string();
-        if path == "/api/plugins/actions" {
+        if path == "/api/plugins/actions" || path == "/api/plugins/config" {
             if parts.method != Method::GET && parts.method != Method::HEAD {
                 return method_not_allowed("GET, HEAD").into();
             }
-            return self.actions().into();
+            return if path.ends_with("actions") { page::actions(self) } else { page::config(self) }.into();
+        }
+        // `/api/plugins/<slug>/icon` (public) and
+        // `/api/admin/plugins/<slug>/instructions` (admin, checked before the body).
+        if let Some(slug) = path.strip_prefix("/api/plugins/").and_then(|r| r.strip_suffix("/icon")) {
+            return self.host_file(&parts, slug, HostFile::Icon, auth.admin).into();
+        }
+        if let Some(slug) = path.strip_prefix("/api/admin/plugins/").and_then(|r| r.strip_suffix("/instructions")) {
+            return self.host_file(&parts, slug, HostFile::Instructions, auth.admin).into();
         }
         if self.config.metrics_path.as_deref() == Some(path.as_str()) {
             if parts.method != Method::GET && parts.method != Method::HEAD {
@@ -519,25 +531,6 @@ impl PluginServer {
         error_response(StatusCode::NOT_FOUND, format!("no route for {path}")).into()
     }
 
-    fn actions(&self) -> Response<Bytes> {
-        let list: Vec<serde_json::Value> = self
-            .host
-            .services()
-            .actions
-            .all()
-            .into_iter()
-            .filter(|(slug, _)| self.host.get(slug).is_some_and(|p| p.is_enabled()))
-            .map(|(slug, a)| {
-                let mut v = serde_json::to_value(&a).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("plugin".into(), slug.into());
-                }
-                v
-            })
-            .collect();
-        json_response(StatusCode::OK, &serde_json::Value::Array(list))
-    }
-
     /// Assets of an enabled plugin, or for the admin, of any plugin the host
     /// runs or the manager knows.
     fn assets_of(&self, slug: &str, admin: bool) -> Option<PluginAssets> {
@@ -546,6 +539,25 @@ impl PluginServer {
             _ if admin => self.manager.as_ref().and_then(|m| m.assets(slug)),
             _ => None,
         }
+    }
+
+    /// A plugin's `icon.png` or `INSTRUCTIONS.md`: no permission needed;
+    /// anonymous clients see only enabled plugins', the admin any installed
+    /// one's (the admin UI shows both for disabled plugins).
+    fn host_file(&self, parts: &http::request::Parts, slug: &str, which: HostFile, admin: bool) -> Response<Bytes> {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return method_not_allowed("GET, HEAD");
+        }
+        let Some(assets) = validate_slug(slug).ok().and_then(|()| self.assets_of(slug, admin)) else {
+            return error_response(StatusCode::NOT_FOUND, format!("no plugin `{}`", truncate(slug, 80)));
+        };
+        let (file, what) = match which {
+            HostFile::Icon => (assets.icon, "icon (icon.png)"),
+            HostFile::Instructions => (assets.instructions, "instructions (INSTRUCTIONS.md)"),
+        };
+        let missing = || error_response(StatusCode::NOT_FOUND, format!("plugin `{slug}` has no {what}"));
+        let Some(file) = file else { return missing() };
+        files::serve_confined(&file, &parts.headers, self.config.max_static_file_bytes).unwrap_or_else(missing)
     }
 
     async fn plugin_space(
@@ -587,26 +599,16 @@ impl PluginServer {
         };
         let is_read = parts.method == Method::GET || parts.method == Method::HEAD;
 
-        // Host-owned endpoints that need no permission and work while disabled.
-        if rel == "_icon" || rel == "_instructions" {
-            if !is_read {
-                return method_not_allowed("GET, HEAD").into();
+        // Aliases of `/api/plugins/<slug>/icon` and
+        // `/api/admin/plugins/<slug>/instructions`, with the same rules.
+        if rel == "_icon" {
+            return self.host_file(parts, slug, HostFile::Icon, auth.admin).into();
+        }
+        if rel == "_instructions" {
+            if !auth.admin {
+                return unauthorized(&format!("the instructions of plugin `{slug}` are for the admin: admin authentication required")).into();
             }
-            // Anonymous clients see only enabled plugins'; the admin sees any installed one's.
-            let Some(assets) = self.assets_of(slug, auth.admin) else {
-                return error_response(StatusCode::NOT_FOUND, format!("no plugin `{slug}`")).into();
-            };
-            let (file, what) = if rel == "_icon" {
-                (assets.icon, "icon (icon.png)")
-            } else {
-                (assets.instructions, "instructions (INSTRUCTIONS.md)")
-            };
-            let Some(file) = file else {
-                return error_response(StatusCode::NOT_FOUND, format!("plugin `{slug}` has no {what}")).into();
-            };
-            return files::serve_confined(&file, &parts.headers, self.config.max_static_file_bytes)
-                .unwrap_or_else(|| error_response(StatusCode::NOT_FOUND, format!("plugin `{slug}` has no {what}")))
-                .into();
+            return self.host_file(parts, slug, HostFile::Instructions, true).into();
         }
 
         let Some(plugin) = self.host.get(slug) else {
@@ -690,9 +692,9 @@ impl PluginServer {
         };
         let req = HttpRequest {
             method: parts.method.to_string(),
-            path: rel,
-            query: parts.uri.query().unwrap_or("").to_string(),
-            headers: headers::request_headers(&parts.headers),
+            path: envelope::plugin_path(&rel),
+            query: envelope::query_pairs(parts.uri.query()),
+            headers: envelope::request_headers(&parts.headers),
             body,
             remote_addr: remote.ip().to_string(),
             authenticated: auth.authenticated(),
@@ -715,6 +717,12 @@ impl PluginServer {
                 error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` keeps failing on this path; try again later")),
                 wait.as_secs_f64().ceil() as u64,
             ),
+            // A plugin without a handler answers as upstream's SDK does: 404, empty.
+            Err(HttpDispatchError::NoHandler(_)) => {
+                let mut r = Response::new(Bytes::new());
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                r
+            }
             Err(HttpDispatchError::Failed { error: CallError::Timeout(d), .. }) => error_response(
                 StatusCode::GATEWAY_TIMEOUT,
                 format!("plugin `{slug}` did not answer within {} ms", d.as_millis()),
@@ -739,8 +747,10 @@ impl PluginServer {
                 format!("plugin `{slug}` answered with a {}-byte body; the limit is {cap} bytes", resp.body.len()),
             );
         }
-        let status = match StatusCode::from_u16(resp.status) {
-            Ok(s) if (200..=599).contains(&resp.status) => s,
+        // Upstream takes a missing (zero) status as 200.
+        let code = if resp.status == 0 { 200 } else { resp.status };
+        let status = match StatusCode::from_u16(code) {
+            Ok(s) if (200..=599).contains(&code) => s,
             _ => {
                 return error_response(
                     StatusCode::BAD_GATEWAY,
@@ -805,6 +815,13 @@ fn redirect(mut path: String, query: Option<&str>) -> Response<Bytes> {
     r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&path).unwrap_or(HeaderValue::from_static("/")));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// The host-owned files of a plugin.
+#[derive(Clone, Copy)]
+enum HostFile {
+    Icon,
+    Instructions,
 }
 
 fn too_large(cap: usize) -> Response<Bytes> {

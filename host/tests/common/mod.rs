@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 // ---- the fake plugin kind ---------------------------------------------------
 
 /// Code of a fake plugin: `FAKE` followed by JSON `{slug, version,
-/// permissions, registerFails?}` (what `register()` reports).
+/// permissions, registerFails?, noHttpHandler?}` (what `register()` reports).
 pub fn fake_code(slug: &str, version: &str, permissions: &[&str]) -> Vec<u8> {
     let mut b = b"FAKE".to_vec();
     b.extend(serde_json::to_vec(&json!({"slug": slug, "version": version, "permissions": permissions})).unwrap());
@@ -83,8 +83,8 @@ struct FakeInstance {
     ctx: Arc<PluginContext>,
 }
 
-fn query_param<'a>(q: &'a str, key: &str) -> Option<&'a str> {
-    q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+fn query_param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 #[async_trait::async_trait]
@@ -119,9 +119,13 @@ impl PluginInstance for FakeInstance {
     }
 
     async fn on_http_request(&mut self, r: &HttpRequest) -> Result<HttpResponse, CallError> {
-        let q = r.query.as_str();
+        if self.spec["noHttpHandler"] == true {
+            // Like a legacy module that does not export `on_http_request`.
+            return Err(CallError::MissingExport("on_http_request"));
+        }
+        let q = r.query.as_slice();
         let ok = |body: String| HttpResponse { status: 200, headers: vec![], body };
-        match r.path.as_str() {
+        match r.path.trim_start_matches('/') {
             "echo" => Ok(HttpResponse {
                 status: 200,
                 headers: vec![("Content-Type".into(), "application/json".into())],
@@ -159,7 +163,7 @@ impl PluginInstance for FakeInstance {
             }
             "config" => Ok(ok(self.ctx.config_get(query_param(q, "key").unwrap()).unwrap_or_else(|| "undeclared".into()))),
             "version" => Ok(ok(self.spec["version"].as_str().unwrap_or_default().to_string())),
-            _ => Ok(ok(format!("fake {} handled {} /{}", self.ctx.slug(), r.method, r.path))),
+            _ => Ok(ok(format!("fake {} handled {} {}", self.ctx.slug(), r.method, r.path))),
         }
     }
 }

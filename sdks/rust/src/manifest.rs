@@ -14,6 +14,9 @@ pub struct Manifest {
     /// Contract version, `"1"`.
     pub api: String,
     pub name: String,
+    /// Optional, as upstream: when left out, the host derives it from `name`
+    /// (and `register` reports none).
+    #[serde(default)]
     pub slug: String,
     pub version: String,
     #[serde(default)]
@@ -98,8 +101,8 @@ impl Manifest {
         if self.api != "1" {
             return invalid("api", format!("contract version {:?} is not supported (want \"1\")", self.api));
         }
-        let slug_ok = !self.slug.is_empty()
-            && self
+        let slug_ok = self.slug.is_empty()
+            || self
                 .slug
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
@@ -198,6 +201,12 @@ mod tests {
         let r = m.registration();
         assert!(r.permissions.is_empty() && r.subscriptions.notify.is_empty() && r.subscriptions.filter.is_empty());
         assert_eq!(m.bot_display_name(), None);
+    }
+
+    #[test]
+    fn slug_is_optional_as_upstream() {
+        let m = Manifest::parse(r#"{"api":"1","name":"Echo Bot","version":"2024.1"}"#).unwrap();
+        assert_eq!(m.registration().slug, "", "the host derives it from the name");
     }
 
     #[test]

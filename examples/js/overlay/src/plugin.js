@@ -4,7 +4,8 @@
 // Shows a plugin serving HTTP under /plugins/overlay/ (permission
 // "http.serve"): files in public/ are served as they are (index.html,
 // overlay.css, overlay.js), and every other path goes to onHttpRequest, here
-// a JSON endpoint, api/messages, that the page polls. The messages are kept
+// a JSON endpoint, /api/messages, that the page polls (req.path keeps its
+// leading slash, as upstream's host sends it). The messages are kept
 // in the plugin's memory: one instance serves all calls, so state in
 // variables lasts until the plugin is reloaded.
 
@@ -25,7 +26,7 @@ module.exports = definePlugin({
   },
 
   onHttpRequest(req) {
-    if (req.path === "api/messages") {
+    if (req.path === "/api/messages") {
       if (req.method !== "GET") {
         return { status: 405, headers: { allow: "GET" }, body: { error: "use GET" } };
       }
@@ -35,6 +36,6 @@ module.exports = definePlugin({
         body: { messages: recent, total: seen },
       };
     }
-    return { status: 404, body: { error: `no such page: /${req.path}` } };
+    return { status: 404, body: { error: `no such page: ${req.path}` } };
   },
 });

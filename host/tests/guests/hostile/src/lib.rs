@@ -13,7 +13,8 @@
 //! HTTP: `/sleep?ms=N` waits N ms on a WASI clock, then answers; `/json`
 //! parses the body as JSON and traps when it is not; `/trap` traps; `/big`
 //! answers over the host's body cap; `/bad-status` answers status 99;
-//! anything else answers `ok`.
+//! `/echo` answers with the request it received (the component's view of the
+//! envelope); anything else answers `ok`.
 
 use owncast_plugin::wasi::clocks::monotonic_clock;
 use owncast_plugin::{chat_history, export_plugin, manifest, Event, FilterResult, Guest, HttpRequest, HttpResponse, Registration};
@@ -110,9 +111,12 @@ impl Guest for Hostile {
     }
 
     fn on_http_request(request: HttpRequest) -> HttpResponse {
-        match request.path.as_str() {
+        let pairs = |list: &[(String, String)]| -> serde_json::Map<String, serde_json::Value> {
+            list.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect()
+        };
+        match request.path.trim_start_matches('/') {
             "sleep" => {
-                let ms = request.query.strip_prefix("ms=").and_then(|v| v.parse().ok()).unwrap_or(1000);
+                let ms = request.query.iter().find(|(k, _)| k == "ms").and_then(|(_, v)| v.parse().ok()).unwrap_or(1000);
                 sleep_ms(ms);
                 text(200, format!("slept {ms} ms"))
             }
@@ -121,7 +125,20 @@ impl Guest for Hostile {
                 Err(e) => panic!("the body is not JSON: {e}"),
             },
             "trap" => std::process::abort(),
-            "big" => text(200, "x".repeat((1 << 20) + 1)),
+            "big" => text(200, "x".repeat((10 << 20) + 1)),
+            "echo" => text(
+                200,
+                serde_json::json!({
+                    "method": request.method,
+                    "path": request.path,
+                    "query": pairs(&request.query),
+                    "headers": pairs(&request.headers),
+                    "body": request.body,
+                    "remoteAddr": request.remote_addr,
+                    "authenticated": request.authenticated,
+                })
+                .to_string(),
+            ),
             "bad-status" => text(99, "?".into()),
             _ => text(200, "ok".into()),
         }
