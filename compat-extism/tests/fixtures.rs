@@ -93,10 +93,12 @@ async fn host_tour_effects_beyond_the_scenario_format() {
     assert_eq!(fx.uploads, vec![("note.txt".to_string(), b"twelve bytes".to_vec())]);
     let frame = frames.frames.try_recv().unwrap();
     assert_eq!((frame.event.as_str(), frame.data.as_str()), ("tick", r#"{"n":"5"}"#));
-    let actions = h.services().actions.all();
+    // An html-only button, sanitized, kept in the plugin's storage.
+    let actions = h.get("host-tour").unwrap().context().runtime_actions();
     assert_eq!(actions.len(), 1, "{actions:?}");
-    assert_eq!(actions[0].1.title, "Shop");
-    assert_eq!(actions[0].1.html.as_deref(), Some("<i>buy</i>"));
+    assert_eq!(actions[0].title, "Shop");
+    assert_eq!(actions[0].html.as_deref(), Some("<i>buy</i>"));
+    assert!(h.services().kv.get("plugins.kv.host-tour.owncast.actions").unwrap().is_some());
     // storage.fs stays inside the plugin's data directory.
     assert!(!data.path().join("host-tour/notes/today.txt").exists(), "deleted by the command");
     assert!(data.path().join("host-tour/notes").is_dir());

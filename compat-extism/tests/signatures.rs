@@ -20,13 +20,13 @@ async fn variants_in_the_wild_bind_and_work() {
            (import "extism:host/user" "owncast_kv_get" (func $kv_get (param i64) (result i32)))
            (import "extism:host/user" "owncast_fs_exists" (func $exists (param i64) (result i64)))
            (import "extism:host/user" "owncast_chat_history" (func $history (param i64) (result i64)))"#,
-        r#"(data (i32.const 1024) "[{\"url\":\"/shop\",\"title\":\"Shop\"}]")
+        r#"(data (i32.const 1024) "[{\"url\":\"https://e.x/shop\",\"title\":\"Shop\"}]")
            (data (i32.const 1100) "k")
            (data (i32.const 1110) "{\"action\":\"pass\"}")
            (data (i32.const 1200) "missing.txt")
            (func (export "on_filter") (result i32)
              (local $v i32)
-             (call $add (call $to_kernel (i32.const 1024) (i32.const 32)))
+             (call $add (call $to_kernel (i32.const 1024) (i32.const 43)))
              (drop (call $kv_set (call $to_kernel (i32.const 1100) (i32.const 1)) (call $to_kernel (i32.const 1110) (i32.const 17))))
              ;; kv_get's offset comes back as an i32: the stored value becomes the output
              (local.set $v (call $kv_get (call $to_kernel (i32.const 1100) (i32.const 1))))
@@ -40,7 +40,8 @@ async fn variants_in_the_wild_bind_and_work() {
     load(&h, &m, code).await.unwrap();
     let out = h.filter(chat("hi")).await;
     assert!(out.steps.iter().all(|s| s.result == owncast_plugin_host::dispatcher::StepResult::Pass), "{:?}", out.steps);
-    assert_eq!(h.services().actions.all().len(), 1);
+    let ctx = h.get("variants").unwrap().context().clone();
+    assert_eq!(ctx.runtime_actions().len(), 1);
     h.notify(&owncast_plugin_host::types::Event::from_json("chat.user.joined", serde_json::json!({})).unwrap()).await;
-    assert!(h.services().actions.all().is_empty(), "cleared by the no-argument variant");
+    assert!(ctx.runtime_actions().is_empty(), "cleared by the no-argument variant");
 }

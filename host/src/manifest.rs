@@ -569,7 +569,7 @@ mod tests {
     #[test]
     fn ui_contributions_are_validated_and_rewritten() {
         let m = parse(
-            r#"{"name":"Theme","slug":"theme","version":"1","permissions":["ui.modify","http.serve"],
+            r#"{"name":"Theme","slug":"theme","version":"1.0.0","permissions":["ui.modify","http.serve"],
                 "actions":[{"title":"Open","url":"/page","icon":"/i.png"},{"title":"Tip","html":"<b>hi</b><script>x()</script>"}],
                 "styles":["theme.css","/css/more.css"],"scripts":["/plugins/theme/app.js"],
                 "extraPageContent":"banner.html",

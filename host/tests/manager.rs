@@ -214,17 +214,31 @@ async fn a_new_version_asking_for_more_stays_disabled_until_approved() {
     admin(a, "POST", "/api/admin/plugins/grower/reload", b"").await;
     assert_eq!(get(a, "/plugins/grower/version").await.text(), "2.1.0");
 
-    // A version that no longer loads leaves the running one in place and reports why.
+    // A register() that reports another version loads (upstream does not
+    // compare versions) and the admin API shows the warning.
     std::fs::write(s.plugins().join("grower.wasm"), fake_code("grower", "9.9.9", &["http.serve"])).unwrap();
+    let r = admin(a, "POST", "/api/admin/plugins/grower/reload", b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let warnings = r.json()["warnings"].clone();
+    assert_eq!(
+        warnings,
+        json!([format!(
+            "{}: field `version`: the plugin registers version \"9.9.9\" but the manifest says \"2.1.0\" (a stale build?)",
+            s.plugins().join("grower.manifest.json").display()
+        )])
+    );
+
+    // A version that no longer loads leaves the running one in place and reports why.
+    std::fs::write(s.plugins().join("grower.wasm"), fake_code("other", "2.1.0", &["http.serve"])).unwrap();
     let r = admin(a, "POST", "/api/admin/plugins/grower/reload", b"").await;
     assert_eq!(r.status, 422);
     assert_eq!(
         r.error(),
-        format!("{}: field `version`: the plugin registers version \"9.9.9\" but the manifest says \"2.1.0\"", s.plugins().join("grower.manifest.json").display())
+        format!("{}: field `slug`: the plugin registers as \"other\" but the manifest says \"grower\"", s.plugins().join("grower.manifest.json").display())
     );
-    assert_eq!(get(a, "/plugins/grower/version").await.text(), "2.1.0");
+    assert_eq!(get(a, "/plugins/grower/version").await.text(), "9.9.9");
     let info = admin(a, "GET", "/api/admin/plugins/grower", b"").await.json();
-    assert!(info["lastError"].as_str().unwrap().contains("registers version \"9.9.9\""), "{info}");
+    assert!(info["lastError"].as_str().unwrap().contains("registers as \"other\""), "{info}");
 }
 
 #[tokio::test]
@@ -259,12 +273,12 @@ async fn upload_is_validated_before_it_replaces_anything() {
         zip_of(&[("plugin.manifest.json", &m), ("plugin.wasm", &c)])
     };
     let unknown_code = zip_of(&[("plugin.manifest.json", &manifest("up", "1.1.0", &[], json!({}))), ("plugin.wasm", b"\0asm\x01\0\0\0")]);
-    let bad_manifest = zip_of(&[("plugin.manifest.json", br#"{"name":"x","slug":"up","version":"one"}"#), ("plugin.wasm", b"FAKE{}")]);
+    let bad_manifest = zip_of(&[("plugin.manifest.json", br#"{"name":"x","slug":"up","version":""}"#), ("plugin.wasm", b"FAKE{}")]);
     let cases: Vec<(Vec<u8>, u16, String)> = vec![
-        (mismatch, 422, "uploaded package:plugin.manifest.json: field `permissions`: the plugin registers a different permission set (not in the manifest: [chat.send]; not registered: [])".into()),
+        (mismatch, 422, "uploaded package:plugin.manifest.json: field `permissions`: the plugin registers permissions the manifest does not declare: [chat.send]".into()),
         (failing, 422, "plugin up: register() failed: plugin error: register exploded".into()),
         (unknown_code, 422, "uploaded package:plugin.wasm: not a plugin this host can run (neither a WebAssembly component nor a module of a known kind)".into()),
-        (bad_manifest, 400, "uploaded package:plugin.manifest.json: field `version`: \"one\" is not semver: unexpected character 'o' while parsing major version number".into()),
+        (bad_manifest, 400, "uploaded package:plugin.manifest.json: field `version`: must not be empty".into()),
         (b"hello".to_vec(), 400, "uploaded package: not an .ocpkg package (a zip archive)".into()),
     ];
     for (bytes, status, message) in cases {

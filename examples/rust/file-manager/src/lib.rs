@@ -92,32 +92,9 @@ fn delete(req: &HttpRequest) -> HttpResponse {
     }
 }
 
-/// A query parameter, percent-decoded.
-fn query_param(query: &str, key: &str) -> Option<String> {
-    query.trim_start_matches('?').split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-            (b'+', _, _) => out.push(b' '),
-            (c, _, _) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A query parameter (the host hands them over decoded, first value of each).
+fn query_param(query: &[(String, String)], key: &str) -> Option<String> {
+    query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
 fn download(req: &HttpRequest) -> HttpResponse {
@@ -182,7 +159,8 @@ mod tests {
         for bad in ["", ".", "..", "../x", "a/b", "a\\b"] {
             assert!(!valid_name(bad), "{bad}");
         }
-        assert_eq!(query_param("name=a%20b.txt&x=1", "name").as_deref(), Some("a b.txt"));
-        assert_eq!(query_param("?x=1", "name"), None);
+        let q = vec![("name".to_string(), "a b.txt".to_string()), ("x".to_string(), "1".to_string())];
+        assert_eq!(query_param(&q, "name").as_deref(), Some("a b.txt"));
+        assert_eq!(query_param(&q[1..], "name"), None);
     }
 }
