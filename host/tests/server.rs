@@ -528,12 +528,14 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
     let mut b = bundle("second", &["ui.modify"], json!({"styles": ["s.css"]}));
     b.assets = owncast_plugin_host::manager::package::assets_in(&second);
     host.load(b).await.unwrap();
-    host.load(bundle("off", &["ui.modify", "http.serve"], json!({"actions": [{"title": "Off", "url": "https://off.example"}]}))).await.unwrap();
+    let off = json!({"actions": [{"title": "Off", "url": "https://off.example"}], "subscriptions": {"notify": [{"event": "fail"}]}});
+    host.load(bundle("off", &["ui.modify"], off)).await.unwrap();
 
     let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
     // `off` fails until the host disables it: its contributions go.
+    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
     for _ in 0..host.runtime().limits().max_strikes {
-        get(running.local_addr(), "/plugins/off/fail").await;
+        host.notify(&fail).await;
     }
     assert!(!host.get("off").unwrap().is_enabled());
     let r = get(running.local_addr(), "/api/plugins/config").await;
@@ -793,8 +795,8 @@ async fn a_user_resolver_authenticates_viewers_but_not_for_admin_pages() {
     assert_eq!(r.status, 401);
 }
 
-/// The component's side of the envelope: the hostile test guest answers with
-/// the request record it received (the legacy side is in
+/// The component's side of the envelope: the hostile test guest answers
+/// `/echo` with the request record it received (the legacy side is in
 /// compat-extism/tests/http_envelope.rs).
 #[tokio::test]
 async fn a_component_receives_upstreams_request_envelope() {
@@ -805,7 +807,7 @@ async fn a_component_receives_upstreams_request_envelope() {
     let r = request(
         running.local_addr(),
         "GET",
-        "/plugins/hostile/api/me/?accessToken=secret-token&keep=yes&keep=no&q=a+b",
+        "/plugins/hostile/echo/?accessToken=secret-token&keep=yes&keep=no&q=a+b",
         &[("Cookie", "owncast_chat_token=secret-cookie"), ("X-Demo", "hi"), ("Authorization", "Bearer secret-bearer")],
         b"",
     )
@@ -814,7 +816,7 @@ async fn a_component_receives_upstreams_request_envelope() {
     assert!(!r.text().contains("secret"), "a credential reached the plugin: {}", r.text());
     let env = r.json();
     assert_eq!(env["method"], "GET");
-    assert_eq!(env["path"], "/api/me");
+    assert_eq!(env["path"], "/echo");
     assert_eq!(env["query"], json!({"keep": "yes", "q": "a b"}));
     assert_eq!(env["headers"]["X-Demo"], "hi");
     assert!(env["headers"].get("Cookie").is_none());
