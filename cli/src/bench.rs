@@ -20,7 +20,8 @@
 use crate::setup;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::types::{ChatMessage, Event, User};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -84,13 +85,13 @@ fn rss_bytes() -> Option<u64> {
 }
 
 fn message(n: usize, body: &str) -> Event {
-    Event::ChatMessageReceived(ChatMessage {
+    Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
-        user: User { id: "u-alice".into(), display_name: "alice".into(), ..Default::default() },
+        user: Some(ChatUser { id: "u-alice".into(), display_name: "alice".into(), ..Default::default() }),
         body: body.into(),
         timestamp: format!("2024-01-01T00:00:{:02}Z", n % 60),
         client_id: Some(1),
-    })
+    }))
 }
 
 /// The bundle with another slug (JS plugins built by the SDK take their

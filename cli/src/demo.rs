@@ -7,7 +7,8 @@
 use crate::{setup, style};
 use owncast_plugin_host::dispatcher::{Observer, StepResult};
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::types::{ChatMessage, Event, StreamInfo, User};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, ChatUser, StreamLifecycle};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,13 +80,13 @@ fn default_dirs() -> Vec<PathBuf> {
 }
 
 fn message(n: usize, user: &str, body: &str, seconds: u32) -> Event {
-    Event::ChatMessageReceived(ChatMessage {
+    Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
-        user: User { id: format!("u-{user}"), display_name: user.to_string(), ..Default::default() },
+        user: Some(ChatUser { id: format!("u-{user}"), display_name: user.to_string(), ..Default::default() }),
         body: body.to_string(),
         timestamp: format!("2024-01-01T00:{:02}:{:02}Z", seconds / 60, seconds % 60),
         client_id: Some(n as u64),
-    })
+    }))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -128,7 +129,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let chain: Vec<String> = host.filter_chain("chat.message.received").iter().map(|p| p.slug().to_string()).collect();
     println!("\nFilter chain for chat.message.received: {}\n", style::bold(&chain.join(" → ")));
 
-    let started = Event::StreamStarted(StreamInfo { online: true, title: "Plugin demo".into(), started_at: Some("2024-01-01T00:00:00Z".into()), viewer_count: 3 });
+    let started = Event::from(types::Event::StreamStarted(StreamLifecycle {
+        started_at: Some("2024-01-01T00:00:00Z".into()),
+        title: Some("Plugin demo".into()),
+        summary: Some("Plugins, one filter at a time".into()),
+        ..Default::default()
+    }));
     println!("{} stream.started", style::cyan("●"));
     host.notify(&started).await;
 
@@ -158,7 +164,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if outcome.dropped.is_some() {
             continue;
         }
-        if let Event::ChatMessageReceived(m) = &outcome.event {
+        if let Ok(types::Event::ChatMessageReceived(m)) = outcome.event.typed() {
             if m.body != *body {
                 println!("    {} shown as: {}", style::yellow("✎"), m.body);
             }
@@ -166,7 +172,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         host.notify(&outcome.event).await;
     }
     println!("{} stream.stopped", style::cyan("●"));
-    host.notify(&Event::StreamStopped(StreamInfo { online: false, ..Default::default() })).await;
+    host.notify(&Event::from(types::Event::StreamStopped(StreamLifecycle {
+        stopped_at: Some("2024-01-01T00:10:00Z".into()),
+        title: Some("Plugin demo".into()),
+        ..Default::default()
+    })))
+    .await;
 
     println!("\n{}", style::bold("Plugin health"));
     for p in host.plugins() {

@@ -9,7 +9,8 @@ use owncast_plugin_host::logpipe::LogPipe;
 use owncast_plugin_host::permissions::{for_legacy_function, Permissions};
 use owncast_plugin_host::plugin::{is_component, is_core_module, LoadRequest};
 use owncast_plugin_host::runtime::{store_limits, CallKind};
-use owncast_plugin_host::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
 use owncast_plugin_host::{CallError, LoadError, PluginCode, PluginContext, PluginInstance, PluginLoader, Runtime};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -510,17 +511,17 @@ impl PluginInstance for ExtismInstance {
         self.call(Export::OnEvent, &input).await.map(|_| ())
     }
 
-    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
+    async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError> {
         let input = event.envelope_bytes();
         let out = self.call(Export::OnFilter, &input).await?;
         if is_blank(&out) {
             // Nothing to say: the event passes.
-            return Ok(FilterResult::Pass);
+            return Ok(Verdict::Pass);
         }
         let value: serde_json::Value = parse_json("on_filter", "JSON", &out)?;
         // What the result may be (the event type of a modify) the dispatcher
         // checks, the same for every kind of plugin.
-        FilterResult::from_json(&value, event).map_err(|e| CallError::BadOutput(format!("on_filter: {e}")))
+        Verdict::from_json(&value, event).map_err(|e| CallError::BadOutput(format!("on_filter: {e}")))
     }
 
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {

@@ -12,7 +12,7 @@
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
-use owncast_plugin_host::types::{ActionButton, BrowserPush, OpResult, UrlResult, VideoConfigUpdate};
+use owncast_plugin_host::types::{ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate};
 use owncast_plugin_host::{HostCallError, PluginContext};
 use serde::Serialize;
 use wasmtime::{Caller, FuncType, Linker, Val, ValType};
@@ -86,6 +86,12 @@ fn url_result(r: Result<UrlResult, String>) -> Out {
     }
 }
 
+/// A JSON argument read as the record a host call takes; a wrong shape is a
+/// failure naming the call, the expected shape and serde's field and type.
+fn shaped<T: serde::de::DeserializeOwned>(c: &PluginContext, call: &str, shape: &str, v: serde_json::Value) -> Result<T, HostCallError> {
+    serde_json::from_value(v).map_err(|e| c.failed(call, format!("expected {shape}: {e}")))
+}
+
 type Run = fn(&PluginContext, &In) -> Result<Out, HostCallError>;
 
 pub struct HostFn {
@@ -136,7 +142,7 @@ host_fns! {
     };
     // server.read
     "owncast_stream_current"() -> P = |c, _| c.stream_current().map(|v| json(&v));
-    "owncast_stream_broadcaster"() -> P = |c, _| c.stream_broadcaster().map(|v| v.map(|b| json(&b)).unwrap_or(Out::Bytes(None)));
+    "owncast_stream_broadcaster"() -> P = |c, _| c.stream_broadcaster().map(|v| json(&v));
     "owncast_server_info"() -> P = |c, _| c.server_info().map(|v| json(&v));
     "owncast_server_socials"() -> P = |c, _| c.server_socials().map(|v| json(&v));
     "owncast_server_federation"() -> P = |c, _| c.server_federation().map(|v| json(&v));
@@ -157,19 +163,19 @@ host_fns! {
     "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
     "owncast_notify_browser_push"(P) -> Unit = |c, a| {
         let text = a.str(0);
-        // `{title, body, url?}`, or plain text as the body.
+        // `{title, body?, url?}`, or plain text as the title (as upstream's SDK sends a string).
         let push = match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value::<BrowserPush>(v)
-                .map_err(|e| HostCallError::Failed {
-                    slug: c.slug().to_string(),
-                    call: "notifications.notify-browser-push".into(),
-                    message: format!("not a browser push {{title, body, url?}}: {e}"),
-                })?,
-            _ => BrowserPush { title: c.manifest().name.clone(), body: text, url: None },
+            Ok(v @ serde_json::Value::Object(_)) => shaped::<BrowserPush>(c, "notifications.notify-browser-push", "{title, body?, url?}", v)?,
+            _ => BrowserPush { title: text, body: None, url: None },
         };
         c.notify_browser_push(&push).map(|_| Out::Unit)
     };
-    "owncast_notify_fediverse"(P) -> Unit = |c, a| c.notify_fediverse(&a.str(0)).map(|_| Out::Unit);
+    "owncast_notify_fediverse"(P) -> Unit = |c, a| {
+        let call = "notifications.notify-fediverse";
+        let value = serde_json::from_slice::<serde_json::Value>(&a.bytes(0)).map_err(|e| c.failed(call, format!("not JSON: {e}")))?;
+        let notification = shaped::<FediverseNotification>(c, call, "{type, body, image?, link?}", value)?;
+        c.notify_fediverse(&notification).map(|_| Out::Unit)
+    };
     // users.read
     "owncast_users_list"() -> P = |c, _| c.users_list().map(|v| json(&v));
     "owncast_user_get"(P) -> P = |c, a| c.user_get(&a.str(0)).map(|v| v.map(|u| json(&u)).unwrap_or(Out::Bytes(None)));

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use owncast_plugin_host::dispatcher::StepResult;
-use owncast_plugin_host::types::FilterResult;
+use owncast_plugin_host::event::Verdict;
 use owncast_plugin_host::{CallError, LoadError, Permission, Permissions};
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn oversized_output_is_refused() {
     assert!(matches!(&err, CallError::BadOutput(m) if m.contains("the limit is 64")), "{err}");
     // Small outputs still pass.
     let mut ok = instance(&h, &manifest("small", &["chat.filter"]), &filter_outputting(r#"{"action":"pass"}"#), "p.wasm", None).await.unwrap();
-    assert_eq!(ok.on_filter(&chat("hi")).await.unwrap(), FilterResult::Pass);
+    assert_eq!(ok.on_filter(&chat("hi")).await.unwrap(), Verdict::Pass);
 }
 
 /// `on_filter` counts its calls in a global; the second call traps.
@@ -166,7 +166,7 @@ async fn linear_memory_growth_counts_against_the_same_cap() {
              (i32.const 0))"#,
     );
     let mut inst = instance(&h, &manifest("grower", &["chat.filter"]), &code, "p.wasm", None).await.unwrap();
-    assert_eq!(inst.on_filter(&chat("hi")).await.unwrap(), FilterResult::Drop("refused".into()));
+    assert_eq!(inst.on_filter(&chat("hi")).await.unwrap(), Verdict::Drop("refused".into()));
 }
 
 #[tokio::test]

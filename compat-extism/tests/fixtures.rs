@@ -12,6 +12,7 @@ use common::*;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::scenario::ScenarioRunner;
+use owncast_plugin_host::types::FediverseNotification;
 use owncast_plugin_host::{CallError, Host, PluginBundle};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ async fn hostile_legacy_scenarios_pass() {
     scenarios("hostile-legacy").await;
 }
 
-fn say(body: &str) -> owncast_plugin_host::types::Event {
+fn say(body: &str) -> owncast_plugin_host::event::Event {
     chat(body)
 }
 
@@ -89,7 +90,15 @@ async fn host_tour_effects_beyond_the_scenario_format() {
         vec![("u-spammer".to_string(), false, "spamming".to_string()), ("u-friend".to_string(), true, String::new())]
     );
     assert_eq!(fx.banned_ips, vec!["10.0.0.9".to_string()]);
-    assert_eq!(fx.fediverse_notifications, vec!["live on the fediverse".to_string()]);
+    assert_eq!(
+        fx.fediverse_notifications,
+        vec![FediverseNotification {
+            kind: "live".into(),
+            body: "live on the fediverse".into(),
+            image: None,
+            link: Some("https://owncast.example".into())
+        }]
+    );
     assert_eq!(fx.uploads, vec![("note.txt".to_string(), b"twelve bytes".to_vec())]);
     let frame = frames.frames.try_recv().unwrap();
     assert_eq!((frame.event.as_str(), frame.data.as_str()), ("tick", r#"{"n":"5"}"#));

@@ -15,7 +15,8 @@ use common::runtime;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::dispatcher::{HttpDispatchError, StepResult};
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::types::{Event, HttpRequest};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, HttpRequest};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
 use serde_json::json;
 use std::path::PathBuf;
@@ -101,7 +102,7 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
         // The filter failed and the chain failed open: the message goes on unchanged.
         let StepResult::Failed(error) = stress_step(&out) else { panic!("{mode}: expected a contained failure, got {:?}", stress_step(&out)) };
         assert!(out.dropped.is_none(), "{mode}: fail open");
-        let Event::ChatMessageReceived(m) = &out.event else { panic!() };
+        let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
         assert_eq!(m.body, format!("!stress {mode}"), "{mode}: the message passes unchanged");
         eprintln!("{mode}: contained in {took:?}: {}", error.lines().next().unwrap_or(""));
         // Within the filter deadline (plus generous slack for a loaded machine): never hanging.

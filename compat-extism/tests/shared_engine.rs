@@ -7,7 +7,8 @@ mod common;
 use common::*;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::types::{Event, FilterResult};
+use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::types;
 use owncast_plugin_host::{CallError, Host};
 use serde_json::json;
 use std::path::PathBuf;
@@ -68,13 +69,13 @@ async fn one_engine_serves_several_plugins_and_the_grant_is_checked_per_call() {
 
     // Filters: both modify (upper-case twice is still upper case); spam is dropped by the first.
     let out = h.filter(chat("hello")).await;
-    let Event::ChatMessageReceived(m) = &out.event else { panic!() };
+    let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
     assert_eq!(m.body, "HELLO");
     let out = h.filter(chat("buy spam")).await;
     assert_eq!(out.dropped, Some(("js-quiet".into(), "spam, says js-quiet".into())));
 
     // Notifications: the engine imports owncast_send_chat for everyone; only the granted plugin may call it.
-    h.notify(&Event::from_json("chat.user.joined", json!({"user": {"id": "u2", "displayName": "bob"}})).unwrap()).await;
+    h.notify(&Event::from_json("chat.user.joined", json!({"id": "u2", "displayName": "bob"})).unwrap()).await;
     let chat: Vec<_> = sim.effects().chat.into_iter().map(|(slug, m)| (slug, m)).collect();
     assert_eq!(chat, vec![("js-talker".to_string(), ChatSend::Message { body: "hello from js-talker".into() })]);
     let quiet_health = h.get("js-quiet").unwrap().health();
@@ -155,7 +156,7 @@ async fn an_engine_built_module_is_gated_at_call_time() {
     let h = Host::builder().runtime(runtime(|_| {})).owncast(sim.clone()).loader(Arc::new(ExtismLoader::new())).build().unwrap();
     let m = manifest("engine-built", &["chat.filter", "chat.send"]);
     let mut inst = instance(&h, &m, &code, "engine-built.wasm", None).await.unwrap();
-    assert_eq!(inst.on_filter(&chat("x")).await.unwrap(), FilterResult::Pass);
+    assert_eq!(inst.on_filter(&chat("x")).await.unwrap(), Verdict::Pass);
     let sent = sim.effects().chat;
     let ChatSend::Message { body } = &sent[0].1 else { panic!() };
     let v: serde_json::Value = serde_json::from_str(body).unwrap();

@@ -42,6 +42,6 @@ async fn variants_in_the_wild_bind_and_work() {
     assert!(out.steps.iter().all(|s| s.result == owncast_plugin_host::dispatcher::StepResult::Pass), "{:?}", out.steps);
     let ctx = h.get("variants").unwrap().context().clone();
     assert_eq!(ctx.runtime_actions().len(), 1);
-    h.notify(&owncast_plugin_host::types::Event::from_json("chat.user.joined", serde_json::json!({})).unwrap()).await;
+    h.notify(&owncast_plugin_host::event::Event::from_json("chat.user.joined", serde_json::json!({})).unwrap()).await;
     assert!(ctx.runtime_actions().is_empty(), "cleared by the no-argument variant");
 }

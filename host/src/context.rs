@@ -13,7 +13,7 @@ use crate::manifest::Manifest;
 use crate::owncast::{Caller, Owncast};
 use crate::permissions::{Permission, Permissions};
 use crate::runtime::Limits;
-use crate::types::Event;
+use crate::event::Event;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -111,7 +111,7 @@ impl PluginContext {
         }
     }
 
-    pub(crate) fn failed(&self, call: &str, message: impl std::fmt::Display) -> HostCallError {
+    pub fn failed(&self, call: &str, message: impl std::fmt::Display) -> HostCallError {
         HostCallError::Failed { slug: self.slug.clone(), call: call.to_string(), message: message.to_string() }
     }
 

@@ -80,6 +80,26 @@ impl Contract {
             .collect()
     }
 
+    /// The fields of a record of the `types` interface with their WIT types
+    /// (`option<list<string>>`, a record's name, ...).
+    pub fn record_fields(&self, record: &str) -> Option<Vec<(String, String)>> {
+        let iface = &self.resolve.interfaces[self.interface("types")?];
+        let id = iface.types.get(record)?;
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Record(r) => Some(r.fields.iter().map(|f| (f.name.clone(), self.wit_type(&f.ty))).collect()),
+            _ => None,
+        }
+    }
+
+    /// The cases of the `event` variant with their payload types.
+    pub fn event_cases(&self) -> Vec<(String, Option<String>)> {
+        let iface = &self.resolve.interfaces[self.interface("types").expect("types interface")];
+        match &self.resolve.types[iface.types["event"]].kind {
+            TypeDefKind::Variant(v) => v.cases.iter().map(|c| (c.name.clone(), c.ty.as_ref().map(|t| self.wit_type(t)))).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn wit_type(&self, t: &Type) -> String {
         match t {
             Type::Bool => "bool".into(),
@@ -379,18 +399,45 @@ mod tests {
         }
     }
 
+    /// A Rust record's WIT name and fields, the JSON keys its default
+    /// value is written with (none of the option fields) and the JSON keys
+    /// with every option field set.
+    struct Pin {
+        name: &'static str,
+        fields: &'static [&'static str],
+        default_keys: Vec<String>,
+        all_keys: Vec<String>,
+    }
+
     macro_rules! pins {
         ($($t:ty),* $(,)?) => {
-            vec![$( (<$t as WitRecord>::WIT_NAME, <$t as WitRecord>::WIT_FIELDS, {
+            vec![$( {
+                let default = serde_json::to_value(<$t>::default()).unwrap();
+                let default_keys: Vec<String> = default.as_object().unwrap().keys().cloned().collect();
                 // Every optional field set so that none is skipped in JSON.
-                let mut v = serde_json::to_value(<$t>::default()).unwrap();
+                let mut v = default.clone();
                 for f in <$t as WitRecord>::WIT_FIELDS {
                     let k = camel(f);
                     if v.get(&k).is_none() { v[&k] = Value::String(String::new()); }
                 }
-                v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
-            }) ),*]
+                Pin {
+                    name: <$t as WitRecord>::WIT_NAME,
+                    fields: <$t as WitRecord>::WIT_FIELDS,
+                    default_keys,
+                    all_keys: v.as_object().unwrap().keys().cloned().collect(),
+                }
+            } ),*]
         };
+    }
+
+    fn all_pins() -> Vec<Pin> {
+        pins!(
+            ChatUser, ChatMessage, ChatUserRename, ChatMessageModeration, StreamLifecycle, StreamTitleChange,
+            SseConnection, FediverseActor, FediverseTarget, FediverseEngagement, FediverseAttachment, FediversePost,
+            CustomEvent, NotifySubscription, FilterSubscription, Subscriptions, Registration, HttpRequest, HttpResponse,
+            OpResult, User, ChatClient, StreamInfo, Broadcaster, ServerInfo, SocialHandle, FederationInfo, StreamVariant,
+            VideoConfig, VideoConfigUpdate, BrowserPush, FediverseNotification, UrlResult, ActionButton,
+        )
     }
 
     /// WIT is the single source of truth: each Rust record names the same
@@ -398,26 +445,27 @@ mod tests {
     /// exactly the camelCase field names.
     #[test]
     fn wit_pins_json() {
-        let rust = pins!(
-            User, ChatMessage, ChatUserEvent, NameChange, MessageModeration, StreamInfo, StreamTitleChange,
-            SseConnection, FediverseActor, FediverseEngagement, CustomEvent, NotifySubscription, FilterSubscription,
-            Subscriptions, Registration, HttpRequest, HttpResponse, OpResult, ChatClient, Broadcaster, ServerInfo,
-            SocialHandle, FederationInfo, VideoVariant, VideoConfig, VideoConfigUpdate, BrowserPush, UrlResult,
-            ActionButton,
-        );
-        let wit = contract().records();
+        let rust = all_pins();
+        let c = contract();
+        let wit = c.records();
         assert_eq!(wit.len(), rust.len(), "every WIT record has a Rust type in the pin list");
         for (name, fields) in &wit {
-            let (_, rust_fields, json) = rust.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no Rust type for {name}"));
-            assert_eq!(rust_fields.to_vec(), *fields, "fields of {name}");
+            let pin = rust.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no Rust type for {name}"));
+            assert_eq!(pin.fields.to_vec(), *fields, "fields of {name}");
             let mut want: Vec<String> = fields.iter().map(|f| camel(f)).collect();
-            let mut got = json.clone();
+            let mut got = pin.all_keys.clone();
             want.sort();
             got.sort();
             assert_eq!(got, want, "JSON keys of {name}");
+            // Exactly the option fields are left out when none.
+            let typed = c.record_fields(name).unwrap();
+            for (f, ty) in typed {
+                let written = pin.default_keys.contains(&camel(&f));
+                assert_eq!(!ty.starts_with("option<"), written, "{name}.{f} ({ty}) is written in JSON iff it is not an option");
+            }
         }
-        // And a real value: a default User serializes with every key.
-        assert!(json_keys(&User::default()).contains(&"displayName".to_string()));
+        // And a real value: a default User serializes with its required keys only.
+        assert_eq!(json_keys(&User::default()), vec!["displayName".to_string(), "id".to_string()]);
     }
 
     #[test]
@@ -449,5 +497,175 @@ mod tests {
         }
         assert!(ts.contains("displayName: string;"));
         assert!(ts.contains("\"chat.message.received\": ChatMessage;"));
+    }
+
+    /// Upstream's type names and the records of `wit/types.wit` that carry them.
+    const UPSTREAM_RECORDS: &[(&str, &str)] = &[
+        ("BrowserPushPayload", "browser-push"),
+        ("FederationInfo", "federation-info"),
+        ("FediversePayload", "fediverse-notification"),
+        ("HostChatClient", "chat-client"),
+        ("HostChatMessage", "chat-message"),
+        ("HostUser", "user"),
+        ("ServerInfo", "server-info"),
+        ("SocialHandle", "social-handle"),
+        ("StreamBroadcaster", "broadcaster"),
+        ("StreamInfo", "stream-info"),
+        ("StreamVariant", "stream-variant"),
+        ("UploadResult", "url-result"),
+        ("VideoConfig", "video-config"),
+        ("VideoConfigUpdate", "video-config-update"),
+        ("ChatMessage", "chat-message"),
+        ("ChatUser", "chat-user"),
+        ("ChatUserRename", "chat-user-rename"),
+        ("ChatMessageModeration", "chat-message-moderation"),
+        ("StreamLifecycleEvent", "stream-lifecycle"),
+        ("StreamTitleChange", "stream-title-change"),
+        ("SSEConnectionEvent", "sse-connection"),
+        ("FediverseActor", "fediverse-actor"),
+        ("FediverseTarget", "fediverse-target"),
+        ("FediverseEngagement", "fediverse-engagement"),
+        ("FediverseAttachment", "fediverse-attachment"),
+        ("FediverseInboundPost", "fediverse-post"),
+    ];
+
+    /// Deliberate differences, each with its reason (also in the report of
+    /// the change that made them).
+    const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[(
+        "HostChatMessage",
+        "user",
+        "chat.history() returns the chat.message.received record, whose `user` is the sender object in upstream's \
+         newer SDK (index.d.ts @ 0cc039f5: `history(): ChatMessage[]`, `ChatMessage.user?: ChatUser`); the contract \
+         file of 2a1fd08e still has the display-name string",
+    )];
+
+    fn upstream() -> Value {
+        let text = include_str!("../tests/data/upstream-contract.json");
+        serde_json::from_str(text).expect("upstream-contract.json is JSON")
+    }
+
+    fn ours(upstream_type: &str) -> Option<&'static str> {
+        UPSTREAM_RECORDS.iter().find(|(u, _)| *u == upstream_type).map(|(_, o)| *o)
+    }
+
+    /// Whether a WIT type (without its `option`) carries upstream's type.
+    fn carries(up: &str, wit: &str) -> bool {
+        const INTEGERS: &[&str] = &["u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64"];
+        if let Some(inner) = up.strip_prefix("[]") {
+            return wit.strip_prefix("list<").and_then(|w| w.strip_suffix('>')).is_some_and(|w| carries(inner, w));
+        }
+        match up {
+            "string" => wit == "string",
+            "bool" => wit == "bool",
+            "int" | "number" => INTEGERS.contains(&wit),
+            "uint64" => wit == "u64",
+            named => ours(named) == Some(wit),
+        }
+    }
+
+    /// `(field, type, optional)` of an upstream type, from either notation.
+    fn upstream_fields(u: &Value, name: &str) -> Vec<(String, String, bool)> {
+        if let Some(fields) = u["wireTypes"][name].as_object() {
+            let omit: Vec<&str> = u["omitempty"][name].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            return fields
+                .iter()
+                .map(|(f, t)| {
+                    let t = t.as_str().unwrap();
+                    let (t, pointer) = t.strip_prefix('*').map(|t| (t, true)).unwrap_or((t, false));
+                    (f.clone(), t.to_string(), pointer || omit.contains(&f.as_str()))
+                })
+                .collect();
+        }
+        u["eventPayloads"][name]
+            .as_object()
+            .unwrap_or_else(|| panic!("upstream type {name} is not in the test data"))
+            .iter()
+            .map(|(f, t)| {
+                let (f, optional) = f.strip_suffix('?').map(|f| (f, true)).unwrap_or((f, false));
+                (f.to_string(), t.as_str().unwrap().to_string(), optional)
+            })
+            .collect()
+    }
+
+    /// The conformance test: every wire type of upstream's contract (and
+    /// every event payload of its SDK) is carried by a WIT record with the
+    /// same fields, JSON keys, types and optionality, in WIT and in the JSON
+    /// the host writes; our additions are optional. Permissions and legacy
+    /// host-function names (with the permission that opens each) match.
+    #[test]
+    fn matches_upstream_plugin_contract() {
+        let u = upstream();
+        let c = contract();
+        let pins = all_pins();
+        let mut problems = Vec::new();
+        let mut names: Vec<&str> = u["wireTypes"].as_object().unwrap().keys().map(String::as_str).collect();
+        names.extend(u["eventPayloads"].as_object().unwrap().keys().map(String::as_str));
+        for name in names {
+            let Some(record) = ours(name) else {
+                problems.push(format!("upstream {name} has no record here"));
+                continue;
+            };
+            let Some(fields) = c.record_fields(record) else {
+                problems.push(format!("{name}: no WIT record `{record}`"));
+                continue;
+            };
+            let pin = pins.iter().find(|p| p.name == record).unwrap();
+            let upstream = upstream_fields(&u, name);
+            for (key, ty, optional) in &upstream {
+                if KNOWN_DIFFERENCES.iter().any(|(t, f, _)| *t == name && f == key) {
+                    continue;
+                }
+                let Some((field, wit)) = fields.iter().find(|(f, _)| camel(f) == *key) else {
+                    problems.push(format!("{name}.{key}: `{record}` has no field `{key}`"));
+                    continue;
+                };
+                let (base, is_option) = match wit.strip_prefix("option<").and_then(|w| w.strip_suffix('>')) {
+                    Some(inner) => (inner, true),
+                    None => (wit.as_str(), false),
+                };
+                if !carries(ty, base) {
+                    problems.push(format!("{name}.{key}: upstream {ty}, here `{record}.{field}: {wit}`"));
+                }
+                if is_option != *optional {
+                    problems.push(format!(
+                        "{name}.{key}: upstream {}, here `{record}.{field}: {wit}`",
+                        if *optional { "may leave it out" } else { "always sends it" }
+                    ));
+                }
+                if pin.default_keys.contains(key) == *optional {
+                    problems.push(format!("{name}.{key}: the JSON the host writes does not match its optionality"));
+                }
+            }
+            for (field, wit) in &fields {
+                if !upstream.iter().any(|(k, _, _)| *k == camel(field)) && !wit.starts_with("option<") {
+                    problems.push(format!("`{record}.{field}: {wit}` is an addition to upstream {name} and must be an option"));
+                }
+            }
+        }
+        // Each event carries its upstream payload's record.
+        let cases = c.event_cases();
+        for (event, payload) in u["events"].as_object().unwrap() {
+            let case = event.replace('.', "-");
+            let want = ours(payload.as_str().unwrap());
+            match cases.iter().find(|(n, _)| *n == case) {
+                Some((_, ty)) if ty.as_deref() == want => {}
+                Some((_, ty)) => problems.push(format!("event {event}: payload {ty:?} here, upstream {payload} ({want:?})")),
+                None => problems.push(format!("event {event}: no case `{case}` in the WIT event variant")),
+            }
+        }
+        // Permissions and the legacy host functions.
+        for (_, perm) in u["permissions"].as_object().unwrap() {
+            if perm.as_str().unwrap().parse::<crate::permissions::Permission>().is_err() {
+                problems.push(format!("permission {perm} is unknown here"));
+            }
+        }
+        for (f, perm) in u["hostFunctions"].as_object().unwrap() {
+            match permissions::for_legacy_function(f) {
+                Some(p) if p.name() == perm.as_str().unwrap() => {}
+                Some(p) => problems.push(format!("{f}: permission {p} here, upstream {perm}")),
+                None => problems.push(format!("{f}: no legacy host function")),
+            }
+        }
+        assert!(problems.is_empty(), "differences from upstream's contract ({}):\n  {}", u["provenance"]["commit"], problems.join("\n  "));
     }
 }

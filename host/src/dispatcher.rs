@@ -9,7 +9,8 @@ use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
 use crate::plugin::{CallError, PluginInstance};
 use crate::runtime::{CallKind, Limits};
-use crate::types::{Event, FilterResult, HttpRequest, HttpResponse};
+use crate::event::{Event, Verdict};
+use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -146,15 +147,15 @@ impl GuestCall for Notify {
 }
 
 impl GuestCall for Filter {
-    type Output = FilterResult;
+    type Output = Verdict;
     const KIND: CallKind = CallKind::Filter;
-    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<FilterResult, CallError>> {
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Verdict, CallError>> {
         instance.on_filter(&self.0)
     }
     /// A filter may not change the event type.
-    fn check(&self, output: &FilterResult, _limits: &Limits) -> Result<(), CallError> {
+    fn check(&self, output: &Verdict, _limits: &Limits) -> Result<(), CallError> {
         match output {
-            FilterResult::Modify(e) if e.event_type() != self.0.event_type() => {
+            Verdict::Modify(e) if e.event_type() != self.0.event_type() => {
                 Err(CallError::BadOutput(format!("filter turned a `{}` event into `{}`", self.0.event_type(), e.event_type())))
             }
             _ => Ok(()),
@@ -263,12 +264,12 @@ impl Host {
             emitted.push((p.slug().to_string(), em));
             self.account(&p, "on_filter", &result);
             let step = match result {
-                Ok(FilterResult::Pass) => StepResult::Pass,
-                Ok(FilterResult::Modify(e)) => {
+                Ok(Verdict::Pass) => StepResult::Pass,
+                Ok(Verdict::Modify(e)) => {
                     current = e;
                     StepResult::Modified
                 }
-                Ok(FilterResult::Drop(reason)) => StepResult::Dropped(reason),
+                Ok(Verdict::Drop(reason)) => StepResult::Dropped(reason),
                 Err(e) => StepResult::Failed(e.to_string()),
             };
             let stop = matches!(step, StepResult::Dropped(_));

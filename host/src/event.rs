@@ -1,7 +1,8 @@
 //! Event names and the legacy JSON form of [`Event`] and [`FilterResult`].
 
-use crate::types::{CustomEvent, Event, FilterResult};
+use crate::types::{self, CustomEvent};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// The built-in event types, in the order of the WIT `event` variant.
 pub const BUILTIN_EVENTS: &[&str] = &[
@@ -27,100 +28,72 @@ pub fn is_builtin(name: &str) -> bool {
     BUILTIN_EVENTS.contains(&name)
 }
 
-/// A payload that does not fit its event type.
-#[derive(Debug, thiserror::Error)]
-#[error("payload of event `{event_type}` is not valid: {source}")]
+/// A payload that does not fit the record its event type needs: names the
+/// event, the field (a JSON path) and what was expected.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("payload of event `{event_type}` does not fit its record: at `{path}`: {message}")]
 pub struct PayloadError {
     pub event_type: String,
-    #[source]
-    pub source: serde_json::Error,
+    /// The field, e.g. `user.displayName`; `.` for the payload itself.
+    pub path: String,
+    /// serde's account of the mismatch, e.g. `invalid type: integer `5`, expected a string`.
+    pub message: String,
+}
+
+/// An event as it travels through the host: its type and its payload exactly
+/// as Owncast, a scenario or the emitting plugin gave it (every field kept,
+/// unknown ones included). Legacy plugins get the payload as given; a
+/// component gets the typed WIT record, parsed when it needs it
+/// ([`Event::typed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    event_type: Arc<str>,
+    /// The payload's JSON text.
+    payload: Arc<str>,
 }
 
 impl Event {
+    /// An event with `payload` as given.
+    pub fn new(event_type: &str, payload: &Value) -> Event {
+        Event { event_type: event_type.into(), payload: payload.to_string().into() }
+    }
+
+    /// An event whose payload is JSON text, kept byte for byte; text that is
+    /// not JSON becomes a JSON string.
+    pub fn from_text(event_type: &str, payload: &str) -> Event {
+        let payload: Arc<str> = if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() {
+            payload.into()
+        } else {
+            Value::String(payload.to_string()).to_string().into()
+        };
+        Event { event_type: event_type.into(), payload }
+    }
+
+    /// [`Event::new`], checking that a built-in event's payload fits its record.
+    pub fn from_json(event_type: &str, payload: Value) -> Result<Event, PayloadError> {
+        let e = Event::new(event_type, &payload);
+        e.typed()?;
+        Ok(e)
+    }
+
     /// The event type, e.g. `chat.message.received`, or a custom event's name.
     pub fn event_type(&self) -> &str {
-        match self {
-            Event::ChatMessageReceived(_) => BUILTIN_EVENTS[0],
-            Event::ChatUserJoined(_) => BUILTIN_EVENTS[1],
-            Event::ChatUserParted(_) => BUILTIN_EVENTS[2],
-            Event::ChatUserRenamed(_) => BUILTIN_EVENTS[3],
-            Event::ChatMessageModerated(_) => BUILTIN_EVENTS[4],
-            Event::StreamStarted(_) => BUILTIN_EVENTS[5],
-            Event::StreamStopped(_) => BUILTIN_EVENTS[6],
-            Event::StreamTitleChanged(_) => BUILTIN_EVENTS[7],
-            Event::SseConnect(_) => BUILTIN_EVENTS[8],
-            Event::SseDisconnect(_) => BUILTIN_EVENTS[9],
-            Event::FediverseFollow(_) => BUILTIN_EVENTS[10],
-            Event::FediverseLike(_) => BUILTIN_EVENTS[11],
-            Event::FediverseRepost(_) => BUILTIN_EVENTS[12],
-            Event::FediverseMention(_) => BUILTIN_EVENTS[13],
-            Event::FediverseReply(_) => BUILTIN_EVENTS[14],
-            Event::Custom(c) => &c.event_type,
-        }
+        &self.event_type
     }
 
-    /// Builds an event from its type name and JSON payload. Unknown names are
-    /// custom events; missing fields of built-in payloads take their defaults.
-    pub fn from_json(event_type: &str, payload: Value) -> Result<Event, PayloadError> {
-        fn parse<T: serde::de::DeserializeOwned>(t: &str, v: Value) -> Result<T, PayloadError> {
-            let v = if v.is_null() { json!({}) } else { v };
-            serde_json::from_value(v).map_err(|source| PayloadError { event_type: t.to_string(), source })
-        }
-        let t = event_type;
-        Ok(match t {
-            "chat.message.received" => Event::ChatMessageReceived(parse(t, payload)?),
-            "chat.user.joined" => Event::ChatUserJoined(parse(t, payload)?),
-            "chat.user.parted" => Event::ChatUserParted(parse(t, payload)?),
-            "chat.user.renamed" => Event::ChatUserRenamed(parse(t, payload)?),
-            "chat.message.moderated" => Event::ChatMessageModerated(parse(t, payload)?),
-            "stream.started" => Event::StreamStarted(parse(t, payload)?),
-            "stream.stopped" => Event::StreamStopped(parse(t, payload)?),
-            "stream.title.changed" => Event::StreamTitleChanged(parse(t, payload)?),
-            "sse.connect" => Event::SseConnect(parse(t, payload)?),
-            "sse.disconnect" => Event::SseDisconnect(parse(t, payload)?),
-            "fediverse.follow" => Event::FediverseFollow(parse(t, payload)?),
-            "fediverse.like" => Event::FediverseLike(parse(t, payload)?),
-            "fediverse.repost" => Event::FediverseRepost(parse(t, payload)?),
-            "fediverse.mention" => Event::FediverseMention(parse(t, payload)?),
-            "fediverse.reply" => Event::FediverseReply(parse(t, payload)?),
-            _ => Event::Custom(CustomEvent { event_type: t.to_string(), payload_json: payload.to_string() }),
-        })
+    /// Whether this is one of Owncast's own events.
+    pub fn is_builtin(&self) -> bool {
+        is_builtin(&self.event_type)
     }
 
-    /// The payload as JSON (a custom event's payload text parsed; text that is
-    /// not JSON becomes a JSON string).
+    /// The payload's JSON text, as given.
+    pub fn payload_text(&self) -> &str {
+        &self.payload
+    }
+
+    /// The payload as JSON.
     pub fn payload_json(&self) -> Value {
-        let mut out = Vec::with_capacity(256);
-        self.write_payload(&mut out);
-        serde_json::from_slice(&out).expect("payloads are JSON")
-    }
-
-    /// Writes the payload's JSON straight from the record.
-    fn write_payload(&self, out: &mut Vec<u8>) {
-        fn w<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, t: &T) {
-            serde_json::to_writer(out, t).expect("event payloads serialize")
-        }
-        match self {
-            Event::ChatMessageReceived(p) => w(out, p),
-            Event::ChatUserJoined(p) | Event::ChatUserParted(p) => w(out, p),
-            Event::ChatUserRenamed(p) => w(out, p),
-            Event::ChatMessageModerated(p) => w(out, p),
-            Event::StreamStarted(p) | Event::StreamStopped(p) => w(out, p),
-            Event::StreamTitleChanged(p) => w(out, p),
-            Event::SseConnect(p) | Event::SseDisconnect(p) => w(out, p),
-            Event::FediverseFollow(p)
-            | Event::FediverseLike(p)
-            | Event::FediverseRepost(p)
-            | Event::FediverseMention(p)
-            | Event::FediverseReply(p) => w(out, p),
-            Event::Custom(c) => {
-                if serde_json::from_str::<serde::de::IgnoredAny>(&c.payload_json).is_ok() {
-                    out.extend_from_slice(c.payload_json.as_bytes());
-                } else {
-                    w(out, &c.payload_json);
-                }
-            }
-        }
+        serde_json::from_str(&self.payload).expect("payloads are JSON")
     }
 
     /// The legacy envelope `{eventType, payload}`.
@@ -128,22 +101,119 @@ impl Event {
         serde_json::from_slice(&self.envelope_bytes()).expect("envelopes are JSON")
     }
 
-    /// The legacy envelope as JSON bytes, written straight from the record
-    /// (no intermediate `Value`): what a legacy plugin's `on_event` and
-    /// `on_filter` read from their input.
+    /// The legacy envelope as JSON bytes, the payload copied as given: what a
+    /// legacy plugin's `on_event` and `on_filter` read from their input.
     pub fn envelope_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(self.payload.len() + self.event_type.len() + 32);
         out.extend_from_slice(b"{\"eventType\":");
-        serde_json::to_writer(&mut out, self.event_type()).expect("strings serialize");
+        serde_json::to_writer(&mut out, &*self.event_type).expect("strings serialize");
         out.extend_from_slice(b",\"payload\":");
-        self.write_payload(&mut out);
+        out.extend_from_slice(self.payload.as_bytes());
         out.push(b'}');
         out
     }
 
     /// Replaces the payload, keeping the event type (a filter's `modify`).
-    pub fn with_payload(&self, payload: Value) -> Result<Event, PayloadError> {
-        Event::from_json(self.event_type(), payload)
+    pub fn with_payload(&self, payload: &Value) -> Event {
+        Event::new(&self.event_type, payload)
+    }
+
+    /// The WIT record a component receives. A built-in event whose payload
+    /// does not fit its record is an error naming the event, the field and
+    /// the expected type; fields the record does not have are ignored, and
+    /// fields it has that are missing take their defaults.
+    pub fn typed(&self) -> Result<types::Event, PayloadError> {
+        fn parse<T: serde::de::DeserializeOwned>(t: &str, text: &str) -> Result<T, PayloadError> {
+            let text = if text.trim() == "null" { "{}" } else { text };
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| PayloadError {
+                event_type: t.to_string(),
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })
+        }
+        let (t, p) = (&*self.event_type, &*self.payload);
+        Ok(match t {
+            "chat.message.received" => types::Event::ChatMessageReceived(parse(t, p)?),
+            "chat.user.joined" => types::Event::ChatUserJoined(parse(t, p)?),
+            "chat.user.parted" => types::Event::ChatUserParted(parse(t, p)?),
+            "chat.user.renamed" => types::Event::ChatUserRenamed(parse(t, p)?),
+            "chat.message.moderated" => types::Event::ChatMessageModerated(parse(t, p)?),
+            "stream.started" => types::Event::StreamStarted(parse(t, p)?),
+            "stream.stopped" => types::Event::StreamStopped(parse(t, p)?),
+            "stream.title.changed" => types::Event::StreamTitleChanged(parse(t, p)?),
+            "sse.connect" => types::Event::SseConnect(parse(t, p)?),
+            "sse.disconnect" => types::Event::SseDisconnect(parse(t, p)?),
+            "fediverse.follow" => types::Event::FediverseFollow(parse(t, p)?),
+            "fediverse.like" => types::Event::FediverseLike(parse(t, p)?),
+            "fediverse.repost" => types::Event::FediverseRepost(parse(t, p)?),
+            "fediverse.mention" => types::Event::FediverseMention(parse(t, p)?),
+            "fediverse.reply" => types::Event::FediverseReply(parse(t, p)?),
+            _ => types::Event::Custom(CustomEvent { event_type: t.to_string(), payload_json: p.to_string() }),
+        })
+    }
+}
+
+impl From<types::Event> for Event {
+    /// A typed event (from a component's `modify`, or built by the host).
+    fn from(e: types::Event) -> Event {
+        fn text<T: serde::Serialize>(t: &T) -> Arc<str> {
+            serde_json::to_string(t).expect("event payloads serialize").into()
+        }
+        let payload = match &e {
+            types::Event::ChatMessageReceived(p) => text(p),
+            types::Event::ChatUserJoined(p) | types::Event::ChatUserParted(p) => text(p),
+            types::Event::ChatUserRenamed(p) => text(p),
+            types::Event::ChatMessageModerated(p) => text(p),
+            types::Event::StreamStarted(p) | types::Event::StreamStopped(p) => text(p),
+            types::Event::StreamTitleChanged(p) => text(p),
+            types::Event::SseConnect(p) | types::Event::SseDisconnect(p) => text(p),
+            types::Event::FediverseFollow(p) | types::Event::FediverseLike(p) | types::Event::FediverseRepost(p) => text(p),
+            types::Event::FediverseMention(p) | types::Event::FediverseReply(p) => text(p),
+            types::Event::Custom(c) => return Event::from_text(&c.event_type, &c.payload_json),
+        };
+        Event { event_type: wit_event_type(&e).into(), payload }
+    }
+}
+
+/// The event type of a WIT event.
+pub fn wit_event_type(e: &types::Event) -> &str {
+    match e {
+        types::Event::ChatMessageReceived(_) => BUILTIN_EVENTS[0],
+        types::Event::ChatUserJoined(_) => BUILTIN_EVENTS[1],
+        types::Event::ChatUserParted(_) => BUILTIN_EVENTS[2],
+        types::Event::ChatUserRenamed(_) => BUILTIN_EVENTS[3],
+        types::Event::ChatMessageModerated(_) => BUILTIN_EVENTS[4],
+        types::Event::StreamStarted(_) => BUILTIN_EVENTS[5],
+        types::Event::StreamStopped(_) => BUILTIN_EVENTS[6],
+        types::Event::StreamTitleChanged(_) => BUILTIN_EVENTS[7],
+        types::Event::SseConnect(_) => BUILTIN_EVENTS[8],
+        types::Event::SseDisconnect(_) => BUILTIN_EVENTS[9],
+        types::Event::FediverseFollow(_) => BUILTIN_EVENTS[10],
+        types::Event::FediverseLike(_) => BUILTIN_EVENTS[11],
+        types::Event::FediverseRepost(_) => BUILTIN_EVENTS[12],
+        types::Event::FediverseMention(_) => BUILTIN_EVENTS[13],
+        types::Event::FediverseReply(_) => BUILTIN_EVENTS[14],
+        types::Event::Custom(c) => &c.event_type,
+    }
+}
+
+/// What a filter decided, at the host: the WIT `filter-result` with the
+/// modified event as given (a legacy filter's payload is kept whole).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass,
+    Modify(Event),
+    Drop(String),
+}
+
+impl From<types::FilterResult> for Verdict {
+    fn from(r: types::FilterResult) -> Verdict {
+        match r {
+            types::FilterResult::Pass => Verdict::Pass,
+            types::FilterResult::Modify(e) => Verdict::Modify(e.into()),
+            types::FilterResult::Drop(reason) => Verdict::Drop(reason),
+        }
     }
 }
 
@@ -160,20 +230,21 @@ pub enum FilterJsonError {
     Payload(#[from] PayloadError),
 }
 
-impl FilterResult {
-    /// Reads a legacy filter result for `input` (a `modify` payload keeps the
-    /// input's event type).
-    pub fn from_json(value: &Value, input: &Event) -> Result<FilterResult, FilterJsonError> {
+impl Verdict {
+    /// Reads a legacy filter result for `input`. A `modify` payload keeps the
+    /// input's event type and is kept as given; for a built-in event it must
+    /// still fit the event's record (Owncast applies it).
+    pub fn from_json(value: &Value, input: &Event) -> Result<Verdict, FilterJsonError> {
         let obj = value.as_object().ok_or(FilterJsonError::NotAnObject)?;
         let action = obj.get("action").and_then(Value::as_str).ok_or(FilterJsonError::NotAnObject)?;
         match action {
-            "pass" => Ok(FilterResult::Pass),
-            "drop" => Ok(FilterResult::Drop(
-                obj.get("reason").and_then(Value::as_str).unwrap_or_default().to_string(),
-            )),
+            "pass" => Ok(Verdict::Pass),
+            "drop" => Ok(Verdict::Drop(obj.get("reason").and_then(Value::as_str).unwrap_or_default().to_string())),
             "modify" => {
                 let payload = obj.get("payload").ok_or(FilterJsonError::MissingPayload)?;
-                Ok(FilterResult::Modify(input.with_payload(payload.clone())?))
+                let modified = input.with_payload(payload);
+                modified.typed()?;
+                Ok(Verdict::Modify(modified))
             }
             other => Err(FilterJsonError::UnknownAction(other.to_string())),
         }
@@ -200,51 +271,51 @@ mod tests {
     }
 
     #[test]
-    fn chat_message_round_trips_with_defaults() {
-        let e = Event::from_json(
-            "chat.message.received",
-            json!({"user": {"id": "u1", "displayName": "alice"}, "body": "hi"}),
-        )
-        .unwrap();
-        let Event::ChatMessageReceived(m) = &e else { panic!() };
-        assert_eq!(m.user.display_name, "alice");
+    fn chat_message_types_with_defaults() {
+        let e = Event::from_json("chat.message.received", json!({"user": {"id": "u1", "displayName": "alice"}, "body": "hi"})).unwrap();
+        let types::Event::ChatMessageReceived(m) = e.typed().unwrap() else { panic!() };
+        assert_eq!((m.user.unwrap().display_name.as_str(), m.body.as_str(), m.id.as_str()), ("alice", "hi", ""));
         assert_eq!(e.to_envelope()["payload"]["user"]["displayName"], "alice");
         assert_eq!(e.event_type(), "chat.message.received");
     }
 
     #[test]
-    fn envelope_bytes_match_the_envelope() {
-        let events = [
-            Event::from_json("chat.message.received", json!({"user": {"id": "u1", "displayName": "a\"b"}, "body": "hi ✓"})).unwrap(),
-            Event::from_json("fediverse.like", json!({"actor": {"name": "n"}})).unwrap(),
-            Event::from_json("announcement.broadcast", json!({"by": "a", "text": [1, 2]})).unwrap(),
-            Event::Custom(CustomEvent { event_type: "x".into(), payload_json: "not json".into() }),
-        ];
-        for e in events {
-            let bytes: Value = serde_json::from_slice(&e.envelope_bytes()).unwrap();
-            assert_eq!(bytes, json!({"eventType": e.event_type(), "payload": e.payload_json()}));
-        }
-    }
-
-    #[test]
-    fn custom_events_keep_their_json() {
-        let e = Event::from_json("announcement.broadcast", json!({"by": "a", "text": "t"})).unwrap();
-        assert_eq!(e.payload_json(), json!({"by": "a", "text": "t"}));
+    fn the_envelope_carries_the_payload_as_given() {
+        // Unknown fields, odd spacing and key order: all reach a legacy plugin unchanged.
+        let text = r#"{"user":{"id":"u1","displayName":"alice"}, "cmd":{"repeat":3},"body":"hi","zz":[1,2]}"#;
+        let e = Event::from_text("chat.message.received", text);
+        let bytes = e.envelope_bytes();
+        assert_eq!(String::from_utf8(bytes).unwrap(), format!(r#"{{"eventType":"chat.message.received","payload":{text}}}"#));
+        // A component still gets its record.
+        let types::Event::ChatMessageReceived(m) = e.typed().unwrap() else { panic!() };
+        assert_eq!(m.body, "hi");
+        // A typed event round-trips through the envelope.
+        let back = Event::from(types::Event::ChatMessageReceived(m.clone()));
+        assert_eq!(back.typed().unwrap(), types::Event::ChatMessageReceived(m));
+        // Custom events keep their JSON; text that is not JSON becomes a string.
+        assert_eq!(Event::from_text("x.y", "not json").payload_json(), json!("not json"));
+        assert_eq!(Event::new("announcement.broadcast", &json!({"by": "a"})).payload_json(), json!({"by": "a"}));
     }
 
     #[test]
     fn filter_results_parse_and_name_bad_actions() {
         let input = Event::from_json("chat.message.received", json!({"body": "x"})).unwrap();
-        let r = FilterResult::from_json(&json!({"action": "modify", "payload": {"body": "y"}}), &input).unwrap();
-        let FilterResult::Modify(Event::ChatMessageReceived(m)) = r else { panic!() };
-        assert_eq!(m.body, "y");
-        let err = FilterResult::from_json(&json!({"action": "explode"}), &input).unwrap_err();
+        let r = Verdict::from_json(&json!({"action": "modify", "payload": {"body": "y", "extra": true}}), &input).unwrap();
+        let Verdict::Modify(e) = r else { panic!() };
+        assert_eq!(e.payload_json(), json!({"body": "y", "extra": true}));
+        let err = Verdict::from_json(&json!({"action": "explode"}), &input).unwrap_err();
         assert!(err.to_string().contains("explode"));
+        let err = Verdict::from_json(&json!({"action": "modify", "payload": {"body": 5}}), &input).unwrap_err();
+        assert!(err.to_string().contains("`body`"), "{err}");
     }
 
     #[test]
-    fn wrong_payload_types_name_the_event() {
-        let err = Event::from_json("chat.message.received", json!({"body": 5})).unwrap_err();
-        assert!(err.to_string().contains("chat.message.received"), "{err}");
+    fn wrong_payload_types_name_the_event_the_field_and_the_expected_type() {
+        // A legacy plugin would get this as given; a component needs the record.
+        let e = Event::new("chat.user.renamed", &json!({"user": {"id": "u1", "displayName": 7}, "previousName": "a"}));
+        let err = e.typed().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("chat.user.renamed") && text.contains("user.displayName") && text.contains("expected a string"), "{text}");
+        assert!(Event::from_json("chat.message.received", json!({"body": 5})).is_err());
     }
 }

@@ -38,7 +38,8 @@ pub trait Owncast: Send + Sync + 'static {
     fn kick_client(&self, from: &Caller<'_>, client_id: u64);
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String>;
     fn stream_current(&self) -> StreamInfo;
-    fn stream_broadcaster(&self) -> Option<Broadcaster>;
+    /// `Broadcaster::default()` while offline.
+    fn stream_broadcaster(&self) -> Broadcaster;
     fn server_info(&self) -> ServerInfo;
     fn server_socials(&self) -> Vec<SocialHandle>;
     fn server_federation(&self) -> FederationInfo;
@@ -47,7 +48,7 @@ pub trait Owncast: Send + Sync + 'static {
     fn write_video_config(&self, from: &Caller<'_>, update: &VideoConfigUpdate) -> OpResult;
     fn notify_discord(&self, from: &Caller<'_>, content: &str);
     fn notify_browser_push(&self, from: &Caller<'_>, push: &BrowserPush);
-    fn notify_fediverse(&self, from: &Caller<'_>, content: &str);
+    fn notify_fediverse(&self, from: &Caller<'_>, notification: &FediverseNotification);
     fn users(&self) -> Vec<User>;
     fn user(&self, id: &str) -> Option<User>;
     fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str);
@@ -59,7 +60,7 @@ pub trait Owncast: Send + Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct SimulatedData {
     pub stream: StreamInfo,
-    pub broadcaster: Option<Broadcaster>,
+    pub broadcaster: Broadcaster,
     pub server: ServerInfo,
     pub socials: Vec<SocialHandle>,
     pub federation: FederationInfo,
@@ -87,7 +88,7 @@ pub struct Effects {
     pub video_config_writes: Vec<VideoConfigUpdate>,
     pub discord_posts: Vec<String>,
     pub browser_pushes: Vec<BrowserPush>,
-    pub fediverse_notifications: Vec<String>,
+    pub fediverse_notifications: Vec<FediverseNotification>,
     pub fediverse_outbox: Vec<String>,
     pub user_changes: Vec<(String, bool, String)>,
     pub banned_ips: Vec<String>,
@@ -112,20 +113,33 @@ impl SimulatedOwncast {
     /// A simulation with a plausible server, stream and video configuration.
     pub fn demo() -> Self {
         Self::new(SimulatedData {
-            stream: StreamInfo { online: true, title: "Building plugins live".into(), started_at: Some("2024-01-01T00:00:00Z".into()), viewer_count: 42 },
+            stream: StreamInfo {
+                online: true,
+                title: Some("Building plugins live".into()),
+                summary: Some("Plugins, one filter at a time".into()),
+                viewers: 42,
+                started_at: Some("2024-01-01T00:00:00Z".into()),
+                latency_level: Some(2),
+            },
+            broadcaster: Broadcaster {
+                remote_addr: Some("192.0.2.10".into()),
+                codecs: Some(vec!["h264".into(), "aac".into()]),
+                resolution: Some("1280x720".into()),
+                framerate: Some(30),
+                bitrates: Some(vec![2500, 160]),
+            },
             server: ServerInfo {
-                name: "Owncast Demo".into(),
-                summary: "A simulated Owncast server".into(),
-                server_url: "http://localhost:8080".into(),
-                logo_url: None,
-                version: "0.2.0".into(),
-                nsfw: false,
+                name: Some("Owncast Demo".into()),
+                url: Some("http://localhost:8080".into()),
+                summary: Some("A simulated Owncast server".into()),
+                welcome_message: Some("Welcome to the plugin demo!".into()),
+                version: Some("0.2.0".into()),
             },
             tags: vec!["demo".into(), "plugins".into()],
             video_config: VideoConfig {
                 latency_level: 2,
                 codec: "libx264".into(),
-                variants: vec![VideoVariant { name: "720p".into(), video_bitrate: 2500, framerate: 30, width: Some(1280), height: Some(720), cpu_usage_level: 2, ..Default::default() }],
+                variants: vec![StreamVariant { width: 1280, height: 720, framerate: 30, video_bitrate: 2500, audio_bitrate: 160, is_passthrough: false }],
             },
             ..Default::default()
         })
@@ -194,7 +208,7 @@ impl Owncast for SimulatedOwncast {
     fn stream_current(&self) -> StreamInfo {
         self.data(|d| d.stream.clone())
     }
-    fn stream_broadcaster(&self) -> Option<Broadcaster> {
+    fn stream_broadcaster(&self) -> Broadcaster {
         self.data(|d| d.broadcaster.clone())
     }
     fn server_info(&self) -> ServerInfo {
@@ -238,8 +252,8 @@ impl Owncast for SimulatedOwncast {
     fn notify_browser_push(&self, _: &Caller<'_>, push: &BrowserPush) {
         self.record(|e| e.browser_pushes.push(push.clone()));
     }
-    fn notify_fediverse(&self, _: &Caller<'_>, content: &str) {
-        self.record(|e| e.fediverse_notifications.push(content.to_string()));
+    fn notify_fediverse(&self, _: &Caller<'_>, notification: &FediverseNotification) {
+        self.record(|e| e.fediverse_notifications.push(notification.clone()));
     }
     fn users(&self) -> Vec<User> {
         self.data(|d| d.users.clone())

@@ -5,7 +5,8 @@ use crate::context::PluginContext;
 use crate::manifest::Manifest;
 use crate::permissions::Permissions;
 use crate::runtime::Runtime;
-use crate::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
+use crate::event::{Event, Verdict};
+use crate::types::{HttpRequest, HttpResponse, Registration};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::Trap;
@@ -36,6 +37,10 @@ pub enum CallError {
     /// The plugin was busy and this many HTTP requests were already waiting for it.
     #[error("the plugin is busy and {0} requests are already waiting for it")]
     QueueFull(usize),
+    /// The event does not fit the record a component needs (the plugin was
+    /// not called; this is not the plugin's failure).
+    #[error("not delivered: {0}")]
+    BadInput(String),
 }
 
 impl CallError {
@@ -56,7 +61,7 @@ impl CallError {
     /// Whether the instance's state can no longer be trusted, so the host must
     /// replace it before the next call.
     pub fn poisons_instance(&self) -> bool {
-        !matches!(self, CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_))
+        !matches!(self, CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_) | CallError::BadInput(_))
     }
 
     /// Whether the call never started because the plugin was busy: not the
@@ -72,7 +77,7 @@ impl CallError {
 pub trait PluginInstance: Send {
     async fn register(&mut self) -> Result<Registration, CallError>;
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError>;
-    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError>;
+    async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError>;
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError>;
 }
 

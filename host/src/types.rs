@@ -22,8 +22,10 @@ macro_rules! wit_record {
         #[component(record)]
         #[serde(rename_all = "camelCase", default)]
         pub struct $name {
-            $( $(#[$fmeta])* #[component(name = $wit)] pub $field: $ty, )*
+            $( $(#[$fmeta])* #[component(name = $wit)] #[serde(skip_serializing_if = "SkipJson::skip_json")] pub $field: $ty, )*
         }
+
+        impl SkipJson for $name {}
 
         impl WitRecord for $name {
             const WIT_NAME: &'static str = stringify_kebab!($name);
@@ -46,18 +48,41 @@ pub trait WitRecord {
     const WIT_FIELDS: &'static [&'static str];
 }
 
+/// Whether a field is left out of the JSON form: exactly the WIT `option`
+/// fields that are none (as upstream's `omitempty` fields are left out);
+/// every other field is always written.
+pub trait SkipJson {
+    fn skip_json(&self) -> bool {
+        false
+    }
+}
+
+impl<T> SkipJson for Option<T> {
+    fn skip_json(&self) -> bool {
+        self.is_none()
+    }
+}
+
+macro_rules! never_skipped {
+    ($($t:ty),*) => { $( impl SkipJson for $t {} )* };
+}
+never_skipped!(String, bool, u16, u32, u64, i32, i64);
+impl<T> SkipJson for Vec<T> {}
+
 #[allow(non_upper_case_globals)]
 pub(crate) mod kebab_names {
-    pub const User: &str = "user";
+    pub const ChatUser: &str = "chat-user";
     pub const ChatMessage: &str = "chat-message";
-    pub const ChatUserEvent: &str = "chat-user-event";
-    pub const NameChange: &str = "name-change";
-    pub const MessageModeration: &str = "message-moderation";
-    pub const StreamInfo: &str = "stream-info";
+    pub const ChatUserRename: &str = "chat-user-rename";
+    pub const ChatMessageModeration: &str = "chat-message-moderation";
+    pub const StreamLifecycle: &str = "stream-lifecycle";
     pub const StreamTitleChange: &str = "stream-title-change";
     pub const SseConnection: &str = "sse-connection";
     pub const FediverseActor: &str = "fediverse-actor";
+    pub const FediverseTarget: &str = "fediverse-target";
     pub const FediverseEngagement: &str = "fediverse-engagement";
+    pub const FediverseAttachment: &str = "fediverse-attachment";
+    pub const FediversePost: &str = "fediverse-post";
     pub const CustomEvent: &str = "custom-event";
     pub const NotifySubscription: &str = "notify-subscription";
     pub const FilterSubscription: &str = "filter-subscription";
@@ -66,89 +91,76 @@ pub(crate) mod kebab_names {
     pub const HttpRequest: &str = "http-request";
     pub const HttpResponse: &str = "http-response";
     pub const OpResult: &str = "op-result";
+    pub const User: &str = "user";
     pub const ChatClient: &str = "chat-client";
+    pub const StreamInfo: &str = "stream-info";
     pub const Broadcaster: &str = "broadcaster";
     pub const ServerInfo: &str = "server-info";
     pub const SocialHandle: &str = "social-handle";
     pub const FederationInfo: &str = "federation-info";
-    pub const VideoVariant: &str = "video-variant";
+    pub const StreamVariant: &str = "stream-variant";
     pub const VideoConfig: &str = "video-config";
     pub const VideoConfigUpdate: &str = "video-config-update";
     pub const BrowserPush: &str = "browser-push";
+    pub const FediverseNotification: &str = "fediverse-notification";
     pub const UrlResult: &str = "url-result";
     pub const ActionButton: &str = "action-button";
 }
 
 wit_record! {
-    /// A chat participant.
-    pub struct User {
+    /// A chat participant as chat events carry it (upstream `ChatUser`).
+    pub struct ChatUser {
         id: String => "id",
         display_name: String => "display-name",
-        display_color: Option<u32> => "display-color",
-        created_at: Option<String> => "created-at",
-        previous_names: Vec<String> => "previous-names",
-        scopes: Vec<String> => "scopes",
-        is_bot: bool => "is-bot",
-        authenticated: bool => "authenticated",
+        is_bot: Option<bool> => "is-bot",
+        is_authenticated: Option<bool> => "is-authenticated",
+        scopes: Option<Vec<String>> => "scopes",
     }
 }
 
 wit_record! {
-    /// `chat.message.received`.
+    /// `chat.message.received`, and `chat.history` entries.
     pub struct ChatMessage {
         id: String => "id",
-        user: User => "user",
+        user: Option<ChatUser> => "user",
+        client_id: Option<u64> => "client-id",
         body: String => "body",
-        timestamp: String => "timestamp",
-        client_id: Option<u64> => "client-id",
-    }
-}
-
-wit_record! {
-    /// `chat.user.joined`, `chat.user.parted`.
-    pub struct ChatUserEvent {
-        user: User => "user",
-        client_id: Option<u64> => "client-id",
         timestamp: String => "timestamp",
     }
 }
 
 wit_record! {
     /// `chat.user.renamed`.
-    pub struct NameChange {
-        user: User => "user",
+    pub struct ChatUserRename {
+        user: ChatUser => "user",
         previous_name: String => "previous-name",
-        new_name: String => "new-name",
-        timestamp: String => "timestamp",
     }
 }
 
 wit_record! {
     /// `chat.message.moderated`.
-    pub struct MessageModeration {
+    pub struct ChatMessageModeration {
         message_id: String => "message-id",
-        action: String => "action",
-        moderator: Option<User> => "moderator",
-        timestamp: String => "timestamp",
+        visible: bool => "visible",
+        moderator: Option<ChatUser> => "moderator",
     }
 }
 
 wit_record! {
-    /// The live stream.
-    pub struct StreamInfo {
-        online: bool => "online",
-        title: String => "title",
+    /// `stream.started`, `stream.stopped`.
+    pub struct StreamLifecycle {
         started_at: Option<String> => "started-at",
-        viewer_count: u32 => "viewer-count",
+        stopped_at: Option<String> => "stopped-at",
+        title: Option<String> => "title",
+        summary: Option<String> => "summary",
     }
 }
 
 wit_record! {
     /// `stream.title.changed`.
     pub struct StreamTitleChange {
-        title: String => "title",
-        previous_title: Option<String> => "previous-title",
-        timestamp: String => "timestamp",
+        from: String => "from",
+        to: String => "to",
     }
 }
 
@@ -156,27 +168,53 @@ wit_record! {
     /// `sse.connect`, `sse.disconnect`.
     pub struct SseConnection {
         channel: String => "channel",
-        connection_id: String => "connection-id",
-        remote_addr: String => "remote-addr",
+        connection_id: u64 => "connection-id",
+        user: Option<ChatUser> => "user",
     }
 }
 
 wit_record! {
     pub struct FediverseActor {
         name: String => "name",
-        username: String => "username",
-        url: String => "url",
+        handle: String => "handle",
+        url: Option<String> => "url",
         image: Option<String> => "image",
     }
 }
 
 wit_record! {
-    /// `fediverse.*` events.
+    pub struct FediverseTarget {
+        url: String => "url",
+    }
+}
+
+wit_record! {
+    /// `fediverse.follow`, `fediverse.like`, `fediverse.repost`.
     pub struct FediverseEngagement {
         actor: FediverseActor => "actor",
-        object_url: Option<String> => "object-url",
-        content: Option<String> => "content",
-        timestamp: String => "timestamp",
+        target: Option<FediverseTarget> => "target",
+    }
+}
+
+wit_record! {
+    pub struct FediverseAttachment {
+        url: String => "url",
+        media_type: String => "media-type",
+        alt: Option<String> => "alt",
+    }
+}
+
+wit_record! {
+    /// `fediverse.mention`, `fediverse.reply`.
+    pub struct FediversePost {
+        actor: FediverseActor => "actor",
+        content: String => "content",
+        content_text: String => "content-text",
+        url: String => "url",
+        posted_at: String => "posted-at",
+        in_reply_to: Option<String> => "in-reply-to",
+        attachments: Option<Vec<FediverseAttachment>> => "attachments",
+        language: Option<String> => "language",
     }
 }
 
@@ -197,7 +235,6 @@ wit_record! {
 wit_record! {
     pub struct FilterSubscription {
         event: String => "event",
-        #[serde(skip_serializing_if = "Option::is_none")]
         priority: Option<i32> => "priority",
     }
 }
@@ -232,8 +269,7 @@ wit_record! {
         body: String => "body",
         remote_addr: String => "remote-addr",
         authenticated: bool => "authenticated",
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user: Option<User> => "user",
+        user: Option<ChatUser> => "user",
     }
 }
 
@@ -256,7 +292,6 @@ wit_record! {
     /// `{ok, error?}`.
     pub struct OpResult {
         ok: bool => "ok",
-        #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String> => "error",
     }
 }
@@ -271,36 +306,62 @@ impl OpResult {
 }
 
 wit_record! {
+    /// A user record (upstream `HostUser`).
+    pub struct User {
+        id: String => "id",
+        display_name: String => "display-name",
+        previous_names: Option<Vec<String>> => "previous-names",
+        created_at: Option<String> => "created-at",
+        disabled_at: Option<String> => "disabled-at",
+        scopes: Option<Vec<String>> => "scopes",
+        is_bot: Option<bool> => "is-bot",
+        is_authenticated: Option<bool> => "is-authenticated",
+    }
+}
+
+wit_record! {
+    /// A connected chat session (upstream `HostChatClient`).
     pub struct ChatClient {
         id: u64 => "id",
-        user: User => "user",
-        connected_at: String => "connected-at",
+        user_id: Option<String> => "user-id",
+        display_name: Option<String> => "display-name",
+        connected_at: Option<String> => "connected-at",
         user_agent: Option<String> => "user-agent",
+        ip_address: Option<String> => "ip-address",
         message_count: u32 => "message-count",
     }
 }
 
 wit_record! {
+    /// The live stream (upstream `StreamInfo`).
+    pub struct StreamInfo {
+        online: bool => "online",
+        title: Option<String> => "title",
+        summary: Option<String> => "summary",
+        viewers: u32 => "viewers",
+        started_at: Option<String> => "started-at",
+        latency_level: Option<u32> => "latency-level",
+    }
+}
+
+wit_record! {
+    /// The inbound broadcast (upstream `StreamBroadcaster`).
     pub struct Broadcaster {
-        remote_addr: String => "remote-addr",
-        connected_at: String => "connected-at",
-        encoder: Option<String> => "encoder",
-        width: Option<u32> => "width",
-        height: Option<u32> => "height",
+        remote_addr: Option<String> => "remote-addr",
+        codecs: Option<Vec<String>> => "codecs",
+        resolution: Option<String> => "resolution",
         framerate: Option<u32> => "framerate",
-        video_codec: Option<String> => "video-codec",
-        audio_codec: Option<String> => "audio-codec",
+        bitrates: Option<Vec<u32>> => "bitrates",
     }
 }
 
 wit_record! {
     pub struct ServerInfo {
-        name: String => "name",
-        summary: String => "summary",
-        server_url: String => "server-url",
-        logo_url: Option<String> => "logo-url",
-        version: String => "version",
-        nsfw: bool => "nsfw",
+        name: Option<String> => "name",
+        url: Option<String> => "url",
+        summary: Option<String> => "summary",
+        welcome_message: Option<String> => "welcome-message",
+        version: Option<String> => "version",
     }
 }
 
@@ -315,22 +376,20 @@ wit_record! {
 wit_record! {
     pub struct FederationInfo {
         enabled: bool => "enabled",
-        username: String => "username",
-        account: String => "account",
-        follower_count: u32 => "follower-count",
+        username: Option<String> => "username",
+        is_private: Option<bool> => "is-private",
     }
 }
 
 wit_record! {
-    pub struct VideoVariant {
-        name: String => "name",
-        video_bitrate: u32 => "video-bitrate",
+    /// One output rendition (upstream `StreamVariant`).
+    pub struct StreamVariant {
+        width: u32 => "width",
+        height: u32 => "height",
         framerate: u32 => "framerate",
-        width: Option<u32> => "width",
-        height: Option<u32> => "height",
-        cpu_usage_level: u32 => "cpu-usage-level",
-        video_passthrough: bool => "video-passthrough",
-        audio_passthrough: bool => "audio-passthrough",
+        video_bitrate: u32 => "video-bitrate",
+        audio_bitrate: u32 => "audio-bitrate",
+        is_passthrough: bool => "is-passthrough",
     }
 }
 
@@ -338,27 +397,35 @@ wit_record! {
     pub struct VideoConfig {
         latency_level: u32 => "latency-level",
         codec: String => "codec",
-        variants: Vec<VideoVariant> => "variants",
+        variants: Vec<StreamVariant> => "variants",
     }
 }
 
 wit_record! {
     /// Fields left out stay as they are.
     pub struct VideoConfigUpdate {
-        #[serde(skip_serializing_if = "Option::is_none")]
         latency_level: Option<u32> => "latency-level",
-        #[serde(skip_serializing_if = "Option::is_none")]
         codec: Option<String> => "codec",
-        #[serde(skip_serializing_if = "Option::is_none")]
-        variants: Option<Vec<VideoVariant>> => "variants",
+        variants: Option<Vec<StreamVariant>> => "variants",
     }
 }
 
 wit_record! {
     pub struct BrowserPush {
         title: String => "title",
-        body: String => "body",
+        body: Option<String> => "body",
         url: Option<String> => "url",
+    }
+}
+
+wit_record! {
+    /// A fediverse notification (upstream `FediversePayload`).
+    pub struct FediverseNotification {
+        #[serde(rename = "type")]
+        kind: String => "type",
+        body: String => "body",
+        image: Option<String> => "image",
+        link: Option<String> => "link",
     }
 }
 
@@ -369,15 +436,15 @@ wit_record! {
 }
 
 wit_record! {
-    /// A button under the stream.
+    /// A button under the stream: exactly one of `url` and `html`.
     pub struct ActionButton {
-        url: String => "url",
         title: String => "title",
-        description: Option<String> => "description",
+        url: Option<String> => "url",
+        html: Option<String> => "html",
         icon: Option<String> => "icon",
         color: Option<String> => "color",
-        open_externally: bool => "open-externally",
-        html: Option<String> => "html",
+        description: Option<String> => "description",
+        open_externally: Option<bool> => "open-externally",
     }
 }
 
@@ -390,17 +457,17 @@ pub enum Event {
     #[component(name = "chat-message-received")]
     ChatMessageReceived(ChatMessage),
     #[component(name = "chat-user-joined")]
-    ChatUserJoined(ChatUserEvent),
+    ChatUserJoined(ChatUser),
     #[component(name = "chat-user-parted")]
-    ChatUserParted(ChatUserEvent),
+    ChatUserParted(ChatUser),
     #[component(name = "chat-user-renamed")]
-    ChatUserRenamed(NameChange),
+    ChatUserRenamed(ChatUserRename),
     #[component(name = "chat-message-moderated")]
-    ChatMessageModerated(MessageModeration),
+    ChatMessageModerated(ChatMessageModeration),
     #[component(name = "stream-started")]
-    StreamStarted(StreamInfo),
+    StreamStarted(StreamLifecycle),
     #[component(name = "stream-stopped")]
-    StreamStopped(StreamInfo),
+    StreamStopped(StreamLifecycle),
     #[component(name = "stream-title-changed")]
     StreamTitleChanged(StreamTitleChange),
     #[component(name = "sse-connect")]
@@ -414,9 +481,9 @@ pub enum Event {
     #[component(name = "fediverse-repost")]
     FediverseRepost(FediverseEngagement),
     #[component(name = "fediverse-mention")]
-    FediverseMention(FediverseEngagement),
+    FediverseMention(FediversePost),
     #[component(name = "fediverse-reply")]
-    FediverseReply(FediverseEngagement),
+    FediverseReply(FediversePost),
     #[component(name = "custom")]
     Custom(CustomEvent),
 }

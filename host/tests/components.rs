@@ -6,7 +6,8 @@ mod common;
 use common::{example, runtime, with_manifest};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::types::Event;
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types;
 use owncast_plugin_host::{Host, LoadError, Permission, Permissions, PluginBundle};
 use serde_json::json;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ async fn filter_chain_runs_in_priority_order_and_each_sees_the_previous_output()
 
     let out = h.filter(chat("alice", "what the heck", "2024-01-01T00:00:00Z")).await;
     assert!(out.dropped.is_none());
-    let Event::ChatMessageReceived(m) = &out.event else { panic!() };
+    let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
     assert_ne!(m.body, "what the heck", "profanity-filter modified the message");
     assert!(out.steps.iter().any(|s| s.slug == "buggy-filter" && matches!(s.result, StepResult::Failed(_))), "buggy-filter failed open");
 

@@ -5,7 +5,8 @@ mod common;
 
 use owncast_plugin_host::dispatcher::HttpDispatchError;
 use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
-use owncast_plugin_host::types::*;
+use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::types::{self, *};
 use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -75,23 +76,21 @@ impl PluginInstance for ScriptInstance {
             }
         }
     }
-    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
+    async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError> {
         match self.behaviour.as_str() {
             "upper" => {
-                let Event::ChatMessageReceived(m) = event else { return Ok(FilterResult::Pass) };
-                let mut m = m.clone();
+                let Ok(types::Event::ChatMessageReceived(mut m)) = event.typed() else { return Ok(Verdict::Pass) };
                 m.body = m.body.to_uppercase();
-                Ok(FilterResult::Modify(Event::ChatMessageReceived(m)))
+                Ok(Verdict::Modify(types::Event::ChatMessageReceived(m).into()))
             }
             "exclaim" => {
-                let Event::ChatMessageReceived(m) = event else { return Ok(FilterResult::Pass) };
-                let mut m = m.clone();
+                let Ok(types::Event::ChatMessageReceived(mut m)) = event.typed() else { return Ok(Verdict::Pass) };
                 m.body.push('!');
-                Ok(FilterResult::Modify(Event::ChatMessageReceived(m)))
+                Ok(Verdict::Modify(types::Event::ChatMessageReceived(m).into()))
             }
             "timeout" => Err(CallError::Timeout(Duration::from_millis(50))),
-            "shapeshifter" => Ok(FilterResult::Modify(Event::StreamStarted(StreamInfo::default()))),
-            _ => Ok(FilterResult::Pass),
+            "shapeshifter" => Ok(Verdict::Modify(types::Event::StreamStarted(StreamLifecycle::default()).into())),
+            _ => Ok(Verdict::Pass),
         }
     }
     async fn on_http_request(&mut self, _: &HttpRequest) -> Result<HttpResponse, CallError> {
@@ -118,7 +117,7 @@ fn host() -> Host {
 }
 
 fn chat(body: &str) -> Event {
-    Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() })
+    types::Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() }).into()
 }
 
 const FILTER_CHAT: &str = r#"{"filter":[{"event":"chat.message.received"}]}"#;
@@ -139,7 +138,7 @@ async fn each_filter_sees_the_previous_output_in_priority_order() {
     h.load(plugin("a-upper", "upper", r#""chat.filter""#, FILTER_CHAT, 10)).await.unwrap();
     h.load(plugin("c-timeout", "timeout", r#""chat.filter""#, FILTER_CHAT, 15)).await.unwrap();
     let out = h.filter(chat("hi")).await;
-    let Event::ChatMessageReceived(m) = out.event else { panic!() };
+    let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
     assert_eq!(m.body, "HI!");
     let order: Vec<_> = out.steps.iter().map(|s| s.slug.as_str()).collect();
     assert_eq!(order, ["a-upper", "c-timeout", "b-exclaim"]);
@@ -151,7 +150,7 @@ async fn a_filter_may_not_change_the_event_type() {
     let h = host();
     h.load(plugin("shapeshifter", "shapeshifter", r#""chat.filter""#, FILTER_CHAT, 0)).await.unwrap();
     let out = h.filter(chat("hi")).await;
-    assert!(matches!(out.event, Event::ChatMessageReceived(_)));
+    assert_eq!(out.event.event_type(), "chat.message.received");
     assert!(h.get("shapeshifter").unwrap().health().last_error.unwrap().contains("stream.started"));
 }
 

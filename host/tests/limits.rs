@@ -7,13 +7,14 @@ mod common;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::owncast::SimulatedOwncast;
 use owncast_plugin_host::server::PluginServer;
-use owncast_plugin_host::types::{ChatMessage, CustomEvent, Event};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, CustomEvent};
 use owncast_plugin_host::{Host, HostBuilder, Limits, Runtime, RuntimeConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn msg(body: &str) -> Event {
-    Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() })
+    types::Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() }).into()
 }
 
 fn builder(limits: Limits) -> HostBuilder {
@@ -130,7 +131,7 @@ async fn notifications_to_different_plugins_run_in_parallel() {
     let Some(h) = hostile_host(Limits::default()).await else { return };
     let Some(burner) = common::test_guest("burner") else { return };
     h.load(burner).await.unwrap();
-    let burn = Event::Custom(CustomEvent { event_type: "burn".into(), payload_json: "{}".into() });
+    let burn = Event::from(types::Event::Custom(CustomEvent { event_type: "burn".into(), payload_json: "{}".into() }));
     // Warm up both instances, then time one plugin alone and both at once.
     h.notify(&burn).await;
     let start = Instant::now();

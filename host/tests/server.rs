@@ -311,7 +311,7 @@ async fn a_plugin_disabled_by_strikes_answers_503() {
     let subs = json!({"subscriptions": {"notify": [{"event": "fail"}]}});
     let (h, s) = one_plugin("flaky", SERVE, subs, PluginAssets::default(), config()).await;
     let a = s.addr();
-    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
+    let fail = owncast_plugin_host::event::Event::from_json("fail", json!({})).unwrap();
     for _ in 0..h.runtime().limits().max_strikes {
         h.notify(&fail).await;
     }
@@ -434,7 +434,7 @@ async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
     let ctx = h.get("buttons").unwrap().context().clone();
     // An html-only button (no url), and one with a url into the plugin's space.
     let tip = ActionButton { title: "Tip".into(), html: Some(SCRIPT_INJECTIONS.into()), ..Default::default() };
-    let res = ctx.add_actions(vec![tip, ActionButton { title: "Stats".into(), url: "/stats".into(), ..Default::default() }]).unwrap();
+    let res = ctx.add_actions(vec![tip, ActionButton { title: "Stats".into(), url: Some("/stats".into()), ..Default::default() }]).unwrap();
     assert!(res.ok, "{res:?}");
     let j = get(s.addr(), "/api/plugins/actions").await.json();
     assert_eq!(
@@ -533,7 +533,7 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
 
     let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
     // `off` fails until the host disables it: its contributions go.
-    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
+    let fail = owncast_plugin_host::event::Event::from_json("fail", json!({})).unwrap();
     for _ in 0..host.runtime().limits().max_strikes {
         host.notify(&fail).await;
     }

@@ -10,6 +10,7 @@ import type {
   ActionButton as WireActionButton,
   Broadcaster,
   ChatClient,
+  ChatUser,
   ChatMessage,
   EventPayloads,
   FederationInfo,
@@ -30,8 +31,8 @@ export * from "./types/contract";
 // ---------------------------------------------------------------------------
 // Upstream's type names for the contract's shapes
 
-/** A chat participant: the sender of a message, the payload of join/part. */
-export type ChatUser = User;
+// `ChatUser` (the sender of a message, the payload of join/part) and
+// `StreamVariant` come from the contract under upstream's names.
 /** `chat.user.renamed`. */
 export type ChatUserRename = EventPayloads["chat.user.renamed"];
 /** `chat.message.moderated`. */
@@ -40,8 +41,6 @@ export type ChatMessageModeration = EventPayloads["chat.message.moderated"];
 export type StreamLifecycleEvent = EventPayloads["stream.started"];
 /** What owncast.stream.broadcaster() returns (`{}` when nothing streams). */
 export type StreamBroadcaster = Broadcaster;
-/** One output rendition of VideoConfig. */
-export type StreamVariant = VideoConfig["variants"][number];
 /** `fediverse.mention` and `fediverse.reply`: a post with content. */
 export type FediverseInboundPost = EventPayloads["fediverse.mention"];
 /** `sse.connect` and `sse.disconnect`. */

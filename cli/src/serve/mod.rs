@@ -28,7 +28,8 @@ use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::manager::package::{read_package, PackageLimits};
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
-use owncast_plugin_host::types::{ChatMessage, Event, User};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, PluginBundle};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -249,12 +250,12 @@ impl Dev {
         let id_part: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let msg = ChatMessage {
             id: format!("dev-{n}"),
-            user: User { id: format!("u-{id_part}"), display_name: name.clone(), ..Default::default() },
+            user: Some(ChatUser { id: format!("u-{id_part}"), display_name: name.clone(), ..Default::default() }),
             body: text.clone(),
             timestamp: rfc3339(SystemTime::now()),
             client_id: Some(n),
         };
-        let outcome = self.host.filter(Event::ChatMessageReceived(msg)).await;
+        let outcome = self.host.filter(Event::from(types::Event::ChatMessageReceived(msg))).await;
         let failed: Vec<String> = outcome
             .steps
             .iter()
@@ -264,8 +265,8 @@ impl Dev {
             self.state.lock().unwrap().push("dropped", &name, &text, Some(format!("dropped by {by}: {reason}")));
             return Ok(ChatOutcome::Dropped { by: by.to_string(), reason: reason.to_string(), failures: failed });
         }
-        let shown = match &outcome.event {
-            Event::ChatMessageReceived(m) => m.body.clone(),
+        let shown = match outcome.event.typed() {
+            Ok(types::Event::ChatMessageReceived(m)) => m.body,
             _ => text.clone(),
         };
         let modified = shown != text;
@@ -289,6 +290,8 @@ impl Dev {
         let Some(t) = v[key].as_str().filter(|t| !t.trim().is_empty()) else {
             return error_response(StatusCode::BAD_REQUEST, format!("`{key}` is required"));
         };
+        // Kept as given (legacy plugins see every field), but checked against
+        // the event's record first so an author sees a mistake here.
         let event = match Event::from_json(t, v.get("payload").cloned().unwrap_or(json!({}))) {
             Ok(e) => e,
             Err(e) => return error_response(StatusCode::BAD_REQUEST, e),

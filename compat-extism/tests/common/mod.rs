@@ -6,7 +6,7 @@
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::host::PluginAssets;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::types::Event;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{
     CallError, Host, LoadError, LoadedPlugin, Manifest, PluginBundle, PluginContext, PluginInstance, PluginLoader, Permissions, Runtime,
     RuntimeConfig,

@@ -11,7 +11,7 @@
 //!
 //!     cargo run -p owncast-plugin-capi --example filter_bench [iterations]
 
-use owncast_plugin_host::types::Event;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{Host, PluginBundle};
 use owncastplugin::{ocp_buf_free, ocp_filter, ocp_host_free, ocp_host_new, OcpBuf, OcpHost, OCP_OK};
 use std::path::Path;

@@ -9,6 +9,7 @@
 use owncast_plugin_host::dispatcher::Observer;
 use owncast_plugin_host::owncast::{Caller, ChatSend, Owncast};
 use owncast_plugin_host::plugin::CallError;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::types::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -189,8 +190,9 @@ impl Owncast for Callbacks {
     fn stream_current(&self) -> StreamInfo {
         self.get("stream.current", json!({})).unwrap_or_default()
     }
-    fn stream_broadcaster(&self) -> Option<Broadcaster> {
-        self.get::<Option<Broadcaster>>("stream.broadcaster", json!({})).flatten()
+    fn stream_broadcaster(&self) -> Broadcaster {
+        // `null` (no encoder) is the empty broadcaster plugins see as `{}`.
+        self.get::<Option<Broadcaster>>("stream.broadcaster", json!({})).flatten().unwrap_or_default()
     }
     fn server_info(&self) -> ServerInfo {
         self.get("server.info", json!({})).unwrap_or_default()
@@ -222,8 +224,9 @@ impl Owncast for Callbacks {
     fn notify_browser_push(&self, c: &Caller<'_>, push: &BrowserPush) {
         self.effect("notify.browserPush", json!({ "from": from(c), "push": to_value(push) }))
     }
-    fn notify_fediverse(&self, c: &Caller<'_>, content: &str) {
-        self.effect("notify.fediverse", json!({ "from": from(c), "content": content }))
+    fn notify_fediverse(&self, c: &Caller<'_>, n: &FediverseNotification) {
+        // `content` (the body) for embedders that take text; the whole record too.
+        self.effect("notify.fediverse", json!({ "from": from(c), "content": n.body, "notification": to_value(n) }))
     }
     fn users(&self) -> Vec<User> {
         self.get("users.list", json!({})).unwrap_or_default()

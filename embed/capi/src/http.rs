@@ -6,7 +6,7 @@ use crate::{bytes, entry, host_ref, text, Fail, OcpBuf, OcpCancel, OcpHost, OCP_
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use owncast_plugin_host::server::{RequestAuth, ResponseBody};
-use owncast_plugin_host::types::User;
+use owncast_plugin_host::types::ChatUser;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -37,7 +37,7 @@ struct AuthHead {
     #[serde(default)]
     admin: bool,
     #[serde(default)]
-    user: Option<User>,
+    user: Option<ChatUser>,
 }
 
 fn remote(addr: Option<&str>) -> Result<SocketAddr, Fail> {

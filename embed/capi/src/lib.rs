@@ -34,7 +34,7 @@ use owncast_plugin_host::dispatcher::{FilterOutcome, StepResult};
 use owncast_plugin_host::kv::RedbStore;
 use owncast_plugin_host::manager::{ManagerConfig, ManagerError, PluginManager, Status};
 use owncast_plugin_host::server::{PluginServer, ServerConfig};
-use owncast_plugin_host::types::Event;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{Host, Runtime};
 use serde::Deserialize;
 use std::any::Any;
@@ -438,7 +438,9 @@ struct Envelope {
 fn parse_event(json: &[u8]) -> Result<Event, Fail> {
     let env: Envelope = serde_json::from_slice(json)
         .map_err(|e| Fail::invalid(format!("event: not a {{\"eventType\", \"payload\"}} object: {e}")))?;
-    Event::from_json(&env.event_type, env.payload).map_err(|e| Fail::invalid(format!("event: {e}")))
+    // As given: legacy plugins see every field; a component that needs the
+    // typed record reports a payload that does not fit it.
+    Ok(Event::new(&env.event_type, &env.payload))
 }
 
 /// The outcome as JSON: `{"result": "pass"|"modified"|"dropped", "event":
@@ -686,7 +688,11 @@ mod tests {
         let e = parse_event(br#"{"body":"hi"}"#).err().unwrap();
         assert_eq!(e.code, OCP_INVALID);
         assert!(e.message.contains("eventType"), "{}", e.message);
-        let e = parse_event(br#"{"eventType":"chat.message.received","payload":{"body":5}}"#).err().unwrap();
-        assert!(e.message.contains("chat.message.received"), "{}", e.message);
+        // A payload is kept as given (legacy plugins see it whole); only a
+        // component, which needs the typed record, gets an error naming the field.
+        let Ok(e) = parse_event(br#"{"eventType":"chat.message.received","payload":{"body":5,"cmd":"x"}}"#) else { panic!("kept as given") };
+        assert_eq!(e.payload_json()["cmd"], "x");
+        let err = e.typed().unwrap_err().to_string();
+        assert!(err.contains("chat.message.received") && err.contains("body"), "{err}");
     }
 }

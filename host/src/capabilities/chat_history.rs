@@ -10,10 +10,14 @@ use crate::types::{ChatClient, ChatMessage};
 /// Most messages one history call returns.
 pub const MAX_HISTORY: u32 = 500;
 
+/// What a limit of `0` (or a legacy call without one) asks for, as upstream.
+pub const DEFAULT_HISTORY: u32 = 50;
+
 impl PluginContext {
     pub fn chat_history(&self, limit: u32) -> Result<Vec<ChatMessage>, HostCallError> {
         self.require(Permission::ChatHistory, "chat-history.history")?;
-        Ok(self.owncast().chat_history(limit.min(MAX_HISTORY)))
+        let limit = if limit == 0 { DEFAULT_HISTORY } else { limit.min(MAX_HISTORY) };
+        Ok(self.owncast().chat_history(limit))
     }
     pub fn chat_clients(&self) -> Result<Vec<ChatClient>, HostCallError> {
         self.require(Permission::ChatHistory, "chat-history.clients")?;

@@ -7,9 +7,8 @@ use super::trap;
 use crate::component::bindings::owncast::plugin::events as wit;
 use crate::component::ComponentState;
 use crate::context::{HostCallError, PluginContext};
-use crate::event;
+use crate::event::{self, Event};
 use crate::permissions::Permission;
-use crate::types::{CustomEvent, Event};
 
 /// Largest payload of one emitted event.
 pub const MAX_EMIT_BYTES: usize = 256 * 1024;
@@ -29,7 +28,7 @@ impl PluginContext {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(payload_json) {
             return Err(self.failed("events.emit", format!("payload is not JSON: {e}")));
         }
-        self.queue_emit(Event::Custom(CustomEvent { event_type: event_type.to_string(), payload_json: payload_json.to_string() }));
+        self.queue_emit(Event::from_text(event_type, payload_json));
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use crate::component::bindings::owncast::plugin::notifications as wit;
 use crate::component::ComponentState;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
-use crate::types::BrowserPush;
+use crate::types::{BrowserPush, FediverseNotification};
 
 impl PluginContext {
     pub fn notify_discord(&self, content: &str) -> Result<(), HostCallError> {
@@ -18,9 +18,9 @@ impl PluginContext {
         self.owncast().notify_browser_push(&self.caller(), push);
         Ok(())
     }
-    pub fn notify_fediverse(&self, content: &str) -> Result<(), HostCallError> {
+    pub fn notify_fediverse(&self, notification: &FediverseNotification) -> Result<(), HostCallError> {
         self.require(Permission::NotificationsSend, "notifications.notify-fediverse")?;
-        self.owncast().notify_fediverse(&self.caller(), content);
+        self.owncast().notify_fediverse(&self.caller(), notification);
         Ok(())
     }
 }
@@ -32,7 +32,7 @@ impl wit::Host for ComponentState {
     fn notify_browser_push(&mut self, push: BrowserPush) -> wasmtime::Result<()> {
         self.ctx.notify_browser_push(&push).map_err(trap)
     }
-    fn notify_fediverse(&mut self, content: String) -> wasmtime::Result<()> {
-        self.ctx.notify_fediverse(&content).map_err(trap)
+    fn notify_fediverse(&mut self, notification: FediverseNotification) -> wasmtime::Result<()> {
+        self.ctx.notify_fediverse(&notification).map_err(trap)
     }
 }

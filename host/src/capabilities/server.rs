@@ -13,7 +13,8 @@ impl PluginContext {
         self.require(Permission::ServerRead, "server.stream-current")?;
         Ok(self.owncast().stream_current())
     }
-    pub fn stream_broadcaster(&self) -> Result<Option<Broadcaster>, HostCallError> {
+    /// Every field left out while no broadcaster is connected.
+    pub fn stream_broadcaster(&self) -> Result<Broadcaster, HostCallError> {
         self.require(Permission::ServerRead, "server.stream-broadcaster")?;
         Ok(self.owncast().stream_broadcaster())
     }
@@ -39,7 +40,7 @@ impl wit::Host for ComponentState {
     fn stream_current(&mut self) -> wasmtime::Result<StreamInfo> {
         self.ctx.stream_current().map_err(trap)
     }
-    fn stream_broadcaster(&mut self) -> wasmtime::Result<Option<Broadcaster>> {
+    fn stream_broadcaster(&mut self) -> wasmtime::Result<Broadcaster> {
         self.ctx.stream_broadcaster().map_err(trap)
     }
     fn server_info(&mut self) -> wasmtime::Result<ServerInfo> {

@@ -28,7 +28,8 @@ impl wit::Host for ComponentState {
     fn read(&mut self) -> wasmtime::Result<VideoConfig> {
         self.ctx.video_config_read().map_err(trap)
     }
-    fn write(&mut self, update: VideoConfigUpdate) -> wasmtime::Result<OpResult> {
-        self.ctx.video_config_write(&update).map_err(trap)
+    fn write(&mut self, update: VideoConfigUpdate) -> wasmtime::Result<Result<(), String>> {
+        let r = self.ctx.video_config_write(&update).map_err(trap)?;
+        Ok(if r.ok { Ok(()) } else { Err(r.error.unwrap_or_else(|| "the video configuration was refused".into())) })
     }
 }

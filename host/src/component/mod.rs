@@ -12,7 +12,8 @@ use crate::context::PluginContext;
 use crate::permissions::{self, Permission, Permissions};
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{store_limits, CallKind, Runtime};
-use crate::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
+use crate::event::{Event, Verdict};
+use crate::types::{HttpRequest, HttpResponse, Registration};
 use bindings::{Plugin, PluginPre};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -233,15 +234,17 @@ impl PluginInstance for ComponentInstance {
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
+        let typed = event.typed().map_err(|e| CallError::BadInput(e.to_string()))?;
         let _ticking = self.arm(CallKind::Event);
-        let r = self.plugin.call_on_event(&mut self.store, event).await;
+        let r = self.plugin.call_on_event(&mut self.store, &typed).await;
         r.map_err(|e| self.error(CallKind::Event, e))
     }
 
-    async fn on_filter(&mut self, event: &Event) -> Result<FilterResult, CallError> {
+    async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError> {
+        let typed = event.typed().map_err(|e| CallError::BadInput(e.to_string()))?;
         let _ticking = self.arm(CallKind::Filter);
-        let r = self.plugin.call_on_filter(&mut self.store, event).await;
-        r.map_err(|e| self.error(CallKind::Filter, e))
+        let r = self.plugin.call_on_filter(&mut self.store, &typed).await;
+        r.map(Verdict::from).map_err(|e| self.error(CallKind::Filter, e))
     }
 
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {

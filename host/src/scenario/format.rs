@@ -8,7 +8,7 @@
 //! subset of the actual one), and a filter `reason` written `/regex/`.
 
 use crate::capabilities::http_outbound::CannedResponse;
-use crate::types::{Broadcaster, ChatClient, ChatMessage, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User, VideoConfig, VideoConfigUpdate};
+use crate::types::{Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User, VideoConfig, VideoConfigUpdate};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -95,7 +95,7 @@ pub struct HttpStep {
     #[serde(default)]
     pub authenticated: bool,
     /// A viewer with a user token (counts as authenticated too).
-    pub user: Option<User>,
+    pub user: Option<ChatUser>,
     pub expect: Option<HttpExpect>,
 }
 

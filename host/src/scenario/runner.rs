@@ -9,7 +9,7 @@ use crate::owncast::{ChatSend, SimulatedData, SimulatedOwncast};
 use crate::plugin::PluginLoader;
 use crate::runtime::Runtime;
 use crate::server::{PluginServer, RequestAuth, ServerConfig};
-use crate::types::Event;
+use crate::event::Event;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -131,7 +131,7 @@ impl ScenarioRunner {
         let g = &case.given;
         let sim = Arc::new(SimulatedOwncast::new(SimulatedData {
             stream: g.stream.clone().unwrap_or_default(),
-            broadcaster: g.broadcaster.clone(),
+            broadcaster: g.broadcaster.clone().unwrap_or_default(),
             server: g.server.clone().unwrap_or_default(),
             socials: g.socials.clone(),
             federation: g.federation.clone().unwrap_or_default(),
@@ -201,12 +201,13 @@ async fn run_step(server: &PluginServer, slug: &str, step: &format::Step, i: usi
     let host = server.host();
     let at = format!("events[{i}]");
     if let Some(t) = &step.event {
-        let event = Event::from_json(t, step.payload.clone()).map_err(|e| format!("{at}: {e}"))?;
+        // As given: a legacy plugin sees every field of the payload.
+        let event = Event::new(t, &step.payload);
         host.notify(&event).await;
         return Ok(());
     }
     if let Some(t) = &step.filter {
-        let event = Event::from_json(t, step.payload.clone()).map_err(|e| format!("{at}: {e}"))?;
+        let event = Event::new(t, &step.payload);
         let outcome = host.filter(event.clone()).await;
         return match &step.expect {
             Some(expect) => check_filter(&at, expect, &event, &outcome),

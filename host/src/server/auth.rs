@@ -2,7 +2,7 @@
 //! or a bearer token) and, through a [`UserResolver`], a viewer's own login.
 
 use super::ServerConfig;
-use crate::types::User;
+use crate::types::ChatUser;
 use base64::Engine;
 use http::{header, HeaderMap};
 
@@ -15,7 +15,7 @@ pub struct RequestAuth {
     /// Carries Owncast admin authentication.
     pub admin: bool,
     /// The Owncast user the request is from, if it says.
-    pub user: Option<User>,
+    pub user: Option<ChatUser>,
 }
 
 impl RequestAuth {
@@ -25,7 +25,7 @@ impl RequestAuth {
     pub fn admin() -> Self {
         RequestAuth { admin: true, user: None }
     }
-    pub fn user(user: User) -> Self {
+    pub fn user(user: ChatUser) -> Self {
         RequestAuth { admin: false, user: Some(user) }
     }
     /// What a plugin sees as `authenticated`: Owncast admin authentication,
@@ -38,7 +38,7 @@ impl RequestAuth {
 /// Recognizes a viewer's Owncast authentication (Owncast wires its chat
 /// access tokens here).
 pub trait UserResolver: Send + Sync + 'static {
-    fn resolve(&self, parts: &http::request::Parts) -> Option<User>;
+    fn resolve(&self, parts: &http::request::Parts) -> Option<ChatUser>;
 }
 
 /// Compares without leaking where the first difference is.

@@ -16,7 +16,8 @@ use super::{error_response, PluginServer, Reply};
 use crate::capabilities::sse::{SseFrame, SseRefusal, SseSubscription};
 use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
-use crate::types::{Event, SseConnection};
+use crate::event::Event;
+use crate::types::{self, SseConnection};
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
@@ -61,7 +62,7 @@ impl Drop for Presence {
     fn drop(&mut self) {
         let host = self.host.clone();
         let slug = std::mem::take(&mut self.slug);
-        let event = Event::SseDisconnect(self.conn.clone());
+        let event = Event::from(types::Event::SseDisconnect(self.conn.clone()));
         let connected = self.connected.take();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
@@ -113,13 +114,14 @@ pub(super) fn open(server: &PluginServer, plugin: &Arc<LoadedPlugin>, channel: &
     };
     let conn = SseConnection {
         channel: channel.to_string(),
-        connection_id: format!("sse-{}", server.next_sse_id.fetch_add(1, Ordering::Relaxed)),
-        remote_addr: remote.ip().to_string(),
+        connection_id: server.next_sse_id.fetch_add(1, Ordering::Relaxed),
+        // The viewer's chat identity is not resolved here yet.
+        user: None,
     };
     let connected = {
         let host = server.host.clone();
         let slug = slug.clone();
-        let event = Event::SseConnect(conn.clone());
+        let event = Event::from(types::Event::SseConnect(conn.clone()));
         tokio::spawn(async move {
             host.notify_plugin(&slug, &event).await;
         })

@@ -6,7 +6,8 @@
 use owncast_plugin_host::context::PluginContext;
 use owncast_plugin_host::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use owncast_plugin_host::server::{PluginServer, RunningServer, ServerConfig};
-use owncast_plugin_host::types::{Event, FilterResult, HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
 use owncast_plugin_host::{Host, PluginBundle, Runtime, RuntimeConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -114,8 +115,8 @@ impl PluginInstance for FakeInstance {
         }
     }
 
-    async fn on_filter(&mut self, _event: &Event) -> Result<FilterResult, CallError> {
-        Ok(FilterResult::Pass)
+    async fn on_filter(&mut self, _event: &Event) -> Result<Verdict, CallError> {
+        Ok(Verdict::Pass)
     }
 
     async fn on_http_request(&mut self, r: &HttpRequest) -> Result<HttpResponse, CallError> {

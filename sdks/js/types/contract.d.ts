@@ -1,95 +1,109 @@
 // Generated from wit/ by `owncast-plugin contract --ts`. Do not edit by hand.
 // The JSON shapes of the owncast:plugin@1.0.0 records (camelCase keys).
 
-/** A chat participant. */
-export interface User {
+/** A chat participant as chat events carry it: the payload of `chat.user.joined` and `chat.user.parted`, and the user of renames, moderation, SSE connections and HTTP requests (upstream `ChatUser`). */
+export interface ChatUser {
   id: string;
   displayName: string;
-  /** Owncast's colour index for the name. */
-  displayColor?: number | null;
-  /** RFC 3339. */
-  createdAt?: string | null;
-  previousNames: string[];
+  isBot?: boolean | null;
+  isAuthenticated?: boolean | null;
   /** Owncast access scopes, e.g. `MODERATOR`. */
-  scopes: string[];
-  isBot: boolean;
-  authenticated: boolean;
+  scopes?: string[] | null;
 }
 
-/** A chat message (`chat.message.received`). */
+/** A chat message: the payload of `chat.message.received`, and what `chat-history.history` returns (upstream `ChatMessage`). */
 export interface ChatMessage {
   id: string;
-  user: User;
+  /** The sender; left out for the rare message without an account. */
+  user?: ChatUser | null;
+  /** The chat connection the message came from (`chat.send-to` answers it). */
+  clientId?: number | null;
   body: string;
-  /** RFC 3339; the plugin's clock (guest time may be frozen). */
-  timestamp: string;
-  /** Chat connection the message came from, when known. */
-  clientId?: number | null;
-}
-
-/** `chat.user.joined` and `chat.user.parted`. */
-export interface ChatUserEvent {
-  user: User;
-  clientId?: number | null;
+  /** RFC 3339. */
   timestamp: string;
 }
 
-/** `chat.user.renamed`. */
-export interface NameChange {
-  user: User;
+/** `chat.user.renamed` (upstream `ChatUserRename`). */
+export interface ChatUserRename {
+  user: ChatUser;
   previousName: string;
-  newName: string;
-  timestamp: string;
 }
 
-/** `chat.message.moderated`: a moderator hid, showed or deleted a message. */
-export interface MessageModeration {
+/** `chat.message.moderated`: a moderator hid or restored a message (upstream `ChatMessageModeration`). */
+export interface ChatMessageModeration {
   messageId: string;
-  /** `hidden`, `visible` or `deleted`. */
-  action: string;
-  moderator?: User | null;
-  timestamp: string;
+  visible: boolean;
+  moderator?: ChatUser | null;
 }
 
-/** The live stream; `stream.started`, `stream.stopped` and `server.stream-current`. */
-export interface StreamInfo {
-  online: boolean;
-  title: string;
-  /** RFC 3339, when the current or last stream started. */
+/** `stream.started` and `stream.stopped` (upstream `StreamLifecycleEvent`). */
+export interface StreamLifecycle {
+  /** RFC 3339; set for `stream.started`. */
   startedAt?: string | null;
-  viewerCount: number;
+  /** RFC 3339; set for `stream.stopped`. */
+  stoppedAt?: string | null;
+  title?: string | null;
+  summary?: string | null;
 }
 
-/** `stream.title.changed`. */
+/** `stream.title.changed` (upstream `StreamTitleChange`). */
 export interface StreamTitleChange {
-  title: string;
-  previousTitle?: string | null;
-  timestamp: string;
+  from: string;
+  to: string;
 }
 
-/** `sse.connect` and `sse.disconnect`: a viewer opened or closed one of the plugin's server-sent-event channels. */
+/** `sse.connect` and `sse.disconnect`: a viewer opened or closed one of the plugin's server-sent-event channels (upstream `SSEConnectionEvent`). */
 export interface SseConnection {
   channel: string;
-  connectionId: string;
-  remoteAddr: string;
+  /** Unique for the life of the host; a disconnect carries its connect's id. */
+  connectionId: number;
+  /** Present when the connection carried a chat identity. */
+  user?: ChatUser | null;
 }
 
-/** Who acted on the fediverse. */
+/** Who acted on the fediverse (upstream `FediverseActor`). */
 export interface FediverseActor {
   name: string;
-  username: string;
-  url: string;
+  /** E.g. `@alice@fediverse.example`. */
+  handle: string;
+  url?: string | null;
   image?: string | null;
 }
 
-/** `fediverse.follow|like|repost|mention|reply`. */
+/** The post a like or repost acted on. */
+export interface FediverseTarget {
+  url: string;
+}
+
+/** `fediverse.follow`, `fediverse.like` and `fediverse.repost` (upstream `FediverseEngagement`). */
 export interface FediverseEngagement {
   actor: FediverseActor;
-  /** The post acted on, when there is one. */
-  objectUrl?: string | null;
-  /** Text of a mention or reply. */
-  content?: string | null;
-  timestamp: string;
+  /** Set for likes and reposts. */
+  target?: FediverseTarget | null;
+}
+
+/** Media attached to an inbound fediverse post. */
+export interface FediverseAttachment {
+  url: string;
+  mediaType: string;
+  alt?: string | null;
+}
+
+/** `fediverse.mention` and `fediverse.reply` (upstream `FediverseInboundPost`). */
+export interface FediversePost {
+  actor: FediverseActor;
+  /** HTML from the source instance. */
+  content: string;
+  /** The content with HTML stripped. */
+  contentText: string;
+  /** Permalink to the post. */
+  url: string;
+  /** RFC 3339. */
+  postedAt: string;
+  /** The parent post, for a reply. */
+  inReplyTo?: string | null;
+  attachments?: FediverseAttachment[] | null;
+  language?: string | null;
 }
 
 /** A plugin-emitted event; the payload is JSON text. */
@@ -133,9 +147,10 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: string;
   remoteAddr: string;
-  /** Whether the request carried Owncast admin authentication. */
+  /** Whether the request carried Owncast authentication (admin or user). */
   authenticated: boolean;
-  user?: User | null;
+  /** The user the request came from, when it carried a user token. */
+  user?: ChatUser | null;
 }
 
 export interface HttpResponse {
@@ -152,113 +167,154 @@ export interface OpResult {
   error?: string | null;
 }
 
-/** A connected chat client. */
+/** A user record (`users.list`, `users.get`; upstream `HostUser`). */
+export interface User {
+  id: string;
+  displayName: string;
+  previousNames?: string[] | null;
+  /** RFC 3339. */
+  createdAt?: string | null;
+  /** RFC 3339, set while the user is disabled (banned). */
+  disabledAt?: string | null;
+  scopes?: string[] | null;
+  isBot?: boolean | null;
+  isAuthenticated?: boolean | null;
+}
+
+/** A connected chat session, not a user: one user may have several (upstream `HostChatClient`). */
 export interface ChatClient {
   id: number;
-  user: User;
-  connectedAt: string;
+  userId?: string | null;
+  displayName?: string | null;
+  /** RFC 3339. */
+  connectedAt?: string | null;
   userAgent?: string | null;
+  ipAddress?: string | null;
   messageCount: number;
 }
 
-/** The streaming software currently connected. */
+/** The live stream (`server.stream-current`; upstream `StreamInfo`). */
+export interface StreamInfo {
+  online: boolean;
+  title?: string | null;
+  summary?: string | null;
+  viewers: number;
+  /** RFC 3339; left out while offline. */
+  startedAt?: string | null;
+  latencyLevel?: number | null;
+}
+
+/** The inbound broadcast; every field left out while offline (upstream `StreamBroadcaster`). */
 export interface Broadcaster {
-  remoteAddr: string;
-  connectedAt: string;
-  encoder?: string | null;
-  width?: number | null;
-  height?: number | null;
+  remoteAddr?: string | null;
+  codecs?: string[] | null;
+  /** E.g. `1920x1080`. */
+  resolution?: string | null;
   framerate?: number | null;
-  videoCodec?: string | null;
-  audioCodec?: string | null;
+  /** Kbps. */
+  bitrates?: number[] | null;
 }
 
+/** Upstream `ServerInfo`. */
 export interface ServerInfo {
-  name: string;
-  summary: string;
-  serverUrl: string;
-  logoUrl?: string | null;
-  version: string;
-  nsfw: boolean;
+  name?: string | null;
+  url?: string | null;
+  summary?: string | null;
+  welcomeMessage?: string | null;
+  version?: string | null;
 }
 
+/** Upstream `SocialHandle`. */
 export interface SocialHandle {
   platform: string;
   url: string;
   icon?: string | null;
 }
 
+/** Upstream `FederationInfo`. */
 export interface FederationInfo {
   enabled: boolean;
-  username: string;
-  account: string;
-  followerCount: number;
+  username?: string | null;
+  isPrivate?: boolean | null;
 }
 
-export interface VideoVariant {
-  name: string;
-  videoBitrate: number;
+/** One output rendition (upstream `StreamVariant`). */
+export interface StreamVariant {
+  width: number;
+  height: number;
   framerate: number;
-  width?: number | null;
-  height?: number | null;
-  cpuUsageLevel: number;
-  videoPassthrough: boolean;
-  audioPassthrough: boolean;
+  /** Kbps. */
+  videoBitrate: number;
+  /** Kbps. */
+  audioBitrate: number;
+  isPassthrough: boolean;
 }
 
+/** Upstream `VideoConfig`. */
 export interface VideoConfig {
   latencyLevel: number;
   codec: string;
-  variants: VideoVariant[];
+  variants: StreamVariant[];
 }
 
-/** Fields left out stay as they are. */
+/** Fields left out stay as they are (upstream `VideoConfigUpdate`). */
 export interface VideoConfigUpdate {
   latencyLevel?: number | null;
   codec?: string | null;
-  variants?: VideoVariant[] | null;
+  variants?: StreamVariant[] | null;
 }
 
+/** Upstream `BrowserPushPayload`. */
 export interface BrowserPush {
   title: string;
-  body: string;
+  body?: string | null;
   url?: string | null;
 }
 
-/** Result of an upload or a fediverse post. */
+/** A fediverse notification (upstream `FediversePayload`). */
+export interface FediverseNotification {
+  /** `follow`, `like`, `repost` or a custom kind. */
+  type: string;
+  body: string;
+  image?: string | null;
+  link?: string | null;
+}
+
+/** Result of an upload or a fediverse post (upstream `UploadResult`). */
 export interface UrlResult {
   url: string;
 }
 
-/** A button shown under the stream (Owncast "external action"). */
+/** A button shown under the stream (Owncast "external action"): exactly one of `url` and `html`. */
 export interface ActionButton {
-  url: string;
   title: string;
-  description?: string | null;
+  url?: string | null;
+  /** Shown in a modal; sanitized by the host before it reaches viewers. */
+  html?: string | null;
   icon?: string | null;
   color?: string | null;
-  openExternally: boolean;
-  /** Sanitized by the host before it reaches viewers. */
-  html?: string | null;
+  description?: string | null;
+  /** Open in a new tab instead of a modal. */
+  openExternally?: boolean | null;
 }
 
 /** Built-in event types and their payloads. */
 export interface EventPayloads {
   "chat.message.received": ChatMessage;
-  "chat.user.joined": ChatUserEvent;
-  "chat.user.parted": ChatUserEvent;
-  "chat.user.renamed": NameChange;
-  "chat.message.moderated": MessageModeration;
-  "stream.started": StreamInfo;
-  "stream.stopped": StreamInfo;
+  "chat.user.joined": ChatUser;
+  "chat.user.parted": ChatUser;
+  "chat.user.renamed": ChatUserRename;
+  "chat.message.moderated": ChatMessageModeration;
+  "stream.started": StreamLifecycle;
+  "stream.stopped": StreamLifecycle;
   "stream.title.changed": StreamTitleChange;
   "sse.connect": SseConnection;
   "sse.disconnect": SseConnection;
   "fediverse.follow": FediverseEngagement;
   "fediverse.like": FediverseEngagement;
   "fediverse.repost": FediverseEngagement;
-  "fediverse.mention": FediverseEngagement;
-  "fediverse.reply": FediverseEngagement;
+  "fediverse.mention": FediversePost;
+  "fediverse.reply": FediversePost;
 }
 
 export type BuiltinEventType = keyof EventPayloads;

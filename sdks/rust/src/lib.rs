@@ -26,7 +26,8 @@
 //!     fn register() -> Registration { manifest!().registration() }
 //!     fn on_event(event: Event) {
 //!         if let Event::ChatMessageReceived(m) = event {
-//!             chat::send(&format!("{} said: {}", m.user.display_name, m.body));
+//!             let name = m.user.map(|u| u.display_name).unwrap_or_default();
+//!             chat::send(&format!("{name} said: {}", m.body));
 //!         }
 //!     }
 //!     fn on_filter(_: Event) -> FilterResult { FilterResult::Pass }
@@ -72,10 +73,13 @@ pub use bindings::wasi;
 /// The exports of a plugin. Implement it and pass the type to [`export_plugin!`].
 pub use bindings::Guest;
 pub use types::{
-    ChatClient, ChatMessage, ChatUserEvent, CustomEvent, Event, FediverseActor,
-    FediverseEngagement, FilterResult, FilterSubscription, HttpRequest, HttpResponse,
-    MessageModeration, NameChange, NotifySubscription, OpResult, Registration, SseConnection,
-    StreamInfo, StreamTitleChange, Subscriptions, User,
+    ActionButton, Broadcaster, BrowserPush, ChatClient, ChatMessage, ChatMessageModeration,
+    ChatUser, ChatUserRename, CustomEvent, Event, FederationInfo, FediverseActor,
+    FediverseAttachment, FediverseEngagement, FediverseNotification, FediversePost,
+    FediverseTarget, FilterResult, FilterSubscription, HttpRequest, HttpResponse,
+    NotifySubscription, OpResult, Registration, ServerInfo, SocialHandle, SseConnection,
+    StreamInfo, StreamLifecycle, StreamTitleChange, StreamVariant, Subscriptions, UrlResult, User,
+    VideoConfig, VideoConfigUpdate,
 };
 
 mod manifest;

@@ -20,12 +20,12 @@ impl Guest for EchoBot {
         let Event::ChatMessageReceived(message) = event else {
             return;
         };
-        let from_bot = message.user.is_bot
-            || manifest!().bot_display_name() == Some(message.user.display_name.as_str());
+        let Some(user) = &message.user else { return };
+        let from_bot = user.is_bot == Some(true) || manifest!().bot_display_name() == Some(user.display_name.as_str());
         if from_bot || message.body.trim().is_empty() {
             return;
         }
-        chat::send(&format!("{} said: {}", message.user.display_name, message.body));
+        chat::send(&format!("{} said: {}", user.display_name, message.body));
     }
 
     fn on_filter(_event: Event) -> FilterResult {

@@ -33,7 +33,7 @@ impl Guest for Relay {
         if text.is_empty() {
             return;
         }
-        emit_json(EVENT_TYPE, &json!({ "by": message.user.display_name, "text": text }));
+        emit_json(EVENT_TYPE, &json!({ "by": message.user.as_ref().map(|u| u.display_name.as_str()), "text": text }));
     }
 
     fn on_filter(_event: Event) -> FilterResult {

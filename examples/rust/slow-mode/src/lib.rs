@@ -51,12 +51,15 @@ impl Guest for SlowMode {
             plugin_log!(warn, "message {} has no usable timestamp {:?}; letting it through", message.id, message.timestamp);
             return FilterResult::Pass;
         };
-        let key = format!("last:{}", message.user.id);
+        let Some(user) = &message.user else {
+            return FilterResult::Pass;
+        };
+        let key = format!("last:{}", user.id);
         let last = kv::get(&key).and_then(|v| v.trim().parse::<i64>().ok());
         match decide(last, now) {
             Decision::Drop { wait_ms } => FilterResult::Drop(format!(
                 "slow-mode: {} must wait {}.{:03} s before posting again",
-                message.user.display_name,
+                user.display_name,
                 wait_ms / 1000,
                 wait_ms % 1000
             )),

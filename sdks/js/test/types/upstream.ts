@@ -75,7 +75,7 @@ const def: PluginDef = {
     return msg.body ? filter.pass() : { action };
   },
   onChatUserJoined(user) {
-    const u: ChatUser = user.user;
+    const u: ChatUser = user;
     void u;
   },
   onChatUserRenamed(change: ChatUserRename) {

@@ -6,7 +6,7 @@ import {
   type ChatMessage,
   type FilterResult,
   type HttpRequest,
-  type StreamInfo,
+  type StreamLifecycle,
   type User,
   type EventPayloads,
 } from "@owncast/plugin-sdk";
@@ -17,13 +17,13 @@ const user: User = owncast.users.get("u1") ?? {
   previousNames: [],
   scopes: [],
   isBot: false,
-  authenticated: false,
+  isAuthenticated: false,
 };
 
 export default definePlugin({
   onChatMessage(msg) {
     const m: ChatMessage = msg;
-    owncast.chat.send(`${m.user.displayName}: ${m.body} at ${m.timestamp}`);
+    owncast.chat.send(`${m.user?.displayName}: ${m.body} at ${m.timestamp}`);
     const n: number | null | undefined = m.clientId;
     void n;
   },
@@ -33,16 +33,16 @@ export default definePlugin({
     return filter.pass();
   },
   onChatUserJoined(e) {
-    owncast.chat.send(`welcome ${e.user.displayName}`);
+    owncast.chat.send(`welcome ${e.displayName}`);
   },
   onChatUserRenamed(e) {
-    owncast.log.info(e.previousName, e.newName);
+    owncast.log.info(e.previousName, e.user.displayName);
   },
-  onStreamStarted(s: StreamInfo) {
-    owncast.chat.send(s.title);
+  onStreamStarted(s: StreamLifecycle) {
+    owncast.chat.send(s.title ?? "");
   },
   onStreamTitleChanged(t) {
-    const prev: string | null | undefined = t.previousTitle;
+    const prev: string = t.from;
     void prev;
   },
   onFediverseFollow(f) {
@@ -67,7 +67,7 @@ export default definePlugin({
 // Host data is typed by the contract.
 const history: ChatMessage[] = owncast.chat.history(10);
 const info = owncast.server.info();
-const name: string = info.name;
+const name: string = info.name ?? "";
 const cfg = owncast.videoConfig.read();
 const latency: number = cfg.latencyLevel;
 owncast.videoConfig.write({ latencyLevel: 2 });
@@ -75,7 +75,7 @@ const ok: boolean = owncast.fs.write("a", "b").ok;
 const url: string | undefined = owncast.fediverse.post("hi")?.url;
 const res = owncast.http.fetch("https://example.com", { method: "POST", body: { a: 1 } });
 const status: number = res.status;
-const payloadOfJoin: EventPayloads["chat.user.joined"]["user"] = user;
+const payloadOfJoin: EventPayloads["chat.user.joined"] = user;
 void [history, name, latency, ok, url, status, payloadOfJoin];
 
 // @ts-expect-error: handler payloads are typed
