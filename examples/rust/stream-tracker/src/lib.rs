@@ -36,7 +36,7 @@ fn uptime(msg: &ChatMessage) -> String {
         (Some(now), Some(since)) => (now - since).max(0) / 1000,
         _ => 0,
     };
-    format!("uptime: {seconds}s, {} viewer(s), \"{}\"", stream.viewer_count, stream.title)
+    format!("uptime: {seconds}s, {} viewer(s), \"{}\"", stream.viewers, stream.title.unwrap_or_default())
 }
 
 fn command(msg: &ChatMessage) {
@@ -52,7 +52,12 @@ fn command(msg: &ChatMessage) {
         }
         "!server" => {
             let info = server::server_info();
-            format!("{} v{}, {}", info.name, info.version, info.summary)
+            format!(
+                "{} v{}, {}",
+                info.name.unwrap_or_default(),
+                info.version.unwrap_or_default(),
+                info.summary.unwrap_or_default()
+            )
         }
         _ => return,
     };
@@ -70,7 +75,10 @@ impl Guest for StreamTracker {
         match event {
             Event::StreamStarted(info) => {
                 kv::set("startedAt", info.started_at.as_deref().unwrap_or(""));
-                let title = if info.title.is_empty() { String::new() } else { format!(": {}", info.title) };
+                let title = match info.title.as_deref() {
+                    Some(t) if !t.is_empty() => format!(": {t}"),
+                    _ => String::new(),
+                };
                 chat::send_action(&format!("announces the stream is live{title}"));
             }
             Event::StreamStopped(_) => {
@@ -78,23 +86,22 @@ impl Guest for StreamTracker {
                 chat::send_action("stream ended");
             }
             Event::StreamTitleChanged(change) => {
-                let previous = change.previous_title.unwrap_or_default();
-                chat::send(&format!("title changed: \"{previous}\" → \"{}\"", change.title));
+                chat::send(&format!("title changed: \"{}\" → \"{}\"", change.from, change.to));
             }
-            Event::ChatUserJoined(e) => {
+            Event::ChatUserJoined(user) => {
                 let mut list = people();
-                if !list.contains(&e.user.display_name) {
-                    list.push(e.user.display_name);
+                if !list.contains(&user.display_name) {
+                    list.push(user.display_name);
                     set_people(&list);
                 }
             }
-            Event::ChatUserParted(e) => {
-                let list: Vec<String> = people().into_iter().filter(|n| *n != e.user.display_name).collect();
+            Event::ChatUserParted(user) => {
+                let list: Vec<String> = people().into_iter().filter(|n| *n != user.display_name).collect();
                 set_people(&list);
             }
             Event::ChatUserRenamed(change) => {
                 let list: Vec<String> =
-                    people().into_iter().map(|n| if n == change.previous_name { change.new_name.clone() } else { n }).collect();
+                    people().into_iter().map(|n| if n == change.previous_name { change.user.display_name.clone() } else { n }).collect();
                 set_people(&list);
             }
             Event::ChatMessageReceived(msg) => command(&msg),
