@@ -162,6 +162,7 @@ host_fns! {
     // notifications.send
     "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
     "owncast_notify_browser_push"(P) -> Unit = |c, a| {
+        c.require(owncast_plugin_host::Permission::NotificationsSend, "notifications.notify-browser-push")?;
         let text = a.str(0);
         // `{title, body?, url?}`, or plain text as the title (as upstream's SDK sends a string).
         let push = match serde_json::from_str::<serde_json::Value>(&text) {
@@ -172,6 +173,8 @@ host_fns! {
     };
     "owncast_notify_fediverse"(P) -> Unit = |c, a| {
         let call = "notifications.notify-fediverse";
+        // The permission comes before the argument's shape.
+        c.require(owncast_plugin_host::Permission::NotificationsSend, call)?;
         let value = serde_json::from_slice::<serde_json::Value>(&a.bytes(0)).map_err(|e| c.failed(call, format!("not JSON: {e}")))?;
         let notification = shaped::<FediverseNotification>(c, call, "{type, body, image?, link?}", value)?;
         c.notify_fediverse(&notification).map(|_| Out::Unit)

@@ -1,7 +1,7 @@
 //! Event names and the legacy JSON form of [`Event`] and [`FilterResult`].
 
 use crate::types::{self, CustomEvent};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The built-in event types, in the order of the WIT `event` variant.
@@ -254,6 +254,7 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn builtin_names_are_variant_case_names() {

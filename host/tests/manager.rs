@@ -477,7 +477,7 @@ async fn admin_list_shows_health_strikes_and_last_error() {
     assert_eq!(p["permissions"], json!(["network.fetch", "http.serve"]));
     assert_eq!(p["manifest"]["adminPages"][0]["path"], "admin");
     assert_eq!(p["manifest"]["slug"], "fragile");
-    let fail = owncast_plugin_host::types::Event::from_json("fail", json!({})).unwrap();
+    let fail = owncast_plugin_host::event::Event::from_json("fail", json!({})).unwrap();
     for _ in 0..5 {
         s.host.notify(&fail).await;
     }
