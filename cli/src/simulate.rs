@@ -8,7 +8,8 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::server::{error_response, ExtraRoutes};
-use owncast_plugin_host::types::{ChatMessage, Event, User};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::Host;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -41,12 +42,12 @@ impl SimulatedChat {
         let id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let msg = ChatMessage {
             id: format!("sim-{n}"),
-            user: User { id: format!("u-{id}"), display_name: name, ..Default::default() },
+            user: Some(ChatUser { id: format!("u-{id}"), display_name: name, ..Default::default() }),
             body: text,
             timestamp: crate::serve::rfc3339(std::time::SystemTime::now()),
             client_id: Some(n),
         };
-        let outcome = self.host.filter(Event::ChatMessageReceived(msg)).await;
+        let outcome = self.host.filter(Event::from(types::Event::ChatMessageReceived(msg))).await;
         let failed: Vec<String> = outcome
             .steps
             .iter()

@@ -577,7 +577,7 @@ mod tests {
         )
         .unwrap();
         let ui = &m.ui;
-        assert_eq!(ui.actions[0].url, "/plugins/theme/page");
+        assert_eq!(ui.actions[0].url.as_deref(), Some("/plugins/theme/page"));
         assert_eq!(ui.actions[0].icon.as_deref(), Some("/plugins/theme/i.png"));
         assert_eq!(ui.actions[1].html.as_deref(), Some("<b>hi</b>"));
         assert_eq!(ui.styles, ["/plugins/theme/theme.css", "/plugins/theme/css/more.css"]);

@@ -146,10 +146,11 @@ pub fn validate_actions(slug: &str, http_serve: bool, actions: Vec<ActionButton>
             return Err((at(".title"), "is required".into()));
         }
         let html = a.html.take().filter(|h| !h.is_empty());
-        match (a.url.is_empty(), html) {
-            (false, Some(_)) | (true, None) => return Err((at(""), "exactly one of url or html is required".into())),
-            (false, None) => a.url = button_link(slug, http_serve, &a.url).map_err(|m| (at(".url"), m))?,
-            (true, Some(h)) => a.html = Some(sanitize_page_html(&h)),
+        let url = a.url.take().filter(|u| !u.is_empty());
+        match (url, html) {
+            (Some(_), Some(_)) | (None, None) => return Err((at(""), "exactly one of url or html is required".into())),
+            (Some(u), None) => a.url = Some(button_link(slug, http_serve, &u).map_err(|m| (at(".url"), m))?),
+            (None, Some(h)) => a.html = Some(sanitize_page_html(&h)),
         }
         if let Some(icon) = a.icon.take().filter(|i| !i.is_empty()) {
             a.icon = Some(button_link(slug, http_serve, &icon).map_err(|m| (at(".icon"), m))?);
@@ -164,8 +165,8 @@ pub fn validate_actions(slug: &str, http_serve: bool, actions: Vec<ActionButton>
 pub fn action_json(slug: &str, a: &ActionButton) -> Value {
     let mut o = Map::new();
     o.insert("title".into(), a.title.clone().into());
-    if !a.url.is_empty() {
-        o.insert("url".into(), a.url.clone().into());
+    if let Some(url) = a.url.as_ref().filter(|u| !u.is_empty()) {
+        o.insert("url".into(), url.clone().into());
     }
     let opt = [("html", &a.html), ("icon", &a.icon), ("color", &a.color), ("description", &a.description)];
     for (k, v) in opt {
@@ -173,7 +174,7 @@ pub fn action_json(slug: &str, a: &ActionButton) -> Value {
             o.insert(k.into(), v.clone().into());
         }
     }
-    if a.open_externally {
+    if a.open_externally == Some(true) {
         o.insert("openExternally".into(), true.into());
     }
     o.insert("plugin".into(), slug.into());
@@ -421,7 +422,8 @@ mod tests {
     use super::*;
 
     fn button(url: &str, html: Option<&str>) -> ActionButton {
-        ActionButton { title: "T".into(), url: url.into(), html: html.map(str::to_string), ..Default::default() }
+        let url = (!url.is_empty()).then(|| url.to_string());
+        ActionButton { title: "T".into(), url, html: html.map(str::to_string), ..Default::default() }
     }
 
     #[test]
@@ -435,7 +437,7 @@ mod tests {
 
     #[test]
     fn button_urls_are_rewritten_and_bounded() {
-        let ok = |u: &str, serve: bool| validate_actions("me", serve, vec![button(u, None)]).map(|v| v[0].url.clone());
+        let ok = |u: &str, serve: bool| validate_actions("me", serve, vec![button(u, None)]).map(|v| v[0].url.clone().unwrap_or_default());
         assert_eq!(ok("/page", true).unwrap(), "/plugins/me/page");
         assert_eq!(ok("/plugins/me/x", true).unwrap(), "/plugins/me/x");
         assert_eq!(ok("https://example.com/a", false).unwrap(), "https://example.com/a");
@@ -463,7 +465,7 @@ mod tests {
             assert!(!html.to_ascii_lowercase().contains(gone), "{gone} survived: {html}");
         }
         assert!(html.contains(r#"<b class="k" data-x="1">ok</b>"#), "{html}");
-        assert!(out[0].url.is_empty());
+        assert!(out[0].url.is_none());
     }
 
     #[test]

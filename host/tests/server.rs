@@ -7,7 +7,7 @@ use common::*;
 use owncast_plugin_host::capabilities::sse::SseHub;
 use owncast_plugin_host::host::PluginAssets;
 use owncast_plugin_host::server::{PluginServer, RequestAuth, ServerConfig};
-use owncast_plugin_host::types::{ActionButton, User};
+use owncast_plugin_host::types::{ActionButton, ChatUser};
 use owncast_plugin_host::Host;
 use serde_json::json;
 use std::sync::Arc;
@@ -450,9 +450,9 @@ async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
 
     // Refusals: another plugin's space, no url and no html, both.
     for (bad, why) in [
-        (ActionButton { title: "X".into(), url: "/plugins/other/x".into(), ..Default::default() }, "another plugin's namespace"),
+        (ActionButton { title: "X".into(), url: Some("/plugins/other/x".into()), ..Default::default() }, "another plugin's namespace"),
         (ActionButton { title: "X".into(), ..Default::default() }, "exactly one of url or html"),
-        (ActionButton { title: "X".into(), url: "javascript:alert(1)".into(), ..Default::default() }, "http(s) URL or a path"),
+        (ActionButton { title: "X".into(), url: Some("javascript:alert(1)".into()), ..Default::default() }, "http(s) URL or a path"),
     ] {
         let r = ctx.add_actions(vec![bad]).unwrap();
         assert!(!r.ok && r.error.as_deref().unwrap().contains(why), "{r:?}");
@@ -487,7 +487,7 @@ async fn runtime_buttons_survive_a_restart_of_the_plugin() {
     let host = host();
     host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
     let ctx = host.get("keeper").unwrap().context().clone();
-    assert!(ctx.add_actions(vec![ActionButton { title: "Site".into(), url: "https://example.com".into(), ..Default::default() }]).unwrap().ok);
+    assert!(ctx.add_actions(vec![ActionButton { title: "Site".into(), url: Some("https://example.com".into()), ..Default::default() }]).unwrap().ok);
     host.unload("keeper");
     host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
     let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
@@ -748,7 +748,7 @@ async fn handle_routes_like_the_live_server() {
     assert_eq!(r.status(), 200);
 
     let mut q = req("/plugins/inproc/echo");
-    let user = User { id: "u-1".into(), display_name: "alice".into(), ..Default::default() };
+    let user = ChatUser { id: "u-1".into(), display_name: "alice".into(), ..Default::default() };
     q.extensions_mut().insert(RequestAuth::user(user));
     let r = server.handle(q, remote).await;
     let j: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
@@ -774,9 +774,9 @@ async fn handle_routes_like_the_live_server() {
 /// Recognizes `X-Viewer: <name>` (a stand-in for Owncast's access tokens).
 struct HeaderUsers;
 impl owncast_plugin_host::server::UserResolver for HeaderUsers {
-    fn resolve(&self, parts: &http::request::Parts) -> Option<User> {
+    fn resolve(&self, parts: &http::request::Parts) -> Option<ChatUser> {
         let name = parts.headers.get("x-viewer")?.to_str().ok()?;
-        Some(User { id: format!("u-{name}"), display_name: name.to_string(), authenticated: true, ..Default::default() })
+        Some(ChatUser { id: format!("u-{name}"), display_name: name.to_string(), is_authenticated: Some(true), ..Default::default() })
     }
 }
 

@@ -139,11 +139,11 @@ export interface Registration {
 /** A request under `/plugins/<slug>/`. */
 export interface HttpRequest {
   method: string;
-  /** Relative to `/plugins/<slug>/`, without the query. */
+  /** After `/plugins/<slug>`, with its leading slash (`/` for the plugin's root), decoded, without a trailing slash or the query. */
   path: string;
-  /** The raw query string, without `?`. */
-  query: string;
-  /** In JSON an object of name to value. */
+  /** The query parameters, first value of each, decoded, without `accessToken`; in JSON an object of name to value. */
+  query: Record<string, string>;
+  /** Canonical names (`Content-Type`), first value of each, without `Authorization`, `Cookie` or `Proxy-Authorization`; in JSON an object of name to value. */
   headers: Record<string, string>;
   body: string;
   remoteAddr: string;
