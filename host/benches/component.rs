@@ -4,7 +4,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use owncast_plugin_host::component::ComponentLoader;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::types::{ChatMessage, CustomEvent, Event, User};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage, ChatUser, CustomEvent};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -15,13 +16,14 @@ fn bundle(name: &str) -> PluginBundle {
 }
 
 fn message() -> Event {
-    Event::ChatMessageReceived(ChatMessage {
+    types::Event::ChatMessageReceived(ChatMessage {
         id: "m1".into(),
-        user: User { id: "u-alice".into(), display_name: "alice".into(), ..Default::default() },
+        user: Some(ChatUser { id: "u-alice".into(), display_name: "alice".into(), ..Default::default() }),
         body: "well heck, that was a darn good stream".into(),
         timestamp: "2024-01-01T00:00:00Z".into(),
         client_id: Some(1),
     })
+    .into()
 }
 
 fn bench(c: &mut Criterion) {
@@ -37,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let mut instance = rt.block_on(code.instantiate(ctx.clone())).unwrap();
     rt.block_on(instance.register()).unwrap();
     let event = message();
-    let empty = Event::Custom(CustomEvent { event_type: "x".into(), payload_json: String::new() });
+    let empty: Event = types::Event::Custom(CustomEvent { event_type: "x".into(), payload_json: String::new() }).into();
 
     let mut g = c.benchmark_group("component");
     g.bench_function("on_filter (chat message, modify)", |bch| {

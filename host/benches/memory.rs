@@ -7,7 +7,8 @@
 
 use owncast_plugin_host::component::ComponentLoader;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::types::{ChatMessage, Event};
+use owncast_plugin_host::event::Event;
+use owncast_plugin_host::types::{self, ChatMessage};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ fn main() {
     let code = ComponentLoader
         .load(LoadRequest { runtime: &runtime, bytes: &b.code, file: &b.code_file, manifest: &manifest, grants: &manifest.permissions })
         .unwrap();
-    let event = Event::ChatMessageReceived(ChatMessage { body: "darn it".into(), ..Default::default() });
+    let event: Event = types::Event::ChatMessageReceived(ChatMessage { body: "darn it".into(), ..Default::default() }).into();
     let mut live = Vec::new();
     let one = || {
         let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
