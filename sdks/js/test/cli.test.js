@@ -378,7 +378,7 @@ test("runtime: an ungranted call (built with --allow-ungranted) is refused, nami
   ]);
   const r = cli(["test", dir]);
   assert.strictEqual(r.status, 1);
-  assert.match(r.stdout, /expected action drop, got pass/);
+  assert.match(r.stdout, /expected drop, got pass/);
   assert.match(r.stdout, /failed open/);
   assert.match(r.stdout, /owncast\.kv\.get needs the "storage\.kv" permission/);
   assert.match(r.stdout, /src\/plugin\.js:4:/);
@@ -505,6 +505,66 @@ test("package: builds first when the plugin was never built", { skip: needBoth }
   const again = cli(["package", dir]);
   assert.strictEqual(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /building first/);
+});
+
+test("an upstream-style project (src/, no slug, runScenarios tests, upstream's npm scripts) builds, tests and packages offline", { skip: needBoth }, () => {
+  // examples/js/message-counter laid out the way upstream's template lays a
+  // project out: the same source, a manifest without `slug`, JS scenario
+  // tests through @owncast/plugin-sdk/testing, and upstream's scripts.
+  const example = path.join(ROOT, "examples", "js", "message-counter");
+  const dir = path.join(tmpRoot, "upstream-project");
+  fs.mkdirSync(path.join(dir, "src"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "__tests__"));
+  fs.copyFileSync(path.join(example, "src", "plugin.js"), path.join(dir, "src", "plugin.js"));
+  const manifest = JSON.parse(fs.readFileSync(path.join(example, "plugin.manifest.json"), "utf8"));
+  delete manifest.slug;
+  fs.writeFileSync(path.join(dir, "plugin.manifest.json"), JSON.stringify(manifest, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify(
+      {
+        name: "message-counter",
+        version: "0.1.0",
+        private: true,
+        scripts: {
+          build: "owncast-plugin build",
+          package: "owncast-plugin package",
+          test: "owncast-plugin build && node __tests__/plugin.test.js",
+          serve: "owncast-plugin build && owncast-plugin serve",
+        },
+        dependencies: { "@owncast/plugin-sdk": `file:${SDK}` },
+      },
+      null,
+      2
+    )
+  );
+  fs.writeFileSync(
+    path.join(dir, "__tests__", "plugin.test.js"),
+    [
+      'const { runScenarios } = require("@owncast/plugin-sdk/testing");',
+      "const say = (id, name, body) => ({",
+      '  event: "chat.message.received",',
+      '  payload: { id, user: { id: `u-${name}`, displayName: name }, body, timestamp: "2024-01-01T00:00:00Z" },',
+      "});",
+      "runScenarios([",
+      "  {",
+      '    name: "counts per user",',
+      '    events: [say("1", "ann", "hi"), say("2", "ann", "again"), say("3", "bo", "yo")],',
+      '    expect: { chatSends: ["ann has sent 1 message(s) total", "ann has sent 2 message(s) total", "bo has sent 1 message(s) total"], kv: { "count:u-ann": "2" } },',
+      "  },",
+      "]);",
+      "",
+    ].join("\n")
+  );
+  const i = npm(["install", "--offline"], dir);
+  assert.strictEqual(i.status, 0, i.stdout + i.stderr);
+  const t = npm(["test"], dir);
+  assert.strictEqual(t.status, 0, t.stdout + t.stderr);
+  assert.match(t.stdout, /1 passed, 0 failed/);
+  assert.ok(fs.existsSync(path.join(dir, "message-counter.wasm")), "the slug derived from the name names the build");
+  const p = npm(["run", "package"], dir);
+  assert.strictEqual(p.status, 0, p.stdout + p.stderr);
+  assert.ok(fs.existsSync(path.join(dir, "message-counter.ocpkg")));
 });
 
 // --- create-owncast-plugin -------------------------------------------------------
