@@ -67,9 +67,10 @@ async fn every_effect_expectation_can_pass_and_fail() {
         none.clone(),
         vec![say("!notify")],
         "browserPushes",
-        json!([{"title": "Live", "body": "Come watch", "url": "https://owncast.example"}, {"title": "Host Tour", "body": "plain text push"}]),
+        // A plain-text push is upstream's browserPush("x"): the text is the title.
+        json!([{"title": "Live", "body": "Come watch", "url": "https://owncast.example"}, {"title": "plain text push"}]),
         // url is compared even when the expectation leaves it out, as upstream.
-        json!([{"title": "Live", "body": "Come watch"}, {"title": "Host Tour", "body": "plain text push"}]),
+        json!([{"title": "Live", "body": "Come watch"}, {"title": "plain text push"}]),
     )
     .await;
     passes_and_fails(
@@ -77,8 +78,9 @@ async fn every_effect_expectation_can_pass_and_fail() {
         none.clone(),
         vec![say("!notify")],
         "fediversePosts",
-        json!([{"type": "", "body": "live on the fediverse"}]),
-        json!([{"type": "follow", "body": "live on the fediverse"}]),
+        // host-tour sends upstream's structured notification.
+        json!([{"type": "live", "body": "live on the fediverse", "link": "https://owncast.example"}]),
+        json!([{"type": "follow", "body": "live on the fediverse", "link": "https://owncast.example"}]),
     )
     .await;
     passes_and_fails(t, none.clone(), vec![say("!post hello")], "fediverseOutbox", json!(["hello"]), json!(["hi"])).await;
