@@ -314,8 +314,13 @@ func (h *Host) Notify(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("owncastplugins: event: %w", err)
 	}
-	_, err = h.call(ctx, func(p *C.OcpHost, t C.uint32_t, c *C.OcpCancel, out *C.OcpBuf) C.int32_t {
-		return C.ocp_notify(p, cbytes(in), C.size_t(len(in)), t, c, out)
+	return h.notifyRaw(ctx, in)
+}
+
+// notifyRaw fans out an event already in JSON.
+func (h *Host) notifyRaw(ctx context.Context, event []byte) error {
+	_, err := h.call(ctx, func(p *C.OcpHost, t C.uint32_t, c *C.OcpCancel, out *C.OcpBuf) C.int32_t {
+		return C.ocp_notify(p, cbytes(event), C.size_t(len(event)), t, c, out)
 	})
 	return err
 }

@@ -300,9 +300,26 @@ func TestBadInputIsAnError(t *testing.T) {
 		t.Fatalf("missing dataDir: %v", err)
 	}
 	h := newHost(t, nil, nil, "examples/rust/profanity-filter")
-	_, err = h.Filter(background(), Event{Type: "chat.message.received", Payload: json.RawMessage(`{"body": 5}`)})
-	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "chat.message.received") {
-		t.Fatalf("bad payload: %v", err)
+	// What is not an event envelope is refused at the boundary.
+	for _, raw := range []string{`{"body": "hi"}`, `not json`, `{"eventType": 5}`} {
+		if _, err := h.filterRaw(background(), []byte(raw)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "eventType") {
+			t.Fatalf("%s: %v, want ErrInvalid naming eventType", raw, err)
+		}
+		if err := h.notifyRaw(background(), []byte(raw)); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("Notify %s: %v, want ErrInvalid", raw, err)
+		}
+	}
+	// A payload of the wrong shape is passed on as given (a legacy plugin
+	// sees it whole); a component, which needs the typed record, is not
+	// called: its step fails, naming the event and the field, and the
+	// chain fails open.
+	o, err := h.Filter(background(), Event{Type: "chat.message.received", Payload: json.RawMessage(`{"body": 5}`)})
+	if err != nil || o.Result != ResultPass || len(o.Steps) != 1 || o.Steps[0].Result != ResultFailed ||
+		!strings.Contains(o.Steps[0].Error, "chat.message.received") || !strings.Contains(o.Steps[0].Error, "body") {
+		t.Fatalf("wrong-shaped payload: %+v %v", o, err)
+	}
+	if string(o.Event.Payload) != `{"body":5}` && string(o.Event.Payload) != `{"body": 5}` {
+		t.Errorf("the payload changed: %s", o.Event.Payload)
 	}
 	if _, err := h.Enable("nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Enable(nope): %v", err)

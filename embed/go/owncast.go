@@ -40,7 +40,7 @@ type Owncast interface {
 	WriteVideoConfig(from Caller, update VideoConfigUpdate) error
 	NotifyDiscord(from Caller, content string)
 	NotifyBrowserPush(from Caller, push BrowserPush)
-	NotifyFediverse(from Caller, content string)
+	NotifyFediverse(from Caller, n FediverseNotification)
 	Users() []User
 	// User is nil when there is no such user.
 	User(id string) *User
@@ -80,7 +80,7 @@ func (NoOwncast) VideoConfig() VideoConfig                         { return Vide
 func (NoOwncast) WriteVideoConfig(Caller, VideoConfigUpdate) error { return errUnsupported }
 func (NoOwncast) NotifyDiscord(Caller, string)                     {}
 func (NoOwncast) NotifyBrowserPush(Caller, BrowserPush)            {}
-func (NoOwncast) NotifyFediverse(Caller, string)                   {}
+func (NoOwncast) NotifyFediverse(Caller, FediverseNotification)    {}
 func (NoOwncast) Users() []User                                    { return nil }
 func (NoOwncast) User(string) *User                                { return nil }
 func (NoOwncast) SetUserEnabled(Caller, string, bool, string)      {}
@@ -128,10 +128,12 @@ type args struct {
 	Update    VideoConfigUpdate `json:"update"`
 	Content   string            `json:"content"`
 	Push      BrowserPush       `json:"push"`
-	ID        string            `json:"id"`
-	Enabled   bool              `json:"enabled"`
-	Reason    string            `json:"reason"`
-	IP        string            `json:"ip"`
+	// Notification is notify.fediverse's record (Content is its body).
+	Notification *FediverseNotification `json:"notification"`
+	ID           string                 `json:"id"`
+	Enabled      bool                   `json:"enabled"`
+	Reason       string                 `json:"reason"`
+	IP           string                 `json:"ip"`
 	// observe.*
 	Plugin string `json:"plugin"`
 	Call   string `json:"call"`
@@ -203,7 +205,11 @@ func (e *embedder) dispatch(method string, raw []byte) (interface{}, error) {
 	case "notify.browserPush":
 		o.NotifyBrowserPush(a.From, a.Push)
 	case "notify.fediverse":
-		o.NotifyFediverse(a.From, a.Content)
+		n := FediverseNotification{Body: a.Content}
+		if a.Notification != nil {
+			n = *a.Notification
+		}
+		o.NotifyFediverse(a.From, n)
 	case "users.list":
 		return nonNil(o.Users()), nil
 	case "users.get":

@@ -50,7 +50,7 @@ func (r *recorder) SendChat(from Caller, msg ChatSend) {
 }
 
 func (r *recorder) ServerInfo() ServerInfo {
-	return ServerInfo{Name: "Go test server", ServerURL: "http://owncast.test", Version: "test"}
+	return ServerInfo{Name: "Go test server", URL: "http://owncast.test", Version: "test"}
 }
 
 func (r *recorder) Emitted(from string, ev Event, depth uint32) {
@@ -178,7 +178,7 @@ var msgSeq int64
 func chat(user, body string, sec int) Event {
 	return ChatMessageEvent(ChatMessage{
 		ID:        fmt.Sprintf("m%d", atomic.AddInt64(&msgSeq, 1)),
-		User:      User{ID: user, DisplayName: strings.ToUpper(user[:1]) + user[1:]},
+		User:      &ChatUser{ID: user, DisplayName: strings.ToUpper(user[:1]) + user[1:]},
 		Body:      body,
 		Timestamp: time.Date(2024, 5, 1, 20, 0, sec, 0, time.UTC).Format(time.RFC3339),
 	})

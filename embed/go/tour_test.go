@@ -40,10 +40,10 @@ func str(s string) *string { return &s }
 
 func (f *fullOwncast) ChatHistory(limit uint32) []ChatMessage {
 	f.note("history")
-	return []ChatMessage{{ID: "h1", Body: "earlier message"}}
+	return []ChatMessage{{ID: "h1", User: &ChatUser{ID: "u-9", DisplayName: "Nine"}, Body: "earlier message"}}
 }
 func (f *fullOwncast) ChatClients() []ChatClient {
-	return []ChatClient{{ID: 3, User: User{DisplayName: "Zed"}}}
+	return []ChatClient{{ID: 3, UserID: "u-3", DisplayName: "Zed", IPAddress: "192.0.2.3", MessageCount: 1}}
 }
 func (f *fullOwncast) DeleteMessage(from Caller, id string) { f.note("delete " + id) }
 func (f *fullOwncast) KickClient(from Caller, id uint64) {
@@ -54,16 +54,18 @@ func (f *fullOwncast) Upload(from Caller, name string, data []byte) (string, err
 	return "/uploads/" + from.Slug + "/" + name, nil
 }
 func (f *fullOwncast) StreamCurrent() StreamInfo {
-	return StreamInfo{Online: true, Title: "Go title", ViewerCount: 9}
+	return StreamInfo{Online: true, Title: "Go title", Viewers: 9, LatencyLevel: 2}
 }
 func (f *fullOwncast) StreamBroadcaster() *Broadcaster {
-	return &Broadcaster{RemoteAddr: "10.1.1.1", Encoder: str("OBS")}
+	return &Broadcaster{RemoteAddr: "10.1.1.1", Codecs: []string{"h264", "aac"}, Resolution: "1280x720", Framerate: 30, Bitrates: []uint32{3000, 128}}
 }
 func (f *fullOwncast) ServerSocials() []SocialHandle {
 	return []SocialHandle{{Platform: "mastodon", URL: "https://social.example/@go"}}
 }
-func (f *fullOwncast) ServerFederation() FederationInfo { return FederationInfo{Enabled: true} }
-func (f *fullOwncast) ServerTags() []string             { return []string{"go", "test"} }
+func (f *fullOwncast) ServerFederation() FederationInfo {
+	return FederationInfo{Enabled: true, Username: "go", IsPrivate: true}
+}
+func (f *fullOwncast) ServerTags() []string { return []string{"go", "test"} }
 func (f *fullOwncast) VideoConfig() VideoConfig {
 	return VideoConfig{LatencyLevel: 2, Codec: "libx264"}
 }
@@ -78,9 +80,11 @@ func (f *fullOwncast) NotifyDiscord(from Caller, content string) { f.note("disco
 func (f *fullOwncast) NotifyBrowserPush(from Caller, p BrowserPush) {
 	f.note("push " + p.Title)
 }
-func (f *fullOwncast) NotifyFediverse(from Caller, content string) { f.note("fedinotify " + content) }
+func (f *fullOwncast) NotifyFediverse(from Caller, n FediverseNotification) {
+	f.note("fedinotify " + n.Type + " " + n.Body + " " + n.Link)
+}
 func (f *fullOwncast) Users() []User {
-	return []User{{ID: "u-1", DisplayName: "Una"}, {ID: "u-2", DisplayName: "Dos"}}
+	return []User{{ID: "u-1", DisplayName: "Una", IsAuthenticated: true}, {ID: "u-2", DisplayName: "Dos", DisabledAt: "2024-05-01T20:00:00Z"}}
 }
 func (f *fullOwncast) User(id string) *User {
 	for _, u := range f.Users() {
@@ -123,10 +127,10 @@ func TestEveryHostCallReachesGo(t *testing.T) {
 	}
 	for _, c := range []struct{ cmd, want string }{
 		{"!chat", "plain message"},
-		{"!history 5", `history=["earlier message"] clients=["3:Zed"]`},
+		{"!history 5", `history=["earlier message"] from=["Nine"] clients=["3:Zed"]`},
 		{"!moderate m9", "moderated"},
 		{"!upload hi", `upload url="/uploads/host-tour/note.txt" bad=true`},
-		{"!server", `stream online=true title="Go title" broadcaster="OBS" server="Go test server" socials=1 federation=true tags=["go","test"]`},
+		{"!server", `stream online=true title="Go title" broadcaster="1280x720"@"10.1.1.1" server="Go test server" socials=1 federation=true tags=["go","test"]`},
 		{"!video", "video latency=2 codec=\"libx264\" write=true bad=false junk=false"},
 		{"!notify", "notified"},
 		{"!users u-2", `users=2 u-2="Dos" ghost=0`},
@@ -139,7 +143,7 @@ func TestEveryHostCallReachesGo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"history", "delete m9", "kick 7", "upload note.txt hi", "video write", "discord we are live",
-		"push Live", "fedinotify live on the fediverse", "disable u-2 spamming", "enable u-friend",
+		"push Live", "push plain text push", "fedinotify live live on the fediverse https://owncast.example", "disable u-2 spamming", "enable u-friend",
 		"ban 10.0.0.9", "post hello fediverse",
 	} {
 		if !oc.has(want) {

@@ -8,112 +8,179 @@ import (
 // The wire protocol's records (docs/WIRE_PROTOCOL.md), in their JSON form.
 // Missing fields take their zero values on both sides.
 
-// User is a chat participant.
+// Optional fields (WIT option) carry omitempty: they are left out when
+// zero, as upstream's Go structs leave them out.
+
+// ChatUser is a chat participant as events carry it: the payload of
+// chat.user.joined and chat.user.parted, the sender of a chat message, the
+// user of an SSE connection or an HTTP request.
+type ChatUser struct {
+	ID              string   `json:"id"`
+	DisplayName     string   `json:"displayName"`
+	IsBot           bool     `json:"isBot,omitempty"`
+	IsAuthenticated bool     `json:"isAuthenticated,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+}
+
+// ChatMessage is the payload of chat.message.received and what
+// chat.history returns.
+type ChatMessage struct {
+	ID string `json:"id"`
+	// User is nil for the rare message without an account.
+	User *ChatUser `json:"user,omitempty"`
+	// ClientID is the chat connection the message came from.
+	ClientID  *uint64 `json:"clientId,omitempty"`
+	Body      string  `json:"body"`
+	Timestamp string  `json:"timestamp"`
+}
+
+// ChatUserRename is the payload of chat.user.renamed.
+type ChatUserRename struct {
+	User         ChatUser `json:"user"`
+	PreviousName string   `json:"previousName"`
+}
+
+// ChatMessageModeration is the payload of chat.message.moderated.
+type ChatMessageModeration struct {
+	MessageID string    `json:"messageId"`
+	Visible   bool      `json:"visible"`
+	Moderator *ChatUser `json:"moderator,omitempty"`
+}
+
+// StreamLifecycle is the payload of stream.started and stream.stopped.
+type StreamLifecycle struct {
+	StartedAt string `json:"startedAt,omitempty"`
+	StoppedAt string `json:"stoppedAt,omitempty"`
+	Title     string `json:"title,omitempty"`
+	Summary   string `json:"summary,omitempty"`
+}
+
+// StreamTitleChange is the payload of stream.title.changed.
+type StreamTitleChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// User is a user record (users.list, users.get; upstream HostUser).
 type User struct {
 	ID            string   `json:"id"`
 	DisplayName   string   `json:"displayName"`
-	DisplayColor  *uint32  `json:"displayColor,omitempty"`
-	CreatedAt     *string  `json:"createdAt,omitempty"`
 	PreviousNames []string `json:"previousNames,omitempty"`
-	Scopes        []string `json:"scopes,omitempty"`
-	IsBot         bool     `json:"isBot"`
-	Authenticated bool     `json:"authenticated"`
+	// CreatedAt is RFC 3339.
+	CreatedAt string `json:"createdAt,omitempty"`
+	// DisabledAt (RFC 3339) is set while the user is disabled (banned).
+	DisabledAt      string   `json:"disabledAt,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+	IsBot           bool     `json:"isBot,omitempty"`
+	IsAuthenticated bool     `json:"isAuthenticated,omitempty"`
 }
 
-// ChatMessage is the payload of chat.message.received.
-type ChatMessage struct {
-	ID        string  `json:"id"`
-	User      User    `json:"user"`
-	Body      string  `json:"body"`
-	Timestamp string  `json:"timestamp"`
-	ClientID  *uint64 `json:"clientId,omitempty"`
-}
-
-// ChatClient is a connected chat client.
+// ChatClient is a connected chat session, not a user: one user may have
+// several (upstream HostChatClient).
 type ChatClient struct {
-	ID           uint64  `json:"id"`
-	User         User    `json:"user"`
-	ConnectedAt  string  `json:"connectedAt"`
-	UserAgent    *string `json:"userAgent,omitempty"`
-	MessageCount uint32  `json:"messageCount"`
+	ID           uint64 `json:"id"`
+	UserID       string `json:"userId,omitempty"`
+	DisplayName  string `json:"displayName,omitempty"`
+	ConnectedAt  string `json:"connectedAt,omitempty"`
+	UserAgent    string `json:"userAgent,omitempty"`
+	IPAddress    string `json:"ipAddress,omitempty"`
+	MessageCount uint32 `json:"messageCount"`
 }
 
 // StreamInfo describes the live stream.
 type StreamInfo struct {
-	Online      bool    `json:"online"`
-	Title       string  `json:"title"`
-	StartedAt   *string `json:"startedAt,omitempty"`
-	ViewerCount uint32  `json:"viewerCount"`
+	Online  bool   `json:"online"`
+	Title   string `json:"title,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	Viewers uint32 `json:"viewers"`
+	// StartedAt is RFC 3339; left out while offline.
+	StartedAt    string `json:"startedAt,omitempty"`
+	LatencyLevel uint32 `json:"latencyLevel,omitempty"`
 }
 
-// Broadcaster is the encoder connected to Owncast.
+// Broadcaster is the inbound broadcast (upstream StreamBroadcaster).
 type Broadcaster struct {
-	RemoteAddr  string  `json:"remoteAddr"`
-	ConnectedAt string  `json:"connectedAt"`
-	Encoder     *string `json:"encoder,omitempty"`
-	Width       *uint32 `json:"width,omitempty"`
-	Height      *uint32 `json:"height,omitempty"`
-	Framerate   *uint32 `json:"framerate,omitempty"`
-	VideoCodec  *string `json:"videoCodec,omitempty"`
-	AudioCodec  *string `json:"audioCodec,omitempty"`
+	RemoteAddr string   `json:"remoteAddr,omitempty"`
+	Codecs     []string `json:"codecs,omitempty"`
+	// Resolution is e.g. "1920x1080".
+	Resolution string `json:"resolution,omitempty"`
+	Framerate  uint32 `json:"framerate,omitempty"`
+	// Bitrates are in Kbps.
+	Bitrates []uint32 `json:"bitrates,omitempty"`
 }
 
 // ServerInfo is the server's public description.
 type ServerInfo struct {
-	Name      string  `json:"name"`
-	Summary   string  `json:"summary"`
-	ServerURL string  `json:"serverUrl"`
-	LogoURL   *string `json:"logoUrl,omitempty"`
-	Version   string  `json:"version"`
-	NSFW      bool    `json:"nsfw"`
+	Name           string `json:"name,omitempty"`
+	URL            string `json:"url,omitempty"`
+	Summary        string `json:"summary,omitempty"`
+	WelcomeMessage string `json:"welcomeMessage,omitempty"`
+	Version        string `json:"version,omitempty"`
 }
 
 // SocialHandle is one of the server's social links.
 type SocialHandle struct {
-	Platform string  `json:"platform"`
-	URL      string  `json:"url"`
-	Icon     *string `json:"icon,omitempty"`
+	Platform string `json:"platform"`
+	URL      string `json:"url"`
+	Icon     string `json:"icon,omitempty"`
 }
 
 // FederationInfo describes the server's fediverse account.
 type FederationInfo struct {
-	Enabled       bool   `json:"enabled"`
-	Username      string `json:"username"`
-	Account       string `json:"account"`
-	FollowerCount uint32 `json:"followerCount"`
+	Enabled   bool   `json:"enabled"`
+	Username  string `json:"username,omitempty"`
+	IsPrivate bool   `json:"isPrivate,omitempty"`
 }
 
-// VideoVariant is one output quality.
-type VideoVariant struct {
-	Name             string  `json:"name"`
-	VideoBitrate     uint32  `json:"videoBitrate"`
-	Framerate        uint32  `json:"framerate"`
-	Width            *uint32 `json:"width,omitempty"`
-	Height           *uint32 `json:"height,omitempty"`
-	CPUUsageLevel    uint32  `json:"cpuUsageLevel"`
-	VideoPassthrough bool    `json:"videoPassthrough"`
-	AudioPassthrough bool    `json:"audioPassthrough"`
+// StreamVariant is one output rendition.
+type StreamVariant struct {
+	Width     uint32 `json:"width"`
+	Height    uint32 `json:"height"`
+	Framerate uint32 `json:"framerate"`
+	// VideoBitrate and AudioBitrate are in Kbps.
+	VideoBitrate  uint32 `json:"videoBitrate"`
+	AudioBitrate  uint32 `json:"audioBitrate"`
+	IsPassthrough bool   `json:"isPassthrough"`
 }
 
 // VideoConfig is the video configuration.
 type VideoConfig struct {
-	LatencyLevel uint32         `json:"latencyLevel"`
-	Codec        string         `json:"codec"`
-	Variants     []VideoVariant `json:"variants,omitempty"`
+	LatencyLevel uint32          `json:"latencyLevel"`
+	Codec        string          `json:"codec"`
+	Variants     []StreamVariant `json:"variants"`
+}
+
+// MarshalJSON writes no variants as [] (the field is not optional).
+func (v VideoConfig) MarshalJSON() ([]byte, error) {
+	type plain VideoConfig
+	if v.Variants == nil {
+		v.Variants = []StreamVariant{}
+	}
+	return json.Marshal(plain(v))
 }
 
 // VideoConfigUpdate changes the fields that are not nil.
 type VideoConfigUpdate struct {
-	LatencyLevel *uint32        `json:"latencyLevel,omitempty"`
-	Codec        *string        `json:"codec,omitempty"`
-	Variants     []VideoVariant `json:"variants,omitempty"`
+	LatencyLevel *uint32         `json:"latencyLevel,omitempty"`
+	Codec        *string         `json:"codec,omitempty"`
+	Variants     []StreamVariant `json:"variants,omitempty"`
 }
 
 // BrowserPush is a browser push notification.
 type BrowserPush struct {
-	Title string  `json:"title"`
-	Body  string  `json:"body"`
-	URL   *string `json:"url,omitempty"`
+	Title string `json:"title"`
+	Body  string `json:"body,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// FediverseNotification is a notification to the streamer's fediverse
+// followers (upstream FediversePayload).
+type FediverseNotification struct {
+	// Type is "follow", "like", "repost" or a custom kind.
+	Type  string `json:"type"`
+	Body  string `json:"body"`
+	Image string `json:"image,omitempty"`
+	Link  string `json:"link,omitempty"`
 }
 
 // Caller names the plugin a host call comes from.
@@ -234,6 +301,6 @@ type PluginInfo struct {
 // RequestAuth is authentication the embedder established for an HTTP
 // request (its own admin session, a chat user).
 type RequestAuth struct {
-	Admin bool  `json:"admin"`
-	User  *User `json:"user,omitempty"`
+	Admin bool      `json:"admin"`
+	User  *ChatUser `json:"user,omitempty"`
 }

@@ -62,11 +62,11 @@ func (s *server) Upload(from ocp.Caller, name string, data []byte) (string, erro
 	return "/uploads/" + from.Slug + "/" + name, nil
 }
 func (s *server) StreamCurrent() ocp.StreamInfo {
-	return ocp.StreamInfo{Online: true, Title: "Embedding plugins from Go", ViewerCount: 7}
+	return ocp.StreamInfo{Online: true, Title: "Embedding plugins from Go", Viewers: 7}
 }
 func (s *server) StreamBroadcaster() *ocp.Broadcaster { return nil }
 func (s *server) ServerInfo() ocp.ServerInfo {
-	return ocp.ServerInfo{Name: "Go embed demo", Summary: "A Go server standing in for Owncast", ServerURL: "http://127.0.0.1:8080", Version: "0.2.0"}
+	return ocp.ServerInfo{Name: "Go embed demo", Summary: "A Go server standing in for Owncast", URL: "http://127.0.0.1:8080", Version: "0.2.0"}
 }
 func (s *server) ServerSocials() []ocp.SocialHandle    { return nil }
 func (s *server) ServerFederation() ocp.FederationInfo { return ocp.FederationInfo{} }
@@ -84,8 +84,8 @@ func (s *server) NotifyDiscord(from ocp.Caller, content string) {
 func (s *server) NotifyBrowserPush(from ocp.Caller, p ocp.BrowserPush) {
 	s.say("  owncast: %s sends a browser push: %s", from.Slug, p.Title)
 }
-func (s *server) NotifyFediverse(from ocp.Caller, content string) {
-	s.say("  owncast: %s notifies the fediverse: %s", from.Slug, content)
+func (s *server) NotifyFediverse(from ocp.Caller, n ocp.FediverseNotification) {
+	s.say("  owncast: %s notifies the fediverse (%s): %s", from.Slug, n.Type, n.Body)
 }
 func (s *server) Users() []ocp.User        { return nil }
 func (s *server) User(id string) *ocp.User { return nil }
@@ -121,7 +121,7 @@ func (s *server) chat(ctx context.Context, host *ocp.Host, user, body string) (o
 	id := atomic.AddInt64(&s.seq, 1)
 	msg := ocp.ChatMessage{
 		ID:        fmt.Sprintf("msg-%d", id),
-		User:      ocp.User{ID: strings.ToLower(user), DisplayName: user},
+		User:      &ocp.ChatUser{ID: strings.ToLower(user), DisplayName: user},
 		Body:      body,
 		Timestamp: time.Now().UTC().Format(time.RFC3339Nano),
 	}
