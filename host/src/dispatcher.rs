@@ -10,6 +10,7 @@ use crate::permissions::Permission;
 use crate::plugin::{CallError, PluginInstance};
 use crate::runtime::{CallKind, Limits};
 use crate::event::{Event, Verdict};
+use crate::metrics::Outcome;
 use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
 use std::collections::HashMap;
@@ -132,6 +133,10 @@ pub(crate) trait GuestCall: Send + 'static {
     fn check(&self, _output: &Self::Output, _limits: &Limits) -> Result<(), CallError> {
         Ok(())
     }
+    /// The filter outcome an answer counts as in the plugin's metrics (filters only).
+    fn outcome(_output: &Self::Output) -> Option<Outcome> {
+        None
+    }
 }
 
 pub(crate) struct Notify(pub Event);
@@ -151,6 +156,13 @@ impl GuestCall for Filter {
     const KIND: CallKind = CallKind::Filter;
     fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Verdict, CallError>> {
         instance.on_filter(&self.0)
+    }
+    fn outcome(output: &Verdict) -> Option<Outcome> {
+        Some(match output {
+            Verdict::Pass => Outcome::Pass,
+            Verdict::Modify(_) => Outcome::Modify,
+            Verdict::Drop(_) => Outcome::Drop,
+        })
     }
     /// A filter may not change the event type.
     fn check(&self, output: &Verdict, _limits: &Limits) -> Result<(), CallError> {

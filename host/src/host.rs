@@ -124,10 +124,7 @@ impl LoadedPlugin {
     pub(crate) async fn call<C: GuestCall>(self: &Arc<Self>, call: C) -> (Result<C::Output, CallError>, Vec<Event>) {
         let started = std::time::Instant::now();
         let (result, emitted) = self.call_unmetered(call).await;
-        fn filtered<T: 'static>(o: &T) -> Option<&crate::types::FilterResult> {
-            (o as &dyn std::any::Any).downcast_ref()
-        }
-        self.ctx.metrics().call(C::KIND, started.elapsed(), result.as_ref().map(filtered));
+        self.ctx.metrics().call(C::KIND, started.elapsed(), result.as_ref().map(C::outcome));
         (result, emitted)
     }
 

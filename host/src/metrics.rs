@@ -10,7 +10,6 @@
 //! is the crate's, not hand-written.
 
 use crate::plugin::CallError;
-use crate::types::FilterResult;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -20,6 +19,14 @@ use prometheus_client::registry::Registry;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// How a filter answered, as the metrics count it (index into the outcome counters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass = 0,
+    Modify = 1,
+    Drop = 2,
+}
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -62,7 +69,7 @@ pub struct PluginMetrics {
 impl PluginMetrics {
     /// Records one finished guest call: `Ok(Some(_))` for a filter's answer.
     #[inline]
-    pub fn call(&self, kind: CallKind, elapsed: Duration, result: Result<Option<&FilterResult>, &CallError>) {
+    pub fn call(&self, kind: CallKind, elapsed: Duration, result: Result<Option<Outcome>, &CallError>) {
         let k = kind_index(kind);
         self.calls[k].fetch_add(1, Relaxed);
         let us = elapsed.as_micros().min(u64::MAX as u128) as u64;
@@ -71,12 +78,7 @@ impl PluginMetrics {
         self.latency_sum_us.fetch_add(us, Relaxed);
         match result {
             Ok(Some(f)) => {
-                let o = match f {
-                    FilterResult::Pass => 0,
-                    FilterResult::Modify(_) => 1,
-                    FilterResult::Drop(_) => 2,
-                };
-                self.filter[o].fetch_add(1, Relaxed);
+                self.filter[f as usize].fetch_add(1, Relaxed);
             }
             Ok(None) => {}
             Err(e) => {
@@ -434,9 +436,9 @@ mod tests {
     fn counts_and_quantiles() {
         let m = PluginMetrics::default();
         for _ in 0..98 {
-            m.call(CallKind::Filter, Duration::from_micros(80), Ok(Some(&FilterResult::Pass)));
+            m.call(CallKind::Filter, Duration::from_micros(80), Ok(Some(Outcome::Pass)));
         }
-        m.call(CallKind::Filter, Duration::from_millis(3), Ok(Some(&FilterResult::Drop("x".into()))));
+        m.call(CallKind::Filter, Duration::from_millis(3), Ok(Some(Outcome::Drop)));
         m.call(CallKind::Event, Duration::from_millis(60), Err(&CallError::Timeout(Duration::from_millis(50))));
         m.http_request(false);
         m.http_request(true);

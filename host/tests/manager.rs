@@ -258,6 +258,9 @@ async fn upload_is_validated_before_it_replaces_anything() {
     assert_eq!(admin(a, "GET", "/plugins/up/_instructions", b"").await.text(), "# up");
     assert_eq!(get(a, "/plugins/up/_instructions").await.status, 401);
     assert_eq!(get(a, "/api/admin/plugins/up/instructions").await.status, 401);
+    // The admin page's rendered form is a different route, admin only too.
+    assert_eq!(admin(a, "GET", "/api/admin/plugins/up/instructions/rendered", b"").await.json()["html"].as_str().map(str::trim), Some("<h1>up</h1>"));
+    assert_eq!(get(a, "/api/admin/plugins/up/instructions/rendered").await.status, 401);
     admin(a, "POST", "/api/admin/plugins/up/approve", b"").await;
     assert_eq!(get(a, "/plugins/up/version").await.text(), "1.0.0");
 

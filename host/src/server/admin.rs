@@ -145,7 +145,9 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
             };
             info_reply(m, result)
         }
-        [slug, "instructions"] => match *method {
+        // The raw `.../instructions` (upstream's path) is answered by the
+        // server before the admin API; this is the page's rendered form.
+        [slug, "instructions", "rendered"] => match *method {
             Method::GET => super::admin_page::instructions(m, slug),
             _ => method_not_allowed("GET"),
         },

@@ -352,7 +352,7 @@
   async function loadInstructions(n) {
     const box = $(".ocp-instructions", n.li);
     try {
-      const r = await call("GET", `/${n.data.slug}/instructions`);
+      const r = await call("GET", `/${n.data.slug}/instructions/rendered`);
       n.instructionsLoaded = true;
       // Rendered from Markdown and sanitized by the host (ammonia).
       box.innerHTML = r.html || "";

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `GET /admin/plugins/` (+ `app.js`, `app.css`) | the page |
 //! | `GET /api/admin/plugins/_events` | server-sent events: `plugins` with the list (as `GET /api/admin/plugins` answers it) whenever it changes |
-//! | `GET /api/admin/plugins/<slug>/instructions` | `{html}`: its `INSTRUCTIONS.md` rendered (pulldown-cmark) and sanitized (ammonia) |
+//! | `GET /api/admin/plugins/<slug>/instructions/rendered` | `{html}`: its `INSTRUCTIONS.md` rendered (pulldown-cmark) and sanitized (ammonia); the raw file stays at upstream's `.../instructions` |
 //!
 //! The page uses relative URLs only, renders into one root element
 //! (`#owncast-plugins-admin`) and scopes every style under it, so Owncast
