@@ -19,8 +19,8 @@
 
 use crate::setup;
 use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime};
 use serde_json::{json, Value};
@@ -140,7 +140,12 @@ impl Bench<'_> {
         let first_load = t.elapsed();
         let slug = loaded.slug().to_string();
         anyhow::ensure!(!host.filter_chain("chat.message.received").is_empty(), "{slug} has no chat-message filter");
-        self.say(format!("== {label}: {slug} ({}, {} bytes of code), first load {:.1} ms", loaded.kind, bundle.code.len(), ms(first_load)));
+        self.say(format!(
+            "== {label}: {slug} ({}, {} bytes of code), first load {:.1} ms",
+            loaded.kind,
+            bundle.code.len(),
+            ms(first_load)
+        ));
         let mut out = serde_json::Map::new();
         out.insert("plugin".into(), json!({ "slug": slug, "kind": loaded.kind, "code_bytes": bundle.code.len(), "first_load_ms": ms(first_load) }));
 
@@ -165,7 +170,10 @@ impl Bench<'_> {
                 }
             }
             let s = stats(times);
-            self.say(format!("filter via Host::filter ({kind}): p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs (n={})", s.p50_us, s.p90_us, s.p99_us, s.n));
+            self.say(format!(
+                "filter via Host::filter ({kind}): p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs (n={})",
+                s.p50_us, s.p90_us, s.p99_us, s.n
+            ));
             out.insert(format!("filter_{kind}"), serde_json::to_value(&s)?);
         }
 
@@ -189,7 +197,11 @@ impl Bench<'_> {
         }
         let (si, sr) = (stats(inst), stats(inst_reg));
         self.say(format!("instantiate: p50 {:.3} ms, p90 {:.3} ms (n={})", si.p50_us / 1e3, si.p90_us / 1e3, si.n));
-        self.say(format!("instantiate + first call (register): p50 {:.3} ms, p90 {:.3} ms", sr.p50_us / 1e3, sr.p90_us / 1e3));
+        self.say(format!(
+            "instantiate + first call (register): p50 {:.3} ms, p90 {:.3} ms",
+            sr.p50_us / 1e3,
+            sr.p90_us / 1e3
+        ));
         out.insert("instantiate".into(), serde_json::to_value(&si)?);
         out.insert("instantiate_register".into(), serde_json::to_value(&sr)?);
         drop(code);
@@ -261,7 +273,11 @@ impl Bench<'_> {
         Ok(Value::Object(out))
     }
 
-    fn compile(&self, bundle: &PluginBundle, manifest: &Manifest) -> anyhow::Result<Arc<dyn owncast_plugin_host::PluginCode>> {
+    fn compile(
+        &self,
+        bundle: &PluginBundle,
+        manifest: &Manifest,
+    ) -> anyhow::Result<Arc<dyn owncast_plugin_host::PluginCode>> {
         Ok(self.loader.load(LoadRequest {
             runtime: &self.runtime,
             bytes: &bundle.code,
@@ -273,22 +289,32 @@ impl Bench<'_> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let bundle = PluginBundle::from_dir(&args.dir).map_err(|e| anyhow::anyhow!("{e} (build it first: tools/build-js-examples.sh)"))?;
-    anyhow::ensure!(args.plugins > 0 && args.calls > 0 && args.instances > 0, "--plugins, --calls and --instances must be positive");
+    let bundle = PluginBundle::from_dir(&args.dir)
+        .map_err(|e| anyhow::anyhow!("{e} (build it first: tools/build-js-examples.sh)"))?;
+    anyhow::ensure!(
+        args.plugins > 0 && args.calls > 0 && args.instances > 0,
+        "--plugins, --calls and --instances must be positive"
+    );
     let runtime = setup::runtime()?;
     let loader = setup::loaders()
         .into_iter()
         .find(|l| l.recognizes(&bundle.code, &bundle.code_file))
         .ok_or_else(|| anyhow::anyhow!("{}: not a legacy (Extism/JS) plugin", bundle.code_file))?;
     let mut report = serde_json::Map::new();
-    let pre = Bench { args: &args, runtime: runtime.clone(), loader }.measure("pre-initialized module", &bundle).await?;
+    let pre =
+        Bench { args: &args, runtime: runtime.clone(), loader }.measure("pre-initialized module", &bundle).await?;
     report.insert("preinitialized".into(), pre);
 
     if let Some(engine) = &args.engine {
         let slug = Manifest::parse(&bundle.manifest, &bundle.manifest_file)?.slug;
         let script = args.dir.join(format!("{slug}.js"));
-        let code = std::fs::read(&script)
-            .map_err(|e| anyhow::anyhow!("{}: {e} (build it with: owncast-plugin build --script {})", script.display(), args.dir.display()))?;
+        let code = std::fs::read(&script).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e} (build it with: owncast-plugin build --script {})",
+                script.display(),
+                args.dir.display()
+            )
+        })?;
         let shared = PluginBundle { code, code_file: script.display().to_string(), ..bundle.clone() };
         let loader: Arc<dyn PluginLoader> = Arc::new(ExtismLoader::new().with_shared_engine_file("js", engine)?);
         let r = Bench { args: &args, runtime, loader }.measure("shared engine + script", &shared).await?;

@@ -6,8 +6,8 @@
 
 use crate::{setup, style};
 use owncast_plugin_host::dispatcher::{Observer, StepResult};
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser, StreamLifecycle};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
 use std::path::{Path, PathBuf};
@@ -90,7 +90,8 @@ fn message(n: usize, user: &str, body: &str, seconds: u32) -> Event {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let dirs: Vec<PathBuf> = if args.dirs.is_empty() { default_dirs() } else { args.dirs.iter().flat_map(|d| plugin_dirs(d)).collect() };
+    let dirs: Vec<PathBuf> =
+        if args.dirs.is_empty() { default_dirs() } else { args.dirs.iter().flat_map(|d| plugin_dirs(d)).collect() };
     if dirs.is_empty() {
         anyhow::bail!("no built plugins found; build the examples first (see README) or name plugin directories");
     }
@@ -186,7 +187,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(r) => style::red(&format!("disabled: {}", short(r))),
             None => style::green("enabled"),
         };
-        println!("  {:<18} {status} {}", p.slug(), style::dim(&format!("({} calls, {} failures)", h.calls, h.failures)));
+        println!(
+            "  {:<18} {status} {}",
+            p.slug(),
+            style::dim(&format!("({} calls, {} failures)", h.calls, h.failures))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -66,7 +66,8 @@ enum PasswordSource {
 }
 
 fn read_password_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("admin password file {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("admin password file {}: {e}", path.display()))?;
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     anyhow::ensure!(!line.is_empty(), "admin password file {}: its first line is empty", path.display());
     Ok(line.to_string())
@@ -131,7 +132,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("  {} {} {}", style::cyan("chat"), style::bold(bot), style::dim(&format!("({slug})")));
         println!("       {text}");
     });
-    let mut builder = Host::builder().runtime(setup::runtime()?).kv(store).owncast(Arc::new(sim)).data_dir(a.data.join("plugin-data"));
+    let mut builder = Host::builder()
+        .runtime(setup::runtime()?)
+        .kv(store)
+        .owncast(Arc::new(sim))
+        .data_dir(a.data.join("plugin-data"));
     for l in setup::loaders() {
         builder = builder.loader(l);
     }
@@ -163,10 +168,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             .with_manager(manager.clone())
             .with_extra_routes(Arc::new(crate::simulate::SimulatedChat::new(host.clone()))),
     );
-    let running = server
-        .bind(a.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
+    let running = server.bind(a.listen).await.map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
     let base = format!("http://{}", running.local_addr());
 
     println!("{} on {}", style::bold("Owncast plugin host"), style::cyan(&base));
@@ -196,11 +198,18 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         PasswordSource::File(f) => format!("from {}", f.display()),
         PasswordSource::Env => format!("from {PASSWORD_ENV}"),
         PasswordSource::Flag => "from --admin-password (development only)".to_string(),
-        PasswordSource::Generated(f) => format!("generated, in {} (set {PASSWORD_ENV} or --admin-password-file to choose one)", f.display()),
+        PasswordSource::Generated(f) => {
+            format!("generated, in {} (set {PASSWORD_ENV} or --admin-password-file to choose one)", f.display())
+        }
     };
     println!("  admin: user {}, password {from}", style::bold("admin"));
-    println!("  admin page: {base}/admin/plugins/   admin API: {base}/api/admin/plugins   metrics: {base}/api/admin/metrics");
-    println!("  simulated chat: POST {base}{} {{\"user\", \"body\"}}   actions: {base}/api/plugins/actions", crate::simulate::CHAT_PATH);
+    println!(
+        "  admin page: {base}/admin/plugins/   admin API: {base}/api/admin/plugins   metrics: {base}/api/admin/metrics"
+    );
+    println!(
+        "  simulated chat: POST {base}{} {{\"user\", \"body\"}}   actions: {base}/api/plugins/actions",
+        crate::simulate::CHAT_PATH
+    );
     println!("  Ctrl-C stops.");
 
     let mut ticker = tokio::time::interval(Duration::from_secs(a.rescan.max(1)));
@@ -222,7 +231,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

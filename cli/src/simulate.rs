@@ -7,8 +7,8 @@
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use owncast_plugin_host::dispatcher::StepResult;
-use owncast_plugin_host::server::{error_response, ExtraRoutes};
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::server::{error_response, ExtraRoutes};
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::Host;
 use serde_json::{json, Value};
@@ -39,7 +39,8 @@ impl SimulatedChat {
             return error_response(StatusCode::BAD_REQUEST, "`body` is empty");
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let id: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let msg = ChatMessage {
             id: format!("sim-{n}"),
             user: Some(ChatUser { id: format!("u-{id}"), display_name: name, ..Default::default() }),

@@ -28,7 +28,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let passed: usize = reports.iter().map(|r| r.passed()).sum();
     let failed: usize = reports.iter().map(|r| r.failed()).sum();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "plugins": reports, "passed": passed, "failed": failed }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "plugins": reports, "passed": passed, "failed": failed })
+            )?
+        );
     } else {
         println!();
         let line = format!("{passed} passed, {failed} failed");

@@ -21,7 +21,11 @@ fn package(dir: &std::path::Path, out: &std::path::Path) {
 #[test]
 fn package_refuses_a_directory_without_a_plugin() {
     let d = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_owncast-plugin")).args(["package", d.path().to_str().unwrap()]).env("NO_COLOR", "1").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
+        .args(["package", d.path().to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("plugin.manifest.json"), "{err}");
@@ -41,10 +45,20 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
     package(&overlay, &plugins.join("overlay.ocpkg"));
     copy_plugin(&echo, &plugins.join("echo-bot"));
     let args = |listen: &str| -> Vec<String> {
-        ["run", "--plugins", plugins.to_str().unwrap(), "--data", data.to_str().unwrap(), "--listen", listen, "--rescan", "1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "run",
+            "--plugins",
+            plugins.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            listen,
+            "--rescan",
+            "1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let argv = args("127.0.0.1:0");
     let env = [("OWNCAST_ADMIN_PASSWORD", "pw")];
@@ -61,14 +75,24 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["slug"].as_str().unwrap().into(), p["source"].as_str().unwrap().into(), p["status"].as_str().unwrap().into()))
+        .map(|p| {
+            (
+                p["slug"].as_str().unwrap().into(),
+                p["source"].as_str().unwrap().into(),
+                p["status"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         sources,
-        [("echo-bot".into(), "directory".into(), "disabled".into()), ("overlay".into(), "package".into(), "disabled".into())]
+        [
+            ("echo-bot".into(), "directory".into(), "disabled".into()),
+            ("overlay".into(), "package".into(), "disabled".into())
+        ]
     );
 
-    let r = request(a, "POST", "/api/admin/plugins/overlay/approve", &[auth[0], ("Content-Type", "application/json")], b"");
+    let r =
+        request(a, "POST", "/api/admin/plugins/overlay/approve", &[auth[0], ("Content-Type", "application/json")], b"");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "enabled");
     // public/ is served as files; other paths reach the plugin's handler.
@@ -89,7 +113,12 @@ fn run_serves_real_plugins_from_the_plugins_folder() {
     std::fs::rename(tmp.path().join("echo.ocpkg"), plugins.join("echo-bot.ocpkg")).unwrap();
     eventually(Duration::from_secs(20), "the dropped package", || {
         let list = request(a, "GET", "/api/admin/plugins", &auth, b"").json();
-        list["plugins"].as_array().unwrap().iter().any(|p| p["slug"] == "echo-bot" && p["source"] == "package").then_some(())
+        list["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["slug"] == "echo-bot" && p["source"] == "package")
+            .then_some(())
     });
 
     // A restart keeps what the admin enabled.
@@ -115,7 +144,16 @@ fn serve_runs_one_plugin_with_a_dev_page_and_reloads_on_change() {
     std::fs::write(dir.join("src/lib.rs"), "// source").unwrap();
     std::fs::copy(dir.join("echo-bot.wasm"), dir.join("good.bin")).unwrap();
     std::fs::write(dir.join("build.sh"), "cp good.bin echo-bot.wasm\n").unwrap();
-    let mut p = Proc::start(&["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0", "--build", "sh build.sh", "--admin-password", "dev"]);
+    let mut p = Proc::start(&[
+        "serve",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--build",
+        "sh build.sh",
+        "--admin-password",
+        "dev",
+    ]);
     let a = p.address("dev page");
 
     let r = get(a, "/");
@@ -134,8 +172,12 @@ fn serve_runs_one_plugin_with_a_dev_page_and_reloads_on_change() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["action"], "pass");
     let lines = get(a, "/_dev/api/state").json()["lines"].clone();
-    let texts: Vec<(String, String)> =
-        lines.as_array().unwrap().iter().map(|l| (l["kind"].as_str().unwrap().into(), l["text"].as_str().unwrap().into())).collect();
+    let texts: Vec<(String, String)> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap().into(), l["text"].as_str().unwrap().into()))
+        .collect();
     assert!(texts.contains(&("viewer".into(), "hi there".into())), "{texts:?}");
     assert!(texts.contains(&("plugin".into(), "bob said: hi there".into())), "{texts:?}");
     // `since` returns only newer lines.
@@ -161,23 +203,34 @@ fn serve_runs_one_plugin_with_a_dev_page_and_reloads_on_change() {
     // The plugin's own URL space is the real server.
     let r = get(a, "/plugins/echo-bot/page");
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["error"], "plugin `echo-bot` has no file /page and does not serve HTTP (permission http.serve)");
+    assert_eq!(
+        r.json()["error"],
+        "plugin `echo-bot` has no file /page and does not serve HTTP (permission http.serve)"
+    );
 
     // A source change runs the build; the new build is loaded.
     std::fs::write(dir.join("src/lib.rs"), "// changed").unwrap();
-    eventually(Duration::from_secs(30), "a reload after the build", || (get(a, "/_dev/api/state").json()["generation"] == 2).then_some(()));
+    eventually(Duration::from_secs(30), "a reload after the build", || {
+        (get(a, "/_dev/api/state").json()["generation"] == 2).then_some(())
+    });
     // A failing build is shown, and the running version stays.
     std::fs::write(dir.join("build.sh"), "echo 'syntax error in lib.rs' >&2\nexit 3\n").unwrap();
-    let err = eventually(Duration::from_secs(30), "the build error", || get(a, "/_dev/api/state").json()["buildError"].as_str().map(str::to_string));
+    let err = eventually(Duration::from_secs(30), "the build error", || {
+        get(a, "/_dev/api/state").json()["buildError"].as_str().map(str::to_string)
+    });
     assert!(err.starts_with("`sh build.sh` failed (exit status: 3)"), "{err}");
     assert!(err.contains("syntax error in lib.rs"), "{err}");
     let r = post_json(a, "/_dev/api/chat", json!({"user": "dan", "body": "still here?"}));
     assert_eq!(r.status, 200);
     // A build that does not load keeps the previous version too.
     std::fs::write(dir.join("build.sh"), "cp good.bin echo-bot.wasm\n").unwrap();
-    eventually(Duration::from_secs(30), "the build error to clear", || get(a, "/_dev/api/state").json()["buildError"].is_null().then_some(()));
+    eventually(Duration::from_secs(30), "the build error to clear", || {
+        get(a, "/_dev/api/state").json()["buildError"].is_null().then_some(())
+    });
     std::fs::write(dir.join("echo-bot.wasm"), b"\0asm\x0d\0\x01\0garbage").unwrap();
-    let err = eventually(Duration::from_secs(30), "the load error", || get(a, "/_dev/api/state").json()["loadError"].as_str().map(str::to_string));
+    let err = eventually(Duration::from_secs(30), "the load error", || {
+        get(a, "/_dev/api/state").json()["loadError"].as_str().map(str::to_string)
+    });
     assert!(err.contains("echo-bot.wasm"), "{err}");
     let s = get(a, "/_dev/api/state").json();
     assert_eq!(s["plugin"]["enabled"], true, "the previous version still runs");
@@ -210,8 +263,12 @@ fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
     assert_eq!((v["allowed"].as_bool(), v["message"]["body"].as_str()), (Some(true), Some("hi")), "{v}");
     // GET /_dev/chat: the chat so far, the plugin's answer included.
     let log = get(a, "/_dev/chat").json();
-    let said: Vec<(String, String)> =
-        log["messages"].as_array().unwrap().iter().map(|m| (m["user"].as_str().unwrap().into(), m["body"].as_str().unwrap().into())).collect();
+    let said: Vec<(String, String)> = log["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user"].as_str().unwrap().into(), m["body"].as_str().unwrap().into()))
+        .collect();
     assert!(said.contains(&("alice".into(), "hi".into())), "{said:?}");
     assert!(said.iter().any(|(_, b)| b == "alice said: hi"), "{said:?}");
     // POST /_dev/event {type, payload} -> {dispatched}.
@@ -259,7 +316,10 @@ fn run_takes_the_admin_password_from_a_file_or_the_environment_and_never_prints_
         line
     };
     let base = |d: &str| -> Vec<String> {
-        ["run", "--plugins", plugins.to_str().unwrap(), "--data", d, "--listen", "127.0.0.1:0", "--rescan", "0"].iter().map(|s| s.to_string()).collect()
+        ["run", "--plugins", plugins.to_str().unwrap(), "--data", d, "--listen", "127.0.0.1:0", "--rescan", "0"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     let strs = |v: &[String]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
@@ -276,7 +336,10 @@ fn run_takes_the_admin_password_from_a_file_or_the_environment_and_never_prints_
 
     // The environment.
     let argv = base(&data("d2"));
-    let mut p = Proc::start_with_env(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &[("OWNCAST_ADMIN_PASSWORD", "from-the-env-Kx7")]);
+    let mut p = Proc::start_with_env(
+        &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("OWNCAST_ADMIN_PASSWORD", "from-the-env-Kx7")],
+    );
     let line = check(&mut p, "from-the-env-Kx7");
     assert!(line.contains("password from OWNCAST_ADMIN_PASSWORD"), "{line}");
     drop(p);

@@ -87,10 +87,11 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
         let (b, cap, linear) = budget(&caller);
         caller.data_mut().kernel.alloc(n as u64, b, cap, linear).map(|o| o as i64).map_err(trap)
     })?;
-    linker.func_wrap(ENV, "free", |mut caller: Caller<'_, State>, off: i64| {
-        caller.data_mut().kernel.free(off as u64)
+    linker
+        .func_wrap(ENV, "free", |mut caller: Caller<'_, State>, off: i64| caller.data_mut().kernel.free(off as u64))?;
+    linker.func_wrap(ENV, "length", |caller: Caller<'_, State>, off: i64| -> i64 {
+        caller.data().kernel.length(off as u64) as i64
     })?;
-    linker.func_wrap(ENV, "length", |caller: Caller<'_, State>, off: i64| -> i64 { caller.data().kernel.length(off as u64) as i64 })?;
     linker.func_wrap(ENV, "length_unsafe", |caller: Caller<'_, State>, off: i64| -> i64 {
         caller.data().kernel.length_unsafe(off as u64) as i64
     })?;
@@ -106,17 +107,25 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
     linker.func_wrap(ENV, "store_u64", |mut caller: Caller<'_, State>, off: i64, v: i64| -> wasmtime::Result<()> {
         caller.data_mut().kernel.store_u64(off as u64, v as u64).map_err(trap)
     })?;
-    linker.func_wrap(ENV, "input_length", |caller: Caller<'_, State>| -> i64 { caller.data().kernel.input_length() as i64 })?;
-    linker.func_wrap(ENV, "input_offset", |caller: Caller<'_, State>| -> i64 { caller.data().kernel.input_offset() as i64 })?;
+    linker.func_wrap(ENV, "input_length", |caller: Caller<'_, State>| -> i64 {
+        caller.data().kernel.input_length() as i64
+    })?;
+    linker.func_wrap(ENV, "input_offset", |caller: Caller<'_, State>| -> i64 {
+        caller.data().kernel.input_offset() as i64
+    })?;
     linker.func_wrap(ENV, "input_load_u8", |caller: Caller<'_, State>, off: i64| -> wasmtime::Result<i32> {
         caller.data().kernel.input_load_u8(off as u64).map(i32::from).map_err(trap)
     })?;
     linker.func_wrap(ENV, "input_load_u64", |caller: Caller<'_, State>, off: i64| -> wasmtime::Result<i64> {
         caller.data().kernel.input_load_u64(off as u64).map(|v| v as i64).map_err(trap)
     })?;
-    linker.func_wrap(ENV, "output_set", |mut caller: Caller<'_, State>, off: i64, len: i64| -> wasmtime::Result<()> {
-        caller.data_mut().kernel.output_set(off as u64, len as u64).map_err(trap)
-    })?;
+    linker.func_wrap(
+        ENV,
+        "output_set",
+        |mut caller: Caller<'_, State>, off: i64, len: i64| -> wasmtime::Result<()> {
+            caller.data_mut().kernel.output_set(off as u64, len as u64).map_err(trap)
+        },
+    )?;
     linker.func_wrap(ENV, "error_set", |mut caller: Caller<'_, State>, off: i64| -> wasmtime::Result<()> {
         caller.data_mut().kernel.error_set(off as u64).map_err(trap)
     })?;

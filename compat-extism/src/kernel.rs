@@ -140,7 +140,8 @@ impl Kernel {
             b.free = false;
             return Ok(off);
         }
-        let cap_bytes = if n <= SMALL_MAX { class_of(n).1 } else { n.checked_add(15).map(|v| v & !15).unwrap_or(u64::MAX) };
+        let cap_bytes =
+            if n <= SMALL_MAX { class_of(n).1 } else { n.checked_add(15).map(|v| v & !15).unwrap_or(u64::MAX) };
         let off = self.mem.len() as u64;
         let end = off.saturating_add(cap_bytes);
         if end > budget {

@@ -5,11 +5,11 @@ use crate::kernel::Kernel;
 use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
 use crate::user::{self, USER};
 use crate::wasm::has_custom_section;
+use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::logpipe::LogPipe;
 use owncast_plugin_host::permissions::{for_legacy_function, Permissions};
 use owncast_plugin_host::plugin::{is_component, is_core_module, LoadRequest};
 use owncast_plugin_host::runtime::{store_limits, CallKind};
-use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
 use owncast_plugin_host::{CallError, LoadError, PluginCode, PluginContext, PluginInstance, PluginLoader, Runtime};
 use std::collections::BTreeMap;
@@ -25,14 +25,52 @@ const WASI_P1: &str = "wasi_snapshot_preview1";
 
 /// Every function of WASI preview 1 (the set is frozen).
 const WASI_P1_FUNCTIONS: &[&str] = &[
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
-    "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
-    "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
-    "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-    "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
-    "sock_recv", "sock_send", "sock_shutdown",
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
 ];
 
 /// Loads Extism core modules: self-contained plugins (`.wasm`) and, for
@@ -69,7 +107,8 @@ impl ExtismLoader {
     /// [`with_shared_engine`](Self::with_shared_engine) from a file.
     pub fn with_shared_engine_file(self, kind: &str, path: impl AsRef<Path>) -> std::io::Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         Ok(self.with_shared_engine(kind, bytes))
     }
 
@@ -103,26 +142,39 @@ impl ExtismLoader {
         let slug = req.manifest.slug.clone();
         let mut host_config = BTreeMap::from([("__slug".to_string(), slug)]);
         let prepared = if is_core_module(req.bytes) {
-            let module = req.runtime.compile_module(req.bytes)
-                .map_err(|e| LoadError::Code { file: req.file.to_string(), message: format!("not a valid WebAssembly module: {e:#}") })?;
+            let module = req.runtime.compile_module(req.bytes).map_err(|e| LoadError::Code {
+                file: req.file.to_string(),
+                message: format!("not a valid WebAssembly module: {e:#}"),
+            })?;
             let engine_built = has_custom_section(req.bytes, ENGINE_SECTION);
             if engine_built {
                 host_config.insert("manifest".into(), manifest_json(req.manifest));
             }
             // Modules built on the engine import every host function: the
             // runtime check in each PluginContext method is their gate.
-            let gate = if engine_built { Gate::Runtime } else { Gate::Load { declared: &req.manifest.permissions, grants: req.grants } };
+            let gate = if engine_built {
+                Gate::Runtime
+            } else {
+                Gate::Load { declared: &req.manifest.permissions, grants: req.grants }
+            };
             Arc::new(prepare(&module, req.file, gate)?)
         } else if let Some(engine) = self.engine_for(req.file) {
-            let script = std::str::from_utf8(req.bytes)
-                .map_err(|e| LoadError::Code { file: req.file.to_string(), message: format!("a {} script must be UTF-8: {e}", engine.kind) })?;
+            let script = std::str::from_utf8(req.bytes).map_err(|e| LoadError::Code {
+                file: req.file.to_string(),
+                message: format!("a {} script must be UTF-8: {e}", engine.kind),
+            })?;
             host_config.insert("script".into(), script.to_string());
             host_config.insert("manifest".into(), manifest_json(req.manifest));
             engine.prepared(req.runtime)?
         } else {
-            return Err(LoadError::Code { file: req.file.to_string(), message: "not a WebAssembly core module".into() });
+            return Err(LoadError::Code {
+                file: req.file.to_string(),
+                message: "not a WebAssembly core module".into(),
+            });
         };
-        let plugin = Arc::new(LegacyPlugin { manifest: legacy_manifest(req.manifest, req.grants, req.runtime.limits(), host_config) });
+        let plugin = Arc::new(LegacyPlugin {
+            manifest: legacy_manifest(req.manifest, req.grants, req.runtime.limits(), host_config),
+        });
         Ok(ExtismCode(Arc::new(CodeInner { prepared, plugin, runtime: req.runtime.clone() })))
     }
 }
@@ -134,8 +186,10 @@ impl SharedEngine {
             return Ok(p.clone());
         }
         let file = format!("shared {} engine", self.kind);
-        let module = runtime.compile_module(&self.wasm[..])
-            .map_err(|e| LoadError::Code { file: file.clone(), message: format!("not a valid WebAssembly module: {e:#}") })?;
+        let module = runtime.compile_module(&self.wasm[..]).map_err(|e| LoadError::Code {
+            file: file.clone(),
+            message: format!("not a valid WebAssembly module: {e:#}"),
+        })?;
         let p = Arc::new(prepare(&module, &file, Gate::Runtime)?);
         // Keep the engines of the last few runtimes (one in production).
         if cache.len() >= 4 {
@@ -182,7 +236,8 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
     let unknown = |m: &str, n: &str| LoadError::UnknownImport { file: file.to_string(), import: format!("{m}::{n}") };
     let mut linker = Linker::<State>::new(module.engine());
     env::add_to_linker(&mut linker).map_err(|e| code(format!("linking the Extism kernel: {e:#}")))?;
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut State| &mut s.wasi).map_err(|e| code(format!("linking WASI: {e:#}")))?;
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut State| &mut s.wasi)
+        .map_err(|e| code(format!("linking WASI: {e:#}")))?;
     for import in module.imports() {
         let (m, name) = (import.module(), import.name());
         let ExternType::Func(ty) = import.ty() else { return Err(unknown(m, name)) };
@@ -190,7 +245,9 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
             ENV if KERNEL_FUNCTIONS.contains(&name) => {}
             WASI_P1 if WASI_P1_FUNCTIONS.contains(&name) => {}
             USER => {
-                let (Some(f), Some(permission)) = (user::find(name), for_legacy_function(name)) else { return Err(unknown(m, name)) };
+                let (Some(f), Some(permission)) = (user::find(name), for_legacy_function(name)) else {
+                    return Err(unknown(m, name));
+                };
                 if let Gate::Load { declared, grants } = &gate {
                     if !grants.contains(permission) {
                         return Err(LoadError::Ungranted {
@@ -232,10 +289,20 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
         *slot = Some(match (ty.params().len(), results.as_slice()) {
             (0, [ValType::I32]) => Shape::Status,
             (0, []) => Shape::Unit,
-            _ => return Err(code(format!("export `{}` has type {}; Extism exports take no parameters and return i32", export.name(), show_type(&ty)))),
+            _ => {
+                return Err(code(format!(
+                    "export `{}` has type {}; Extism exports take no parameters and return i32",
+                    export.name(),
+                    show_type(&ty)
+                )))
+            }
         });
     }
-    if exports.register.is_none() && exports.on_event.is_none() && exports.on_filter.is_none() && exports.on_http_request.is_none() {
+    if exports.register.is_none()
+        && exports.on_event.is_none()
+        && exports.on_filter.is_none()
+        && exports.on_http_request.is_none()
+    {
         return Err(code("exports none of register, on_event, on_filter, on_http_request".into()));
     }
     let pre = linker.instantiate_pre(module).map_err(|e| code(format!("{e:#}")))?;
@@ -417,7 +484,9 @@ impl ExtismInstance {
                     let kernel = std::mem::take(&mut store.data_mut().kernel);
                     self.live = None;
                     if code != 0 {
-                        return Err(CallError::Guest(kernel.error_message().unwrap_or_else(|| format!("{name}: exited with code {code}"))));
+                        return Err(CallError::Guest(
+                            kernel.error_message().unwrap_or_else(|| format!("{name}: exited with code {code}")),
+                        ));
                     }
                     return finish(name, &kernel, 0, limits.output_cap(export.kind()));
                 }
@@ -443,7 +512,11 @@ pub struct RawInstance(ExtismInstance);
 
 impl RawInstance {
     /// Loads `req` with `loader` and instantiates it for `ctx`.
-    pub async fn new(loader: &ExtismLoader, req: LoadRequest<'_>, ctx: Arc<PluginContext>) -> Result<RawInstance, LoadError> {
+    pub async fn new(
+        loader: &ExtismLoader,
+        req: LoadRequest<'_>,
+        ctx: Arc<PluginContext>,
+    ) -> Result<RawInstance, LoadError> {
         let slug = req.manifest.slug.clone();
         let code = loader.load_code(req)?;
         let live = code.0.live(ctx.clone()).await.map_err(|error| LoadError::Register { slug, error })?;

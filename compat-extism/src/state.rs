@@ -139,7 +139,11 @@ pub fn legacy_manifest(
     limits: &owncast_plugin_host::Limits,
     host_config: BTreeMap<String, String>,
 ) -> extism_manifest::Manifest {
-    let hosts = if grants.contains(owncast_plugin_host::Permission::NetworkFetch) { m.allowed_hosts.clone() } else { Vec::new() };
+    let hosts = if grants.contains(owncast_plugin_host::Permission::NetworkFetch) {
+        m.allowed_hosts.clone()
+    } else {
+        Vec::new()
+    };
     let memory = extism_manifest::MemoryOptions::new()
         .with_max_pages((limits.memory_bytes / 65536) as u32)
         .with_max_http_response_bytes(owncast_plugin_host::capabilities::http_outbound::MAX_BODY_BYTES as u64)

@@ -12,7 +12,9 @@
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
-use owncast_plugin_host::types::{ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate};
+use owncast_plugin_host::types::{
+    ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate,
+};
 use owncast_plugin_host::{HostCallError, PluginContext};
 use serde::Serialize;
 use wasmtime::{Caller, FuncType, Linker, Val, ValType};
@@ -88,7 +90,12 @@ fn url_result(r: Result<UrlResult, String>) -> Out {
 
 /// A JSON argument read as the record a host call takes; a wrong shape is a
 /// failure naming the call, the expected shape and serde's field and type.
-fn shaped<T: serde::de::DeserializeOwned>(c: &PluginContext, call: &str, shape: &str, v: serde_json::Value) -> Result<T, HostCallError> {
+fn shaped<T: serde::de::DeserializeOwned>(
+    c: &PluginContext,
+    call: &str,
+    shape: &str,
+    v: serde_json::Value,
+) -> Result<T, HostCallError> {
     serde_json::from_value(v).map_err(|e| c.failed(call, format!("expected {shape}: {e}")))
 }
 
@@ -237,17 +244,28 @@ impl HostFn {
     /// parameters, no more than the contract has; at most one integer result.
     pub fn accepts(&self, ty: &FuncType) -> bool {
         let int = |t: &ValType| matches!(t, ValType::I32 | ValType::I64);
-        ty.params().len() <= self.args.len() && ty.params().all(|t| int(&t)) && ty.results().len() <= 1 && ty.results().all(|t| int(&t))
+        ty.params().len() <= self.args.len()
+            && ty.params().all(|t| int(&t))
+            && ty.results().len() <= 1
+            && ty.results().all(|t| int(&t))
     }
 
     /// Defines this function in `linker` with the type the module declares.
     pub fn define(&'static self, linker: &mut Linker<State>, ty: FuncType) -> wasmtime::Result<()> {
         let result_is_i32 = matches!(ty.results().next(), Some(ValType::I32));
-        linker.func_new(USER, self.name, ty, move |mut caller, params, results| self.call(&mut caller, params, results, result_is_i32))?;
+        linker.func_new(USER, self.name, ty, move |mut caller, params, results| {
+            self.call(&mut caller, params, results, result_is_i32)
+        })?;
         Ok(())
     }
 
-    fn call(&self, caller: &mut Caller<'_, State>, params: &[Val], results: &mut [Val], result_is_i32: bool) -> wasmtime::Result<()> {
+    fn call(
+        &self,
+        caller: &mut Caller<'_, State>,
+        params: &[Val],
+        results: &mut [Val],
+        result_is_i32: bool,
+    ) -> wasmtime::Result<()> {
         let mut args = Vec::with_capacity(self.args.len());
         for (i, kind) in self.args.iter().enumerate() {
             let raw = match params.get(i) {
@@ -258,7 +276,8 @@ impl HostFn {
             args.push(match kind {
                 A::I => Arg::Int(raw),
                 A::P => {
-                    let block = caller.data().kernel.block(self.name, raw as u64).map_err(|e| kernel_trap(self.name, i, e))?;
+                    let block =
+                        caller.data().kernel.block(self.name, raw as u64).map_err(|e| kernel_trap(self.name, i, e))?;
                     Arg::Bytes(block.map(<[u8]>::to_vec))
                 }
             });
@@ -269,7 +288,9 @@ impl HostFn {
         let value: i64 = match out {
             Out::Unit | Out::Bytes(None) => 0,
             Out::I32(v) => v as i64,
-            Out::Bytes(Some(b)) => alloc_bytes(caller, &b).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))? as i64,
+            Out::Bytes(Some(b)) => {
+                alloc_bytes(caller, &b).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))? as i64
+            }
         };
         *slot = if result_is_i32 { Val::I32(value as i32) } else { Val::I64(value) };
         Ok(())

@@ -12,14 +12,20 @@ use owncast_plugin_host::{CallError, LoadError, Permission, Permissions};
 #[tokio::test]
 async fn unknown_import_is_refused_at_load_naming_module_and_function() {
     let h = host();
-    let code = module(r#"(import "env" "mystery" (func $m (param i64)))"#, r#"(func (export "on_filter") (result i32) (i32.const 0))"#);
+    let code = module(
+        r#"(import "env" "mystery" (func $m (param i64)))"#,
+        r#"(func (export "on_filter") (result i32) (i32.const 0))"#,
+    );
     let err = load_err(&h, &manifest("odd", &["chat.filter"]), code).await;
     assert!(matches!(&err, LoadError::UnknownImport { import, .. } if import == "env::mystery"), "{err}");
     assert!(err.to_string().contains("env::mystery"), "{err}");
 
     // A name in Extism's user namespace that is not an owncast function, and an unknown kernel function.
     for (m, n) in [("extism:host/user", "owncast_self_destruct"), ("extism:host/env", "teleport")] {
-        let code = module(&format!(r#"(import "{m}" "{n}" (func))"#), r#"(func (export "on_filter") (result i32) (i32.const 0))"#);
+        let code = module(
+            &format!(r#"(import "{m}" "{n}" (func))"#),
+            r#"(func (export "on_filter") (result i32) (i32.const 0))"#,
+        );
         let err = load_err(&h, &manifest("odd", &["chat.filter"]), code).await;
         assert!(matches!(&err, LoadError::UnknownImport { import, .. } if *import == format!("{m}::{n}")), "{err}");
     }
@@ -48,7 +54,10 @@ async fn ungranted_import_is_refused_naming_function_and_permission() {
     // Declared but not approved by the admin.
     let mut b = bundle(&manifest("chatty", &["chat.filter", "chat.send"]), code.clone(), "plugin.wasm");
     b.approved = Some(Permissions::new([Permission::ChatFilter]));
-    let err = match h.load(b).await { Ok(_) => panic!("loaded"), Err(e) => e };
+    let err = match h.load(b).await {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e,
+    };
     assert!(matches!(err, LoadError::Ungranted { granted_by_manifest: true, .. }), "{err}");
 
     // Granted: loads.
@@ -58,18 +67,33 @@ async fn ungranted_import_is_refused_naming_function_and_permission() {
 #[tokio::test]
 async fn invalid_json_output_is_a_bad_output_error() {
     let h = host();
-    let mut inst = instance(&h, &manifest("garbled", &["chat.filter"]), &filter_outputting("{not json"), "p.wasm", None).await.unwrap();
+    let mut inst =
+        instance(&h, &manifest("garbled", &["chat.filter"]), &filter_outputting("{not json"), "p.wasm", None)
+            .await
+            .unwrap();
     let err = expect_err(inst.on_filter(&chat("hi")).await);
     assert!(matches!(&err, CallError::BadOutput(m) if m.contains("not JSON")), "{err}");
     // Valid JSON that is not a filter result.
-    let mut inst = instance(&h, &manifest("garbled", &["chat.filter"]), &filter_outputting(r#"{"action":"explode"}"#), "p.wasm", None).await.unwrap();
+    let mut inst = instance(
+        &h,
+        &manifest("garbled", &["chat.filter"]),
+        &filter_outputting(r#"{"action":"explode"}"#),
+        "p.wasm",
+        None,
+    )
+    .await
+    .unwrap();
     let err = expect_err(inst.on_filter(&chat("hi")).await);
     assert!(matches!(&err, CallError::BadOutput(m) if m.contains("explode")), "{err}");
     // Through the dispatcher the chain fails open.
     load(&h, &manifest("garbled", &["chat.filter"]), filter_outputting("[1,2")).await.unwrap();
     let outcome = h.filter(chat("hi")).await;
     assert!(outcome.dropped.is_none());
-    assert!(matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("invalid output")), "{:?}", outcome.steps);
+    assert!(
+        matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("invalid output")),
+        "{:?}",
+        outcome.steps
+    );
 }
 
 #[tokio::test]
@@ -77,11 +101,15 @@ async fn oversized_output_is_refused() {
     let rt = runtime(|c| c.limits.output_bytes = 64);
     let h = host_with(rt, owncast_compat_extism::ExtismLoader::new());
     let big = format!(r#"{{"action":"drop","reason":"{}"}}"#, "x".repeat(100));
-    let mut inst = instance(&h, &manifest("chatter", &["chat.filter"]), &filter_outputting(&big), "p.wasm", None).await.unwrap();
+    let mut inst =
+        instance(&h, &manifest("chatter", &["chat.filter"]), &filter_outputting(&big), "p.wasm", None).await.unwrap();
     let err = expect_err(inst.on_filter(&chat("hi")).await);
     assert!(matches!(&err, CallError::BadOutput(m) if m.contains("the limit is 64")), "{err}");
     // Small outputs still pass.
-    let mut ok = instance(&h, &manifest("small", &["chat.filter"]), &filter_outputting(r#"{"action":"pass"}"#), "p.wasm", None).await.unwrap();
+    let mut ok =
+        instance(&h, &manifest("small", &["chat.filter"]), &filter_outputting(r#"{"action":"pass"}"#), "p.wasm", None)
+            .await
+            .unwrap();
     assert_eq!(ok.on_filter(&chat("hi")).await.unwrap(), Verdict::Pass);
 }
 
@@ -109,7 +137,11 @@ async fn a_trap_mid_call_recycles_the_instance_and_the_next_call_works() {
     let first = h.filter(chat("a")).await;
     assert_eq!(first.dropped.as_ref().map(|d| d.1.as_str()), Some("call 1"));
     let second = h.filter(chat("b")).await;
-    assert!(matches!(&second.steps[0].result, StepResult::Failed(m) if m.contains("trapped") && m.contains("unreachable")), "{:?}", second.steps);
+    assert!(
+        matches!(&second.steps[0].result, StepResult::Failed(m) if m.contains("trapped") && m.contains("unreachable")),
+        "{:?}",
+        second.steps
+    );
     // A fresh instance: its call counter starts again.
     let third = h.filter(chat("c")).await;
     assert_eq!(third.dropped.as_ref().map(|d| d.1.as_str()), Some("call 1"), "{:?}", third.steps);
@@ -133,16 +165,25 @@ async fn allocation_past_the_memory_cap_is_an_error_and_other_plugins_run_on() {
     let err = expect_err(inst.on_filter(&chat("hi")).await);
     assert!(matches!(&err, CallError::Trap(m) if m.contains("memory cap of 4194304 bytes")), "{err}");
     // One huge allocation.
-    let huge = module("", r#"(func (export "on_filter") (result i32) (drop (call $alloc (i64.const 1099511627776))) (i32.const 0))"#);
+    let huge = module(
+        "",
+        r#"(func (export "on_filter") (result i32) (drop (call $alloc (i64.const 1099511627776))) (i32.const 0))"#,
+    );
     let mut inst = instance(&h, &manifest("huge", &["chat.filter"]), &huge, "p.wasm", None).await.unwrap();
     let err = expect_err(inst.on_filter(&chat("hi")).await);
     assert!(err.to_string().contains("alloc(1099511627776)"), "{err}");
 
     // In a chain: the hog fails open, the other filter still drops.
     load(&h, &manifest("hog", &["chat.filter"]), hog).await.unwrap();
-    load(&h, &manifest("zz-dropper", &["chat.filter"]), filter_outputting(r#"{"action":"drop","reason":"no"}"#)).await.unwrap();
+    load(&h, &manifest("zz-dropper", &["chat.filter"]), filter_outputting(r#"{"action":"drop","reason":"no"}"#))
+        .await
+        .unwrap();
     let outcome = h.filter(chat("hi")).await;
-    assert!(matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("memory cap")), "{:?}", outcome.steps);
+    assert!(
+        matches!(&outcome.steps[0].result, StepResult::Failed(m) if m.contains("memory cap")),
+        "{:?}",
+        outcome.steps
+    );
     assert_eq!(outcome.dropped, Some(("zz-dropper".to_string(), "no".to_string())));
     // The hog's next call gets a fresh instance and fails the same way, no worse.
     let again = h.filter(chat("hi")).await;
@@ -195,9 +236,14 @@ async fn an_owncast_argument_that_is_not_a_block_is_an_error() {
         r#"(import "extism:host/user" "owncast_send_chat" (func $send (param i64)))"#,
         r#"(func (export "on_filter") (result i32) (call $send (i64.const 12345)) (i32.const 0))"#,
     );
-    let mut inst = instance(&h, &manifest("sender", &["chat.filter", "chat.send"]), &code, "p.wasm", None).await.unwrap();
+    let mut inst =
+        instance(&h, &manifest("sender", &["chat.filter", "chat.send"]), &code, "p.wasm", None).await.unwrap();
     let err = expect_err(inst.on_filter(&chat("hi")).await);
-    assert!(err.to_string().contains("owncast_send_chat: argument 1") && err.to_string().contains("not the start of an allocated block"), "{err}");
+    assert!(
+        err.to_string().contains("owncast_send_chat: argument 1")
+            && err.to_string().contains("not the start of an allocated block"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -258,9 +304,15 @@ async fn an_import_with_an_unsupported_type_is_refused() {
         r#"(func (export "on_filter") (result i32) (i32.const 0))"#,
     );
     let err = load_err(&h, &manifest("typed", &["chat.filter", "chat.send"]), code).await;
-    assert!(err.to_string().contains("owncast_send_chat` with type (f64)") && err.to_string().contains("(i64)"), "{err}");
+    assert!(
+        err.to_string().contains("owncast_send_chat` with type (f64)") && err.to_string().contains("(i64)"),
+        "{err}"
+    );
     // A kernel function with the wrong type.
-    let code = module(r#"(import "extism:host/env" "length_unsafe" (func (param i32) (result i32)))"#, r#"(func (export "on_filter") (result i32) (i32.const 0))"#);
+    let code = module(
+        r#"(import "extism:host/env" "length_unsafe" (func (param i32) (result i32)))"#,
+        r#"(func (export "on_filter") (result i32) (i32.const 0))"#,
+    );
     let err = load_err(&h, &manifest("typed", &["chat.filter"]), code).await;
     assert!(err.to_string().contains("length_unsafe"), "{err}");
 }
@@ -298,7 +350,9 @@ async fn a_slow_http_request_is_cut_at_the_call_deadline() {
     let start = std::time::Instant::now();
     let out = h.filter(chat("hi")).await;
     let took = start.elapsed();
-    let owncast_plugin_host::dispatcher::StepResult::Failed(err) = &out.steps[0].result else { panic!("{:?}", out.steps) };
+    let owncast_plugin_host::dispatcher::StepResult::Failed(err) = &out.steps[0].result else {
+        panic!("{:?}", out.steps)
+    };
     assert!(err.contains("timed out after 50ms"), "{err}");
     assert!(took < std::time::Duration::from_secs(1), "the chain moved on at the deadline ({took:?})");
     assert_eq!(h.get("waiter").unwrap().health().strikes, 1);

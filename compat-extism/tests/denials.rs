@@ -47,7 +47,8 @@ async fn every_legacy_function_is_refused_at_call_time_without_its_permission() 
         );
         let code = wat::parse_str(&src).unwrap_or_else(|e| panic!("{name}: {e}\n{src}"));
         // Everything but the one permission the function needs.
-        let others: Vec<&str> = owncast_plugin_host::Permission::ALL.iter().filter(|p| **p != permission).map(|p| p.name()).collect();
+        let others: Vec<&str> =
+            owncast_plugin_host::Permission::ALL.iter().filter(|p| **p != permission).map(|p| p.name()).collect();
         let mut m = manifest("denied", &others);
         if others.contains(&"network.fetch") {
             m["network"] = serde_json::json!({"allowedHosts": ["api.example.com"]});

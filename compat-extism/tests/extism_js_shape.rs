@@ -22,7 +22,10 @@ fn extism_js_shaped() -> Vec<u8> {
         "(global $data_end i32 (i32.const {end}))\n  (data (i32.const {start}) \"{filler}{TAIL}\")",
         end = start + DATA_BYTES
     );
-    let wasm = wat::parse_str(src.replace(";;BIG-DATA;;", &data)).unwrap_or_else(|e| { let m = e.to_string(); panic!("the fixture does not assemble: {}", &m[..m.len().min(400)]) });
+    let wasm = wat::parse_str(src.replace(";;BIG-DATA;;", &data)).unwrap_or_else(|e| {
+        let m = e.to_string();
+        panic!("the fixture does not assemble: {}", &m[..m.len().min(400)])
+    });
     assert!(wasm.len() > DATA_BYTES, "the fixture carries its large data segment");
     wasm
 }
@@ -34,7 +37,9 @@ async fn an_extism_js_shaped_module_with_two_tables_loads_and_calls_the_host_thr
     assert_eq!(shape.tables.len(), 2, "the fixture defines two tables");
     // The runtime the CLI, server and scenario runner use (default pool limits).
     let h = host_with(runtime(|_| {}), ExtismLoader::new());
-    let plugin = load(&h, &manifest("js-shaped", &["storage.kv", "chat.filter"]), code).await.expect("an extism-js shaped module loads");
+    let plugin = load(&h, &manifest("js-shaped", &["storage.kv", "chat.filter"]), code)
+        .await
+        .expect("an extism-js shaped module loads");
     let outcome = h.filter(chat("hello")).await;
     assert_eq!(
         outcome.dropped.as_ref().map(|(slug, reason)| (slug.as_str(), reason.as_str())),
@@ -53,7 +58,12 @@ async fn a_module_past_a_pooling_limit_is_refused_naming_the_limit() {
     let err = load_err(&h, &manifest("js-shaped", &["storage.kv", "chat.filter"]), code.clone()).await;
     let text = err.to_string();
     assert!(matches!(err, LoadError::Code { .. }), "{err:?}");
-    assert!(text.contains("defines 2 tables") && text.contains("PoolLimits::tables_per_module") && text.contains("1 per module"), "{text}");
+    assert!(
+        text.contains("defines 2 tables")
+            && text.contains("PoolLimits::tables_per_module")
+            && text.contains("1 per module"),
+        "{text}"
+    );
 
     let small_tables = runtime(|c| c.pool = PoolLimits { table_elements: 1, ..PoolLimits::default() });
     let h = host_with(small_tables, ExtismLoader::new());

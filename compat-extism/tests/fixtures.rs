@@ -23,7 +23,10 @@ fn fixture(name: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if !may_skip_missing_guests() {
-        panic!("{} is not built: run tools/build-extism-fixtures.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", dir.display());
+        panic!(
+            "{} is not built: run tools/build-extism-fixtures.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)",
+            dir.display()
+        );
     }
     eprintln!("skipped: {} is not built (tools/build-extism-fixtures.sh)", dir.display());
     None
@@ -34,9 +37,19 @@ async fn scenarios(name: &str) {
     let runner = ScenarioRunner::new(runtime(|_| {}), vec![Arc::new(ExtismLoader::new())]);
     let report = runner.run_dir(&dir).await;
     assert!(report.error.is_none(), "{name}: {}", report.error.unwrap());
-    let failed: Vec<String> =
-        report.cases.iter().filter(|c| !c.passed).map(|c| format!("{} / {}:\n  {}", c.file, c.name, c.failures.join("\n  "))).collect();
-    assert!(failed.is_empty(), "{name}: {} of {} cases failed:\n{}", failed.len(), report.cases.len(), failed.join("\n"));
+    let failed: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{} / {}:\n  {}", c.file, c.name, c.failures.join("\n  ")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{name}: {} of {} cases failed:\n{}",
+        failed.len(),
+        report.cases.len(),
+        failed.join("\n")
+    );
     assert!(!report.cases.is_empty());
 }
 
@@ -79,11 +92,24 @@ async fn host_tour_effects_beyond_the_scenario_format() {
         .unwrap();
     h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
     let mut frames = h.services().sse.subscribe("host-tour", "live", std::net::Ipv4Addr::LOCALHOST.into()).unwrap();
-    for cmd in ["!chat", "!moderate m1", "!usermod u-spammer", "!notify", "!upload twelve bytes", "!sse 5", "!ui keep", "!fs kept"] {
+    for cmd in [
+        "!chat",
+        "!moderate m1",
+        "!usermod u-spammer",
+        "!notify",
+        "!upload twelve bytes",
+        "!sse 5",
+        "!ui keep",
+        "!fs kept",
+    ] {
         h.notify(&say(cmd)).await;
     }
     let fx = sim.effects();
-    assert!(fx.chat.iter().any(|(_, m)| *m == ChatSend::To { client_id: 42, body: "just for you".into() }), "{:?}", fx.chat);
+    assert!(
+        fx.chat.iter().any(|(_, m)| *m == ChatSend::To { client_id: 42, body: "just for you".into() }),
+        "{:?}",
+        fx.chat
+    );
     assert_eq!(fx.kicked_clients, vec![7]);
     assert_eq!(
         fx.user_changes,
@@ -135,23 +161,37 @@ async fn kernel_tour_refused_host_names_allowed_hosts() {
     let mut inst = instance(&h, &manifest, &b.code, &b.code_file, None).await.unwrap();
     let err = expect_err(inst.on_event(&say("!fetch https://evil.example.net/x")).await);
     assert!(err.to_string().contains("evil.example.net is not in network.allowedHosts"), "{err}");
-    assert!(matches!(&err, CallError::Refused(owncast_plugin_host::HostCallError::HostNotAllowed { host, .. }) if host == "evil.example.net"), "{err:?}");
+    assert!(
+        matches!(&err, CallError::Refused(owncast_plugin_host::HostCallError::HostNotAllowed { host, .. }) if host == "evil.example.net"),
+        "{err:?}"
+    );
     // Without network.fetch granted, the same call is refused by permission.
-    let mut inst = instance(&h, &manifest, &b.code, &b.code_file, Some(owncast_plugin_host::Permissions::new([
-        owncast_plugin_host::Permission::ChatSend,
-        owncast_plugin_host::Permission::ChatFilter,
-        owncast_plugin_host::Permission::HttpServe,
-    ])))
+    let mut inst = instance(
+        &h,
+        &manifest,
+        &b.code,
+        &b.code_file,
+        Some(owncast_plugin_host::Permissions::new([
+            owncast_plugin_host::Permission::ChatSend,
+            owncast_plugin_host::Permission::ChatFilter,
+            owncast_plugin_host::Permission::HttpServe,
+        ])),
+    )
     .await
     .unwrap();
     let err = expect_err(inst.on_event(&say("!fetch https://api.example.com/x")).await);
     assert!(err.to_string().contains("without permission network.fetch"), "{err}");
     assert!(
-        matches!(&err, CallError::Refused(owncast_plugin_host::HostCallError::Denied { permission: owncast_plugin_host::Permission::NetworkFetch, .. })),
+        matches!(
+            &err,
+            CallError::Refused(owncast_plugin_host::HostCallError::Denied {
+                permission: owncast_plugin_host::Permission::NetworkFetch,
+                ..
+            })
+        ),
         "{err:?}"
     );
 }
-
 
 /// hostile-legacy waiting in a host call (a WASI sleep, `http_request` to a
 /// server that never answers, a slow `owncast_*` callback): the filter chain
@@ -172,7 +212,12 @@ async fn a_legacy_filter_waiting_in_a_host_call_is_cut_at_its_deadline() {
     let slow = Arc::new(SimulatedOwncast::demo().with_latency(std::time::Duration::from_millis(1500)));
     let fetch = format!("fetch http://{addr}/slow");
     for body in ["sleep", fetch.as_str(), "history"] {
-        let h = Host::builder().runtime(runtime(|_| {})).owncast(slow.clone()).loader(Arc::new(ExtismLoader::new())).build().unwrap();
+        let h = Host::builder()
+            .runtime(runtime(|_| {}))
+            .owncast(slow.clone())
+            .loader(Arc::new(ExtismLoader::new()))
+            .build()
+            .unwrap();
         h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
         let start = std::time::Instant::now();
         let out = h.filter(chat(body)).await;
@@ -180,10 +225,17 @@ async fn a_legacy_filter_waiting_in_a_host_call_is_cut_at_its_deadline() {
         assert!(out.dropped.is_none(), "{body}: fails open: {:?}", out.dropped);
         let StepResult::Failed(err) = &out.steps[0].result else { panic!("{body}: {:?}", out.steps) };
         assert!(err.contains("timed out after 50ms"), "{body}: {err}");
-        assert!(took < std::time::Duration::from_millis(600), "{body}: the chain moved on near the deadline ({took:?})");
+        assert!(
+            took < std::time::Duration::from_millis(600),
+            "{body}: the chain moved on near the deadline ({took:?})"
+        );
         assert_eq!(h.get("hostile-legacy").unwrap().health().strikes, 1, "{body}");
         if body != "history" {
-            assert_eq!(h.filter(chat("hello")).await.steps[0].result, StepResult::Pass, "{body}: a fresh instance next");
+            assert_eq!(
+                h.filter(chat("hello")).await.steps[0].result,
+                StepResult::Pass,
+                "{body}: a fresh instance next"
+            );
         }
     }
 }

@@ -36,7 +36,9 @@ fn recorder() -> Vec<u8> {
     )
 }
 
-async fn serve(host: Arc<owncast_plugin_host::Host>) -> (Arc<PluginServer>, owncast_plugin_host::server::RunningServer) {
+async fn serve(
+    host: Arc<owncast_plugin_host::Host>,
+) -> (Arc<PluginServer>, owncast_plugin_host::server::RunningServer) {
     let server = Arc::new(PluginServer::new(host, ServerConfig::default()));
     let running = server.clone().bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     (server, running)
@@ -69,7 +71,11 @@ async fn a_legacy_module_receives_upstreams_request_envelope() {
     let (status, body) = request(
         running.local_addr(),
         "/plugins/recorder/api/me/?accessToken=secret-token&keep=yes&keep=no&q=a+b",
-        &[("Cookie", "owncast_chat_token=secret-cookie; theme=dark"), ("X-Demo", "hi"), ("Authorization", "Bearer secret-bearer")],
+        &[
+            ("Cookie", "owncast_chat_token=secret-cookie; theme=dark"),
+            ("X-Demo", "hi"),
+            ("Authorization", "Bearer secret-bearer"),
+        ],
     )
     .await;
     assert_eq!((status, body.as_slice()), (201, b"stored".as_slice()));
@@ -87,7 +93,8 @@ async fn a_legacy_module_receives_upstreams_request_envelope() {
     assert!(env.get("user").is_none());
     // The plugin's root is `/`.
     request(running.local_addr(), "/plugins/recorder/", &[]).await;
-    let env: Value = serde_json::from_str(&host.services().kv.get("plugins.kv.recorder.req").unwrap().unwrap()).unwrap();
+    let env: Value =
+        serde_json::from_str(&host.services().kv.get("plugins.kv.recorder.req").unwrap().unwrap()).unwrap();
     assert_eq!((env["path"].as_str(), &env["query"]), (Some("/"), &json!({})));
 }
 
@@ -104,7 +111,8 @@ async fn legacy_response_defaults_are_upstreams() {
     load(&host, &m, silent).await.unwrap();
     // A JSON answer without a status: 200.
     let (data, call) = out_text(1024, r#"{"body":"no status"}"#);
-    let statusless = module("", &format!(r#"{data} (func (export "on_http_request") (result i32) {call} (i32.const 0))"#));
+    let statusless =
+        module("", &format!(r#"{data} (func (export "on_http_request") (result i32) {call} (i32.const 0))"#));
     let m = json!({"name": "Statusless", "slug": "statusless", "version": "1.0.0", "permissions": ["http.serve"]});
     load(&host, &m, statusless).await.unwrap();
 

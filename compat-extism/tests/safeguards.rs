@@ -14,8 +14,8 @@ mod common;
 use common::runtime;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::dispatcher::{HttpDispatchError, StepResult};
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::types::{self, HttpRequest};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
 use serde_json::json;
@@ -29,7 +29,10 @@ fn example(slug: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if !common::may_skip_missing_guests() {
-        panic!("{} is not built: run tools/build-js-examples.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", dir.display());
+        panic!(
+            "{} is not built: run tools/build-js-examples.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)",
+            dir.display()
+        );
     }
     eprintln!("skipped: {} is not built (tools/build-js-examples.sh)", dir.display());
     None
@@ -49,7 +52,11 @@ fn get(path: &str) -> HttpRequest {
 
 /// The stressed plugin's filter step of a chain run.
 fn stress_step(out: &owncast_plugin_host::dispatcher::FilterOutcome) -> StepResult {
-    out.steps.iter().find(|s| s.slug == "safeguard-stress").map(|s| s.result.clone()).expect("safeguard-stress ran in the chain")
+    out.steps
+        .iter()
+        .find(|s| s.slug == "safeguard-stress")
+        .map(|s| s.result.clone())
+        .expect("safeguard-stress ran in the chain")
 }
 
 /// A plain message runs through both plugins: safeguard-stress passes it and
@@ -100,7 +107,9 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
         let out = host.filter(chat(100, &format!("!stress {mode}"))).await;
         let took = started.elapsed();
         // The filter failed and the chain failed open: the message goes on unchanged.
-        let StepResult::Failed(error) = stress_step(&out) else { panic!("{mode}: expected a contained failure, got {:?}", stress_step(&out)) };
+        let StepResult::Failed(error) = stress_step(&out) else {
+            panic!("{mode}: expected a contained failure, got {:?}", stress_step(&out))
+        };
         assert!(out.dropped.is_none(), "{mode}: fail open");
         let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
         assert_eq!(m.body, format!("!stress {mode}"), "{mode}: the message passes unchanged");
@@ -109,7 +118,10 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
         assert!(took < limits.filter_deadline + Duration::from_secs(15), "{mode}: took {took:?}");
         match mode {
             "spin" | "emit-storm" | "slow-host" => assert!(error.contains("timed out"), "{mode}: {error}"),
-            "huge" => assert!(error.contains("output") || error.contains("larger") || error.contains("bytes"), "{mode}: {error}"),
+            "huge" => assert!(
+                error.contains("output") || error.contains("larger") || error.contains("bytes"),
+                "{mode}: {error}"
+            ),
             _ => assert!(!error.is_empty(), "{mode}: {error}"),
         }
         n += 1;

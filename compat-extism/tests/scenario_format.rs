@@ -22,7 +22,10 @@ fn fixture(name: &str) -> Option<PluginBundle> {
         return Some(PluginBundle::from_dir(&dir).unwrap());
     }
     if !may_skip_missing_guests() {
-        panic!("{} is not built: run tools/build-extism-fixtures.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", dir.display());
+        panic!(
+            "{} is not built: run tools/build-extism-fixtures.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)",
+            dir.display()
+        );
     }
     eprintln!("skipped: {} is not built (tools/build-extism-fixtures.sh)", dir.display());
     None
@@ -41,7 +44,14 @@ fn say(body: &str) -> Value {
 }
 
 /// `expect` passes as `right` and fails as `wrong` with a message naming `key`.
-async fn passes_and_fails(bundle: &PluginBundle, given: Value, steps: Vec<Value>, key: &str, right: Value, wrong: Value) {
+async fn passes_and_fails(
+    bundle: &PluginBundle,
+    given: Value,
+    steps: Vec<Value>,
+    key: &str,
+    right: Value,
+    wrong: Value,
+) {
     let case = |expect: Value| json!({ "name": key, "given": given, "events": steps, "expect": { key: expect } });
     let ok = run(bundle, case(right.clone())).await;
     assert!(ok.is_empty(), "expect.{key} = {right} should pass: {ok:#?}");
@@ -55,11 +65,36 @@ async fn every_effect_expectation_can_pass_and_fail() {
     let Some(tour) = fixture("host-tour") else { return };
     let t = &tour;
     let none = json!({});
-    passes_and_fails(t, none.clone(), vec![say("!chat")], "chatSends", json!(["plain message"]), json!(["other"])).await;
+    passes_and_fails(t, none.clone(), vec![say("!chat")], "chatSends", json!(["plain message"]), json!(["other"]))
+        .await;
     passes_and_fails(t, none.clone(), vec![say("!chat")], "chatActions", json!(["waves"]), json!([])).await;
-    passes_and_fails(t, none.clone(), vec![say("!chat")], "chatSystems", json!(["<b>system</b>"]), json!(["<b>system</b><script>alert(1)</script>"])).await;
-    passes_and_fails(t, none.clone(), vec![say("!chat")], "chatTo", json!([{"clientId": 42, "text": "just for you"}]), json!([{"clientId": 41, "text": "just for you"}])).await;
-    passes_and_fails(t, none.clone(), vec![say("!moderate m-bad")], "deletedMessages", json!(["m-bad"]), json!(["m-good"])).await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!chat")],
+        "chatSystems",
+        json!(["<b>system</b>"]),
+        json!(["<b>system</b><script>alert(1)</script>"]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!chat")],
+        "chatTo",
+        json!([{"clientId": 42, "text": "just for you"}]),
+        json!([{"clientId": 41, "text": "just for you"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!moderate m-bad")],
+        "deletedMessages",
+        json!(["m-bad"]),
+        json!(["m-good"]),
+    )
+    .await;
     passes_and_fails(t, none.clone(), vec![say("!moderate m-bad")], "kickedClients", json!([7]), json!([8])).await;
     passes_and_fails(t, none.clone(), vec![say("!notify")], "discordPosts", json!(["we are live"]), json!([])).await;
     passes_and_fails(
@@ -83,7 +118,8 @@ async fn every_effect_expectation_can_pass_and_fail() {
         json!([{"type": "follow", "body": "live on the fediverse", "link": "https://owncast.example"}]),
     )
     .await;
-    passes_and_fails(t, none.clone(), vec![say("!post hello")], "fediverseOutbox", json!(["hello"]), json!(["hi"])).await;
+    passes_and_fails(t, none.clone(), vec![say("!post hello")], "fediverseOutbox", json!(["hello"]), json!(["hi"]))
+        .await;
     passes_and_fails(
         t,
         none.clone(),
@@ -93,20 +129,97 @@ async fn every_effect_expectation_can_pass_and_fail() {
         json!([{"userId": "u-spammer", "enabled": false}, {"userId": "u-friend", "enabled": true}]),
     )
     .await;
-    passes_and_fails(t, none.clone(), vec![say("!usermod u-spammer")], "bannedIPs", json!(["10.0.0.9"]), json!(["10.0.0.8"])).await;
-    passes_and_fails(t, none.clone(), vec![say("!upload hi there")], "uploads", json!([{"name": "note.txt", "body": "hi there"}]), json!([{"name": "note.txt", "body": "bye"}]))
-        .await;
-    passes_and_fails(t, none.clone(), vec![say("!upload hi there")], "uploads", json!([{"name": "note.txt"}]), json!([{"name": "other.txt"}])).await;
-    passes_and_fails(t, none.clone(), vec![say("!video")], "videoConfigWrites", json!([{"latencyLevel": 3}]), json!([{"latencyLevel": 3, "codec": "x"}])).await;
-    passes_and_fails(t, none.clone(), vec![say("!emit hi")], "emits", json!([{"eventType": "tour.ping", "payload": {"said": "hi"}}]), json!([{"eventType": "tour.ping", "payload": {"said": "ho"}}]))
-        .await;
-    passes_and_fails(t, none.clone(), vec![say("!emit hi")], "emits", json!([{"eventType": "tour.ping"}]), json!([{"eventType": "tour.pong"}])).await;
-    passes_and_fails(t, none.clone(), vec![say("!sse 5")], "sseSends", json!([{"channel": "live", "event": "tick", "data": "{\"n\":\"5\"}"}]), json!([{"channel": "dead"}]))
-        .await;
-    passes_and_fails(t, none.clone(), vec![say("!sse 5")], "sseSends", json!([{"channel": "live"}]), json!([{"channel": "live", "data": "6"}])).await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!usermod u-spammer")],
+        "bannedIPs",
+        json!(["10.0.0.9"]),
+        json!(["10.0.0.8"]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!upload hi there")],
+        "uploads",
+        json!([{"name": "note.txt", "body": "hi there"}]),
+        json!([{"name": "note.txt", "body": "bye"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!upload hi there")],
+        "uploads",
+        json!([{"name": "note.txt"}]),
+        json!([{"name": "other.txt"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!video")],
+        "videoConfigWrites",
+        json!([{"latencyLevel": 3}]),
+        json!([{"latencyLevel": 3, "codec": "x"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!emit hi")],
+        "emits",
+        json!([{"eventType": "tour.ping", "payload": {"said": "hi"}}]),
+        json!([{"eventType": "tour.ping", "payload": {"said": "ho"}}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!emit hi")],
+        "emits",
+        json!([{"eventType": "tour.ping"}]),
+        json!([{"eventType": "tour.pong"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!sse 5")],
+        "sseSends",
+        json!([{"channel": "live", "event": "tick", "data": "{\"n\":\"5\"}"}]),
+        json!([{"channel": "dead"}]),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!sse 5")],
+        "sseSends",
+        json!([{"channel": "live"}]),
+        json!([{"channel": "live", "data": "6"}]),
+    )
+    .await;
     // kv: a value written, and a key never set equals "".
-    passes_and_fails(t, none.clone(), vec![say("!kv hello")], "kv", json!({"greeting": "hello", "never-set": ""}), json!({"greeting": "hello", "never-set": "x"})).await;
-    passes_and_fails(t, json!({"kv": {"greeting": "seeded"}}), vec![], "kv", json!({"greeting": "seeded"}), json!({"greeting": ""})).await;
+    passes_and_fails(
+        t,
+        none.clone(),
+        vec![say("!kv hello")],
+        "kv",
+        json!({"greeting": "hello", "never-set": ""}),
+        json!({"greeting": "hello", "never-set": "x"}),
+    )
+    .await;
+    passes_and_fails(
+        t,
+        json!({"kv": {"greeting": "seeded"}}),
+        vec![],
+        "kv",
+        json!({"greeting": "seeded"}),
+        json!({"greeting": ""}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -126,10 +239,13 @@ async fn given_feeds_the_simulated_owncast() {
 #[tokio::test]
 async fn upload_and_post_urls_are_upstreams_mock_urls() {
     let Some(tour) = fixture("host-tour") else { return };
-    let f = run(&tour, json!({"name": "u", "events": [say("!upload x"), say("!post hi")], "expect": {"chatSends": [
-        "upload url=\"mock://uploads/note.txt\" bad=true",
-        "posted \"mock://fediverse/host-tour/1\""
-    ]}}))
+    let f = run(
+        &tour,
+        json!({"name": "u", "events": [say("!upload x"), say("!post hi")], "expect": {"chatSends": [
+            "upload url=\"mock://uploads/note.txt\" bad=true",
+            "posted \"mock://fediverse/host-tour/1\""
+        ]}}),
+    )
     .await;
     assert!(f.is_empty(), "{f:#?}");
 }
@@ -142,14 +258,53 @@ async fn http_requests_and_canned_responses_by_method() {
     // kernel-tour POSTs "ping"; a GET-only answer does not match it.
     let get_only = json!({"httpResponses": [{"url": "https://api.example.com/*", "method": "GET", "body": "get answer"},
                                             {"url": "https://api.example.com/*", "method": "post", "status": 202, "body": "post answer"}]});
-    passes_and_fails(k, get_only.clone(), fetch.clone(), "chatSends", json!(["status=202 body=post answer content-type=-"]), json!(["status=200 body=get answer content-type=-"]))
-        .await;
-    let only_get = json!({"httpResponses": [{"url": "https://api.example.com/*", "method": "GET", "body": "get answer"}]});
-    passes_and_fails(k, only_get, fetch.clone(), "chatSends", json!([]), json!(["status=200 body=get answer content-type=-"])).await;
-    passes_and_fails(k, get_only.clone(), fetch.clone(), "httpRequests", json!([{"url": "https://api.example.com/ping", "method": "POST", "body": "ping"}]), json!([{"url": "https://api.example.com/ping", "method": "GET"}]))
-        .await;
-    passes_and_fails(k, get_only.clone(), fetch.clone(), "httpRequests", json!([{"url": "https://api.example.com/ping"}]), json!([{"url": "https://api.example.com/pong"}])).await;
-    passes_and_fails(k, get_only, fetch, "httpRequests", json!([{"url": "https://api.example.com/ping"}]), json!([{"url": "https://api.example.com/ping", "body": "pong"}])).await;
+    passes_and_fails(
+        k,
+        get_only.clone(),
+        fetch.clone(),
+        "chatSends",
+        json!(["status=202 body=post answer content-type=-"]),
+        json!(["status=200 body=get answer content-type=-"]),
+    )
+    .await;
+    let only_get =
+        json!({"httpResponses": [{"url": "https://api.example.com/*", "method": "GET", "body": "get answer"}]});
+    passes_and_fails(
+        k,
+        only_get,
+        fetch.clone(),
+        "chatSends",
+        json!([]),
+        json!(["status=200 body=get answer content-type=-"]),
+    )
+    .await;
+    passes_and_fails(
+        k,
+        get_only.clone(),
+        fetch.clone(),
+        "httpRequests",
+        json!([{"url": "https://api.example.com/ping", "method": "POST", "body": "ping"}]),
+        json!([{"url": "https://api.example.com/ping", "method": "GET"}]),
+    )
+    .await;
+    passes_and_fails(
+        k,
+        get_only.clone(),
+        fetch.clone(),
+        "httpRequests",
+        json!([{"url": "https://api.example.com/ping"}]),
+        json!([{"url": "https://api.example.com/pong"}]),
+    )
+    .await;
+    passes_and_fails(
+        k,
+        get_only,
+        fetch,
+        "httpRequests",
+        json!([{"url": "https://api.example.com/ping"}]),
+        json!([{"url": "https://api.example.com/ping", "body": "pong"}]),
+    )
+    .await;
 }
 
 /// A step's own expectation: `Some(needle)` must fail naming it, `None` must pass.
@@ -178,15 +333,22 @@ async fn filter_steps_have_upstreams_semantics() {
     // No expect: the filter runs, nothing is checked.
     step(k, filter("shout hi", None), None).await;
     step(k, filter("all good", Some(json!({"action": "pass"}))), None).await;
-    step(k, filter("shout hi", Some(json!({"action": "pass"}))), Some("expected pass with the payload unchanged")).await;
+    step(k, filter("shout hi", Some(json!({"action": "pass"}))), Some("expected pass with the payload unchanged"))
+        .await;
     step(k, filter("a forbidden word", Some(json!({"action": "pass"}))), Some("got drop")).await;
     step(k, filter("shout hi", Some(json!({"action": "modify", "payload": {"body": "HI"}}))), None).await;
-    step(k, filter("shout hi", Some(json!({"action": "modify", "payload": {"body": "hi"}}))), Some("payload differs")).await;
+    step(k, filter("shout hi", Some(json!({"action": "modify", "payload": {"body": "hi"}}))), Some("payload differs"))
+        .await;
     // modify without a payload only says the message was allowed through, as upstream.
     step(k, filter("all good", Some(json!({"action": "modify"}))), None).await;
     step(k, filter("a forbidden word", Some(json!({"action": "drop"}))), None).await;
     step(k, filter("all good", Some(json!({"action": "drop"}))), Some("expected drop, got pass")).await;
-    step(k, filter("a forbidden word", Some(json!({"action": "drop", "reason": "nope"}))), Some("expected drop reason \"nope\"")).await;
+    step(
+        k,
+        filter("a forbidden word", Some(json!({"action": "drop", "reason": "nope"}))),
+        Some("expected drop reason \"nope\""),
+    )
+    .await;
 }
 
 #[tokio::test]

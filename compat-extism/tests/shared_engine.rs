@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::types;
 use owncast_plugin_host::{CallError, Host};
 use serde_json::json;
@@ -19,7 +19,10 @@ fn js_engine() -> Option<Vec<u8>> {
     match std::fs::read(&p) {
         Ok(b) => Some(b),
         Err(_) if !may_skip_missing_guests() => {
-            panic!("{} is not built: run tools/build-js-engine.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)", p.display())
+            panic!(
+                "{} is not built: run tools/build-js-engine.sh (or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip)",
+                p.display()
+            )
         }
         Err(_) => {
             eprintln!("skipped: {} is not built (tools/build-js-engine.sh)", p.display());
@@ -153,7 +156,12 @@ async fn an_engine_built_module_is_gated_at_call_time() {
     assert!(err.to_string().contains("without permission chat.send"), "{err}");
     // With the permission the same module sends its manifest (config `manifest`).
     let sim = Arc::new(SimulatedOwncast::default());
-    let h = Host::builder().runtime(runtime(|_| {})).owncast(sim.clone()).loader(Arc::new(ExtismLoader::new())).build().unwrap();
+    let h = Host::builder()
+        .runtime(runtime(|_| {}))
+        .owncast(sim.clone())
+        .loader(Arc::new(ExtismLoader::new()))
+        .build()
+        .unwrap();
     let m = manifest("engine-built", &["chat.filter", "chat.send"]);
     let mut inst = instance(&h, &m, &code, "engine-built.wasm", None).await.unwrap();
     assert_eq!(inst.on_filter(&chat("x")).await.unwrap(), Verdict::Pass);

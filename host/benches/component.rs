@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use owncast_plugin_host::component::ComponentLoader;
-use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser, CustomEvent};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
 use std::path::Path;
@@ -33,7 +33,13 @@ fn bench(c: &mut Criterion) {
     let b = bundle("profanity-filter");
     let manifest = Arc::new(Manifest::parse(&b.manifest, &b.manifest_file).unwrap());
     let code = ComponentLoader
-        .load(LoadRequest { runtime: &runtime, bytes: &b.code, file: &b.code_file, manifest: &manifest, grants: &manifest.permissions })
+        .load(LoadRequest {
+            runtime: &runtime,
+            bytes: &b.code,
+            file: &b.code_file,
+            manifest: &manifest,
+            grants: &manifest.permissions,
+        })
         .unwrap();
     let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
     let mut instance = rt.block_on(code.instantiate(ctx.clone())).unwrap();

@@ -6,8 +6,8 @@
 //! Run: `cargo bench -p owncast-plugin-host --profile dev --bench memory`.
 
 use owncast_plugin_host::component::ComponentLoader;
-use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
 use std::path::Path;
@@ -29,9 +29,16 @@ fn main() {
         .unwrap_or_else(|e| panic!("{e} (build the examples with tools/build-rust-guests.sh)"));
     let manifest = Arc::new(Manifest::parse(&b.manifest, &b.manifest_file).unwrap());
     let code = ComponentLoader
-        .load(LoadRequest { runtime: &runtime, bytes: &b.code, file: &b.code_file, manifest: &manifest, grants: &manifest.permissions })
+        .load(LoadRequest {
+            runtime: &runtime,
+            bytes: &b.code,
+            file: &b.code_file,
+            manifest: &manifest,
+            grants: &manifest.permissions,
+        })
         .unwrap();
-    let event: Event = types::Event::ChatMessageReceived(ChatMessage { body: "darn it".into(), ..Default::default() }).into();
+    let event: Event =
+        types::Event::ChatMessageReceived(ChatMessage { body: "darn it".into(), ..Default::default() }).into();
     let mut live = Vec::new();
     let one = || {
         let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());

@@ -46,7 +46,11 @@ impl PluginBundle {
         ];
         let code_path = candidates.iter().find(|p| p.is_file()).ok_or_else(|| BundleError::NoCode {
             dir: dir.display().to_string(),
-            looked: candidates.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>().join(", "),
+            looked: candidates
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
         let code = read_capped(code_path, MAX_CODE_BYTES)?;
         Ok(PluginBundle {

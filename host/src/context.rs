@@ -8,12 +8,12 @@
 use crate::capabilities::config::ConfigValues;
 use crate::capabilities::http_outbound::Outbound;
 use crate::capabilities::sse::SseHub;
+use crate::event::Event;
 use crate::kv::{KvStore, Namespace};
 use crate::manifest::Manifest;
 use crate::owncast::{Caller, Owncast};
 use crate::permissions::{Permission, Permissions};
 use crate::runtime::Limits;
-use crate::event::Event;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

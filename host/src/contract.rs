@@ -95,7 +95,9 @@ impl Contract {
     pub fn event_cases(&self) -> Vec<(String, Option<String>)> {
         let iface = &self.resolve.interfaces[self.interface("types").expect("types interface")];
         match &self.resolve.types[iface.types["event"]].kind {
-            TypeDefKind::Variant(v) => v.cases.iter().map(|c| (c.name.clone(), c.ty.as_ref().map(|t| self.wit_type(t)))).collect(),
+            TypeDefKind::Variant(v) => {
+                v.cases.iter().map(|c| (c.name.clone(), c.ty.as_ref().map(|t| self.wit_type(t)))).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -128,7 +130,9 @@ impl Contract {
         match &td.kind {
             TypeDefKind::Option(t) => format!("option<{}>", self.wit_type(t)),
             TypeDefKind::List(t) => format!("list<{}>", self.wit_type(t)),
-            TypeDefKind::Tuple(t) => format!("tuple<{}>", t.types.iter().map(|t| self.wit_type(t)).collect::<Vec<_>>().join(", ")),
+            TypeDefKind::Tuple(t) => {
+                format!("tuple<{}>", t.types.iter().map(|t| self.wit_type(t)).collect::<Vec<_>>().join(", "))
+            }
             TypeDefKind::Result(r) => format!(
                 "result<{}, {}>",
                 r.ok.as_ref().map(|t| self.wit_type(t)).unwrap_or("_".into()),
@@ -154,10 +158,16 @@ impl Contract {
                     TypeDefKind::Option(t) => format!("{} | null", self.ts_type(t)),
                     TypeDefKind::List(inner) => match inner {
                         Type::U8 => "string".into(),
-                        Type::Id(tid) if matches!(self.resolve.types[*tid].kind, TypeDefKind::Tuple(_)) => "Record<string, string>".into(),
+                        Type::Id(tid) if matches!(self.resolve.types[*tid].kind, TypeDefKind::Tuple(_)) => {
+                            "Record<string, string>".into()
+                        }
                         t => {
                             let s = self.ts_type(t);
-                            if s.contains(' ') { format!("Array<{s}>") } else { format!("{s}[]") }
+                            if s.contains(' ') {
+                                format!("Array<{s}>")
+                            } else {
+                                format!("{s}[]")
+                            }
                         }
                     },
                     TypeDefKind::Result(r) => format!(
@@ -213,17 +223,29 @@ impl Contract {
         );
         let world = self.world();
         let _ = writeln!(o, "## Plugin exports\n\n{}\n", docs(&world.docs));
-        let _ = writeln!(o, "| WIT export | legacy Extism export | legacy input (JSON) | legacy output (JSON) |\n|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "| WIT export | legacy Extism export | legacy input (JSON) | legacy output (JSON) |\n|---|---|---|---|"
+        );
         for (k, item) in &world.exports {
             if let (WorldKey::Name(_), WorldItem::Function(f)) = (k, item) {
                 let (legacy, input, output) = match f.name.as_str() {
                     "register" => ("register", "none", "`Registration`"),
                     "on-event" => ("on_event", "`{eventType, payload}`", "none"),
-                    "on-filter" => ("on_filter", "`{eventType, payload}`", "`{action: \"pass\" \\| \"modify\" \\| \"drop\", payload?, reason?}`"),
+                    "on-filter" => (
+                        "on_filter",
+                        "`{eventType, payload}`",
+                        "`{action: \"pass\" \\| \"modify\" \\| \"drop\", payload?, reason?}`",
+                    ),
                     "on-http-request" => ("on_http_request", "`HttpRequest`", "`HttpResponse`"),
                     _ => ("", "", ""),
                 };
-                let _ = writeln!(o, "| `{}` — {} | `{legacy}` | {input} | {output} |", self.signature(f), one_line(&f.docs));
+                let _ = writeln!(
+                    o,
+                    "| `{}` — {} | `{legacy}` | {input} | {output} |",
+                    self.signature(f),
+                    one_line(&f.docs)
+                );
             }
         }
         let _ = writeln!(
@@ -249,7 +271,8 @@ impl Contract {
                 .filter(|c| c.interface == Some(name.as_str()))
                 .map(|c| format!("`{}`", c.permission.name()))
                 .collect();
-            let perm = if perms.is_empty() { "no permission".to_string() } else { format!("permission {}", perms.join(", ")) };
+            let perm =
+                if perms.is_empty() { "no permission".to_string() } else { format!("permission {}", perms.join(", ")) };
             let _ = writeln!(o, "### `{name}` — {perm}\n\n{}\n", docs(&iface.docs));
             if iface.functions.is_empty() {
                 continue;
@@ -263,7 +286,11 @@ impl Contract {
                 let legacy = permissions::legacy_name(&name, &f.name).map(|l| format!("`{l}`")).unwrap_or("—".into());
                 let d = one_line(&f.docs);
                 let sig = self.signature(f);
-                let _ = writeln!(o, "| `{sig}`{} | {p} | {legacy} |", if d.is_empty() { String::new() } else { format!(" — {d}") });
+                let _ = writeln!(
+                    o,
+                    "| `{sig}`{} | {p} | {legacy} |",
+                    if d.is_empty() { String::new() } else { format!(" — {d}") }
+                );
             }
             let _ = writeln!(o);
         }
@@ -298,11 +325,19 @@ impl Contract {
                 }
                 TypeDefKind::Variant(v) => {
                     let is_event = name == "event";
-                    let _ = writeln!(o, "| case | {} | payload |\n|---|---|---|", if is_event { "event type" } else { "JSON" });
+                    let _ = writeln!(
+                        o,
+                        "| case | {} | payload |\n|---|---|---|",
+                        if is_event { "event type" } else { "JSON" }
+                    );
                     for c in &v.cases {
                         let payload = c.ty.as_ref().map(|t| format!("`{}`", self.wit_type(t))).unwrap_or("—".into());
                         let second = if is_event {
-                            if c.name == "custom" { "any other name".to_string() } else { format!("`{}`", c.name.replace('-', ".")) }
+                            if c.name == "custom" {
+                                "any other name".to_string()
+                            } else {
+                                format!("`{}`", c.name.replace('-', "."))
+                            }
                         } else {
                             match c.name.as_str() {
                                 "pass" => "`{\"action\": \"pass\"}`".into(),
@@ -315,7 +350,11 @@ impl Contract {
                     }
                 }
                 TypeDefKind::Enum(e) => {
-                    let _ = writeln!(o, "Values: {}", e.cases.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", "));
+                    let _ = writeln!(
+                        o,
+                        "Values: {}",
+                        e.cases.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
+                    );
                 }
                 _ => {}
             }
@@ -346,7 +385,13 @@ impl Contract {
                             let _ = writeln!(o, "  /** {fd} */");
                         }
                         let optional = matches!(&f.ty, Type::Id(t) if matches!(self.resolve.types[*t].kind, TypeDefKind::Option(_)));
-                        let _ = writeln!(o, "  {}{}: {};", camel(&f.name), if optional { "?" } else { "" }, self.ts_type(&f.ty));
+                        let _ = writeln!(
+                            o,
+                            "  {}{}: {};",
+                            camel(&f.name),
+                            if optional { "?" } else { "" },
+                            self.ts_type(&f.ty)
+                        );
                     }
                     let _ = writeln!(o, "}}\n");
                 }
@@ -432,11 +477,40 @@ mod tests {
 
     fn all_pins() -> Vec<Pin> {
         pins!(
-            ChatUser, ChatMessage, ChatUserRename, ChatMessageModeration, StreamLifecycle, StreamTitleChange,
-            SseConnection, FediverseActor, FediverseTarget, FediverseEngagement, FediverseAttachment, FediversePost,
-            CustomEvent, NotifySubscription, FilterSubscription, Subscriptions, Registration, HttpRequest, HttpResponse,
-            OpResult, User, ChatClient, StreamInfo, Broadcaster, ServerInfo, SocialHandle, FederationInfo, StreamVariant,
-            VideoConfig, VideoConfigUpdate, BrowserPush, FediverseNotification, UrlResult, ActionButton,
+            ChatUser,
+            ChatMessage,
+            ChatUserRename,
+            ChatMessageModeration,
+            StreamLifecycle,
+            StreamTitleChange,
+            SseConnection,
+            FediverseActor,
+            FediverseTarget,
+            FediverseEngagement,
+            FediverseAttachment,
+            FediversePost,
+            CustomEvent,
+            NotifySubscription,
+            FilterSubscription,
+            Subscriptions,
+            Registration,
+            HttpRequest,
+            HttpResponse,
+            OpResult,
+            User,
+            ChatClient,
+            StreamInfo,
+            Broadcaster,
+            ServerInfo,
+            SocialHandle,
+            FederationInfo,
+            StreamVariant,
+            VideoConfig,
+            VideoConfigUpdate,
+            BrowserPush,
+            FediverseNotification,
+            UrlResult,
+            ActionButton,
         )
     }
 
@@ -461,7 +535,11 @@ mod tests {
             let typed = c.record_fields(name).unwrap();
             for (f, ty) in typed {
                 let written = pin.default_keys.contains(&camel(&f));
-                assert_eq!(!ty.starts_with("option<"), written, "{name}.{f} ({ty}) is written in JSON iff it is not an option");
+                assert_eq!(
+                    !ty.starts_with("option<"),
+                    written,
+                    "{name}.{f} ({ty}) is written in JSON iff it is not an option"
+                );
             }
         }
         // And a real value: a default User serializes with its required keys only.
@@ -486,7 +564,10 @@ mod tests {
                 assert!(md.contains(&format!("### `{i}` — permission")), "{i}");
             }
         }
-        assert!(md.contains("| `send: func(body: string)` — A normal chat message. | `chat.send` | `owncast_send_chat` |"), "{md}");
+        assert!(
+            md.contains("| `send: func(body: string)` — A normal chat message. | `chat.send` | `owncast_send_chat` |"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -566,7 +647,8 @@ mod tests {
     /// `(field, type, optional)` of an upstream type, from either notation.
     fn upstream_fields(u: &Value, name: &str) -> Vec<(String, String, bool)> {
         if let Some(fields) = u["wireTypes"][name].as_object() {
-            let omit: Vec<&str> = u["omitempty"][name].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let omit: Vec<&str> =
+                u["omitempty"][name].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
             return fields
                 .iter()
                 .map(|(f, t)| {
@@ -638,7 +720,9 @@ mod tests {
             }
             for (field, wit) in &fields {
                 if !upstream.iter().any(|(k, _, _)| *k == camel(field)) && !wit.starts_with("option<") {
-                    problems.push(format!("`{record}.{field}: {wit}` is an addition to upstream {name} and must be an option"));
+                    problems.push(format!(
+                        "`{record}.{field}: {wit}` is an addition to upstream {name} and must be an option"
+                    ));
                 }
             }
         }
@@ -649,7 +733,9 @@ mod tests {
             let want = ours(payload.as_str().unwrap());
             match cases.iter().find(|(n, _)| *n == case) {
                 Some((_, ty)) if ty.as_deref() == want => {}
-                Some((_, ty)) => problems.push(format!("event {event}: payload {ty:?} here, upstream {payload} ({want:?})")),
+                Some((_, ty)) => {
+                    problems.push(format!("event {event}: payload {ty:?} here, upstream {payload} ({want:?})"))
+                }
                 None => problems.push(format!("event {event}: no case `{case}` in the WIT event variant")),
             }
         }
@@ -666,6 +752,11 @@ mod tests {
                 None => problems.push(format!("{f}: no legacy host function")),
             }
         }
-        assert!(problems.is_empty(), "differences from upstream's contract ({}):\n  {}", u["provenance"]["commit"], problems.join("\n  "));
+        assert!(
+            problems.is_empty(),
+            "differences from upstream's contract ({}):\n  {}",
+            u["provenance"]["commit"],
+            problems.join("\n  ")
+        );
     }
 }

@@ -5,12 +5,12 @@
 //! strikes until the plugin is disabled. HTTP handler failures (anyone can
 //! cause them) never strike: a route that keeps failing is backed off.
 
+use crate::event::{Event, Verdict};
 use crate::host::{Host, LoadedPlugin};
+use crate::metrics::Outcome;
 use crate::permissions::Permission;
 use crate::plugin::{CallError, PluginInstance};
 use crate::runtime::{CallKind, Limits};
-use crate::event::{Event, Verdict};
-use crate::metrics::Outcome;
 use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
 use std::collections::HashMap;
@@ -113,7 +113,8 @@ impl RouteHealth {
                 self.routes.remove(&oldest);
             }
         }
-        let r = self.routes.entry(route.to_string()).or_insert(RouteState { failures: 0, last_failure: now, until: None });
+        let r =
+            self.routes.entry(route.to_string()).or_insert(RouteState { failures: 0, last_failure: now, until: None });
         r.failures += 1;
         r.last_failure = now;
         if r.failures >= threshold {
@@ -167,9 +168,11 @@ impl GuestCall for Filter {
     /// A filter may not change the event type.
     fn check(&self, output: &Verdict, _limits: &Limits) -> Result<(), CallError> {
         match output {
-            Verdict::Modify(e) if e.event_type() != self.0.event_type() => {
-                Err(CallError::BadOutput(format!("filter turned a `{}` event into `{}`", self.0.event_type(), e.event_type())))
-            }
+            Verdict::Modify(e) if e.event_type() != self.0.event_type() => Err(CallError::BadOutput(format!(
+                "filter turned a `{}` event into `{}`",
+                self.0.event_type(),
+                e.event_type()
+            ))),
             _ => Ok(()),
         }
     }
@@ -202,7 +205,8 @@ impl Host {
 
     /// The filter chain for `event_type`, lowest priority first (slug breaks ties).
     pub fn filter_chain(&self, event_type: &str) -> Vec<Arc<LoadedPlugin>> {
-        let mut chain: Vec<_> = self.plugins().into_iter().filter(|p| p.is_enabled() && p.filters(event_type)).collect();
+        let mut chain: Vec<_> =
+            self.plugins().into_iter().filter(|p| p.is_enabled() && p.filters(event_type)).collect();
         chain.sort_by_key(|p| (p.filter_priority(event_type), p.slug().to_string()));
         chain
     }
@@ -343,7 +347,10 @@ impl Host {
                 h.failures += 1;
                 h.strikes += 1;
                 h.last_error = Some(format!("{what}: {e}"));
-                h.last_error_at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_millis() as u64);
+                h.last_error_at_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_millis() as u64);
                 tracing::warn!(plugin = %p.slug(), strikes = h.strikes, "{what} failed: {e}");
                 self.observer.failed(p.slug(), what, e);
                 if h.strikes >= max && h.disabled.is_none() {
@@ -373,7 +380,10 @@ impl Host {
             Err(e) => {
                 h.http_failures += 1;
                 h.last_error = Some(format!("on_http_request: {e}"));
-                h.last_error_at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_millis() as u64);
+                h.last_error_at_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_millis() as u64);
                 tracing::warn!(plugin = %p.slug(), route, "on_http_request failed: {e}");
                 self.observer.failed(p.slug(), "on_http_request", e);
                 p.routes.lock().unwrap().record(route, false, threshold, Instant::now());

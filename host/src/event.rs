@@ -168,7 +168,9 @@ impl From<types::Event> for Event {
             types::Event::StreamStarted(p) | types::Event::StreamStopped(p) => text(p),
             types::Event::StreamTitleChanged(p) => text(p),
             types::Event::SseConnect(p) | types::Event::SseDisconnect(p) => text(p),
-            types::Event::FediverseFollow(p) | types::Event::FediverseLike(p) | types::Event::FediverseRepost(p) => text(p),
+            types::Event::FediverseFollow(p) | types::Event::FediverseLike(p) | types::Event::FediverseRepost(p) => {
+                text(p)
+            }
             types::Event::FediverseMention(p) | types::Event::FediverseReply(p) => text(p),
             types::Event::Custom(c) => return Event::from_text(&c.event_type, &c.payload_json),
         };
@@ -273,7 +275,11 @@ mod tests {
 
     #[test]
     fn chat_message_types_with_defaults() {
-        let e = Event::from_json("chat.message.received", json!({"user": {"id": "u1", "displayName": "alice"}, "body": "hi"})).unwrap();
+        let e = Event::from_json(
+            "chat.message.received",
+            json!({"user": {"id": "u1", "displayName": "alice"}, "body": "hi"}),
+        )
+        .unwrap();
         let types::Event::ChatMessageReceived(m) = e.typed().unwrap() else { panic!() };
         assert_eq!((m.user.unwrap().display_name.as_str(), m.body.as_str(), m.id.as_str()), ("alice", "hi", ""));
         assert_eq!(e.to_envelope()["payload"]["user"]["displayName"], "alice");
@@ -286,7 +292,10 @@ mod tests {
         let text = r#"{"user":{"id":"u1","displayName":"alice"}, "cmd":{"repeat":3},"body":"hi","zz":[1,2]}"#;
         let e = Event::from_text("chat.message.received", text);
         let bytes = e.envelope_bytes();
-        assert_eq!(String::from_utf8(bytes).unwrap(), format!(r#"{{"eventType":"chat.message.received","payload":{text}}}"#));
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            format!(r#"{{"eventType":"chat.message.received","payload":{text}}}"#)
+        );
         // A component still gets its record.
         let types::Event::ChatMessageReceived(m) = e.typed().unwrap() else { panic!() };
         assert_eq!(m.body, "hi");
@@ -301,7 +310,8 @@ mod tests {
     #[test]
     fn filter_results_parse_and_name_bad_actions() {
         let input = Event::from_json("chat.message.received", json!({"body": "x"})).unwrap();
-        let r = Verdict::from_json(&json!({"action": "modify", "payload": {"body": "y", "extra": true}}), &input).unwrap();
+        let r =
+            Verdict::from_json(&json!({"action": "modify", "payload": {"body": "y", "extra": true}}), &input).unwrap();
         let Verdict::Modify(e) = r else { panic!() };
         assert_eq!(e.payload_json(), json!({"body": "y", "extra": true}));
         let err = Verdict::from_json(&json!({"action": "explode"}), &input).unwrap_err();
@@ -316,7 +326,12 @@ mod tests {
         let e = Event::new("chat.user.renamed", &json!({"user": {"id": "u1", "displayName": 7}, "previousName": "a"}));
         let err = e.typed().unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("chat.user.renamed") && text.contains("user.displayName") && text.contains("expected a string"), "{text}");
+        assert!(
+            text.contains("chat.user.renamed")
+                && text.contains("user.displayName")
+                && text.contains("expected a string"),
+            "{text}"
+        );
         assert!(Event::from_json("chat.message.received", json!({"body": 5})).is_err());
     }
 }

@@ -6,13 +6,13 @@ use crate::capabilities::sse::SseHub;
 use crate::component::ComponentLoader;
 use crate::context::{HostServices, PluginContext};
 use crate::dispatcher::{GuestCall, NoObserver, Observer};
+use crate::event::Event;
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::{Manifest, ManifestWarning};
 use crate::owncast::{Owncast, SimulatedOwncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
-use crate::event::Event;
 use crate::types::Subscriptions;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -179,7 +179,9 @@ impl LoadedPlugin {
         let result = call.invoke(instance.as_mut()).await;
         let result = result.and_then(|out| call.check(&out, self.ctx.limits()).map(|()| out));
         match &result {
-            Err(e) if e.poisons_instance() => tracing::debug!(plugin = %self.slug(), "replacing the instance after: {e}"),
+            Err(e) if e.poisons_instance() => {
+                tracing::debug!(plugin = %self.slug(), "replacing the instance after: {e}")
+            }
             _ => *slot = Some(instance),
         }
         self.ctx.set_call_deadline(None);
@@ -193,7 +195,10 @@ struct HttpQueue<'a>(&'a AtomicUsize);
 impl<'a> HttpQueue<'a> {
     /// `None` when `max` requests are waiting already.
     fn join(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
-        waiting.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok().map(|_| HttpQueue(waiting))
+        waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| HttpQueue(waiting))
     }
 }
 
@@ -272,15 +277,16 @@ impl Host {
     /// Compiles, instantiates and registers a plugin without installing it.
     pub async fn prepare(&self, bundle: PluginBundle) -> Result<Arc<LoadedPlugin>, LoadError> {
         let manifest = Arc::new(Manifest::parse(&bundle.manifest, &bundle.manifest_file)?);
-        let grants = bundle.approved.clone().unwrap_or_else(|| manifest.permissions.clone()).intersection(&manifest.permissions);
-        let loader = self
-            .loaders
-            .iter()
-            .find(|l| l.recognizes(&bundle.code, &bundle.code_file))
-            .ok_or_else(|| LoadError::Code {
+        let grants =
+            bundle.approved.clone().unwrap_or_else(|| manifest.permissions.clone()).intersection(&manifest.permissions);
+        let loader = self.loaders.iter().find(|l| l.recognizes(&bundle.code, &bundle.code_file)).ok_or_else(|| {
+            LoadError::Code {
                 file: bundle.code_file.clone(),
-                message: "not a plugin this host can run (neither a WebAssembly component nor a module of a known kind)".into(),
-            })?;
+                message:
+                    "not a plugin this host can run (neither a WebAssembly component nor a module of a known kind)"
+                        .into(),
+            }
+        })?;
         let code = loader.load(LoadRequest {
             runtime: &self.runtime,
             bytes: &bundle.code,

@@ -35,8 +35,8 @@ pub mod runtime;
 pub mod scenario;
 pub mod server;
 pub mod types;
-pub mod wasm;
 pub mod ui;
+pub mod wasm;
 
 pub use context::{HostCallError, HostServices, PluginContext};
 pub use host::{Host, HostBuilder, LoadedPlugin, PluginBundle};

@@ -126,7 +126,8 @@ const UI_FIELDS: &[&str] = &["actions", "styles", "scripts", "extraPageContent",
 impl Manifest {
     /// Parses and validates manifest bytes; `file` names the source in errors.
     pub fn parse(bytes: &[u8], file: &str) -> Result<Manifest, ManifestError> {
-        let err = |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
+        let err =
+            |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
         let mut warnings: Vec<ManifestWarning> = Vec::new();
         let mut warn = |field: &str, message: String| {
             warnings.push(ManifestWarning { file: file.to_string(), field: field.to_string(), message })
@@ -148,7 +149,10 @@ impl Manifest {
 
         let api = string("api", false)?.unwrap_or_else(|| API_VERSION.to_string());
         if api != API_VERSION {
-            return Err(err("api", format!("contract version \"{api}\" is not supported (this host speaks \"{API_VERSION}\")")));
+            return Err(err(
+                "api",
+                format!("contract version \"{api}\" is not supported (this host speaks \"{API_VERSION}\")"),
+            ));
         }
         let name = string("name", true)?.unwrap();
         if name.trim().is_empty() {
@@ -165,13 +169,18 @@ impl Manifest {
             return Err(err("version", "must not be empty".into()));
         }
         if let Err(e) = semver::Version::parse(&version) {
-            warn("version", format!("\"{version}\" is not semver ({e}); upstream accepts it, but versions compare best as semver"));
+            warn(
+                "version",
+                format!("\"{version}\" is not semver ({e}); upstream accepts it, but versions compare best as semver"),
+            );
         }
         let description = string("description", false)?;
 
         let bot = match obj.get("bot") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(serde_json::from_value::<Bot>(v.clone()).map_err(|e| err("bot.displayName", e.to_string()))?),
+            Some(v) => {
+                Some(serde_json::from_value::<Bot>(v.clone()).map_err(|e| err("bot.displayName", e.to_string()))?)
+            }
         };
 
         let mut permissions = Vec::new();
@@ -181,7 +190,8 @@ impl Manifest {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("permissions[{i}]");
                     let s = item.as_str().ok_or_else(|| err(&field, "must be a string".into()))?;
-                    let p: Permission = s.parse().map_err(|e: crate::permissions::UnknownPermission| err(&field, e.to_string()))?;
+                    let p: Permission =
+                        s.parse().map_err(|e: crate::permissions::UnknownPermission| err(&field, e.to_string()))?;
                     permissions.push(p);
                 }
             }
@@ -226,11 +236,15 @@ impl Manifest {
         if permissions.contains(Permission::NetworkFetch) && allowed_hosts.is_empty() {
             return Err(err(
                 "network.allowedHosts",
-                "permission network.fetch needs a non-empty list of host globs (write \"*\" to allow every host)".into(),
+                "permission network.fetch needs a non-empty list of host globs (write \"*\" to allow every host)"
+                    .into(),
             ));
         }
         if !allowed_hosts.is_empty() && !permissions.contains(Permission::NetworkFetch) {
-            warn("network.allowedHosts", "is set but permission network.fetch is not declared, so it has no effect".into());
+            warn(
+                "network.allowedHosts",
+                "is set but permission network.fetch is not declared, so it has no effect".into(),
+            );
         }
 
         let admin_pages = match obj.get("admin").and_then(|a| a.get("pages")) {
@@ -246,7 +260,10 @@ impl Manifest {
                         return Err(err(&format!("admin.pages[{i}].path"), "is required".into()));
                     }
                     if p.path.contains("..") {
-                        return Err(err(&format!("admin.pages[{i}].path"), "must stay inside the plugin's URL space".into()));
+                        return Err(err(
+                            &format!("admin.pages[{i}].path"),
+                            "must stay inside the plugin's URL space".into(),
+                        ));
                     }
                 }
                 pages
@@ -259,7 +276,8 @@ impl Manifest {
                 return Err(err(f, "UI contributions need permission ui.modify".into()));
             }
         }
-        let ui = crate::ui::parse(obj, &slug, permissions.contains(Permission::HttpServe), &mut warn).map_err(|(f, m)| err(&f, m))?;
+        let ui = crate::ui::parse(obj, &slug, permissions.contains(Permission::HttpServe), &mut warn)
+            .map_err(|(f, m)| err(&f, m))?;
 
         let mut config = BTreeMap::new();
         if let Some(v) = obj.get("config").filter(|v| !v.is_null()) {
@@ -272,7 +290,10 @@ impl Manifest {
                 let f: ConfigField = serde_json::from_value(spec.clone()).map_err(|e| err(&field, e.to_string()))?;
                 if let Some(d) = &f.default {
                     if !f.accepts(d) {
-                        return Err(err(&format!("{field}.default"), format!("{d} is not a {:?}", f.kind).to_lowercase()));
+                        return Err(err(
+                            &format!("{field}.default"),
+                            format!("{d} is not a {:?}", f.kind).to_lowercase(),
+                        ));
                     }
                 }
                 config.insert(key.clone(), f);
@@ -317,7 +338,10 @@ impl Manifest {
     fn check_subscriptions(&self) -> Result<(), (String, String)> {
         for (i, f) in self.subscriptions.filter.iter().enumerate() {
             if let Some(p) = crate::permissions::for_filter(&f.event).filter(|p| !self.permissions.contains(*p)) {
-                return Err((format!("subscriptions.filter[{i}]"), format!("filtering `{}` needs permission {p}", f.event)));
+                return Err((
+                    format!("subscriptions.filter[{i}]"),
+                    format!("filtering `{}` needs permission {p}", f.event),
+                ));
             }
         }
         Ok(())
@@ -345,12 +369,21 @@ impl Manifest {
     /// the plugin reports none), and no permission the manifest lacks. Returns
     /// the subscriptions to use (the plugin's own, derived from its handlers,
     /// unless it reports none) and the warnings (another version).
-    pub fn check_registration(&self, reg: &Registration, file: &str) -> Result<(Subscriptions, Vec<ManifestWarning>), ManifestError> {
-        let err = |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
+    pub fn check_registration(
+        &self,
+        reg: &Registration,
+        file: &str,
+    ) -> Result<(Subscriptions, Vec<ManifestWarning>), ManifestError> {
+        let err =
+            |field: &str, message: String| ManifestError { file: file.to_string(), field: field.to_string(), message };
         let mut warnings = Vec::new();
-        let reg_slug = if reg.slug.is_empty() { crate::ui::slugify(&reg.name).unwrap_or_default() } else { reg.slug.clone() };
+        let reg_slug =
+            if reg.slug.is_empty() { crate::ui::slugify(&reg.name).unwrap_or_default() } else { reg.slug.clone() };
         if reg_slug != self.slug {
-            return Err(err("slug", format!("the plugin registers as \"{reg_slug}\" but the manifest says \"{}\"", self.slug)));
+            return Err(err(
+                "slug",
+                format!("the plugin registers as \"{reg_slug}\" but the manifest says \"{}\"", self.slug),
+            ));
         }
         if reg.version != self.version {
             warnings.push(ManifestWarning {
@@ -386,11 +419,7 @@ impl Manifest {
 
     /// Priority of this plugin's filter for `event` (lower runs first).
     pub fn filter_priority_for(&self, subs: &Subscriptions, event: &str) -> i32 {
-        subs.filter
-            .iter()
-            .find(|f| f.event == event)
-            .and_then(|f| f.priority)
-            .unwrap_or(self.filter_priority)
+        subs.filter.iter().find(|f| f.event == event).and_then(|f| f.priority).unwrap_or(self.filter_priority)
     }
 }
 
@@ -526,21 +555,60 @@ mod tests {
             (r#"{"name":"x","slug":"a"}"#, "version"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","permissions":["chat.shout"]}"#, "permissions[0]"),
             (r#"{"name":"x","slug":"a","version":"1.0.0","permissions":["network.fetch"]}"#, "network.allowedHosts"),
-            (r#"{"name":"x","slug":"a","version":"1.0.0","actions":[{"title":"t","url":"https://x.example"}]}"#, "actions"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t"}]}"#, "actions[0]"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t","url":"/p"}]}"#, "actions[0].url"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify","http.serve"],"actions":[{"title":"t","url":"/plugins/b/p"}]}"#, "actions[0].url"),
+            (
+                r#"{"name":"x","slug":"a","version":"1.0.0","actions":[{"title":"t","url":"https://x.example"}]}"#,
+                "actions",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t"}]}"#,
+                "actions[0]",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"actions":[{"title":"t","url":"/p"}]}"#,
+                "actions[0].url",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify","http.serve"],"actions":[{"title":"t","url":"/plugins/b/p"}]}"#,
+                "actions[0].url",
+            ),
             (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"styles":["x.js"]}"#, "styles[0]"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"scripts":["/plugins/b/x.js"]}"#, "scripts[0]"),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"scripts":["/plugins/b/x.js"]}"#,
+                "scripts[0]",
+            ),
             (r#"{"name":"x","slug":"a","version":"1","styles":["x.css"]}"#, "styles"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":{}}"#, "extraPageContent.slug"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":"https://e.example/x.html"}"#, "extraPageContent.content"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A"}]}"#, "tabs[0].slug"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A","content":"b.html"}]}"#, "tabs[1].title"),
-            (r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A b","slug":"a","content":"b.html"}]}"#, "tabs[1].slug"),
-            (r#"{"name":"x","slug":"a","version":"1","admin":{"pages":[{"title":"","path":"/admin"}]}}"#, "admin.pages[0].title"),
-            (r#"{"name":"x","slug":"a","version":"1.0.0","subscriptions":{"filter":[{"event":"chat.message.received"}]}}"#, "subscriptions.filter[0]"),
-            (r#"{"name":"x","slug":"a","version":"1.0.0","config":{"n":{"type":"integer","default":"x"}}}"#, "config.n.default"),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":{}}"#,
+                "extraPageContent.slug",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"extraPageContent":"https://e.example/x.html"}"#,
+                "extraPageContent.content",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A"}]}"#,
+                "tabs[0].slug",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A","content":"b.html"}]}"#,
+                "tabs[1].title",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","permissions":["ui.modify"],"tabs":[{"title":"A","content":"a.html"},{"title":"A b","slug":"a","content":"b.html"}]}"#,
+                "tabs[1].slug",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1","admin":{"pages":[{"title":"","path":"/admin"}]}}"#,
+                "admin.pages[0].title",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1.0.0","subscriptions":{"filter":[{"event":"chat.message.received"}]}}"#,
+                "subscriptions.filter[0]",
+            ),
+            (
+                r#"{"name":"x","slug":"a","version":"1.0.0","config":{"n":{"type":"integer","default":"x"}}}"#,
+                "config.n.default",
+            ),
             (r#"{"api":"2","name":"x","slug":"a","version":"1.0.0"}"#, "api"),
             (r#"{"slug":"a","version":"1.0.0"}"#, "name"),
             (r#"[1]"#, "(file)"),
@@ -555,12 +623,19 @@ mod tests {
     #[test]
     fn upstream_manifests_parse_with_warnings_for_this_projects_extra_checks() {
         // No slug: derived from the name as upstream does; any version string.
-        let m = parse(r#"{"api":"1","name":"Awesome Echo Bot!","version":"2024.1","network":{"allowedHosts":["bad host"]}}"#).unwrap();
+        let m = parse(
+            r#"{"api":"1","name":"Awesome Echo Bot!","version":"2024.1","network":{"allowedHosts":["bad host"]}}"#,
+        )
+        .unwrap();
         assert_eq!(m.slug, "awesome-echo-bot");
         assert_eq!(m.version, "2024.1");
         let fields: Vec<&str> = m.warnings.iter().map(|w| w.field.as_str()).collect();
         assert_eq!(fields, ["version", "network.allowedHosts[0]", "network.allowedHosts"], "{:?}", m.warnings);
-        assert!(m.warnings[0].to_string().starts_with("plugin.manifest.json: field `version`: \"2024.1\" is not semver"), "{}", m.warnings[0]);
+        assert!(
+            m.warnings[0].to_string().starts_with("plugin.manifest.json: field `version`: \"2024.1\" is not semver"),
+            "{}",
+            m.warnings[0]
+        );
         assert!(parse(OK).unwrap().warnings.is_empty());
         // An empty UI list needs no permission (upstream checks len > 0).
         assert!(parse(r#"{"name":"x","version":"1","actions":[],"styles":[]}"#).is_ok());

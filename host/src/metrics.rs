@@ -47,8 +47,9 @@ const OUTCOME_NAMES: [&str; 3] = ["pass", "modify", "drop"];
 
 /// Upper bounds of the latency buckets, in microseconds (the last bucket,
 /// `+Inf`, is implicit).
-pub const LATENCY_BUCKETS_US: [u64; 16] =
-    [25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 5_000_000];
+pub const LATENCY_BUCKETS_US: [u64; 16] = [
+    25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 5_000_000,
+];
 
 /// One plugin's counters. Shared by every instance the plugin gets, and kept
 /// across reloads of the same slug, so counts are cumulative until the
@@ -344,13 +345,29 @@ fn family<M: EncodeMetric>(
 impl Collector for Snapshots {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let plugin = |slug: &str| -> Labels { vec![("plugin", slug.to_string())] };
-        let by_kind = |slug: &str, k: usize| -> Labels { vec![("plugin", slug.to_string()), ("kind", KIND_NAMES[k].to_string())] };
+        let by_kind = |slug: &str, k: usize| -> Labels {
+            vec![("plugin", slug.to_string()), ("kind", KIND_NAMES[k].to_string())]
+        };
         let per_kind = |f: fn(&PluginSnapshot) -> ByKind| {
-            self.0.iter().flat_map(move |(s, p)| f(p).values().into_iter().enumerate().map(move |(k, v)| (by_kind(s, k), ConstCounter::new(v))))
+            self.0.iter().flat_map(move |(s, p)| {
+                f(p).values().into_iter().enumerate().map(move |(k, v)| (by_kind(s, k), ConstCounter::new(v)))
+            })
         };
         family(&mut e, "owncast_plugin_calls", "Guest calls by kind.", MetricType::Counter, per_kind(|p| p.calls))?;
-        family(&mut e, "owncast_plugin_call_errors", "Guest calls that failed, by kind.", MetricType::Counter, per_kind(|p| p.errors))?;
-        family(&mut e, "owncast_plugin_call_timeouts", "Guest calls that ran out of time, by kind.", MetricType::Counter, per_kind(|p| p.timeouts))?;
+        family(
+            &mut e,
+            "owncast_plugin_call_errors",
+            "Guest calls that failed, by kind.",
+            MetricType::Counter,
+            per_kind(|p| p.errors),
+        )?;
+        family(
+            &mut e,
+            "owncast_plugin_call_timeouts",
+            "Guest calls that ran out of time, by kind.",
+            MetricType::Counter,
+            per_kind(|p| p.timeouts),
+        )?;
         family(
             &mut e,
             "owncast_plugin_strikes",
@@ -406,13 +423,23 @@ impl Collector for Snapshots {
             self.0.iter().map(|(s, p)| (plugin(s), ConstCounter::new(p.http_out.denied))),
         )?;
         if !self.0.is_empty() {
-            let mut m = e.encode_descriptor("owncast_plugin_call_duration_seconds", "Guest call latency.", None, MetricType::Histogram)?;
+            let mut m = e.encode_descriptor(
+                "owncast_plugin_call_duration_seconds",
+                "Guest call latency.",
+                None,
+                MetricType::Histogram,
+            )?;
             for (s, p) in &self.0 {
                 // Per-bucket counts, as prometheus-client's own histogram keeps them.
                 let buckets: Vec<(f64, u64)> =
                     p.latency.buckets.iter().map(|(b, n)| (b.map(|ms| ms / 1000.0).unwrap_or(f64::MAX), *n)).collect();
                 let labels = plugin(s);
-                m.encode_family(&labels)?.encode_histogram::<Labels>(p.latency.sum_ms / 1000.0, p.latency.count, &buckets, None)?;
+                m.encode_family(&labels)?.encode_histogram::<Labels>(
+                    p.latency.sum_ms / 1000.0,
+                    p.latency.count,
+                    &buckets,
+                    None,
+                )?;
             }
         }
         Ok(())
@@ -455,7 +482,10 @@ mod tests {
         let text = encode_text(vec![("echo".into(), s)]);
         assert!(text.contains("owncast_plugin_calls_total{plugin=\"echo\",kind=\"filter\"} 99"), "{text}");
         assert!(text.contains("owncast_plugin_call_duration_seconds_count{plugin=\"echo\"} 100"), "{text}");
-        assert!(text.contains("owncast_plugin_call_duration_seconds_bucket{le=\"0.0001\",plugin=\"echo\"} 98"), "{text}");
+        assert!(
+            text.contains("owncast_plugin_call_duration_seconds_bucket{le=\"0.0001\",plugin=\"echo\"} 98"),
+            "{text}"
+        );
         assert!(text.contains("owncast_plugin_kv_keys{plugin=\"echo\"} 2"), "{text}");
         assert!(text.contains("owncast_plugin_http_out_denied_total{plugin=\"echo\"} 1"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");

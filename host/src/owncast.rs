@@ -21,11 +21,20 @@ pub struct Caller<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ChatSend {
-    Message { body: String },
-    Action { body: String },
+    Message {
+        body: String,
+    },
+    Action {
+        body: String,
+    },
     /// HTML, already sanitized by the host.
-    System { html: String },
-    To { client_id: u64, body: String },
+    System {
+        html: String,
+    },
+    To {
+        client_id: u64,
+        body: String,
+    },
 }
 
 /// Owncast's side of the host calls. Implementations must be cheap and must
@@ -139,7 +148,14 @@ impl SimulatedOwncast {
             video_config: VideoConfig {
                 latency_level: 2,
                 codec: "libx264".into(),
-                variants: vec![StreamVariant { width: 1280, height: 720, framerate: 30, video_bitrate: 2500, audio_bitrate: 160, is_passthrough: false }],
+                variants: vec![StreamVariant {
+                    width: 1280,
+                    height: 720,
+                    framerate: 30,
+                    video_bitrate: 2500,
+                    audio_bitrate: 160,
+                    is_passthrough: false,
+                }],
             },
             ..Default::default()
         })
@@ -202,7 +218,11 @@ impl Owncast for SimulatedOwncast {
     }
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
         self.record(|e| e.uploads.push((name.to_string(), data.to_vec())));
-        let url = if self.data(|d| d.mock_urls) { format!("mock://uploads/{name}") } else { format!("/uploads/{}/{}", from.slug, name) };
+        let url = if self.data(|d| d.mock_urls) {
+            format!("mock://uploads/{name}")
+        } else {
+            format!("/uploads/{}/{}", from.slug, name)
+        };
         Ok(UrlResult { url })
     }
     fn stream_current(&self) -> StreamInfo {
@@ -273,7 +293,11 @@ impl Owncast for SimulatedOwncast {
             fx.fediverse_outbox.push(content.to_string());
             fx.fediverse_outbox.len()
         };
-        let url = if self.data(|d| d.mock_urls) { format!("mock://fediverse/{}/{n}", from.slug) } else { format!("https://owncast.example/federation/posts/{n}") };
+        let url = if self.data(|d| d.mock_urls) {
+            format!("mock://fediverse/{}/{n}", from.slug)
+        } else {
+            format!("https://owncast.example/federation/posts/{n}")
+        };
         Ok(UrlResult { url })
     }
 }

@@ -133,87 +133,23 @@ impl Capability {
 
 /// The table of CONTRACT.md's host functions.
 pub const CAPABILITIES: &[Capability] = &[
-    Capability {
-        permission: Permission::ChatSend,
-        interface: Some("chat"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::ChatHistory,
-        interface: Some("chat-history"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::ChatModerate,
-        interface: Some("chat-moderate"),
-        functions: &[],
-    },
+    Capability { permission: Permission::ChatSend, interface: Some("chat"), functions: &[] },
+    Capability { permission: Permission::ChatHistory, interface: Some("chat-history"), functions: &[] },
+    Capability { permission: Permission::ChatModerate, interface: Some("chat-moderate"), functions: &[] },
     Capability { permission: Permission::ChatFilter, interface: None, functions: &[] },
-    Capability {
-        permission: Permission::StorageKv,
-        interface: Some("kv"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::StorageUpload,
-        interface: Some("upload"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::StorageFs,
-        interface: Some("fs"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::EventsEmit,
-        interface: Some("events"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::ServerRead,
-        interface: Some("server"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::VideoConfigRead,
-        interface: Some("video-config"),
-        functions: &["read"],
-    },
-    Capability {
-        permission: Permission::VideoConfigWrite,
-        interface: Some("video-config"),
-        functions: &["write"],
-    },
-    Capability {
-        permission: Permission::NotificationsSend,
-        interface: Some("notifications"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::UsersRead,
-        interface: Some("users"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::UsersModerate,
-        interface: Some("users-moderate"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::FediversePost,
-        interface: Some("fediverse"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::HttpSse,
-        interface: Some("sse"),
-        functions: &[],
-    },
-    Capability {
-        permission: Permission::UiModify,
-        interface: Some("ui"),
-        functions: &[],
-    },
+    Capability { permission: Permission::StorageKv, interface: Some("kv"), functions: &[] },
+    Capability { permission: Permission::StorageUpload, interface: Some("upload"), functions: &[] },
+    Capability { permission: Permission::StorageFs, interface: Some("fs"), functions: &[] },
+    Capability { permission: Permission::EventsEmit, interface: Some("events"), functions: &[] },
+    Capability { permission: Permission::ServerRead, interface: Some("server"), functions: &[] },
+    Capability { permission: Permission::VideoConfigRead, interface: Some("video-config"), functions: &["read"] },
+    Capability { permission: Permission::VideoConfigWrite, interface: Some("video-config"), functions: &["write"] },
+    Capability { permission: Permission::NotificationsSend, interface: Some("notifications"), functions: &[] },
+    Capability { permission: Permission::UsersRead, interface: Some("users"), functions: &[] },
+    Capability { permission: Permission::UsersModerate, interface: Some("users-moderate"), functions: &[] },
+    Capability { permission: Permission::FediversePost, interface: Some("fediverse"), functions: &[] },
+    Capability { permission: Permission::HttpSse, interface: Some("sse"), functions: &[] },
+    Capability { permission: Permission::UiModify, interface: Some("ui"), functions: &[] },
     Capability { permission: Permission::NetworkFetch, interface: None, functions: &[] },
     Capability { permission: Permission::HttpServe, interface: None, functions: &[] },
 ];
@@ -323,9 +259,18 @@ mod tests {
         for (i, f, l) in LEGACY_NAMES {
             assert!(matches!(for_wit_function(i, f), Ok(Some(_))), "{l}: {i}#{f}");
         }
-        let chat: Vec<_> = CAPABILITIES.iter().find(|c| c.permission == Permission::ChatSend).unwrap().legacy_functions().collect();
-        assert_eq!(chat, ["owncast_send_chat", "owncast_send_chat_action", "owncast_send_chat_system", "owncast_send_chat_to"]);
-        let read: Vec<_> = CAPABILITIES.iter().find(|c| c.permission == Permission::VideoConfigRead).unwrap().legacy_functions().collect();
+        let chat: Vec<_> =
+            CAPABILITIES.iter().find(|c| c.permission == Permission::ChatSend).unwrap().legacy_functions().collect();
+        assert_eq!(
+            chat,
+            ["owncast_send_chat", "owncast_send_chat_action", "owncast_send_chat_system", "owncast_send_chat_to"]
+        );
+        let read: Vec<_> = CAPABILITIES
+            .iter()
+            .find(|c| c.permission == Permission::VideoConfigRead)
+            .unwrap()
+            .legacy_functions()
+            .collect();
         assert_eq!(read, ["owncast_video_config_read"]);
         assert_eq!(LEGACY_NAMES.len(), 36, "CONTRACT.md's owncast_* functions");
     }

@@ -2,10 +2,10 @@
 //! (this crate) and legacy Extism core modules (`owncast-compat-extism`).
 
 use crate::context::PluginContext;
+use crate::event::{Event, Verdict};
 use crate::manifest::Manifest;
 use crate::permissions::Permissions;
 use crate::runtime::Runtime;
-use crate::event::{Event, Verdict};
 use crate::types::{HttpRequest, HttpResponse, Registration};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +53,9 @@ impl CallError {
             return CallError::Timeout(deadline);
         }
         match e.downcast_ref::<HostCallError>() {
-            Some(refusal @ (HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. })) => CallError::Refused(refusal.clone()),
+            Some(refusal @ (HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. })) => {
+                CallError::Refused(refusal.clone())
+            }
             _ => CallError::Trap(format!("{e:#}")),
         }
     }
@@ -61,7 +63,10 @@ impl CallError {
     /// Whether the instance's state can no longer be trusted, so the host must
     /// replace it before the next call.
     pub fn poisons_instance(&self) -> bool {
-        !matches!(self, CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_) | CallError::BadInput(_))
+        !matches!(
+            self,
+            CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_) | CallError::BadInput(_)
+        )
     }
 
     /// Whether the call never started because the plugin was busy: not the
@@ -97,7 +102,12 @@ pub enum LoadError {
     #[error("{file}: imports `{import}`, which needs permission {permission}{}", if *.granted_by_manifest { " (declared but not approved by the admin)" } else { " (not declared in the manifest)" })]
     Ungranted { file: String, import: String, permission: crate::permissions::Permission, granted_by_manifest: bool },
     #[error("{file}: filters `{event}`, which needs permission {permission}{}", if *.granted_by_manifest { " (declared but not approved by the admin)" } else { " (not declared in the manifest)" })]
-    UngrantedFilter { file: String, event: String, permission: crate::permissions::Permission, granted_by_manifest: bool },
+    UngrantedFilter {
+        file: String,
+        event: String,
+        permission: crate::permissions::Permission,
+        granted_by_manifest: bool,
+    },
     #[error("{file}: imports `{import}`, which this host does not provide")]
     UnknownImport { file: String, import: String },
     #[error("plugin {slug}: register() failed: {error}")]

@@ -117,7 +117,13 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { limits: Limits::default(), cache_dir: None, pooling: true, max_instances: 200, pool: PoolLimits::default() }
+        RuntimeConfig {
+            limits: Limits::default(),
+            cache_dir: None,
+            pooling: true,
+            max_instances: 200,
+            pool: PoolLimits::default(),
+        }
     }
 }
 
@@ -237,7 +243,8 @@ impl Runtime {
             c.memory_guard_size(1 << 16);
         }
         let engine = Engine::new(&c).map_err(|e| anyhow::anyhow!("creating the Wasmtime engine: {e}"))?;
-        let ticker = Arc::new(Ticker { running: 0.into(), stop: Mutex::new(false), wake: Condvar::new(), ticks: 0.into() });
+        let ticker =
+            Arc::new(Ticker { running: 0.into(), stop: Mutex::new(false), wake: Condvar::new(), ticks: 0.into() });
         {
             let engine = engine.clone();
             let ticker = ticker.clone();
@@ -269,7 +276,12 @@ impl Runtime {
     /// dispatcher) the guest is interrupted at the first tick past it, so a
     /// call abandoned at its deadline stops burning CPU at once; without one
     /// (tools calling an instance directly) after the kind's deadline in ticks.
-    pub fn arm<T: 'static>(&self, store: &mut wasmtime::Store<T>, kind: CallKind, deadline: Option<std::time::Instant>) -> Running {
+    pub fn arm<T: 'static>(
+        &self,
+        store: &mut wasmtime::Store<T>,
+        kind: CallKind,
+        deadline: Option<std::time::Instant>,
+    ) -> Running {
         match deadline {
             Some(at) => {
                 store.set_epoch_deadline(1);
@@ -420,7 +432,12 @@ impl CodeCache {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("compilation cache at {}: {e}", dir.display()))?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Ok(CodeCache { dir: dir.to_path_buf(), engine_key: format!("{:016x}", h.finish()), hits: 0.into(), misses: 0.into() })
+        Ok(CodeCache {
+            dir: dir.to_path_buf(),
+            engine_key: format!("{:016x}", h.finish()),
+            hits: 0.into(),
+            misses: 0.into(),
+        })
     }
 
     fn get<T>(

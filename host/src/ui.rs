@@ -109,7 +109,9 @@ pub fn slugify(input: &str) -> Result<String, String> {
 fn has_scheme(u: &str) -> bool {
     // `scheme:` before any `/`, `?` or `#`.
     match u.find(':') {
-        Some(i) => !u[..i].contains(['/', '?', '#']) && u[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)),
+        Some(i) => {
+            !u[..i].contains(['/', '?', '#']) && u[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }
         None => false,
     }
 }
@@ -126,7 +128,11 @@ fn button_link(slug: &str, http_serve: bool, link: &str) -> Result<String, Strin
     if link.starts_with("//") || link.contains('\\') || has_scheme(link) {
         return Err(format!("\"{link}\" must be an http(s) URL or a path on this site"));
     }
-    let link = if link.starts_with('/') && !link.starts_with("/plugins/") { format!("{prefix}{}", &link[1..]) } else { link.to_string() };
+    let link = if link.starts_with('/') && !link.starts_with("/plugins/") {
+        format!("{prefix}{}", &link[1..])
+    } else {
+        link.to_string()
+    };
     if link.starts_with("/plugins/") && !link.starts_with(&prefix) {
         return Err(format!("points at another plugin's namespace: {link}"));
     }
@@ -138,7 +144,11 @@ fn button_link(slug: &str, http_serve: bool, link: &str) -> Result<String, Strin
 
 /// Validates and normalizes action buttons (manifest `actions` and run-time
 /// additions alike): the field of a refusal is `[i].<name>`.
-pub fn validate_actions(slug: &str, http_serve: bool, actions: Vec<ActionButton>) -> Result<Vec<ActionButton>, Refusal> {
+pub fn validate_actions(
+    slug: &str,
+    http_serve: bool,
+    actions: Vec<ActionButton>,
+) -> Result<Vec<ActionButton>, Refusal> {
     let mut out = Vec::with_capacity(actions.len());
     for (i, mut a) in actions.into_iter().enumerate() {
         let at = |f: &str| format!("[{i}]{f}");
@@ -190,14 +200,13 @@ pub fn asset_path(slug: &str, raw: &str, ext: &str) -> Result<String, String> {
     }
     let lower = raw.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") || raw.starts_with("//") || has_scheme(raw) {
-        return Err(format!("cannot be an absolute URL (\"{raw}\"); bundle the file under assets/ and name it by path"));
+        return Err(format!(
+            "cannot be an absolute URL (\"{raw}\"); bundle the file under assets/ and name it by path"
+        ));
     }
     let prefix = format!("/plugins/{slug}/");
-    let path = if raw.starts_with("/plugins/") {
-        raw.to_string()
-    } else {
-        format!("{prefix}{}", raw.trim_start_matches('/'))
-    };
+    let path =
+        if raw.starts_with("/plugins/") { raw.to_string() } else { format!("{prefix}{}", raw.trim_start_matches('/')) };
     if !path.starts_with(&prefix) {
         return Err(format!("points at another plugin's namespace: {path}"));
     }
@@ -221,8 +230,8 @@ pub(crate) fn parse(
 ) -> Result<UiContributions, Refusal> {
     let mut ui = UiContributions::default();
     if let Some(v) = present(obj, "actions") {
-        let list: Vec<ActionButton> =
-            serde_json::from_value(v.clone()).map_err(|e| ("actions".to_string(), format!("must be a list of buttons: {e}")))?;
+        let list: Vec<ActionButton> = serde_json::from_value(v.clone())
+            .map_err(|e| ("actions".to_string(), format!("must be a list of buttons: {e}")))?;
         ui.actions = validate_actions(slug, http_serve, list).map_err(|(f, m)| (format!("actions{f}"), m))?;
     }
     for (field, ext) in [("styles", ".css"), ("scripts", ".js")] {
@@ -234,7 +243,11 @@ pub(crate) fn parse(
             let raw = item.as_str().ok_or_else(|| (f.clone(), "must be a string".to_string()))?;
             paths.push(asset_path(slug, raw, ext).map_err(|m| (f, m))?);
         }
-        if field == "styles" { ui.styles = paths } else { ui.scripts = paths }
+        if field == "styles" {
+            ui.styles = paths
+        } else {
+            ui.scripts = paths
+        }
     }
     if let Some(v) = present(obj, "extraPageContent") {
         let (slot, content) = match v {
@@ -262,13 +275,17 @@ pub(crate) fn parse(
         let items = v.as_array().ok_or_else(|| ("tabs".to_string(), "must be a list of tabs".to_string()))?;
         for (i, item) in items.iter().enumerate() {
             let at = |f: &str| format!("tabs[{i}]{f}");
-            let o = item.as_object().ok_or_else(|| (at(""), "must be an object {title, slug?, content?}".to_string()))?;
+            let o =
+                item.as_object().ok_or_else(|| (at(""), "must be an object {title, slug?, content?}".to_string()))?;
             let title = opt_str(o, &at(""), "title")?.unwrap_or_default();
             if title.trim().is_empty() {
                 return Err((at(".title"), "is required".into()));
             }
             if ui.tabs.iter().any(|t| t.title == title) {
-                return Err((at(".title"), format!("\"{title}\" is a duplicate; tab titles must be unique within a plugin")));
+                return Err((
+                    at(".title"),
+                    format!("\"{title}\" is a duplicate; tab titles must be unique within a plugin"),
+                ));
             }
             let content = opt_str(o, &at(""), "content")?.filter(|c| !c.is_empty());
             let tab_slug = match opt_str(o, &at(""), "slug")?.filter(|s| !s.trim().is_empty()) {
@@ -280,7 +297,10 @@ pub(crate) fn parse(
                 None => slugify(&title).map_err(|m| (at(".slug"), format!("is required: the title {m}")))?,
             };
             if ui.tabs.iter().any(|t| t.slug == tab_slug) {
-                return Err((at(".slug"), format!("\"{tab_slug}\" is a duplicate; tab slugs must be unique within a plugin")));
+                return Err((
+                    at(".slug"),
+                    format!("\"{tab_slug}\" is a duplicate; tab slugs must be unique within a plugin"),
+                ));
             }
             let content = match content {
                 Some(c) => Some(asset_path(slug, &c, ".html").map_err(|m| (at(".content"), m))?),
@@ -311,7 +331,10 @@ fn check_slot_slug(field: &str, s: &str) -> Result<(), Refusal> {
     if is_upstream_slug(s) {
         Ok(())
     } else {
-        Err((field.to_string(), format!("\"{s}\" must be lowercase letters, digits and `-`, starting with a letter (max 64)")))
+        Err((
+            field.to_string(),
+            format!("\"{s}\" must be lowercase letters, digits and `-`, starting with a letter (max 64)"),
+        ))
     }
 }
 
@@ -437,7 +460,9 @@ mod tests {
 
     #[test]
     fn button_urls_are_rewritten_and_bounded() {
-        let ok = |u: &str, serve: bool| validate_actions("me", serve, vec![button(u, None)]).map(|v| v[0].url.clone().unwrap_or_default());
+        let ok = |u: &str, serve: bool| {
+            validate_actions("me", serve, vec![button(u, None)]).map(|v| v[0].url.clone().unwrap_or_default())
+        };
         assert_eq!(ok("/page", true).unwrap(), "/plugins/me/page");
         assert_eq!(ok("/plugins/me/x", true).unwrap(), "/plugins/me/x");
         assert_eq!(ok("https://example.com/a", false).unwrap(), "https://example.com/a");
@@ -451,7 +476,10 @@ mod tests {
         assert!(validate_actions("me", true, vec![button("/x", Some("<b>x</b>"))]).is_err());
         let mut icon = button("https://x.example", None);
         icon.icon = Some("/icon.png".into());
-        assert_eq!(validate_actions("me", true, vec![icon.clone()]).unwrap()[0].icon.as_deref(), Some("/plugins/me/icon.png"));
+        assert_eq!(
+            validate_actions("me", true, vec![icon.clone()]).unwrap()[0].icon.as_deref(),
+            Some("/plugins/me/icon.png")
+        );
         icon.icon = Some("/plugins/you/icon.png".into());
         assert_eq!(validate_actions("me", true, vec![icon]).unwrap_err().0, "[0].icon");
     }

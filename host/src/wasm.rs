@@ -149,7 +149,8 @@ mod tests {
         assert_eq!(shape.tables, vec![10, 3]);
         assert_eq!(shape.memories, vec![17 * 65536, 2 * 65536]);
         // Imported tables and memories are not the module's own.
-        let imported = wat::parse_str(r#"(module (import "a" "t" (table 5 funcref)) (import "a" "m" (memory 1)))"#).unwrap();
+        let imported =
+            wat::parse_str(r#"(module (import "a" "t" (table 5 funcref)) (import "a" "m" (memory 1)))"#).unwrap();
         assert_eq!(module_shape(&imported).unwrap(), ModuleShape::default());
         assert_eq!(module_shape(b"\0asm\x01\0\0\0\x04\x05"), None);
     }

@@ -5,8 +5,8 @@ mod common;
 
 use common::{example, runtime, with_manifest};
 use owncast_plugin_host::dispatcher::StepResult;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::types;
 use owncast_plugin_host::{Host, LoadError, Permission, Permissions, PluginBundle};
 use serde_json::json;
@@ -34,7 +34,9 @@ fn sent(sim: &SimulatedOwncast) -> Vec<String> {
 
 #[tokio::test]
 async fn filter_chain_runs_in_priority_order_and_each_sees_the_previous_output() {
-    let (Some(slow), Some(prof), Some(buggy)) = (example("slow-mode"), example("profanity-filter"), example("buggy-filter")) else {
+    let (Some(slow), Some(prof), Some(buggy)) =
+        (example("slow-mode"), example("profanity-filter"), example("buggy-filter"))
+    else {
         return;
     };
     let sim = Arc::new(SimulatedOwncast::default());
@@ -51,7 +53,10 @@ async fn filter_chain_runs_in_priority_order_and_each_sees_the_previous_output()
     assert!(out.dropped.is_none());
     let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
     assert_ne!(m.body, "what the heck", "profanity-filter modified the message");
-    assert!(out.steps.iter().any(|s| s.slug == "buggy-filter" && matches!(s.result, StepResult::Failed(_))), "buggy-filter failed open");
+    assert!(
+        out.steps.iter().any(|s| s.slug == "buggy-filter" && matches!(s.result, StepResult::Failed(_))),
+        "buggy-filter failed open"
+    );
 
     let out = h.filter(chat("alice", "again", "2024-01-01T00:00:01Z")).await;
     let (by, reason) = out.dropped.expect("slow-mode drops a second message within 2 s");
@@ -118,7 +123,10 @@ async fn an_import_the_manifest_does_not_grant_is_refused_at_load() {
         other => panic!("wrong error: {other}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("echo-bot.wasm") && msg.contains("chat.send") && msg.contains("owncast:plugin/chat#send"), "{msg}");
+    assert!(
+        msg.contains("echo-bot.wasm") && msg.contains("chat.send") && msg.contains("owncast:plugin/chat#send"),
+        "{msg}"
+    );
     assert!(h.plugins().is_empty());
 }
 
@@ -136,7 +144,11 @@ async fn register_must_agree_on_the_slug_and_may_differ_on_the_version_with_a_wa
     let Some(echo) = example("echo-bot") else { return };
     let text = String::from_utf8(echo.manifest.clone()).unwrap();
     let h = host(Arc::new(SimulatedOwncast::default()));
-    let err = h.load(with_manifest(echo.clone(), &text.replace("\"echo-bot\"", "\"other-bot\""))).await.err().expect("refused");
+    let err = h
+        .load(with_manifest(echo.clone(), &text.replace("\"echo-bot\"", "\"other-bot\"")))
+        .await
+        .err()
+        .expect("refused");
     let LoadError::Manifest(m) = &err else { panic!("wrong error: {err}") };
     assert_eq!(m.field, "slug");
     assert!(err.to_string().contains("other-bot"), "{err}");
@@ -202,7 +214,11 @@ async fn bad_code_gives_one_clear_error_and_the_other_plugins_keep_running() {
 async fn compiled_code_is_cached_on_disk_for_the_next_start() {
     let Some(echo) = example("echo-bot") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let config = || owncast_plugin_host::RuntimeConfig { cache_dir: Some(dir.path().to_path_buf()), pooling: false, ..Default::default() };
+    let config = || owncast_plugin_host::RuntimeConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        pooling: false,
+        ..Default::default()
+    };
     let files = || walk(dir.path());
     {
         let rt = owncast_plugin_host::Runtime::new(config()).unwrap();

@@ -4,8 +4,8 @@
 mod common;
 
 use owncast_plugin_host::dispatcher::HttpDispatchError;
-use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::event::{Event, Verdict};
+use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::types::{self, *};
 use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,7 +125,9 @@ const FILTER_CHAT: &str = r#"{"filter":[{"event":"chat.message.received"}]}"#;
 #[tokio::test]
 async fn emitted_events_nest_at_most_eight_deep() {
     let h = host();
-    h.load(plugin("looper", "looper", r#""events.emit","storage.kv""#, r#"{"notify":[{"event":"loop"}]}"#, 0)).await.unwrap();
+    h.load(plugin("looper", "looper", r#""events.emit","storage.kv""#, r#"{"notify":[{"event":"loop"}]}"#, 0))
+        .await
+        .unwrap();
     h.notify(&Event::from_json("loop", serde_json::json!({})).unwrap()).await;
     let n = h.services().kv.get("plugins.kv.looper.n").unwrap().unwrap();
     assert_eq!(n, "9", "the original event plus 8 nested re-emits");
@@ -220,7 +222,12 @@ async fn chat_filter_and_http_serve_are_checked_against_the_grant() {
     let mut b = plugin("unapproved", "upper", r#""chat.filter""#, FILTER_CHAT, 0);
     b.approved = Some(Permissions::new([]));
     match h.load(b).await {
-        Err(LoadError::UngrantedFilter { event, permission: Permission::ChatFilter, granted_by_manifest: true, .. }) => {
+        Err(LoadError::UngrantedFilter {
+            event,
+            permission: Permission::ChatFilter,
+            granted_by_manifest: true,
+            ..
+        }) => {
             assert_eq!(event, "chat.message.received")
         }
         Err(e) => panic!("expected an ungranted filter, got {e}"),

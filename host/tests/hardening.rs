@@ -206,7 +206,8 @@ async fn connections_are_capped_per_client_and_in_total() {
     // Two more make five in total: the next client waits for a free place...
     let _theirs = [connect_from("127.0.0.3", a).await, connect_from("127.0.0.3", a).await];
     eventually("five connections open", Duration::from_secs(5), || server.open_connections() == 5).await;
-    let waiting = tokio::spawn(async move { exchange(connect_from("127.0.0.4", a).await, &get_req("/plugins/p/x", &[])).await });
+    let waiting =
+        tokio::spawn(async move { exchange(connect_from("127.0.0.4", a).await, &get_req("/plugins/p/x", &[])).await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiting.is_finished(), "served beyond the total cap");
     // ...and is served once one closes.
@@ -253,7 +254,9 @@ async fn stalled_bodies_time_out_and_cannot_pin_more_than_the_budget() {
 
     // A chunked body (no Content-Length) is counted as it arrives.
     let mut s = TcpStream::connect(a).await.unwrap();
-    s.write_all(b"POST /plugins/p/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4000\r\n").await.unwrap();
+    s.write_all(b"POST /plugins/p/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4000\r\n")
+        .await
+        .unwrap();
     s.write_all(&vec![b'c'; 0x4000]).await.unwrap();
     s.write_all(b"\r\n").await.unwrap();
     eventually("the chunk is counted", Duration::from_secs(5), || server.body_bytes_in_flight() == 0x4000).await;
@@ -335,7 +338,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
 #[tokio::test]
 async fn failed_logins_are_throttled_per_address_and_logged() {
     let logs = LogBuf::default();
-    let _log = tracing::subscriber::set_default(tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish());
+    let _log =
+        tracing::subscriber::set_default(tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish());
     let mut c = config();
     c.logins.free_failures = 3;
     c.logins.first_delay = Duration::from_millis(800);
@@ -389,19 +393,44 @@ async fn cross_site_admin_requests_are_refused() {
 
     let attacks: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
         // A form on evil.example posting with the admin's cached credentials.
-        ("POST", "/api/admin/plugins/victim/disable", vec![("Origin", "https://evil.example"), ("Content-Type", "application/x-www-form-urlencoded")], "a=b"),
+        (
+            "POST",
+            "/api/admin/plugins/victim/disable",
+            vec![("Origin", "https://evil.example"), ("Content-Type", "application/x-www-form-urlencoded")],
+            "a=b",
+        ),
         // Even with the JSON type (which needs a preflight a browser never gets through).
-        ("POST", "/api/admin/plugins/victim/disable", vec![("Origin", "https://evil.example"), ("Content-Type", "application/json")], ""),
-        ("PUT", "/api/admin/plugins/victim/config", vec![("Origin", "https://evil.example"), ("Content-Type", "text/plain")], r#"{"greeting":"<script>x</script>"}"#),
+        (
+            "POST",
+            "/api/admin/plugins/victim/disable",
+            vec![("Origin", "https://evil.example"), ("Content-Type", "application/json")],
+            "",
+        ),
+        (
+            "PUT",
+            "/api/admin/plugins/victim/config",
+            vec![("Origin", "https://evil.example"), ("Content-Type", "text/plain")],
+            r#"{"greeting":"<script>x</script>"}"#,
+        ),
         // A sandboxed document (every plugin page) calling the admin API.
-        ("POST", "/api/admin/plugins/victim/disable", vec![("Origin", "null"), ("Sec-Fetch-Site", "cross-site"), ("Content-Type", "application/json")], ""),
+        (
+            "POST",
+            "/api/admin/plugins/victim/disable",
+            vec![("Origin", "null"), ("Sec-Fetch-Site", "cross-site"), ("Content-Type", "application/json")],
+            "",
+        ),
         ("DELETE", "/api/admin/plugins/victim", vec![("Sec-Fetch-Site", "same-site")], ""),
         // No browser headers, but a body type a plain form can send.
         ("POST", "/api/admin/plugins/victim/disable", vec![("Content-Type", "text/plain")], ""),
         ("PUT", "/api/admin/plugins/victim/config", vec![], r#"{"greeting":"x"}"#),
         ("POST", "/api/admin/plugins", vec![("Content-Type", "multipart/form-data; boundary=x")], "--x--"),
         // A plugin's admin page, posted to from another site.
-        ("POST", "/plugins/victim/settings", vec![("Origin", "https://evil.example"), ("Content-Type", "application/x-www-form-urlencoded")], "a=b"),
+        (
+            "POST",
+            "/plugins/victim/settings",
+            vec![("Origin", "https://evil.example"), ("Content-Type", "application/x-www-form-urlencoded")],
+            "a=b",
+        ),
     ];
     for (method, path, headers, body) in &attacks {
         let mut h = vec![(k, v.as_str())];
@@ -410,10 +439,18 @@ async fn cross_site_admin_requests_are_refused() {
         assert_eq!(r.status, 403, "{method} {path} {headers:?}: {}", r.text());
     }
     assert!(s.host.get("victim").unwrap().is_enabled(), "a refused request changed nothing");
-    assert_eq!(admin_json(a, "GET", "/api/admin/plugins/victim/config", b"").await.json()["values"]["greeting"], Value::Null);
+    assert_eq!(
+        admin_json(a, "GET", "/api/admin/plugins/victim/config", b"").await.json()["values"]["greeting"],
+        Value::Null
+    );
 
     // The admin's own pages: same origin, JSON.
-    let h = [(k, v.as_str()), ("Origin", origin.as_str()), ("Sec-Fetch-Site", "same-origin"), ("Content-Type", "application/json")];
+    let h = [
+        (k, v.as_str()),
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Content-Type", "application/json"),
+    ];
     let r = request(a, "PUT", "/api/admin/plugins/victim/config", &h, br#"{"greeting":"hi"}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let h = [(k, v.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/json; charset=utf-8")];
@@ -428,7 +465,11 @@ async fn cross_site_admin_requests_are_refused() {
 async fn plugin_pages_run_sandboxed_away_from_the_admin_origin() {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir(d.path().join("public")).unwrap();
-    std::fs::write(d.path().join("public/index.html"), "<script>fetch('/api/admin/plugins/p/disable',{method:'POST'})</script>").unwrap();
+    std::fs::write(
+        d.path().join("public/index.html"),
+        "<script>fetch('/api/admin/plugins/p/disable',{method:'POST'})</script>",
+    )
+    .unwrap();
     let host = host();
     let mut b = bundle("p", &["http.serve", "http.sse"], json!({}));
     b.assets.public_dir = Some(d.path().join("public"));
@@ -448,7 +489,8 @@ async fn plugin_pages_run_sandboxed_away_from_the_admin_origin() {
     assert!(!r.has_header("access-control-allow-credentials"));
     // ...and what its script sends to the admin API (with the admin's cached credentials) is refused.
     let (k, v) = admin_auth();
-    let h = [(k, v.as_str()), ("Origin", "null"), ("Sec-Fetch-Site", "cross-site"), ("Content-Type", "application/json")];
+    let h =
+        [(k, v.as_str()), ("Origin", "null"), ("Sec-Fetch-Site", "cross-site"), ("Content-Type", "application/json")];
     let r = request(a, "POST", "/api/admin/plugins/p/disable", &h, b"").await;
     assert_eq!(r.status, 403);
     assert!(r.error().starts_with("cross-site request refused"), "{}", r.error());
@@ -479,7 +521,12 @@ async fn icons_instructions_and_assets_do_not_follow_links_out_or_show_for_unapp
     let a = s.addr();
     let (k, v) = admin_auth();
 
-    for path in ["/plugins/dropped/_icon", "/plugins/dropped/_instructions", "/plugins/honest/_icon", "/plugins/honest/_instructions"] {
+    for path in [
+        "/plugins/dropped/_icon",
+        "/plugins/dropped/_instructions",
+        "/plugins/honest/_icon",
+        "/plugins/honest/_instructions",
+    ] {
         let r = get(a, path).await;
         // Instructions are admin-only (upstream's /api/admin/plugins/<slug>/instructions and its alias).
         let want = if path.ends_with("_instructions") { 401 } else { 404 };
@@ -496,7 +543,11 @@ async fn icons_instructions_and_assets_do_not_follow_links_out_or_show_for_unapp
     }
     // Enabled: anyone gets the honest icon; the dropped plugin's links stay closed.
     for slug in ["honest", "dropped", "linked"] {
-        assert_eq!(admin_json(a, "POST", &format!("/api/admin/plugins/{slug}/approve"), b"").await.status, 200, "{slug}");
+        assert_eq!(
+            admin_json(a, "POST", &format!("/api/admin/plugins/{slug}/approve"), b"").await.status,
+            200,
+            "{slug}"
+        );
     }
     let r = get(a, "/plugins/honest/_icon").await;
     assert_eq!((r.status, r.header("content-type")), (200, Some("image/png")));
@@ -505,7 +556,11 @@ async fn icons_instructions_and_assets_do_not_follow_links_out_or_show_for_unapp
     let r = get(a, "/plugins/linked/index.html").await;
     assert_eq!(r.status, 404);
     assert!(!r.text().contains("TOP-SECRET"));
-    assert!(s.manager.problems().iter().any(|p| p == "linked-assets leads out of the plugins folder; it is not served"), "{:?}", s.manager.problems());
+    assert!(
+        s.manager.problems().iter().any(|p| p == "linked-assets leads out of the plugins folder; it is not served"),
+        "{:?}",
+        s.manager.problems()
+    );
 }
 
 // ---- 11. uploads that collide, temporary folders ------------------------------------------------
@@ -519,7 +574,11 @@ async fn colliding_package_entries_get_400_without_host_paths_and_no_leftovers()
     std::fs::write(work.join(".tmp-999-old-0011/public/big"), vec![0u8; 4096]).unwrap();
     std::fs::write(dir.path().join(".old.ocpkg.tmp-999-3"), b"half a package").unwrap();
     let s = managed(dir, |_| {}).await;
-    let leftovers = |p: &Path| std::fs::read_dir(p).map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).count()).unwrap_or(0);
+    let leftovers = |p: &Path| {
+        std::fs::read_dir(p)
+            .map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).count())
+            .unwrap_or(0)
+    };
     assert_eq!(leftovers(&work), 0);
     assert_eq!(leftovers(s.dir.path()), 0);
 
@@ -527,7 +586,9 @@ async fn colliding_package_entries_get_400_without_host_paths_and_no_leftovers()
     let addr = s.addr();
     let upload = |bytes: Vec<u8>| {
         let v = v.clone();
-        async move { request(addr, "POST", "/api/admin/plugins", &[(k, &v), ("Content-Type", "application/zip")], &bytes).await }
+        async move {
+            request(addr, "POST", "/api/admin/plugins", &[(k, &v), ("Content-Type", "application/zip")], &bytes).await
+        }
     };
     for files in [
         vec![("public/a", &b"a file"[..]), ("public/a/b", &b"beneath a file"[..])],
@@ -554,7 +615,8 @@ async fn config_values_are_capped_per_key_and_in_total() {
     write_loose(dir.path(), "cfg", &["http.serve"], json!({"config": schema}));
     let s = managed(dir, |_| {}).await;
     let a = s.addr();
-    let put = |v: Value| async move { admin_json(a, "PUT", "/api/admin/plugins/cfg/config", v.to_string().as_bytes()).await };
+    let put =
+        |v: Value| async move { admin_json(a, "PUT", "/api/admin/plugins/cfg/config", v.to_string().as_bytes()).await };
 
     let r = put(json!({"k0": "x".repeat(900_000)})).await;
     assert_eq!(r.status, 413, "{}", r.text());
@@ -606,7 +668,10 @@ async fn a_folder_that_cannot_be_listed_is_not_read_as_no_plugins() {
     let list = admin_json(a, "GET", "/api/admin/plugins", b"").await.json();
     assert_eq!(list["plugins"][0]["slug"], "keeper");
     let problems = s.manager.problems();
-    assert!(problems.iter().any(|p| p.contains("the last scan of the plugins folder failed") && p.contains("os error 24")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("the last scan of the plugins folder failed") && p.contains("os error 24")),
+        "{problems:?}"
+    );
 
     failing.store(false, Ordering::SeqCst);
     s.manager.rescan().await;
@@ -650,9 +715,13 @@ async fn h2_connect(a: SocketAddr) -> (TcpStream, Vec<(u16, u32)>) {
     let mut s = TcpStream::connect(a).await.unwrap();
     s.write_all(PREFACE).await.unwrap();
     s.write_all(&frame(0x4, 0, 0, &[])).await.unwrap();
-    let (ty, _, _, payload) = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap().expect("no SETTINGS");
+    let (ty, _, _, payload) =
+        tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap().expect("no SETTINGS");
     assert_eq!(ty, 0x4, "the server speaks HTTP/2 and opens with SETTINGS");
-    let settings = payload.chunks(6).map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]]))).collect();
+    let settings = payload
+        .chunks(6)
+        .map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]])))
+        .collect();
     s.write_all(&frame(0x4, 0x1, 0, &[])).await.unwrap();
     (s, settings)
 }
@@ -746,7 +815,11 @@ async fn a_manifest_may_add_harmless_sandbox_tokens_but_never_the_admin_origin()
     let csp = get(running.local_addr(), "/plugins/p/x").await.header("content-security-policy").unwrap().to_string();
     assert!(csp.starts_with("sandbox allow-scripts") && csp.contains(" allow-pointer-lock;"), "{csp}");
     for token in ["allow-same-origin", "allow-top-navigation", "allow-popups-to-escape-sandbox"] {
-        let e = host().load(bundle("q", &[], json!({"sandbox": [token]}))).await.err().unwrap_or_else(|| panic!("{token} accepted"));
+        let e = host()
+            .load(bundle("q", &[], json!({"sandbox": [token]})))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{token} accepted"));
         let e = e.to_string();
         assert!(e.contains("sandbox[0]") && e.contains(token), "{e}");
     }
@@ -764,7 +837,9 @@ async fn a_sandboxed_admin_page_reaches_its_own_plugin_through_a_capability_link
     let mut b = bundle("adm", &["http.serve"], pages);
     b.assets.public_dir = Some(d.path().join("public"));
     host.load(b).await.unwrap();
-    host.load(bundle("other", &["http.serve"], json!({"admin": {"pages": [{"title": "Settings", "path": "admin"}]}}))).await.unwrap();
+    host.load(bundle("other", &["http.serve"], json!({"admin": {"pages": [{"title": "Settings", "path": "admin"}]}})))
+        .await
+        .unwrap();
     let (_server, running) = serve(PluginServer::new(host, config())).await;
     let a = running.local_addr();
     let (k, v) = admin_auth();
@@ -781,25 +856,65 @@ async fn a_sandboxed_admin_page_reaches_its_own_plugin_through_a_capability_link
     // The sandboxed page's own requests: no credentials, Origin null, the token in the path.
     let r = request(a, "GET", &link, &[("Origin", "null")], b"").await;
     assert_eq!((r.status, r.text().as_str()), (200, "<script>fetch('./echo')</script>"));
-    let r = request(a, "POST", &format!("/plugins/adm/{token}/echo"), &[("Origin", "null"), ("Content-Type", "text/plain")], b"{\"greeting\":\"hi\"}").await;
+    let r = request(
+        a,
+        "POST",
+        &format!("/plugins/adm/{token}/echo"),
+        &[("Origin", "null"), ("Content-Type", "text/plain")],
+        b"{\"greeting\":\"hi\"}",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     let j = r.json();
-    assert_eq!((j["path"].as_str(), j["authenticated"].as_bool()), (Some("/echo"), Some(true)), "the plugin sees no token and an admin request: {j}");
+    assert_eq!(
+        (j["path"].as_str(), j["authenticated"].as_bool()),
+        (Some("/echo"), Some(true)),
+        "the plugin sees no token and an admin request: {j}"
+    );
     // A JSON POST is preflighted; the host answers for the link.
-    let r = request(a, "OPTIONS", &format!("/plugins/adm/{token}/echo"), &[("Origin", "null"), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "content-type")], b"").await;
+    let r = request(
+        a,
+        "OPTIONS",
+        &format!("/plugins/adm/{token}/echo"),
+        &[
+            ("Origin", "null"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 204);
-    assert_eq!((r.header("access-control-allow-origin"), r.header("access-control-allow-headers")), (Some("*"), Some("content-type")));
+    assert_eq!(
+        (r.header("access-control-allow-origin"), r.header("access-control-allow-headers")),
+        (Some("*"), Some("content-type"))
+    );
 
     // The link is worth nothing elsewhere: outside the admin pages, for another plugin, forged.
     let r = request(a, "GET", "/plugins/other/admin/", &[(k, &v), ("Accept", "text/html")], b"").await;
-    let other = r.header("location").unwrap().strip_prefix("/plugins/other/").unwrap().split('/').next().unwrap().to_string();
+    let other =
+        r.header("location").unwrap().strip_prefix("/plugins/other/").unwrap().split('/').next().unwrap().to_string();
     let j = request(a, "GET", &format!("/plugins/other/{other}/echo"), &[], b"").await.json();
     assert_eq!(j["authenticated"], false, "not an admin page: the link does not authenticate it");
-    assert_eq!(request(a, "GET", &format!("/plugins/other/{token}/admin/"), &[], b"").await.status, 401, "another plugin's link");
+    assert_eq!(
+        request(a, "GET", &format!("/plugins/other/{token}/admin/"), &[], b"").await.status,
+        401,
+        "another plugin's link"
+    );
     let forged = format!("{}{}", &token[..token.len() - 1], if token.ends_with('0') { '1' } else { '0' });
     let r = request(a, "GET", &format!("/plugins/adm/{forged}/echo"), &[], b"").await;
-    assert_eq!((r.status, r.error().as_str()), (401, "this admin page link is not valid or has expired; open the page again"));
-    let r = request(a, "POST", &format!("/api/admin/plugins/adm/{token}/disable"), &[("Content-Type", "application/json")], b"").await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (401, "this admin page link is not valid or has expired; open the page again")
+    );
+    let r = request(
+        a,
+        "POST",
+        &format!("/api/admin/plugins/adm/{token}/disable"),
+        &[("Content-Type", "application/json")],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 401, "never the admin API");
 }

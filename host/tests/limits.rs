@@ -5,9 +5,9 @@
 mod common;
 
 use owncast_plugin_host::dispatcher::StepResult;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::owncast::SimulatedOwncast;
 use owncast_plugin_host::server::PluginServer;
-use owncast_plugin_host::event::Event;
 use owncast_plugin_host::types::{self, ChatMessage, CustomEvent};
 use owncast_plugin_host::{Host, HostBuilder, Limits, Runtime, RuntimeConfig};
 use std::sync::Arc;
@@ -101,7 +101,11 @@ async fn a_stack_overflow_traps_without_hurting_the_host() {
 async fn a_filter_sleeping_on_a_wasi_clock_is_cut_at_its_deadline() {
     let Some(h) = hostile_host(Limits::default()).await else { return };
     cut_at_the_deadline(&h, "hostile", "sleep").await;
-    assert_eq!(h.filter(msg("hello")).await.steps[0].result, StepResult::Pass, "a fresh instance answers the next call");
+    assert_eq!(
+        h.filter(msg("hello")).await.steps[0].result,
+        StepResult::Pass,
+        "a fresh instance answers the next call"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +127,11 @@ async fn a_filter_waiting_on_a_slow_owncast_callback_is_cut_at_its_deadline() {
     assert!(failure(&out).contains("busy"), "{}", failure(&out));
     assert_eq!(h.get("hostile").unwrap().health().strikes, 1, "being busy is no strike");
     tokio::time::sleep(Duration::from_millis(1800)).await;
-    assert_eq!(h.filter(msg("hello")).await.steps[0].result, StepResult::Pass, "a fresh instance once the callback returned");
+    assert_eq!(
+        h.filter(msg("hello")).await.steps[0].result,
+        StepResult::Pass,
+        "a fresh instance once the callback returned"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,7 +237,11 @@ async fn failing_http_handlers_never_disable_the_plugin() {
             // Past the threshold a request may still get through when a
             // back-off window expired (on a slow machine); it fails again.
             assert_eq!((r.status, r.error()), (status, error.to_string()), "{path} #{round}");
-            assert!(!r.text().contains("wasm") && !r.text().contains("trap"), "no details for the client: {}", r.text());
+            assert!(
+                !r.text().contains("wasm") && !r.text().contains("trap"),
+                "no details for the client: {}",
+                r.text()
+            );
         }
         let r = common::get(a, "/plugins/hostile/bad-status").await;
         assert_eq!(r.status, 502);
@@ -242,6 +254,10 @@ async fn failing_http_handlers_never_disable_the_plugin() {
     assert!(health.disabled.is_none(), "{:?}", health.disabled);
     assert_eq!(health.strikes, 0);
     assert!(health.http_failures >= 3 * max as u64 && health.http_failures < 3 * 3 * max as u64, "{health:?}");
-    assert!(health.last_error.as_deref().unwrap_or_default().contains("on_http_request"), "kept for the admin: {:?}", health.last_error);
+    assert!(
+        health.last_error.as_deref().unwrap_or_default().contains("on_http_request"),
+        "kept for the admin: {:?}",
+        health.last_error
+    );
     assert_eq!(common::get(a, "/plugins/hostile/other").await.status, 200, "other routes still work");
 }

@@ -62,7 +62,12 @@ async fn admin(a: SocketAddr, method: &str, path: &str, body: &[u8]) -> Resp {
 }
 
 fn plugin_in<'a>(list: &'a Value, slug: &str) -> &'a Value {
-    list["plugins"].as_array().unwrap().iter().find(|p| p["slug"] == slug).unwrap_or_else(|| panic!("{slug} not in {list}"))
+    list["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["slug"] == slug)
+        .unwrap_or_else(|| panic!("{slug} not in {list}"))
 }
 
 #[tokio::test]
@@ -73,7 +78,11 @@ async fn discovers_loose_files_and_packages() {
     std::fs::create_dir(d.join("loose-assets")).unwrap();
     std::fs::write(d.join("loose-assets/index.html"), "loose page").unwrap();
     std::fs::write(d.join("loose.icon.png"), "icon").unwrap();
-    std::fs::write(d.join("packed.ocpkg"), fake_package("packed", "2.0.0", &[], json!({}), &[("public/hi.txt", b"packed file")])).unwrap();
+    std::fs::write(
+        d.join("packed.ocpkg"),
+        fake_package("packed", "2.0.0", &[], json!({}), &[("public/hi.txt", b"packed file")]),
+    )
+    .unwrap();
     // The same slug twice: the package wins and the admin is told.
     std::fs::write(d.join("dupe.ocpkg"), fake_package("loose", "9.0.0", &[], json!({}), &[])).unwrap();
     std::fs::write(d.join("broken.manifest.json"), "{not json").unwrap();
@@ -88,7 +97,10 @@ async fn discovers_loose_files_and_packages() {
     assert_eq!(plugin_in(&list, "loose")["file"], "dupe.ocpkg");
     assert_eq!(plugin_in(&list, "packed")["source"], "package");
     assert_eq!(plugin_in(&list, "packed")["status"], "disabled", "nothing runs until the admin enables it");
-    assert_eq!(list["problems"], json!(["plugin `loose` is in both dupe.ocpkg and loose.manifest.json; using dupe.ocpkg"]));
+    assert_eq!(
+        list["problems"],
+        json!(["plugin `loose` is in both dupe.ocpkg and loose.manifest.json; using dupe.ocpkg"])
+    );
     let invalid: Vec<(String, String)> = list["invalid"]
         .as_array()
         .unwrap()
@@ -136,21 +148,28 @@ async fn permissions_need_approval_and_state_persists() {
     // Approving a set other than the one declared is refused.
     let r = admin(a, "POST", "/api/admin/plugins/chatty/approve", br#"{"permissions":["chat.send"]}"#).await;
     assert_eq!(r.status, 409);
-    assert_eq!(r.error(), "plugin `chatty` 1.0.0 asks for [chat.send, http.serve], not the [chat.send] being approved; review it again");
+    assert_eq!(
+        r.error(),
+        "plugin `chatty` 1.0.0 asks for [chat.send, http.serve], not the [chat.send] being approved; review it again"
+    );
     let r = admin(a, "POST", "/api/admin/plugins/chatty/approve", br#"{"permissions":["chat.nope"]}"#).await;
     assert_eq!((r.status, r.error().as_str()), (400, "unknown permission `chat.nope`"));
     let r = admin(a, "POST", "/api/admin/plugins/chatty/approve", b"{oops").await;
     assert_eq!(r.status, 400);
     assert!(r.error().starts_with("request body is not valid JSON"), "{}", r.error());
 
-    let r = admin(a, "POST", "/api/admin/plugins/chatty/approve", br#"{"permissions":["http.serve","chat.send"]}"#).await;
+    let r =
+        admin(a, "POST", "/api/admin/plugins/chatty/approve", br#"{"permissions":["http.serve","chat.send"]}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "enabled");
     assert_eq!(r.json()["approvedPermissions"], json!(["chat.send", "http.serve"]));
     assert_eq!(get(a, "/plugins/chatty/version").await.text(), "1.0.0");
 
     let state: Value = serde_json::from_slice(&std::fs::read(s.plugins().join(".enabled.json")).unwrap()).unwrap();
-    assert_eq!(state["plugins"]["chatty"], json!({"enabled": true, "approved": ["chat.send", "http.serve"], "approvedVersion": "1.0.0", "approvedAllowedHosts": []}));
+    assert_eq!(
+        state["plugins"]["chatty"],
+        json!({"enabled": true, "approved": ["chat.send", "http.serve"], "approvedVersion": "1.0.0", "approvedAllowedHosts": []})
+    );
 
     // Its metrics: in the admin API, and as OpenMetrics text for the admin only.
     let r = admin(a, "GET", "/api/admin/plugins/chatty", b"").await;
@@ -176,7 +195,11 @@ async fn permissions_need_approval_and_state_persists() {
     let s3 = setup(dir).await;
     assert!(s3.host.get("chatty").is_none());
     // No temporary files are left in the folder.
-    let stray: Vec<_> = std::fs::read_dir(s3.plugins()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    let stray: Vec<_> = std::fs::read_dir(s3.plugins())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
 
@@ -204,7 +227,10 @@ async fn a_new_version_asking_for_more_stays_disabled_until_approved() {
     assert_eq!(info["version"], "2.0.0");
     assert_eq!(get(a, "/plugins/grower/version").await.status, 503);
     let r = admin(a, "POST", "/api/admin/plugins/grower/enable", b"").await;
-    assert_eq!((r.status, r.error().as_str()), (409, "plugin `grower` asks for permissions the admin has not approved: chat.send; approve them to enable it"));
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (409, "plugin `grower` asks for permissions the admin has not approved: chat.send; approve them to enable it")
+    );
     let r = admin(a, "POST", "/api/admin/plugins/grower/approve", b"").await;
     assert_eq!(r.json()["status"], "enabled");
     assert_eq!(get(a, "/plugins/grower/version").await.text(), "2.0.0");
@@ -234,7 +260,10 @@ async fn a_new_version_asking_for_more_stays_disabled_until_approved() {
     assert_eq!(r.status, 422);
     assert_eq!(
         r.error(),
-        format!("{}: field `slug`: the plugin registers as \"other\" but the manifest says \"grower\"", s.plugins().join("grower.manifest.json").display())
+        format!(
+            "{}: field `slug`: the plugin registers as \"other\" but the manifest says \"grower\"",
+            s.plugins().join("grower.manifest.json").display()
+        )
     );
     assert_eq!(get(a, "/plugins/grower/version").await.text(), "9.9.9");
     let info = admin(a, "GET", "/api/admin/plugins/grower", b"").await.json();
@@ -245,7 +274,15 @@ async fn a_new_version_asking_for_more_stays_disabled_until_approved() {
 async fn upload_is_validated_before_it_replaces_anything() {
     let s = setup(tempfile::tempdir().unwrap()).await;
     let a = s.addr();
-    let pkg = |version: &str, perms: &[&str]| fake_package("up", version, perms, json!({}), &[("public/v.txt", version.as_bytes()), ("INSTRUCTIONS.md", b"# up")]);
+    let pkg = |version: &str, perms: &[&str]| {
+        fake_package(
+            "up",
+            version,
+            perms,
+            json!({}),
+            &[("public/v.txt", version.as_bytes()), ("INSTRUCTIONS.md", b"# up")],
+        )
+    };
 
     let r = admin(a, "POST", "/api/admin/plugins", &pkg("1.0.0", &["http.serve"])).await;
     assert_eq!(r.status, 201, "{}", r.text());
@@ -259,7 +296,12 @@ async fn upload_is_validated_before_it_replaces_anything() {
     assert_eq!(get(a, "/plugins/up/_instructions").await.status, 401);
     assert_eq!(get(a, "/api/admin/plugins/up/instructions").await.status, 401);
     // The admin page's rendered form is a different route, admin only too.
-    assert_eq!(admin(a, "GET", "/api/admin/plugins/up/instructions/rendered", b"").await.json()["html"].as_str().map(str::trim), Some("<h1>up</h1>"));
+    assert_eq!(
+        admin(a, "GET", "/api/admin/plugins/up/instructions/rendered", b"").await.json()["html"]
+            .as_str()
+            .map(str::trim),
+        Some("<h1>up</h1>")
+    );
     assert_eq!(get(a, "/api/admin/plugins/up/instructions/rendered").await.status, 401);
     admin(a, "POST", "/api/admin/plugins/up/approve", b"").await;
     assert_eq!(get(a, "/plugins/up/version").await.text(), "1.0.0");
@@ -272,11 +314,17 @@ async fn upload_is_validated_before_it_replaces_anything() {
     };
     let failing = {
         let m = manifest("up", "1.1.0", &["http.serve"], json!({}));
-        let c = fake_code_with(json!({"slug": "up", "version": "1.1.0", "permissions": ["http.serve"], "registerFails": true}));
+        let c = fake_code_with(
+            json!({"slug": "up", "version": "1.1.0", "permissions": ["http.serve"], "registerFails": true}),
+        );
         zip_of(&[("plugin.manifest.json", &m), ("plugin.wasm", &c)])
     };
-    let unknown_code = zip_of(&[("plugin.manifest.json", &manifest("up", "1.1.0", &[], json!({}))), ("plugin.wasm", b"\0asm\x01\0\0\0")]);
-    let bad_manifest = zip_of(&[("plugin.manifest.json", br#"{"name":"x","slug":"up","version":""}"#), ("plugin.wasm", b"FAKE{}")]);
+    let unknown_code = zip_of(&[
+        ("plugin.manifest.json", &manifest("up", "1.1.0", &[], json!({}))),
+        ("plugin.wasm", b"\0asm\x01\0\0\0"),
+    ]);
+    let bad_manifest =
+        zip_of(&[("plugin.manifest.json", br#"{"name":"x","slug":"up","version":""}"#), ("plugin.wasm", b"FAKE{}")]);
     let cases: Vec<(Vec<u8>, u16, String)> = vec![
         (mismatch, 422, "uploaded package:plugin.manifest.json: field `permissions`: the plugin registers permissions the manifest does not declare: [chat.send]".into()),
         (failing, 422, "plugin up: register() failed: plugin error: register exploded".into()),
@@ -332,7 +380,13 @@ async fn upload_is_validated_before_it_replaces_anything() {
 
 #[tokio::test]
 async fn the_package_reader_refuses_unsafe_archives() {
-    let limits = PackageLimits { max_package_bytes: 200_000, max_entries: 20, max_entry_bytes: 100_000, max_total_bytes: 150_000, max_manifest_bytes: 2_000 };
+    let limits = PackageLimits {
+        max_package_bytes: 200_000,
+        max_entries: 20,
+        max_entry_bytes: 100_000,
+        max_total_bytes: 150_000,
+        max_manifest_bytes: 2_000,
+    };
     let s = setup_with(tempfile::tempdir().unwrap(), Some(limits), config()).await;
     let a = s.addr();
     let m = manifest("evil", "1.0.0", &[], json!({}));
@@ -510,7 +564,10 @@ async fn typed_config_is_validated_and_readable_by_the_plugin() {
     let r = admin(a, "GET", "/api/admin/plugins/conf/config", b"").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["values"], json!({"greeting": "hi", "limit": null, "loud": false}));
-    assert_eq!(r.json()["schema"]["greeting"], json!({"type": "string", "default": "hi", "description": "What to say"}));
+    assert_eq!(
+        r.json()["schema"]["greeting"],
+        json!({"type": "string", "default": "hi", "description": "What to say"})
+    );
     assert_eq!(get(a, "/plugins/conf/config?key=greeting").await.text(), "\"hi\"");
 
     let bad: Vec<(&[u8], &str)> = vec![
@@ -574,7 +631,10 @@ async fn a_real_component_installed_as_a_package() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!((r.json()["status"].as_str(), r.json()["kind"].as_str()), (Some("enabled"), Some("component")));
     let r = get(a, "/plugins/echo-bot/anything").await;
-    assert_eq!((r.status, r.error().as_str()), (404, "plugin `echo-bot` has no file /anything and does not serve HTTP (permission http.serve)"));
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (404, "plugin `echo-bot` has no file /anything and does not serve HTTP (permission http.serve)")
+    );
 }
 
 #[tokio::test]
@@ -603,7 +663,8 @@ async fn plugin_directories_are_discovered_but_never_deleted() {
     // No host paths in what the client is told.
     assert_eq!(r.error(), "plugin `devplug` is a directory (devplug/ in the plugins folder); the host does not delete directories, remove it yourself");
     assert!(p.join("plugin.wasm").exists());
-    let r = admin(a, "POST", "/api/admin/plugins", &fake_package("devplug", "2.0.0", &["http.serve"], json!({}), &[])).await;
+    let r = admin(a, "POST", "/api/admin/plugins", &fake_package("devplug", "2.0.0", &["http.serve"], json!({}), &[]))
+        .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.error(), "plugin `devplug` is installed as a directory (devplug/ in the plugins folder); remove it before uploading a package");
 }

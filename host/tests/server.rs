@@ -17,7 +17,13 @@ use tokio::net::TcpStream;
 
 const SERVE: &[&str] = &["http.serve"];
 
-async fn one_plugin(slug: &str, perms: &[&str], extra: serde_json::Value, assets: PluginAssets, config: ServerConfig) -> (Arc<Host>, common_server::Running) {
+async fn one_plugin(
+    slug: &str,
+    perms: &[&str],
+    extra: serde_json::Value,
+    assets: PluginAssets,
+    config: ServerConfig,
+) -> (Arc<Host>, common_server::Running) {
     let host = host();
     let mut b = bundle(slug, perms, extra);
     b.assets = assets;
@@ -201,7 +207,13 @@ async fn admin_pages_need_admin_auth() {
     let extra = json!({"admin": {"pages": [{"title": "Settings", "path": "/admin"}, {"title": "Stats", "path": "stats/*.json"}]}});
     let (_h, s) = one_plugin("guarded", SERVE, extra, assets, config()).await;
     let a = s.addr();
-    for target in ["/plugins/guarded/admin", "/plugins/guarded/admin/", "/plugins/guarded/admin/deeper", "/plugins/guarded/stats/a.json", "/plugins/guarded//admin"] {
+    for target in [
+        "/plugins/guarded/admin",
+        "/plugins/guarded/admin/",
+        "/plugins/guarded/admin/deeper",
+        "/plugins/guarded/stats/a.json",
+        "/plugins/guarded//admin",
+    ] {
         let r = get(a, target).await;
         assert_eq!(r.status, 401, "{target}");
         assert!(r.header("www-authenticate").unwrap().starts_with("Basic realm="), "{target}");
@@ -218,7 +230,8 @@ async fn admin_pages_need_admin_auth() {
     let (k, v) = admin_auth();
     let r = request(a, "GET", "/plugins/guarded/admin/", &[(k, &v)], b"").await;
     assert_eq!((r.status, r.text().as_str()), (200, "<h1>admin</h1>"));
-    let r = request(a, "GET", "/plugins/guarded/stats/a.json", &[("Authorization", &format!("Bearer {TOKEN}"))], b"").await;
+    let r =
+        request(a, "GET", "/plugins/guarded/stats/a.json", &[("Authorization", &format!("Bearer {TOKEN}"))], b"").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "fake guarded handled GET /stats/a.json");
     // SSE channels under an admin page are admin-only too.
@@ -292,7 +305,10 @@ async fn plugin_answers_over_the_cap_or_invalid_get_502_and_timeouts_504() {
     for code in [99, 101, 600] {
         let r = get(a, &format!("/plugins/answers/status?code={code}")).await;
         assert_eq!(r.status, 502, "{code}");
-        assert_eq!(r.error(), format!("plugin `answers` answered with status {code}, which is not between 200 and 599"));
+        assert_eq!(
+            r.error(),
+            format!("plugin `answers` answered with status {code}, which is not between 200 and 599")
+        );
     }
     let r = get(a, "/plugins/answers/timeout").await;
     assert_eq!(r.status, 504);
@@ -303,7 +319,11 @@ async fn plugin_answers_over_the_cap_or_invalid_get_502_and_timeouts_504() {
     let health = h.get("answers").unwrap().health();
     assert_eq!(health.strikes, 0, "HTTP failures never strike");
     assert_eq!(health.http_failures, 2, "timeout and trap are counted");
-    assert_eq!(health.last_error.as_deref(), Some("on_http_request: trapped: unreachable executed"), "the details are the admin's");
+    assert_eq!(
+        health.last_error.as_deref(),
+        Some("on_http_request: trapped: unreachable executed"),
+        "the details are the admin's"
+    );
 }
 
 #[tokio::test]
@@ -323,7 +343,8 @@ async fn a_plugin_disabled_by_strikes_answers_503() {
 #[tokio::test]
 async fn icon_is_public_instructions_are_for_the_admin_at_upstreams_paths_and_the_aliases() {
     let (_d, assets) = public_dir();
-    let (_h, s) = one_plugin("docs", &[], json!({"admin": {"pages": [{"title": "All", "path": "*"}]}}), assets, config()).await;
+    let (_h, s) =
+        one_plugin("docs", &[], json!({"admin": {"pages": [{"title": "All", "path": "*"}]}}), assets, config()).await;
     let a = s.addr();
     for path in ["/api/plugins/docs/icon", "/plugins/docs/_icon"] {
         let r = get(a, path).await;
@@ -350,7 +371,11 @@ async fn icon_is_public_instructions_are_for_the_admin_at_upstreams_paths_and_th
     }
     for path in ["/api/admin/plugins/bare/instructions", "/plugins/bare/_instructions"] {
         let r = request(b, "GET", path, &[(k, &v)], b"").await;
-        assert_eq!((r.status, r.error().as_str()), (404, "plugin `bare` has no instructions (INSTRUCTIONS.md)"), "{path}");
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (404, "plugin `bare` has no instructions (INSTRUCTIONS.md)"),
+            "{path}"
+        );
     }
     for path in ["/api/plugins/nope/icon", "/api/plugins/a%2Fb/icon", "/api/plugins/../icon"] {
         let r = get(b, path).await;
@@ -389,7 +414,9 @@ async fn assets_are_never_served_only_public_is() {
 async fn a_plugin_without_a_handler_answers_404_with_an_empty_body() {
     let host = host();
     let mut b = bundle("nohandler", SERVE, json!({}));
-    b.code = fake_code_with(json!({"slug": "nohandler", "version": "1.0.0", "permissions": ["http.serve"], "noHttpHandler": true}));
+    b.code = fake_code_with(
+        json!({"slug": "nohandler", "version": "1.0.0", "permissions": ["http.serve"], "noHttpHandler": true}),
+    );
     host.load(b).await.unwrap();
     let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
     for _ in 0..(host.runtime().limits().max_strikes + 1) {
@@ -434,7 +461,12 @@ async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
     let ctx = h.get("buttons").unwrap().context().clone();
     // An html-only button (no url), and one with a url into the plugin's space.
     let tip = ActionButton { title: "Tip".into(), html: Some(SCRIPT_INJECTIONS.into()), ..Default::default() };
-    let res = ctx.add_actions(vec![tip, ActionButton { title: "Stats".into(), url: Some("/stats".into()), ..Default::default() }]).unwrap();
+    let res = ctx
+        .add_actions(vec![
+            tip,
+            ActionButton { title: "Stats".into(), url: Some("/stats".into()), ..Default::default() },
+        ])
+        .unwrap();
     assert!(res.ok, "{res:?}");
     let j = get(s.addr(), "/api/plugins/actions").await.json();
     assert_eq!(
@@ -450,9 +482,15 @@ async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
 
     // Refusals: another plugin's space, no url and no html, both.
     for (bad, why) in [
-        (ActionButton { title: "X".into(), url: Some("/plugins/other/x".into()), ..Default::default() }, "another plugin's namespace"),
+        (
+            ActionButton { title: "X".into(), url: Some("/plugins/other/x".into()), ..Default::default() },
+            "another plugin's namespace",
+        ),
         (ActionButton { title: "X".into(), ..Default::default() }, "exactly one of url or html"),
-        (ActionButton { title: "X".into(), url: Some("javascript:alert(1)".into()), ..Default::default() }, "http(s) URL or a path"),
+        (
+            ActionButton { title: "X".into(), url: Some("javascript:alert(1)".into()), ..Default::default() },
+            "http(s) URL or a path",
+        ),
     ] {
         let r = ctx.add_actions(vec![bad]).unwrap();
         assert!(!r.ok && r.error.as_deref().unwrap().contains(why), "{r:?}");
@@ -466,11 +504,24 @@ async fn actions_list_manifest_and_runtime_buttons_of_enabled_plugins() {
     assert_eq!(stored.as_array().unwrap().len(), 2);
 
     // A value written behind the host's back is checked again when read.
-    h.services().kv.set("plugins.kv.buttons.owncast.actions", &json!([{"title": "Evil", "html": SCRIPT_INJECTIONS}]).to_string()).unwrap();
+    h.services()
+        .kv
+        .set("plugins.kv.buttons.owncast.actions", &json!([{"title": "Evil", "html": SCRIPT_INJECTIONS}]).to_string())
+        .unwrap();
     let j = get(s.addr(), "/api/plugins/actions").await.json();
     assert_no_script(j[1]["html"].as_str().unwrap());
-    h.services().kv.set("plugins.kv.buttons.owncast.actions", &json!([{"title": "Elsewhere", "url": "/plugins/other/x"}]).to_string()).unwrap();
-    assert_eq!(get(s.addr(), "/api/plugins/actions").await.json().as_array().unwrap().len(), 1, "invalid stored buttons count as none");
+    h.services()
+        .kv
+        .set(
+            "plugins.kv.buttons.owncast.actions",
+            &json!([{"title": "Elsewhere", "url": "/plugins/other/x"}]).to_string(),
+        )
+        .unwrap();
+    assert_eq!(
+        get(s.addr(), "/api/plugins/actions").await.json().as_array().unwrap().len(),
+        1,
+        "invalid stored buttons count as none"
+    );
 
     // clear() removes the run-time buttons, not the manifest's.
     assert!(ctx.clear_actions().unwrap().ok);
@@ -487,7 +538,15 @@ async fn runtime_buttons_survive_a_restart_of_the_plugin() {
     let host = host();
     host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
     let ctx = host.get("keeper").unwrap().context().clone();
-    assert!(ctx.add_actions(vec![ActionButton { title: "Site".into(), url: Some("https://example.com".into()), ..Default::default() }]).unwrap().ok);
+    assert!(
+        ctx.add_actions(vec![ActionButton {
+            title: "Site".into(),
+            url: Some("https://example.com".into()),
+            ..Default::default()
+        }])
+        .unwrap()
+        .ok
+    );
     host.unload("keeper");
     host.load(bundle("keeper", &["ui.modify"], json!({}))).await.unwrap();
     let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
@@ -543,7 +602,10 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
     let j = r.json();
     assert_eq!(j["externalActions"], json!([{"title": "Home", "url": "https://example.com", "plugin": "theme"}]));
     let css = j["pluginStyles"].as_str().unwrap();
-    assert!(css.starts_with("/* plugin: second — s.css */\nh1 { }\n/* plugin: theme — theme.css */\nbody { color: red }"), "{css}");
+    assert!(
+        css.starts_with("/* plugin: second — s.css */\nh1 { }\n/* plugin: theme — theme.css */\nbody { color: red }"),
+        "{css}"
+    );
     assert!(css.contains("/* plugin: theme — served.css */\np { margin: 0 }"), "public/ is read too: {css}");
     assert!(!css.to_ascii_lowercase().contains("</style"), "CSS cannot close its <style>: {css}");
     assert!(!css.contains("SECRET") && !css.contains("missing.css"), "{css}");
@@ -551,7 +613,10 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
     let page = j["extraPageContent"].as_str().unwrap();
     assert!(page.starts_with("<!-- plugin: theme — banner.html -->\n<h2>Banner</h2>"), "{page}");
     assert_no_script(page);
-    assert_eq!(j["pluginTabs"], json!([{"slug": "theme/fan-art", "pluginSlug": "theme", "title": "Fan Art", "html": "<p>Art</p>"}]));
+    assert_eq!(
+        j["pluginTabs"],
+        json!([{"slug": "theme/fan-art", "pluginSlug": "theme", "title": "Fan Art", "html": "<p>Art</p>"}])
+    );
     let r = request(running.local_addr(), "POST", "/api/plugins/config", &[], b"").await;
     assert_eq!(r.status, 405);
     // The files named stay private: `assets/` is not served.
@@ -656,7 +721,8 @@ async fn sse_connections_are_capped_per_plugin() {
 
 #[tokio::test]
 async fn sse_slow_viewers_miss_frames_instead_of_blocking_the_plugin() {
-    let (_h, s) = one_plugin("firehose", &["http.serve", "http.sse"], json!({}), PluginAssets::default(), config()).await;
+    let (_h, s) =
+        one_plugin("firehose", &["http.serve", "http.sse"], json!({}), PluginAssets::default(), config()).await;
     let a = s.addr();
     // This viewer never reads while the plugin sends ~16 MB.
     let (mut slow, _) = open_sse(a, "/plugins/firehose/_sse/f").await;
@@ -669,7 +735,10 @@ async fn sse_slow_viewers_miss_frames_instead_of_blocking_the_plugin() {
     let mut buf = vec![0u8; 1 << 16];
     let deadline = Instant::now() + Duration::from_secs(10);
     while !String::from_utf8_lossy(&got).contains("data: 3999 ") {
-        let n = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), slow.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), slow.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0);
         got.extend_from_slice(&buf[..n]);
     }
@@ -716,7 +785,10 @@ async fn sse_stream_ends_when_the_plugin_is_unloaded() {
     let mut buf = [0u8; 1024];
     let mut all = Vec::new();
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await.expect("stream did not end").unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+            .await
+            .expect("stream did not end")
+            .unwrap();
         if n == 0 {
             break;
         }
@@ -734,7 +806,13 @@ async fn handle_routes_like_the_live_server() {
     let host = host();
     let mut c = config();
     c.max_request_body = 10;
-    host.load(bundle("inproc", &["http.serve", "http.sse"], json!({"admin": {"pages": [{"title": "A", "path": "admin"}]}}))).await.unwrap();
+    host.load(bundle(
+        "inproc",
+        &["http.serve", "http.sse"],
+        json!({"admin": {"pages": [{"title": "A", "path": "admin"}]}}),
+    ))
+    .await
+    .unwrap();
     let server = PluginServer::new(host, c);
     let remote = "10.1.2.3:4567".parse().unwrap();
     let req = |path: &str| http::Request::builder().uri(path).body(bytes::Bytes::new()).unwrap();
@@ -760,7 +838,11 @@ async fn handle_routes_like_the_live_server() {
     q.headers_mut().insert("authorization", basic("admin", PASSWORD).parse().unwrap());
     assert_eq!(server.handle(q, remote).await.status(), 200);
 
-    let q = http::Request::builder().method("POST").uri("/plugins/inproc/echo").body(bytes::Bytes::from_static(b"01234567890")).unwrap();
+    let q = http::Request::builder()
+        .method("POST")
+        .uri("/plugins/inproc/echo")
+        .body(bytes::Bytes::from_static(b"01234567890"))
+        .unwrap();
     let r = server.handle(q, remote).await;
     assert_eq!(r.status(), 413);
 
@@ -775,7 +857,12 @@ struct HeaderUsers;
 impl owncast_plugin_host::server::UserResolver for HeaderUsers {
     fn resolve(&self, parts: &http::request::Parts) -> Option<ChatUser> {
         let name = parts.headers.get("x-viewer")?.to_str().ok()?;
-        Some(ChatUser { id: format!("u-{name}"), display_name: name.to_string(), is_authenticated: Some(true), ..Default::default() })
+        Some(ChatUser {
+            id: format!("u-{name}"),
+            display_name: name.to_string(),
+            is_authenticated: Some(true),
+            ..Default::default()
+        })
     }
 }
 

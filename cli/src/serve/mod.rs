@@ -25,10 +25,10 @@ use crate::{setup, style};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use owncast_plugin_host::dispatcher::StepResult;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::manager::package::{read_package, PackageLimits};
 use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
 use owncast_plugin_host::server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
-use owncast_plugin_host::event::Event;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, PluginBundle};
 use serde::Serialize;
@@ -204,9 +204,9 @@ impl Dev {
             Ok(ChatOutcome::Dropped { by, reason, failures }) => {
                 json_ok(&json!({"action": "drop", "by": by, "reason": reason, "failures": failures}))
             }
-            Ok(ChatOutcome::Shown { modified, message, failures, .. }) => {
-                json_ok(&json!({"action": if modified { "modify" } else { "pass" }, "message": message, "failures": failures}))
-            }
+            Ok(ChatOutcome::Shown { modified, message, failures, .. }) => json_ok(
+                &json!({"action": if modified { "modify" } else { "pass" }, "message": message, "failures": failures}),
+            ),
             Err(r) => r,
         }
     }
@@ -215,7 +215,9 @@ impl Dev {
     async fn upstream_chat(&self, body: &Bytes) -> Response<Bytes> {
         match self.viewer_says(body).await {
             Ok(ChatOutcome::Dropped { reason, .. }) => json_ok(&json!({"allowed": false, "reason": reason})),
-            Ok(ChatOutcome::Shown { message, .. }) => json_ok(&json!({"allowed": true, "reason": "", "message": message})),
+            Ok(ChatOutcome::Shown { message, .. }) => {
+                json_ok(&json!({"allowed": true, "reason": "", "message": message}))
+            }
             Err(r) => r,
         }
     }
@@ -247,7 +249,8 @@ impl Dev {
             *n += 1;
             *n
         };
-        let id_part: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let id_part: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let msg = ChatMessage {
             id: format!("dev-{n}"),
             user: Some(ChatUser { id: format!("u-{id_part}"), display_name: name.clone(), ..Default::default() }),
@@ -259,7 +262,13 @@ impl Dev {
         let failed: Vec<String> = outcome
             .steps
             .iter()
-            .filter_map(|s| if let StepResult::Failed(e) = &s.result { Some(format!("{} failed open: {e}", s.slug)) } else { None })
+            .filter_map(|s| {
+                if let StepResult::Failed(e) = &s.result {
+                    Some(format!("{} failed open: {e}", s.slug))
+                } else {
+                    None
+                }
+            })
             .collect();
         if let Some((by, reason)) = &outcome.dropped {
             self.state.lock().unwrap().push("dropped", &name, &text, Some(format!("dropped by {by}: {reason}")));
@@ -285,7 +294,9 @@ impl Dev {
         let key = if upstream { "type" } else { "eventType" };
         let v: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{{key}, payload}}: {e}")),
+            Err(e) => {
+                return error_response(StatusCode::BAD_REQUEST, format!("body must be JSON {{{key}, payload}}: {e}"))
+            }
         };
         let Some(t) = v[key].as_str().filter(|t| !t.trim().is_empty()) else {
             return error_response(StatusCode::BAD_REQUEST, format!("`{key}` is required"));
@@ -330,7 +341,8 @@ impl ExtraRoutes for DevRoutes {
                 r
             }
             (&Method::GET, "/_dev/api/state") => {
-                let since = parts.uri.query().and_then(|q| q.strip_prefix("since=")).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let since =
+                    parts.uri.query().and_then(|q| q.strip_prefix("since=")).and_then(|s| s.parse().ok()).unwrap_or(0);
                 json_ok(&dev.state_json(since))
             }
             (&Method::POST, "/_dev/api/chat") => dev.chat(body).await,
@@ -342,7 +354,9 @@ impl ExtraRoutes for DevRoutes {
                 Ok(()) => json_ok(&json!({"ok": true})),
                 Err(e) => error_response(StatusCode::UNPROCESSABLE_ENTITY, e),
             },
-            (_, p) if p == "/_dev" || p.starts_with("/_dev/") => error_response(StatusCode::NOT_FOUND, format!("no dev route {m} {p}")),
+            (_, p) if p == "/_dev" || p.starts_with("/_dev/") => {
+                error_response(StatusCode::NOT_FOUND, format!("no dev route {m} {p}"))
+            }
             _ => return None,
         };
         Some(r)
@@ -398,7 +412,8 @@ async fn run_build(dev: &Dev, cmd: &str) -> bool {
         }
         Ok(o) => {
             let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-            let tail: String = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            let tail: String =
+                text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
             println!("  {} ({})\n{tail}", style::red("build failed"), o.status);
             st.build_error = Some(format!("`{cmd}` failed ({}):\n{tail}", o.status));
             st.push("system", "dev server", "build failed (see the banner)", None);
@@ -545,7 +560,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 mod tests {
     #[test]
     fn listen_address_honours_port() {
-        let addr = |l: Option<&str>, p: Option<&str>| super::listen_address(l.map(|l| l.parse().unwrap()), p.map(String::from));
+        let addr = |l: Option<&str>, p: Option<&str>| {
+            super::listen_address(l.map(|l| l.parse().unwrap()), p.map(String::from))
+        };
         assert_eq!(addr(None, None).unwrap().to_string(), "127.0.0.1:8080");
         assert_eq!(addr(None, Some("8765")).unwrap().to_string(), "127.0.0.1:8765");
         assert_eq!(addr(Some("0.0.0.0:9000"), Some("8765")).unwrap().to_string(), "0.0.0.0:9000");

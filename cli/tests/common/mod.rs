@@ -43,7 +43,11 @@ impl Proc {
     /// arrive in `lines`.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"));
-        cmd.args(args).env("NO_COLOR", "1").env_remove("OWNCAST_ADMIN_PASSWORD").stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("OWNCAST_ADMIN_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -124,7 +128,10 @@ impl Resp {
 pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -137,7 +144,8 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &
     let text = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = text.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().into(), v.trim().into())).collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().into(), v.trim().into())).collect();
     let mut body = raw[end + 4..].to_vec();
     if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
         let mut out = Vec::new();
@@ -173,7 +181,11 @@ pub fn copy_plugin(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let keep = name == "plugin.manifest.json" || name.ends_with(".wasm") || name == "public" || name == "icon.png" || name == "INSTRUCTIONS.md";
+        let keep = name == "plugin.manifest.json"
+            || name.ends_with(".wasm")
+            || name == "public"
+            || name == "icon.png"
+            || name == "INSTRUCTIONS.md";
         if !keep {
             continue;
         }

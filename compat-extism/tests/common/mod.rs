@@ -4,12 +4,12 @@
 #![allow(dead_code)]
 
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::host::PluginAssets;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{
-    CallError, Host, LoadError, LoadedPlugin, Manifest, PluginBundle, PluginContext, PluginInstance, PluginLoader, Permissions, Runtime,
-    RuntimeConfig,
+    CallError, Host, LoadError, LoadedPlugin, Manifest, Permissions, PluginBundle, PluginContext, PluginInstance,
+    PluginLoader, Runtime, RuntimeConfig,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -61,7 +61,10 @@ pub fn module(extra_imports: &str, body: &str) -> Vec<u8> {
 /// `(data (i32.const at) "text")` plus `(call $out (i32.const at) (i32.const len))`.
 pub fn out_text(at: u32, text: &str) -> (String, String) {
     let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
-    (format!(r#"(data (i32.const {at}) "{escaped}")"#), format!("(call $out (i32.const {at}) (i32.const {}))", text.len()))
+    (
+        format!(r#"(data (i32.const {at}) "{escaped}")"#),
+        format!("(call $out (i32.const {at}) (i32.const {}))", text.len()),
+    )
 }
 
 /// A filter module whose `on_filter` outputs `text`.
@@ -114,11 +117,18 @@ pub async fn load_err(host: &Host, manifest: &Value, code: Vec<u8>) -> LoadError
 }
 
 /// Compiles and instantiates without a host in between, to see `CallError`s as they are.
-pub async fn instance(host: &Host, manifest: &Value, code: &[u8], file: &str, approved: Option<Permissions>) -> Result<Box<dyn PluginInstance>, LoadError> {
+pub async fn instance(
+    host: &Host,
+    manifest: &Value,
+    code: &[u8],
+    file: &str,
+    approved: Option<Permissions>,
+) -> Result<Box<dyn PluginInstance>, LoadError> {
     let m = Arc::new(Manifest::parse(&serde_json::to_vec(manifest).unwrap(), "plugin.manifest.json")?);
     let grants = approved.unwrap_or_else(|| m.permissions.clone());
     let loader = ExtismLoader::new();
-    let code = loader.load(LoadRequest { runtime: host.runtime(), bytes: code, file, manifest: &m, grants: &grants })?;
+    let code =
+        loader.load(LoadRequest { runtime: host.runtime(), bytes: code, file, manifest: &m, grants: &grants })?;
     let ctx = PluginContext::new(m.clone(), grants, host.services().clone());
     code.instantiate(ctx).await.map_err(|error| LoadError::Register { slug: m.slug.clone(), error })
 }

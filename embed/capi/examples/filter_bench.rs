@@ -67,7 +67,8 @@ fn main() -> anyhow::Result<()> {
     for f in ["plugin.manifest.json", "profanity-filter.wasm"] {
         std::fs::copy(dir.join(f), plugin.join(f))?;
     }
-    let config = serde_json::json!({"pluginsDir": tmp.join("plugins"), "dataDir": tmp.join("data"), "enableAll": true}).to_string();
+    let config = serde_json::json!({"pluginsDir": tmp.join("plugins"), "dataDir": tmp.join("data"), "enableAll": true})
+        .to_string();
     let envelope = format!(r#"{{"eventType":"chat.message.received","payload":{MESSAGE}}}"#);
     let mut h: *mut OcpHost = std::ptr::null_mut();
     let mut err = OcpBuf { ptr: std::ptr::null_mut(), len: 0 };

@@ -7,9 +7,9 @@
 //! arguments and their answers are listed in [`METHODS`] (and in the header).
 
 use owncast_plugin_host::dispatcher::Observer;
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::owncast::{Caller, ChatSend, Owncast};
 use owncast_plugin_host::plugin::CallError;
-use owncast_plugin_host::event::Event;
 use owncast_plugin_host::types::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,7 +27,13 @@ pub struct OcpReply {
 /// answer with `ocp_reply_set` and return 0, or write an error message and
 /// return non-zero. Called from host threads, possibly several at once.
 pub type OcpCallFn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, method: *const c_char, args: *const u8, args_len: usize, reply: *mut OcpReply) -> i32,
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        method: *const c_char,
+        args: *const u8,
+        args_len: usize,
+        reply: *mut OcpReply,
+    ) -> i32,
 >;
 
 /// Called once, when the host no longer needs `user_data` (after
@@ -144,7 +150,9 @@ impl Callbacks {
     fn url(&self, method: &str, args: Value) -> Result<UrlResult, String> {
         match self.invoke(method, &args)? {
             None => Err(format!("{method}: not available in this embedding")),
-            Some(data) => serde_json::from_slice(&data).map_err(|e| format!("{method}: the embedder's answer is not valid: {e}")),
+            Some(data) => {
+                serde_json::from_slice(&data).map_err(|e| format!("{method}: the embedder's answer is not valid: {e}"))
+            }
         }
     }
 }
@@ -213,8 +221,9 @@ impl Owncast for Callbacks {
         match self.invoke("video.config.write", &json!({ "from": from(c), "update": to_value(update) })) {
             Ok(None) => OpResult::err("video configuration is not writable in this embedding"),
             Ok(Some(data)) if data.is_empty() => OpResult::ok(),
-            Ok(Some(data)) => serde_json::from_slice(&data)
-                .unwrap_or_else(|e| OpResult::err(format!("video.config.write: the embedder's answer is not valid: {e}"))),
+            Ok(Some(data)) => serde_json::from_slice(&data).unwrap_or_else(|e| {
+                OpResult::err(format!("video.config.write: the embedder's answer is not valid: {e}"))
+            }),
             Err(e) => OpResult::err(e),
         }
     }

@@ -113,10 +113,17 @@ pub unsafe extern "C" fn ocp_http(
         let server = h.server.clone();
         let resp = h.run(timeout_ms, cancel, async move { server.handle_streaming(req, remote).await })?;
         let (parts, body) = resp.into_parts();
-        let headers: Vec<(&str, String)> =
-            parts.headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        let headers: Vec<(&str, String)> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
         let head = serde_json::json!({ "status": parts.status.as_u16(), "headers": headers });
-        resp_out.write(Box::into_raw(Box::new(OcpResponse { rt: h.rt.clone(), body: Mutex::new(body), shutdown: h.shutdown.clone() })));
+        resp_out.write(Box::into_raw(Box::new(OcpResponse {
+            rt: h.rt.clone(),
+            body: Mutex::new(body),
+            shutdown: h.shutdown.clone(),
+        })));
         Ok(serde_json::to_vec(&head).expect("JSON serializes"))
     })
 }

@@ -31,10 +31,10 @@ use callbacks::{CallbackObserver, Callbacks};
 use config::Config;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::dispatcher::{FilterOutcome, StepResult};
+use owncast_plugin_host::event::Event;
 use owncast_plugin_host::kv::RedbStore;
 use owncast_plugin_host::manager::{ManagerConfig, ManagerError, PluginManager, Status};
 use owncast_plugin_host::server::{PluginServer, ServerConfig};
-use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{Host, Runtime};
 use serde::Deserialize;
 use std::any::Any;
@@ -583,7 +583,12 @@ fn manage(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpB
 /// # Safety
 /// `host` must be live; `slug` must point to `slug_len` bytes of UTF-8; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_enable(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpBuf) -> i32 {
+pub unsafe extern "C" fn ocp_plugin_enable(
+    host: *const OcpHost,
+    slug: *const u8,
+    slug_len: usize,
+    out: *mut OcpBuf,
+) -> i32 {
     manage(host, slug, slug_len, out, Op::Enable)
 }
 
@@ -592,7 +597,12 @@ pub unsafe extern "C" fn ocp_plugin_enable(host: *const OcpHost, slug: *const u8
 /// # Safety
 /// As [`ocp_plugin_enable`].
 #[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_disable(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpBuf) -> i32 {
+pub unsafe extern "C" fn ocp_plugin_disable(
+    host: *const OcpHost,
+    slug: *const u8,
+    slug_len: usize,
+    out: *mut OcpBuf,
+) -> i32 {
     manage(host, slug, slug_len, out, Op::Disable)
 }
 
@@ -602,7 +612,12 @@ pub unsafe extern "C" fn ocp_plugin_disable(host: *const OcpHost, slug: *const u
 /// # Safety
 /// As [`ocp_plugin_enable`].
 #[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_approve(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpBuf) -> i32 {
+pub unsafe extern "C" fn ocp_plugin_approve(
+    host: *const OcpHost,
+    slug: *const u8,
+    slug_len: usize,
+    out: *mut OcpBuf,
+) -> i32 {
     manage(host, slug, slug_len, out, Op::Approve)
 }
 
@@ -611,7 +626,12 @@ pub unsafe extern "C" fn ocp_plugin_approve(host: *const OcpHost, slug: *const u
 /// # Safety
 /// As [`ocp_plugin_enable`].
 #[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_reload(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpBuf) -> i32 {
+pub unsafe extern "C" fn ocp_plugin_reload(
+    host: *const OcpHost,
+    slug: *const u8,
+    slug_len: usize,
+    out: *mut OcpBuf,
+) -> i32 {
     manage(host, slug, slug_len, out, Op::Reload)
 }
 
@@ -690,7 +710,9 @@ mod tests {
         assert!(e.message.contains("eventType"), "{}", e.message);
         // A payload is kept as given (legacy plugins see it whole); only a
         // component, which needs the typed record, gets an error naming the field.
-        let Ok(e) = parse_event(br#"{"eventType":"chat.message.received","payload":{"body":5,"cmd":"x"}}"#) else { panic!("kept as given") };
+        let Ok(e) = parse_event(br#"{"eventType":"chat.message.received","payload":{"body":5,"cmd":"x"}}"#) else {
+            panic!("kept as given")
+        };
         assert_eq!(e.payload_json()["cmd"], "x");
         let err = e.typed().unwrap_err().to_string();
         assert!(err.contains("chat.message.received") && err.contains("body"), "{err}");

@@ -90,7 +90,11 @@ impl ConfigValues {
             }
             let text = value.to_string();
             if text.len() > MAX_CONFIG_VALUE_BYTES {
-                return Err(ConfigError::ValueTooLarge { slug: manifest.slug.clone(), key: key.clone(), size: text.len() });
+                return Err(ConfigError::ValueTooLarge {
+                    slug: manifest.slug.clone(),
+                    key: key.clone(),
+                    size: text.len(),
+                });
             }
             pairs.push((Self::key(&manifest.slug, key), text));
         }

@@ -20,10 +20,16 @@ impl PluginContext {
             return Err(self.failed("events.emit", "the event type must be 1-128 characters"));
         }
         if event::is_builtin(event_type) {
-            return Err(self.failed("events.emit", format!("`{event_type}` is a built-in event; plugins emit custom events only")));
+            return Err(self.failed(
+                "events.emit",
+                format!("`{event_type}` is a built-in event; plugins emit custom events only"),
+            ));
         }
         if payload_json.len() > MAX_EMIT_BYTES {
-            return Err(self.failed("events.emit", format!("payload is {} bytes; the limit is {MAX_EMIT_BYTES}", payload_json.len())));
+            return Err(self.failed(
+                "events.emit",
+                format!("payload is {} bytes; the limit is {MAX_EMIT_BYTES}", payload_json.len()),
+            ));
         }
         if let Err(e) = serde_json::from_str::<serde_json::Value>(payload_json) {
             return Err(self.failed("events.emit", format!("payload is not JSON: {e}")));

@@ -77,7 +77,11 @@ impl PluginContext {
         self.require(Permission::StorageFs, "fs.write")?;
         let limits = self.limits();
         if data.len() > limits.fs_file_bytes {
-            return Ok(OpResult::err(format!("{} bytes is over the {}-byte file limit", data.len(), limits.fs_file_bytes)));
+            return Ok(OpResult::err(format!(
+                "{} bytes is over the {}-byte file limit",
+                data.len(),
+                limits.fs_file_bytes
+            )));
         }
         let p = self.fs_path(path, "fs.write")?;
         let root = self.fs_root();
@@ -95,7 +99,10 @@ impl PluginContext {
         // The file itself, if new, and each folder that has to be created for it.
         let new_entries = p.ancestors().take_while(|a| *a != root).filter(|a| !a.exists()).count() as u64;
         if usage.entries + new_entries > limits.fs_entries {
-            return Ok(OpResult::err(format!("the plugin's directory would hold more than {} files and folders", limits.fs_entries)));
+            return Ok(OpResult::err(format!(
+                "the plugin's directory would hold more than {} files and folders",
+                limits.fs_entries
+            )));
         }
         if let Some(parent) = p.parent() {
             if let Err(e) = std::fs::create_dir_all(parent) {
@@ -233,7 +240,11 @@ mod tests {
             leaves(c.fs_delete(bad));
             leaves(c.fs_list(bad));
         }
-        assert_eq!(std::fs::read_to_string(outside.path().join("passwd")).unwrap(), "root:x:0:0", "never written through the link");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("passwd")).unwrap(),
+            "root:x:0:0",
+            "never written through the link"
+        );
         assert!(outside.path().join("passwd").exists(), "never deleted through the link");
     }
 
@@ -266,7 +277,9 @@ mod tests {
     fn without_the_permission_every_call_is_refused() {
         let data = tempfile::tempdir().unwrap();
         let c = ctx(data.path(), &[], Limits::default());
-        let denied = |e: HostCallError| assert!(matches!(e, HostCallError::Denied { permission: Permission::StorageFs, .. }), "{e}");
+        let denied = |e: HostCallError| {
+            assert!(matches!(e, HostCallError::Denied { permission: Permission::StorageFs, .. }), "{e}")
+        };
         denied(c.fs_read("a").unwrap_err());
         denied(c.fs_write("a", b"x").unwrap_err());
         denied(c.fs_list("").unwrap_err());

@@ -69,7 +69,8 @@ impl Outbound for NetworkOutbound {
             between_bytes_timeout: Some(TIMEOUT),
         };
         let fut = async {
-            let (resp, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;
+            let (resp, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;
             let io = tokio::spawn(io);
             let (parts, body) = resp.into_parts();
             let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -138,11 +139,10 @@ impl CannedOutbound {
 impl Outbound for CannedOutbound {
     async fn send(&self, _slug: &str, req: OutboundRequest) -> Result<OutboundResponse, String> {
         self.requests.lock().unwrap().push(req.clone());
-        let c = self
-            .responses
-            .iter()
-            .find(|c| c.matches(&req))
-            .ok_or_else(|| format!("no canned response matches {} {} (given.httpResponses)", req.method, req.url))?;
+        let c =
+            self.responses.iter().find(|c| c.matches(&req)).ok_or_else(|| {
+                format!("no canned response matches {} {} (given.httpResponses)", req.method, req.url)
+            })?;
         let body = match &c.body {
             serde_json::Value::String(s) => s.clone().into_bytes(),
             serde_json::Value::Null => Vec::new(),
@@ -172,7 +172,11 @@ impl PluginContext {
         }
         let host = uri.host().ok_or_else(|| self.failed(CALL, format!("URL \"{}\" has no host", req.url)))?;
         if !host_allowed(&self.manifest().allowed_hosts, host) {
-            return Err(HostCallError::HostNotAllowed { slug: self.slug().to_string(), call: CALL.to_string(), host: host.to_string() });
+            return Err(HostCallError::HostNotAllowed {
+                slug: self.slug().to_string(),
+                call: CALL.to_string(),
+                host: host.to_string(),
+            });
         }
         if req.body.len() > MAX_BODY_BYTES {
             return Err(self.failed(CALL, format!("request body is over {MAX_BODY_BYTES} bytes")));
@@ -235,7 +239,9 @@ impl wasmtime_wasi_http::WasiHttpHooks for OutboundHooks {
                 builder = builder.header(k, v);
             }
             let response = builder
-                .body(Full::new(Bytes::from(resp.body)).map_err(|e: std::convert::Infallible| match e {}).boxed_unsync())
+                .body(
+                    Full::new(Bytes::from(resp.body)).map_err(|e: std::convert::Infallible| match e {}).boxed_unsync(),
+                )
                 .map_err(|_| Error::HttpProtocolError)?;
             let done: Box<dyn std::future::Future<Output = Result<(), Error>> + Send> = Box::new(async { Ok(()) });
             Ok((response, done))

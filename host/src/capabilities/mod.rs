@@ -45,7 +45,9 @@ pub fn sanitize_html(html: &str) -> String {
 mod tests {
     #[test]
     fn sanitizer_drops_scripts_and_handlers() {
-        let out = super::sanitize_html(r#"<b onclick="x()">hi</b><script>alert(1)</script><a href="javascript:alert(1)">l</a>"#);
+        let out = super::sanitize_html(
+            r#"<b onclick="x()">hi</b><script>alert(1)</script><a href="javascript:alert(1)">l</a>"#,
+        );
         assert!(out.contains("<b>hi</b>"), "{out}");
         assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("javascript"), "{out}");
     }

@@ -151,7 +151,13 @@ impl SseHub {
             .or_insert_with(|| Channel { tx: broadcast::channel(SSE_QUEUE).0, viewers: 0 });
         ch.viewers += 1;
         let frames = ch.tx.subscribe();
-        Ok(SseSubscription { frames, state: self.state.clone(), slug: slug.to_string(), channel: channel.to_string(), client })
+        Ok(SseSubscription {
+            frames,
+            state: self.state.clone(),
+            slug: slug.to_string(),
+            channel: channel.to_string(),
+            client,
+        })
     }
 
     pub fn connections(&self, slug: &str) -> usize {
@@ -166,7 +172,11 @@ impl SseHub {
     /// Delivers to current viewers; returns how many there were.
     pub fn send(&self, slug: &str, channel: &str, frame: SseFrame) -> usize {
         if let Some(sent) = &self.sent {
-            sent.lock().unwrap().push(SentFrame { slug: slug.to_string(), channel: channel.to_string(), frame: frame.clone() });
+            sent.lock().unwrap().push(SentFrame {
+                slug: slug.to_string(),
+                channel: channel.to_string(),
+                frame: frame.clone(),
+            });
         }
         let st = self.state.lock().unwrap();
         match st.channels.get(&(slug.to_string(), channel.to_string())) {

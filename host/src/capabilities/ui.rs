@@ -29,7 +29,8 @@ impl PluginContext {
             }
         };
         let checked = serde_json::from_str::<Vec<ActionButton>>(&raw).map_err(|e| e.to_string()).and_then(|list| {
-            validate_actions(self.slug(), self.grants().contains(Permission::HttpServe), list).map_err(|(f, m)| format!("actions{f}: {m}"))
+            validate_actions(self.slug(), self.grants().contains(Permission::HttpServe), list)
+                .map_err(|(f, m)| format!("actions{f}: {m}"))
         });
         match checked {
             Ok(list) => list.into_iter().take(MAX_RUNTIME_ACTIONS).collect(),

@@ -9,10 +9,10 @@ pub mod bindings;
 
 use crate::capabilities::http_outbound::OutboundHooks;
 use crate::context::PluginContext;
+use crate::event::{Event, Verdict};
 use crate::permissions::{self, Permission, Permissions};
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{store_limits, CallKind, Runtime};
-use crate::event::{Event, Verdict};
 use crate::types::{HttpRequest, HttpResponse, Registration};
 use bindings::{Plugin, PluginPre};
 use std::collections::BTreeSet;
@@ -61,7 +61,8 @@ impl PluginLoader for ComponentLoader {
     fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError> {
         let code_err = |message: String| LoadError::Code { file: req.file.to_string(), message };
         let engine = req.runtime.engine();
-        let component = req.runtime.compile_component(req.bytes).map_err(|e| code_err(format!("not a valid component: {e:#}")))?;
+        let component =
+            req.runtime.compile_component(req.bytes).map_err(|e| code_err(format!("not a valid component: {e:#}")))?;
         let needs = check_imports(&component, engine, req.file, req.manifest.permissions.clone(), req.grants)?;
         let linker = build_linker(engine, &needs).map_err(|e| code_err(format!("linking: {e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| code_err(format!("{e:#}")))?;
@@ -108,10 +109,14 @@ fn check_imports(
                     Ok(None) => {}
                     Ok(Some(p)) if grants.contains(p) => {}
                     Ok(Some(p)) => return Err(ungranted(format!("{bare}#{f}"), p)),
-                    Err(()) => return Err(LoadError::UnknownImport { file: file.to_string(), import: format!("{bare}#{f}") }),
+                    Err(()) => {
+                        return Err(LoadError::UnknownImport { file: file.to_string(), import: format!("{bare}#{f}") })
+                    }
                 }
             }
-            if permissions::for_wit_function(interface, "").is_err() && !permissions::UNGATED_INTERFACES.contains(&interface) {
+            if permissions::for_wit_function(interface, "").is_err()
+                && !permissions::UNGATED_INTERFACES.contains(&interface)
+            {
                 // An interface with no functions that we do not know.
                 if functions.is_empty() {
                     return Err(LoadError::UnknownImport { file: file.to_string(), import: bare.to_string() });
@@ -123,7 +128,10 @@ fn check_imports(
                 return Err(ungranted(bare.to_string(), Permission::NetworkFetch));
             }
             needs.http = true;
-        } else if ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/"].iter().any(|p| bare.starts_with(p)) {
+        } else if ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/"]
+            .iter()
+            .any(|p| bare.starts_with(p))
+        {
             // Sandboxed WASI: no preopened directories, no environment, no
             // sockets; stdout and stderr go to the host log.
             needs.wasi = true;
@@ -199,7 +207,8 @@ impl PluginCode for ComponentCode {
         store.limiter(|s| &mut s.limits);
         let deadline = store.data().ctx.call_deadline();
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
-        let plugin = self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
+        let plugin =
+            self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
         Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone() }))
     }
 }

@@ -74,12 +74,7 @@ impl Namespace {
 
     /// All of the plugin's pairs, keys without the namespace prefix.
     pub fn entries(&self) -> Result<Vec<(String, String)>, KvError> {
-        Ok(self
-            .store
-            .scan(&self.prefix)?
-            .into_iter()
-            .map(|(k, v)| (k[self.prefix.len()..].to_string(), v))
-            .collect())
+        Ok(self.store.scan(&self.prefix)?.into_iter().map(|(k, v)| (k[self.prefix.len()..].to_string(), v)).collect())
     }
 
     fn full(&self, key: &str) -> String {

@@ -13,9 +13,15 @@ impl PluginManager {
         }
         let services = self.host().services();
         for prefix in [format!("plugins.kv.{slug}."), format!("plugins.config.{slug}.")] {
-            let keys = services.kv.scan(&prefix).map_err(|e| ManagerError::Io(format!("plugin `{slug}`: reading its stored data: {e}")))?;
+            let keys = services
+                .kv
+                .scan(&prefix)
+                .map_err(|e| ManagerError::Io(format!("plugin `{slug}`: reading its stored data: {e}")))?;
             for (k, _) in keys {
-                services.kv.delete(&k).map_err(|e| ManagerError::Io(format!("plugin `{slug}`: deleting its stored data: {e}")))?;
+                services
+                    .kv
+                    .delete(&k)
+                    .map_err(|e| ManagerError::Io(format!("plugin `{slug}`: deleting its stored data: {e}")))?;
             }
         }
         let dir = services.data_dir.join(slug);

@@ -296,7 +296,12 @@ impl PluginManager {
     pub fn problems(&self) -> Vec<String> {
         let inner = self.inner.lock().unwrap();
         let mut out = inner.problems.clone();
-        out.extend(inner.scan_error.iter().map(|e| format!("the last scan of the plugins folder failed, the plugins found before stay: {e}")));
+        out.extend(
+            inner
+                .scan_error
+                .iter()
+                .map(|e| format!("the last scan of the plugins folder failed, the plugins found before stay: {e}")),
+        );
         out
     }
     /// Files in the plugins folder that are not usable plugins.
@@ -344,7 +349,8 @@ impl PluginManager {
         for (slug, e) in &entries {
             let Some(st) = state.plugins.get(slug).filter(|s| s.enabled) else { continue };
             let changed = old.get(slug).is_none_or(|o| o.fingerprint != e.fingerprint);
-            let failed_before = self.inner.lock().unwrap().load_errors.get(slug).is_some_and(|(f, _)| *f == e.fingerprint);
+            let failed_before =
+                self.inner.lock().unwrap().load_errors.get(slug).is_some_and(|(f, _)| *f == e.fingerprint);
             if self.host.get(slug).is_some() && !changed {
                 continue;
             }
@@ -420,9 +426,18 @@ impl PluginManager {
                 (manifest.clone(), code.clone(), manifest.display().to_string(), code.display().to_string())
             }
             Source::Package { dir, .. } => {
-                let code = package::CODE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()).unwrap_or(dir.join("plugin.wasm"));
+                let code = package::CODE_NAMES
+                    .iter()
+                    .map(|n| dir.join(n))
+                    .find(|p| p.is_file())
+                    .unwrap_or(dir.join("plugin.wasm"));
                 let code_name = code.file_name().unwrap().to_string_lossy().into_owned();
-                (dir.join(package::MANIFEST), code, format!("{}:{}", entry.file, package::MANIFEST), format!("{}:{code_name}", entry.file))
+                (
+                    dir.join(package::MANIFEST),
+                    code,
+                    format!("{}:{}", entry.file, package::MANIFEST),
+                    format!("{}:{code_name}", entry.file),
+                )
             }
         };
         Ok(PluginBundle {
@@ -539,7 +554,11 @@ impl PluginManager {
             last_error,
             health,
             icon_url: entry.assets.icon.as_ref().map(|_| format!("/api/plugins/{slug}/icon")),
-            instructions_url: entry.assets.instructions.as_ref().map(|_| format!("/api/admin/plugins/{slug}/instructions")),
+            instructions_url: entry
+                .assets
+                .instructions
+                .as_ref()
+                .map(|_| format!("/api/admin/plugins/{slug}/instructions")),
             warnings: match &running {
                 Some(p) => p.warnings.iter().map(ToString::to_string).collect(),
                 None => manifest.warnings.iter().map(ToString::to_string).collect(),
@@ -764,7 +783,13 @@ impl PluginManager {
         if let Some(p) = self.host.get(slug) {
             return Ok(p.manifest.clone());
         }
-        self.inner.lock().unwrap().entries.get(slug).map(|e| e.manifest.clone()).ok_or_else(|| ManagerError::NotFound(slug.to_string()))
+        self.inner
+            .lock()
+            .unwrap()
+            .entries
+            .get(slug)
+            .map(|e| e.manifest.clone())
+            .ok_or_else(|| ManagerError::NotFound(slug.to_string()))
     }
 }
 
@@ -782,7 +807,11 @@ fn remove_leftovers(dir: &Path) {
             continue;
         }
         let p = e.path();
-        let removed = if e.file_type().is_ok_and(|t| t.is_dir()) { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        let removed = if e.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
         match removed {
             Ok(()) => tracing::info!(path = %p.display(), "removed a leftover temporary file"),
             Err(err) => tracing::warn!(path = %p.display(), "could not remove a leftover temporary file: {err}"),
@@ -808,7 +837,11 @@ impl Drop for TempDir {
 fn unpack(pkg: &Package, dir: &Path) -> Result<(), ManagerError> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| io_err(parent.display(), e))?;
-    let tmp = TempDir(parent.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), dir.file_name().unwrap().to_string_lossy())));
+    let tmp = TempDir(parent.join(format!(
+        "{TMP_PREFIX}{}-{}",
+        std::process::id(),
+        dir.file_name().unwrap().to_string_lossy()
+    )));
     let _ = std::fs::remove_dir_all(&tmp.0);
     pkg.extract(&tmp.0)?;
     match std::fs::rename(&tmp.0, dir) {
@@ -852,12 +885,15 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
     let mut new_cache = BTreeMap::new();
-    let mut names: Vec<PathBuf> = (config.list_dir.0)(&config.plugins_dir).map_err(|e| format!("listing the folder: {e}"))?;
+    let mut names: Vec<PathBuf> =
+        (config.list_dir.0)(&config.plugins_dir).map_err(|e| format!("listing the folder: {e}"))?;
     names.sort();
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
 
     // Packages first: they win over loose files of the same slug.
-    for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".ocpkg") && !file_name(p).starts_with('.')) {
+    for path in
+        names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".ocpkg") && !file_name(p).starts_with('.'))
+    {
         let name = file_name(path);
         let st = match std::fs::metadata(path) {
             Ok(m) => format!("{:?}", (m.len(), m.modified().ok())),
@@ -879,7 +915,10 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
         }
     }
 
-    for path in names.iter().filter(|p| p.is_file() && file_name(p).ends_with(".manifest.json") && !file_name(p).starts_with('.')) {
+    for path in names
+        .iter()
+        .filter(|p| p.is_file() && file_name(p).ends_with(".manifest.json") && !file_name(p).starts_with('.'))
+    {
         let name = file_name(path);
         let base = name.trim_end_matches(".manifest.json").to_string();
         let manifest = match std::fs::metadata(path) {
@@ -900,7 +939,9 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
             }
         };
         let dir = &config.plugins_dir;
-        let Some(code) = [format!("{base}.wasm"), format!("{base}.js")].into_iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
+        let Some(code) =
+            [format!("{base}.wasm"), format!("{base}.js")].into_iter().map(|n| dir.join(n)).find(|p| p.is_file())
+        else {
             invalid.push(InvalidFile { file: name, error: format!("no {base}.wasm (or {base}.js) next to it") });
             continue;
         };
@@ -918,11 +959,19 @@ fn discover(config: &ManagerConfig, cache: BTreeMap<PathBuf, CachedPackage>) -> 
         };
         found.push((
             manifest.slug.clone(),
-            Entry { source: Source::Files { manifest: path.clone(), code, base }, file: name, manifest: Arc::new(manifest), assets, fingerprint },
+            Entry {
+                source: Source::Files { manifest: path.clone(), code, base },
+                file: name,
+                manifest: Arc::new(manifest),
+                assets,
+                fingerprint,
+            },
         ));
     }
 
-    for dir in names.iter().filter(|p| p.is_dir() && !file_name(p).starts_with('.') && p.join(package::MANIFEST).is_file()) {
+    for dir in
+        names.iter().filter(|p| p.is_dir() && !file_name(p).starts_with('.') && p.join(package::MANIFEST).is_file())
+    {
         let name = format!("{}/", file_name(dir));
         let st = dir_stamp(dir).map_err(|e| format!("{name}: {e}"))?;
         let result = match cache.get(dir) {
@@ -1012,7 +1061,13 @@ fn read_plugin_dir(dir: &Path, name: &str) -> Result<Entry, ReadFailure> {
     })?;
     let manifest = Manifest::parse(&b.manifest, &b.manifest_file).map_err(|e| ReadFailure::Invalid(e.to_string()))?;
     let fingerprint = dir_stamp(dir).map_err(|e| read_failure(name, e))?;
-    Ok(Entry { source: Source::Dir { dir: dir.to_path_buf() }, file: name.to_string(), manifest: Arc::new(manifest), assets: b.assets, fingerprint })
+    Ok(Entry {
+        source: Source::Dir { dir: dir.to_path_buf() },
+        file: name.to_string(),
+        manifest: Arc::new(manifest),
+        assets: b.assets,
+        fingerprint,
+    })
 }
 
 #[cfg(test)]
@@ -1048,7 +1103,8 @@ mod tests {
         std::fs::write(d.path().join("echo.ocpkg"), b"kept").unwrap();
         std::fs::create_dir(d.path().join("echo-0011")).unwrap();
         remove_leftovers(d.path());
-        let mut left: Vec<_> = std::fs::read_dir(d.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+        let mut left: Vec<_> =
+            std::fs::read_dir(d.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
         left.sort();
         assert_eq!(left, ["echo-0011", "echo.ocpkg"]);
     }

@@ -127,7 +127,11 @@ fn central_directory(bytes: &[u8]) -> Result<Vec<CentralEntry>, String> {
         let comment_len = le16(bytes, at + 32).ok_or_else(bad)? as usize;
         let external = le32(bytes, at + 38).ok_or_else(bad)?;
         let name = bytes.get(at + 46..at + 46 + name_len).ok_or_else(bad)?.to_vec();
-        out.push(CentralEntry { name, unix_mode: (made_by_os == 3).then_some((external >> 16) as u32), encrypted: flags & 1 != 0 });
+        out.push(CentralEntry {
+            name,
+            unix_mode: (made_by_os == 3).then_some((external >> 16) as u32),
+            encrypted: flags & 1 != 0,
+        });
         at += 46 + name_len + extra_len + comment_len;
     }
     Ok(out)
@@ -144,7 +148,10 @@ fn safe_name(raw: &[u8]) -> Result<(String, bool), String> {
         || name.chars().any(char::is_control)
         || name.as_bytes().get(1) == Some(&b':')
     {
-        return Err(format!("entry `{}` has an unsafe path (absolute, drive, backslash or control character)", shown()));
+        return Err(format!(
+            "entry `{}` has an unsafe path (absolute, drive, backslash or control character)",
+            shown()
+        ));
     }
     let mut parts = Vec::new();
     for seg in name.split('/') {
@@ -201,12 +208,15 @@ pub fn read_package(bytes: &[u8], name: &str, limits: &PackageLimits) -> Result<
         while let Some(i) = name[at..].find('/') {
             let folder = &name[..at + i];
             if file_names.contains(folder) {
-                return Err(invalid(format!("entries `{folder}` and `{name}` collide: `{folder}` would be both a file and a folder")));
+                return Err(invalid(format!(
+                    "entries `{folder}` and `{name}` collide: `{folder}` would be both a file and a folder"
+                )));
             }
             at += i + 1;
         }
     }
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("not a valid zip archive: {e}")))?;
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("not a valid zip archive: {e}")))?;
     if zip.len() != central.len() {
         return Err(invalid("the archive's entries do not match its central directory".into()));
     }
@@ -339,7 +349,8 @@ pub fn write_package(dir: &Path) -> Result<(String, Vec<u8>), PackageError> {
         extra.push((INSTRUCTIONS.into(), p.clone()));
     }
     for d in ["public", "assets"] {
-        collect_files(&dir.join(d), d, &mut extra).map_err(|e| PackageError::Io(dir.join(d).display().to_string(), e))?;
+        collect_files(&dir.join(d), d, &mut extra)
+            .map_err(|e| PackageError::Io(dir.join(d).display().to_string(), e))?;
     }
     for (name, path) in extra {
         let data = std::fs::read(&path).map_err(|e| PackageError::Io(path.display().to_string(), e))?;

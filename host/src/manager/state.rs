@@ -127,7 +127,12 @@ mod tests {
         let mut s = StateFile::default();
         s.plugins.insert(
             "echo".into(),
-            PluginState { enabled: true, approved: Some(Permissions::new([Permission::ChatSend])), approved_version: Some("1.0.0".into()), approved_allowed_hosts: None },
+            PluginState {
+                enabled: true,
+                approved: Some(Permissions::new([Permission::ChatSend])),
+                approved_version: Some("1.0.0".into()),
+                approved_allowed_hosts: None,
+            },
         );
         s.save(&p).unwrap();
         assert_eq!(StateFile::load(&p).unwrap(), s);

@@ -8,7 +8,10 @@
 //! subset of the actual one), and a filter `reason` written `/regex/`.
 
 use crate::capabilities::http_outbound::CannedResponse;
-use crate::types::{Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User, VideoConfig, VideoConfigUpdate};
+use crate::types::{
+    Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User,
+    VideoConfig, VideoConfigUpdate,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -245,10 +248,8 @@ pub fn parse_file(path: &Path) -> Result<Vec<Case>, FormatError> {
 
 pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let cases: Vec<Case> = serde_path_to_error::deserialize(de).map_err(|e| FormatError {
-        file: file.to_string(),
-        message: format!("at `{}`: {}", e.path(), e.inner()),
-    })?;
+    let cases: Vec<Case> = serde_path_to_error::deserialize(de)
+        .map_err(|e| FormatError { file: file.to_string(), message: format!("at `{}`: {}", e.path(), e.inner()) })?;
     let fail = |message: String| FormatError { file: file.to_string(), message };
     for (i, c) in cases.iter().enumerate() {
         if c.name.is_empty() {
@@ -349,15 +350,20 @@ mod tests {
         assert_eq!((he.status, he.body_contains.as_deref()), (None, Some("o")));
         assert_eq!(c.expect.kicked_clients, Some(vec![7]));
         assert_eq!(c.expect.banned_ips, Some(vec!["1.2.3.4".to_string()]));
-        assert_eq!(c.expect.browser_pushes.as_ref().unwrap()[0], BrowserPushExpect { title: "t".into(), body: String::new(), url: String::new() });
+        assert_eq!(
+            c.expect.browser_pushes.as_ref().unwrap()[0],
+            BrowserPushExpect { title: "t".into(), body: String::new(), url: String::new() }
+        );
     }
 
     #[test]
     fn steps_are_checked() {
         assert!(err(r#"[{"name":"a","events":[{"payload":{}}]}]"#).contains("exactly one"));
         assert!(err(r#"[{"name":"a","events":[{"event":"x","http":{"path":"/"}}]}]"#).contains("exactly one"));
-        assert!(err(r#"[{"name":"a","events":[{"filter":"x","payload":{},"expect":{"action":"explode"}}]}]"#).contains("explode"));
-        assert!(err(r#"[{"name":"a","events":[{"event":"x","expect":{"action":"pass"}}]}]"#).contains("only a `filter` step"));
+        assert!(err(r#"[{"name":"a","events":[{"filter":"x","payload":{},"expect":{"action":"explode"}}]}]"#)
+            .contains("explode"));
+        assert!(err(r#"[{"name":"a","events":[{"event":"x","expect":{"action":"pass"}}]}]"#)
+            .contains("only a `filter` step"));
         assert!(err(r#"[{"name":"a","events":[{"http":{"path":""}}]}]"#).contains("needs a path"));
         assert!(err(r#"[{"name":"","events":[]}]"#).contains("needs a name"));
         assert!(err(r#"[{"name":"a","given":{"kv":{"n":3}}}]"#).contains("at `[0].given.kv.n`"));

@@ -1,7 +1,11 @@
-use super::format::{self, BrowserPushExpect, Case, ChatToExpect, Expect, FediversePostExpect, FilterExpect, HttpStep, UserModerationExpect};
+use super::format::{
+    self, BrowserPushExpect, Case, ChatToExpect, Expect, FediversePostExpect, FilterExpect, HttpStep,
+    UserModerationExpect,
+};
 use crate::capabilities::http_outbound::CannedOutbound;
 use crate::capabilities::sse::SseHub;
 use crate::dispatcher::{Observer, StepResult};
+use crate::event::Event;
 use crate::host::{Host, PluginBundle};
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::Manifest;
@@ -9,7 +13,6 @@ use crate::owncast::{ChatSend, SimulatedData, SimulatedOwncast};
 use crate::plugin::PluginLoader;
 use crate::runtime::Runtime;
 use crate::server::{PluginServer, RequestAuth, ServerConfig};
-use crate::event::Event;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -79,7 +82,8 @@ impl ScenarioRunner {
 
     /// Runs every `__tests__/*.test.json` of a plugin directory.
     pub async fn run_dir(&self, dir: &Path) -> PluginReport {
-        let mut report = PluginReport { dir: dir.display().to_string(), error: None, warnings: Vec::new(), cases: Vec::new() };
+        let mut report =
+            PluginReport { dir: dir.display().to_string(), error: None, warnings: Vec::new(), cases: Vec::new() };
         let bundle = match PluginBundle::from_dir(dir) {
             Ok(b) => b,
             Err(e) => {
@@ -187,7 +191,14 @@ impl ScenarioRunner {
                         failures.push(f);
                     }
                 }
-                let effects = Effects { slug: &manifest.slug, sim: &sim, kv: &*kv, outbound: &outbound, recorder: &recorder, sse: &sse };
+                let effects = Effects {
+                    slug: &manifest.slug,
+                    sim: &sim,
+                    kv: &*kv,
+                    outbound: &outbound,
+                    recorder: &recorder,
+                    sse: &sse,
+                };
                 check_expect(&case.expect, &effects, &mut failures);
             }
             Err(e) => failures.push(format!("load failed: {e}")),
@@ -223,7 +234,12 @@ async fn run_step(server: &PluginServer, slug: &str, step: &format::Step, i: usi
 /// Upstream's semantics: `pass` = allowed with the payload unchanged,
 /// `modify` = allowed (the payload, if given, contained in the result),
 /// `drop` = dropped (the reason, if given, equal).
-fn check_filter(at: &str, expect: &FilterExpect, input: &Event, outcome: &crate::dispatcher::FilterOutcome) -> Result<(), String> {
+fn check_filter(
+    at: &str,
+    expect: &FilterExpect,
+    input: &Event,
+    outcome: &crate::dispatcher::FilterOutcome,
+) -> Result<(), String> {
     let failed: Vec<String> = outcome
         .steps
         .iter()
@@ -232,11 +248,14 @@ fn check_filter(at: &str, expect: &FilterExpect, input: &Event, outcome: &crate:
             _ => None,
         })
         .collect();
-    let note = if failed.is_empty() { String::new() } else { format!(" (filters that failed open: {})", failed.join("; ")) };
+    let note =
+        if failed.is_empty() { String::new() } else { format!(" (filters that failed open: {})", failed.join("; ")) };
     let got = outcome.event.payload_json();
     match (expect.action.as_str(), &outcome.dropped) {
         ("drop", None) => Err(format!("{at}: expected drop, got pass (payload {}){note}", compact(&got))),
-        ("pass" | "modify", Some((_, reason))) => Err(format!("{at}: expected {}, got drop with reason {reason:?}{note}", expect.action)),
+        ("pass" | "modify", Some((_, reason))) => {
+            Err(format!("{at}: expected {}, got drop with reason {reason:?}{note}", expect.action))
+        }
         ("drop", Some((_, reason))) => match &expect.reason {
             Some(want) => {
                 let ok = match format::regex_of(want) {
@@ -263,9 +282,11 @@ fn check_filter(at: &str, expect: &FilterExpect, input: &Event, outcome: &crate:
 
 fn check_payload(at: &str, expect: &FilterExpect, got: &Value, note: &str) -> Result<(), String> {
     match &expect.payload {
-        Some(want) if !json_contains(want, got) => {
-            Err(format!("{at}: payload differs{note}\n  expected (subset): {}\n  actual:            {}", compact(want), compact(got)))
-        }
+        Some(want) if !json_contains(want, got) => Err(format!(
+            "{at}: payload differs{note}\n  expected (subset): {}\n  actual:            {}",
+            compact(want),
+            compact(got)
+        )),
         _ => Ok(()),
     }
 }
@@ -281,7 +302,9 @@ async fn run_http(server: &PluginServer, slug: &str, h: &HttpStep, at: &str) -> 
     for (k, v) in &h.headers {
         req = req.header(k.as_str(), v.as_str());
     }
-    let mut req = req.body(bytes::Bytes::from(body)).map_err(|e| format!("{at}: {} {}: not a valid request: {e}", h.method, h.path))?;
+    let mut req = req
+        .body(bytes::Bytes::from(body))
+        .map_err(|e| format!("{at}: {} {}: not a valid request: {e}", h.method, h.path))?;
     // As upstream's runner: a request with a user counts as authenticated.
     req.extensions_mut().insert(RequestAuth { admin: h.authenticated || h.user.is_some(), user: h.user.clone() });
     let resp = server.handle(req, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await;
@@ -291,7 +314,12 @@ async fn run_http(server: &PluginServer, slug: &str, h: &HttpStep, at: &str) -> 
     let body = String::from_utf8_lossy(resp.body()).into_owned();
     if let Some(want) = e.status.filter(|s| *s != 0) {
         if status != want {
-            return Err(format!("{at}: {} {}: expected status {want}, got {status} (body: {})", h.method, h.path, truncate(&body)));
+            return Err(format!(
+                "{at}: {} {}: expected status {want}, got {status} (body: {})",
+                h.method,
+                h.path,
+                truncate(&body)
+            ));
         }
     }
     for (k, v) in &e.headers {
@@ -328,7 +356,14 @@ struct Effects<'a> {
 }
 
 /// Compares a whole list; `describe` renders both sides for the message.
-fn check_list<W, G>(failures: &mut Vec<String>, name: &str, want: &Option<Vec<W>>, got: &[G], matches: impl Fn(&W, &G) -> bool, describe: impl Fn(&[W], &[G]) -> (Value, Value)) {
+fn check_list<W, G>(
+    failures: &mut Vec<String>,
+    name: &str,
+    want: &Option<Vec<W>>,
+    got: &[G],
+    matches: impl Fn(&W, &G) -> bool,
+    describe: impl Fn(&[W], &[G]) -> (Value, Value),
+) {
     let Some(want) = want else { return };
     if want.len() == got.len() && want.iter().zip(got).all(|(w, g)| matches(w, g)) {
         return;
@@ -338,7 +373,13 @@ fn check_list<W, G>(failures: &mut Vec<String>, name: &str, want: &Option<Vec<W>
 }
 
 /// [`check_list`] for lists whose entries serialize.
-fn check_json_list<W: Serialize, G: Serialize>(failures: &mut Vec<String>, name: &str, want: &Option<Vec<W>>, got: &[G], matches: impl Fn(&W, &G) -> bool) {
+fn check_json_list<W: Serialize, G: Serialize>(
+    failures: &mut Vec<String>,
+    name: &str,
+    want: &Option<Vec<W>>,
+    got: &[G],
+    matches: impl Fn(&W, &G) -> bool,
+) {
     check_list(failures, name, want, got, matches, |w, g| (json!(w), json!(g)));
 }
 
@@ -349,16 +390,42 @@ fn optional_eq(want: &str, got: &str) -> bool {
 
 fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
     let sim = fx.sim.effects();
-    let chat = |f: fn(&ChatSend) -> Option<Value>| -> Vec<Value> { sim.chat.iter().filter(|(s, _)| s == fx.slug).filter_map(|(_, m)| f(m)).collect() };
+    let chat = |f: fn(&ChatSend) -> Option<Value>| -> Vec<Value> {
+        sim.chat.iter().filter(|(s, _)| s == fx.slug).filter_map(|(_, m)| f(m)).collect()
+    };
     let text = |want: &String, got: &Value| got.as_str() == Some(want.as_str());
-    check_json_list(failures, "chatSends", &e.chat_sends, &chat(|m| if let ChatSend::Message { body } = m { Some(json!(body)) } else { None }), text);
-    check_json_list(failures, "chatActions", &e.chat_actions, &chat(|m| if let ChatSend::Action { body } = m { Some(json!(body)) } else { None }), text);
-    check_json_list(failures, "chatSystems", &e.chat_systems, &chat(|m| if let ChatSend::System { html } = m { Some(json!(html)) } else { None }), text);
+    check_json_list(
+        failures,
+        "chatSends",
+        &e.chat_sends,
+        &chat(|m| if let ChatSend::Message { body } = m { Some(json!(body)) } else { None }),
+        text,
+    );
+    check_json_list(
+        failures,
+        "chatActions",
+        &e.chat_actions,
+        &chat(|m| if let ChatSend::Action { body } = m { Some(json!(body)) } else { None }),
+        text,
+    );
+    check_json_list(
+        failures,
+        "chatSystems",
+        &e.chat_systems,
+        &chat(|m| if let ChatSend::System { html } = m { Some(json!(html)) } else { None }),
+        text,
+    );
     let chat_to: Vec<ChatToExpect> = sim
         .chat
         .iter()
         .filter(|(s, _)| s == fx.slug)
-        .filter_map(|(_, m)| if let ChatSend::To { client_id, body } = m { Some(ChatToExpect { client_id: *client_id, text: body.clone() }) } else { None })
+        .filter_map(|(_, m)| {
+            if let ChatSend::To { client_id, body } = m {
+                Some(ChatToExpect { client_id: *client_id, text: body.clone() })
+            } else {
+                None
+            }
+        })
         .collect();
     check_json_list(failures, "chatTo", &e.chat_to, &chat_to, |w, g| w == g);
     check_json_list(failures, "deletedMessages", &e.deleted_messages, &sim.deleted_messages, |w, g| w == g);
@@ -374,11 +441,19 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
         })
         .collect();
     check_json_list(failures, "browserPushes", &e.browser_pushes, &pushes, |w, g| w == g);
-    let posts: Vec<FediversePostExpect> = sim.fediverse_notifications.iter().map(|n| fediverse_post(&json!(n))).collect();
+    let posts: Vec<FediversePostExpect> =
+        sim.fediverse_notifications.iter().map(|n| fediverse_post(&json!(n))).collect();
     check_json_list(failures, "fediversePosts", &e.fediverse_posts, &posts, |w, g| w == g);
     check_json_list(failures, "fediverseOutbox", &e.fediverse_outbox, &sim.fediverse_outbox, |w, g| w == g);
-    let moderations: Vec<UserModerationExpect> =
-        sim.user_changes.iter().map(|(id, enabled, reason)| UserModerationExpect { user_id: id.clone(), enabled: *enabled, reason: reason.clone() }).collect();
+    let moderations: Vec<UserModerationExpect> = sim
+        .user_changes
+        .iter()
+        .map(|(id, enabled, reason)| UserModerationExpect {
+            user_id: id.clone(),
+            enabled: *enabled,
+            reason: reason.clone(),
+        })
+        .collect();
     check_json_list(failures, "userModerations", &e.user_moderations, &moderations, |w, g| w == g);
     check_json_list(failures, "bannedIPs", &e.banned_ips, &sim.banned_ips, |w, g| w == g);
     check_list(
@@ -393,22 +468,36 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
             (json!(w), json!(g))
         },
     );
-    check_json_list(failures, "videoConfigWrites", &e.video_config_writes, &sim.video_config_writes, |w, g| json!(w) == json!(g));
+    check_json_list(failures, "videoConfigWrites", &e.video_config_writes, &sim.video_config_writes, |w, g| {
+        json!(w) == json!(g)
+    });
     let emits = fx.recorder.emits.lock().unwrap().clone();
     check_list(
         failures,
         "emits",
         &e.emits,
         &emits,
-        |w, g| g["eventType"] == w.event_type.as_str() && w.payload.as_ref().map_or(true, |p| json_contains(p, &g["payload"])),
-        |w, g| (json!(w.iter().map(|e| json!({"eventType": e.event_type, "payload": e.payload})).collect::<Vec<_>>()), json!(g)),
+        |w, g| {
+            g["eventType"] == w.event_type.as_str()
+                && w.payload.as_ref().map_or(true, |p| json_contains(p, &g["payload"]))
+        },
+        |w, g| {
+            (
+                json!(w.iter().map(|e| json!({"eventType": e.event_type, "payload": e.payload})).collect::<Vec<_>>()),
+                json!(g),
+            )
+        },
     );
     check_list(
         failures,
         "httpRequests",
         &e.http_requests,
         &fx.outbound.requests(),
-        |w, g| w.url == g.url && (w.method.is_empty() || w.method.eq_ignore_ascii_case(&g.method)) && optional_eq(&w.body, &String::from_utf8_lossy(&g.body)),
+        |w, g| {
+            w.url == g.url
+                && (w.method.is_empty() || w.method.eq_ignore_ascii_case(&g.method))
+                && optional_eq(&w.body, &String::from_utf8_lossy(&g.body))
+        },
         |w, g| {
             let w: Vec<Value> = w.iter().map(|r| json!({"url": r.url, "method": r.method, "body": r.body})).collect();
             (json!(w), json!(g))
@@ -422,8 +511,10 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
         &frames,
         |w, g| w.channel == g.channel && optional_eq(&w.event, &g.frame.event) && optional_eq(&w.data, &g.frame.data),
         |w, g| {
-            let w: Vec<Value> = w.iter().map(|s| json!({"channel": s.channel, "event": s.event, "data": s.data})).collect();
-            let g: Vec<Value> = g.iter().map(|s| json!({"channel": s.channel, "event": s.frame.event, "data": s.frame.data})).collect();
+            let w: Vec<Value> =
+                w.iter().map(|s| json!({"channel": s.channel, "event": s.event, "data": s.data})).collect();
+            let g: Vec<Value> =
+                g.iter().map(|s| json!({"channel": s.channel, "event": s.frame.event, "data": s.frame.data})).collect();
             (json!(w), json!(g))
         },
     );
@@ -451,7 +542,12 @@ fn fediverse_post(v: &Value) -> FediversePostExpect {
             let field = |k: &str| o[k].as_str().unwrap_or_default().to_string();
             FediversePostExpect { kind: field("type"), body: field("body"), image: field("image"), link: field("link") }
         }
-        None => FediversePostExpect { kind: String::new(), body: v.as_str().unwrap_or_default().to_string(), image: String::new(), link: String::new() },
+        None => FediversePostExpect {
+            kind: String::new(),
+            body: v.as_str().unwrap_or_default().to_string(),
+            image: String::new(),
+            link: String::new(),
+        },
     }
 }
 
@@ -459,7 +555,9 @@ fn fediverse_post(v: &Value) -> FediversePostExpect {
 /// allowed), arrays element by element with equal length, scalars equal.
 pub fn json_contains(want: &Value, got: &Value) -> bool {
     match (want, got) {
-        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, wv)| g.get(k).map(|gv| json_contains(wv, gv)).unwrap_or(wv.is_null())),
+        (Value::Object(w), Value::Object(g)) => {
+            w.iter().all(|(k, wv)| g.get(k).map(|gv| json_contains(wv, gv)).unwrap_or(wv.is_null()))
+        }
         (Value::Array(w), Value::Array(g)) => w.len() == g.len() && w.iter().zip(g).all(|(a, b)| json_contains(a, b)),
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         _ => want == got,
@@ -481,4 +579,3 @@ fn truncate(s: &str) -> String {
     }
     format!("{}… ({} bytes)", &s[..end], s.len())
 }
-

@@ -46,7 +46,9 @@ fn fail(e: ManagerError) -> Response<Bytes> {
         return error_response(status, "the server could not complete this request; its log has the details");
     }
     let field = match &e {
-        ManagerError::Config(ConfigError::UnknownKey { key, .. } | ConfigError::WrongType { key, .. }) => Some(key.clone()),
+        ManagerError::Config(ConfigError::UnknownKey { key, .. } | ConfigError::WrongType { key, .. }) => {
+            Some(key.clone())
+        }
         _ => None,
     };
     match field {
@@ -116,7 +118,8 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
         [slug] => match *method {
             Method::GET => info_reply(m, m.info(slug)),
             Method::DELETE => {
-                let with_data = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "data=true" || p == "data=1"));
+                let with_data =
+                    parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "data=true" || p == "data=1"));
                 match m.delete(slug).await {
                     Ok(()) => {
                         let purged = with_data.then(|| m.purge_data(slug));
@@ -156,7 +159,12 @@ pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, 
             Method::PUT | Method::POST => {
                 let values: BTreeMap<String, Value> = match parse_json(&body) {
                     Ok(Some(Value::Object(o))) => o.into_iter().collect(),
-                    Ok(_) => return error_response(StatusCode::BAD_REQUEST, "config must be a JSON object of setting names to values"),
+                    Ok(_) => {
+                        return error_response(
+                            StatusCode::BAD_REQUEST,
+                            "config must be a JSON object of setting names to values",
+                        )
+                    }
                     Err(r) => return r,
                 };
                 m.set_config(slug, &values).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail)
@@ -176,7 +184,9 @@ async fn upload(m: &PluginManager, body: &Bytes) -> Response<Bytes> {
         return error_response(StatusCode::BAD_REQUEST, "the request body must be an .ocpkg package");
     }
     match m.upload(body).await {
-        Ok((info, new)) => json_response(if new { StatusCode::CREATED } else { StatusCode::OK }, &plugin_value(m, &info)),
+        Ok((info, new)) => {
+            json_response(if new { StatusCode::CREATED } else { StatusCode::OK }, &plugin_value(m, &info))
+        }
         Err(e) => fail(e),
     }
 }

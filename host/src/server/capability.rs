@@ -87,7 +87,9 @@ impl PageKeys {
 
     /// Checks a `~<token>` segment for `slug`.
     pub(crate) fn check(&self, slug: &str, segment: &str) -> Check {
-        let Some((expiry, mac)) = segment.strip_prefix(MARK).and_then(|t| t.split_once('-')) else { return Check::Invalid };
+        let Some((expiry, mac)) = segment.strip_prefix(MARK).and_then(|t| t.split_once('-')) else {
+            return Check::Invalid;
+        };
         let Ok(expiry) = u64::from_str_radix(expiry, 16) else { return Check::Invalid };
         let want = self.mac(slug, expiry);
         // Compared without an early exit.
@@ -136,6 +138,9 @@ mod tests {
         let (_, mac) = t.split_once('-').unwrap();
         assert_eq!(keys.check("a", &format!("~{:x}-{mac}", now() + 10 * LIFETIME.as_secs())), Check::Invalid);
         // RFC 4231, test case 1.
-        assert_eq!(hex(&hmac(&[0x0b; 20], b"Hi There")), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        assert_eq!(
+            hex(&hmac(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
     }
 }

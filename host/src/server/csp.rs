@@ -64,7 +64,8 @@ fn policy(extra: &[String]) -> HeaderValue {
     }
     let (sandbox, rest) = PLUGIN_CSP.split_once(';').unwrap_or((PLUGIN_CSP, ""));
     let tokens: Vec<&str> = extra.iter().map(String::as_str).filter(|t| EXTRA_SANDBOX_TOKENS.contains(t)).collect();
-    HeaderValue::from_str(&format!("{sandbox} {};{rest}", tokens.join(" "))).unwrap_or(HeaderValue::from_static(PLUGIN_CSP))
+    HeaderValue::from_str(&format!("{sandbox} {};{rest}", tokens.join(" ")))
+        .unwrap_or(HeaderValue::from_static(PLUGIN_CSP))
 }
 
 /// Adds the sandbox policy (with the manifest's `extra` tokens), `nosniff`
@@ -105,7 +106,13 @@ mod tests {
             policy(&["allow-pointer-lock".into()]),
             "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-pointer-lock; object-src 'none'; base-uri 'none'"
         );
-        for t in ["allow-same-origin", "allow-top-navigation", "allow-top-navigation-by-user-activation", "allow-popups-to-escape-sandbox", "x"] {
+        for t in [
+            "allow-same-origin",
+            "allow-top-navigation",
+            "allow-top-navigation-by-user-activation",
+            "allow-popups-to-escape-sandbox",
+            "x",
+        ] {
             assert!(check_extra_token(t).is_err(), "{t}");
         }
         assert!(check_extra_token("allow-same-origin").unwrap_err().contains("admin's origin"));

@@ -86,8 +86,10 @@ mod tests {
     #[test]
     fn query_is_decoded_first_value_wins_and_access_token_is_withheld() {
         let q = query_pairs(Some("a=1&a=2&b&c=x+y%21&accessToken=secret&d=%E2%9C%93"));
-        let want: Vec<(String, String)> =
-            [("a", "1"), ("b", ""), ("c", "x y!"), ("d", "✓")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want: Vec<(String, String)> = [("a", "1"), ("b", ""), ("c", "x y!"), ("d", "✓")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(q, want);
         assert!(query_pairs(None).is_empty());
         assert!(query_pairs(Some("accessToken=only")).is_empty());

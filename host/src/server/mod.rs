@@ -175,7 +175,8 @@ pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Re
 
 fn unauthorized(message: &str) -> Response<Bytes> {
     let mut r = error_response(StatusCode::UNAUTHORIZED, message);
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Owncast\", charset=\"UTF-8\""));
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Owncast\", charset=\"UTF-8\""));
     r
 }
 
@@ -189,7 +190,18 @@ impl PluginServer {
         let bodies = limits::BodyBudget::new(config.limits.body_budget_bytes);
         let logins = ratelimit::LoginLimiter::new(config.logins.clone());
         let page_keys = capability::PageKeys::new();
-        PluginServer { host, manager: None, config, users: None, extra: None, next_sse_id: AtomicU64::new(1), gate, bodies, logins, page_keys }
+        PluginServer {
+            host,
+            manager: None,
+            config,
+            users: None,
+            extra: None,
+            next_sse_id: AtomicU64::new(1),
+            gate,
+            bodies,
+            logins,
+            page_keys,
+        }
     }
     /// Adds the admin API and lets the admin see icons and instructions of plugins not running.
     pub fn with_manager(mut self, m: Arc<PluginManager>) -> Self {
@@ -368,7 +380,8 @@ impl PluginServer {
             return full_body(r);
         }
         let cap = self.body_cap(&parts, &auth);
-        let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let declared =
+            parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > cap as u64) {
             return full_body(too_large(cap));
         }
@@ -378,7 +391,10 @@ impl PluginServer {
             Err(limits::BodyError::TooLarge(cap)) => return full_body(too_large(cap)),
             Err(limits::BodyError::Busy) => {
                 tracing::warn!(%remote, "request refused: request bodies in flight hold the whole body budget");
-                let mut r = error_response(StatusCode::SERVICE_UNAVAILABLE, "the server is busy receiving other requests; try again");
+                let mut r = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is busy receiving other requests; try again",
+                );
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 return full_body(r);
             }
@@ -391,7 +407,10 @@ impl PluginServer {
                 return full_body(r);
             }
             Err(limits::BodyError::Read(e)) => {
-                return full_body(error_response(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")))
+                return full_body(error_response(
+                    StatusCode::BAD_REQUEST,
+                    format!("could not read the request body: {e}"),
+                ))
             }
         };
         match self.respond(parts, body, remote, auth).await {
@@ -447,7 +466,11 @@ impl PluginServer {
     fn before_body(&self, parts: &http::request::Parts, auth: &RequestAuth) -> Option<Response<Bytes>> {
         let path = parts.uri.path();
         let metrics = self.config.metrics_path.as_deref() == Some(path);
-        let needs_admin = if metrics { !self.config.metrics_public } else { admin::is_admin_path(path) || admin_page::is_page_path(path) };
+        let needs_admin = if metrics {
+            !self.config.metrics_public
+        } else {
+            admin::is_admin_path(path) || admin_page::is_page_path(path)
+        };
         if !needs_admin {
             return None;
         }
@@ -456,7 +479,8 @@ impl PluginServer {
         }
         if origin::changes_state(&parts.method) {
             let upload = path.trim_end_matches('/') == admin::PLUGINS_PATH;
-            let refusal = origin::cross_site(parts).or_else(|| origin::wrong_content_type(&parts.method, &parts.headers, upload));
+            let refusal =
+                origin::cross_site(parts).or_else(|| origin::wrong_content_type(&parts.method, &parts.headers, upload));
             if let Some(why) = refusal {
                 tracing::warn!(path, "admin request refused: {why}");
                 return Some(error_response(StatusCode::FORBIDDEN, why));
@@ -584,7 +608,8 @@ impl PluginServer {
             }
             let mut r = Response::new(Bytes::new());
             *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
-            r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/")));
+            r.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/")));
             return r.into();
         };
         // `~<token>` right after the slug: an admin page's capability link ([`capability`]).
@@ -606,14 +631,18 @@ impl PluginServer {
         }
         if rel == "_instructions" {
             if !auth.admin {
-                return unauthorized(&format!("the instructions of plugin `{slug}` are for the admin: admin authentication required")).into();
+                return unauthorized(&format!(
+                    "the instructions of plugin `{slug}` are for the admin: admin authentication required"
+                ))
+                .into();
             }
             return self.host_file(parts, slug, HostFile::Instructions, true).into();
         }
 
         let Some(plugin) = self.host.get(slug) else {
             if self.manager.as_ref().is_some_and(|m| m.knows(slug)) {
-                return error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is not enabled")).into();
+                return error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is not enabled"))
+                    .into();
             }
             return error_response(StatusCode::NOT_FOUND, format!("no plugin `{slug}`")).into();
         };
@@ -633,7 +662,10 @@ impl PluginServer {
             }
         };
         if admin_page && !auth.admin && !by_link {
-            return unauthorized(&format!("/plugins/{slug}/{rel} is an admin page of plugin `{slug}`: admin authentication required")).into();
+            return unauthorized(&format!(
+                "/plugins/{slug}/{rel} is an admin page of plugin `{slug}`: admin authentication required"
+            ))
+            .into();
         }
         if by_link {
             auth.admin = true;
@@ -702,7 +734,9 @@ impl PluginServer {
         };
         match self.host.http_request(&slug, &req).await {
             Ok(resp) => self.plugin_response(&slug, resp),
-            Err(HttpDispatchError::NoSuchPlugin(_)) => error_response(StatusCode::NOT_FOUND, format!("no plugin `{slug}`")),
+            Err(HttpDispatchError::NoSuchPlugin(_)) => {
+                error_response(StatusCode::NOT_FOUND, format!("no plugin `{slug}`"))
+            }
             Err(HttpDispatchError::Disabled(_)) => {
                 error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is disabled"))
             }
@@ -710,11 +744,15 @@ impl PluginServer {
                 StatusCode::NOT_FOUND,
                 format!("plugin `{slug}` does not serve HTTP (permission http.serve)"),
             ),
-            Err(HttpDispatchError::Busy { .. }) => {
-                retry_after(error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is busy; try again")), 1)
-            }
+            Err(HttpDispatchError::Busy { .. }) => retry_after(
+                error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` is busy; try again")),
+                1,
+            ),
             Err(HttpDispatchError::BackingOff { retry_after: wait, .. }) => retry_after(
-                error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` keeps failing on this path; try again later")),
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("plugin `{slug}` keeps failing on this path; try again later"),
+                ),
                 wait.as_secs_f64().ceil() as u64,
             ),
             // A plugin without a handler answers as upstream's SDK does: 404, empty.
@@ -732,9 +770,10 @@ impl PluginServer {
             Err(HttpDispatchError::Failed { error: CallError::BadOutput(_), .. }) => {
                 error_response(StatusCode::BAD_GATEWAY, format!("plugin `{slug}` answered with an invalid response"))
             }
-            Err(HttpDispatchError::Failed { .. }) => {
-                error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("plugin `{slug}` failed to handle the request"))
-            }
+            Err(HttpDispatchError::Failed { .. }) => error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("plugin `{slug}` failed to handle the request"),
+            ),
         }
     }
 

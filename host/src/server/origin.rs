@@ -36,8 +36,9 @@ pub(super) fn cross_site(parts: &http::request::Parts) -> Option<String> {
     let h = &parts.headers;
     if let Some(site) = h.get("sec-fetch-site") {
         let site = site.to_str().unwrap_or("");
-        return (!matches!(site, "same-origin" | "none"))
-            .then(|| format!("cross-site request refused (Sec-Fetch-Site: {site}); use the admin from this server's own pages"));
+        return (!matches!(site, "same-origin" | "none")).then(|| {
+            format!("cross-site request refused (Sec-Fetch-Site: {site}); use the admin from this server's own pages")
+        });
     }
     let origin = h.get(header::ORIGIN)?;
     let origin = origin.to_str().unwrap_or("");
@@ -81,7 +82,8 @@ pub(super) fn wrong_content_type(method: &Method, headers: &HeaderMap, upload: b
     }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let accepted: &[&str] = if upload { &["application/zip", "application/octet-stream"] } else { &["application/json"] };
+    let accepted: &[&str] =
+        if upload { &["application/zip", "application/octet-stream"] } else { &["application/json"] };
     if accepted.contains(&essence.as_str()) {
         return None;
     }
@@ -108,7 +110,11 @@ mod tests {
         assert_eq!(cross_site(&parts(&[("host", "owncast.example:443"), ("origin", "https://OwnCast.example")])), None);
         assert_eq!(cross_site(&parts(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")])), None);
         assert_eq!(
-            cross_site(&parts(&[("host", "127.0.0.1:8080"), ("x-forwarded-host", "owncast.example"), ("origin", "https://owncast.example")])),
+            cross_site(&parts(&[
+                ("host", "127.0.0.1:8080"),
+                ("x-forwarded-host", "owncast.example"),
+                ("origin", "https://owncast.example")
+            ])),
             None
         );
         assert_eq!(cross_site(&parts(&[("sec-fetch-site", "same-origin"), ("origin", "https://elsewhere")])), None);

@@ -34,7 +34,12 @@ pub(super) fn config(server: &PluginServer) -> Response<Bytes> {
     let plugins = enabled(server);
     let pages: Vec<PluginPage<'_>> = plugins
         .iter()
-        .map(|p| PluginPage { slug: p.slug(), ui: &p.manifest.ui, assets: &p.assets, runtime_actions: p.context().runtime_actions() })
+        .map(|p| PluginPage {
+            slug: p.slug(),
+            ui: &p.manifest.ui,
+            assets: &p.assets,
+            runtime_actions: p.context().runtime_actions(),
+        })
         .collect();
     json_response(StatusCode::OK, &page_contributions(&pages))
 }

@@ -102,7 +102,11 @@ mod tests {
 
     #[test]
     fn delays_grow_per_address() {
-        let l = LoginLimiter::new(LoginLimits { free_failures: 2, first_delay: Duration::from_secs(1), ..Default::default() });
+        let l = LoginLimiter::new(LoginLimits {
+            free_failures: 2,
+            first_delay: Duration::from_secs(1),
+            ..Default::default()
+        });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(l.failed(a), (1, None));
         assert_eq!(l.failed(a), (2, None));

@@ -14,9 +14,9 @@
 
 use super::{error_response, PluginServer, Reply};
 use crate::capabilities::sse::{SseFrame, SseRefusal, SseSubscription};
+use crate::event::Event;
 use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
-use crate::event::Event;
 use crate::types::{self, SseConnection};
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
@@ -85,7 +85,11 @@ struct Viewer {
 
 pub(super) fn open(server: &PluginServer, plugin: &Arc<LoadedPlugin>, channel: &str, remote: SocketAddr) -> Reply {
     let slug = plugin.slug().to_string();
-    if channel.is_empty() || channel.len() > MAX_CHANNEL_BYTES || channel.contains('/') || channel.chars().any(char::is_control) {
+    if channel.is_empty()
+        || channel.len() > MAX_CHANNEL_BYTES
+        || channel.contains('/')
+        || channel.chars().any(char::is_control)
+    {
         return error_response(
             StatusCode::BAD_REQUEST,
             format!("SSE channel names are 1-{MAX_CHANNEL_BYTES} bytes without `/` or control characters"),
@@ -93,15 +97,21 @@ pub(super) fn open(server: &PluginServer, plugin: &Arc<LoadedPlugin>, channel: &
         .into();
     }
     if !plugin.grants().contains(Permission::HttpSse) {
-        return error_response(StatusCode::FORBIDDEN, format!("plugin `{slug}` does not stream events (permission http.sse)"))
-            .into();
+        return error_response(
+            StatusCode::FORBIDDEN,
+            format!("plugin `{slug}` does not stream events (permission http.sse)"),
+        )
+        .into();
     }
     let hub = &server.host.services().sse;
     let sub = match hub.subscribe(&slug, channel, remote.ip()) {
         Ok(sub) => sub,
         Err(SseRefusal::PluginFull(n)) => {
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, format!("plugin `{slug}` already has {n} SSE connections, its limit"))
-                .into()
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("plugin `{slug}` already has {n} SSE connections, its limit"),
+            )
+            .into()
         }
         Err(SseRefusal::ClientFull(n)) => {
             let mut r = error_response(

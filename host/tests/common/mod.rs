@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 use owncast_plugin_host::context::PluginContext;
+use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use owncast_plugin_host::server::{PluginServer, RunningServer, ServerConfig};
-use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
 use owncast_plugin_host::{Host, PluginBundle, Runtime, RuntimeConfig};
 use serde_json::{json, Value};
@@ -108,7 +108,11 @@ impl PluginInstance for FakeInstance {
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
-        EVENTS.lock().unwrap().push((self.ctx.slug().to_string(), event.event_type().to_string(), event.payload_json()));
+        EVENTS.lock().unwrap().push((
+            self.ctx.slug().to_string(),
+            event.event_type().to_string(),
+            event.payload_json(),
+        ));
         match event.event_type() {
             "fail" => Err(CallError::Trap("notification failed".into())),
             _ => Ok(()),
@@ -133,7 +137,11 @@ impl PluginInstance for FakeInstance {
                 body: serde_json::to_string(r).unwrap(),
             }),
             "big" => Ok(ok("x".repeat(query_param(q, "n").unwrap().parse().unwrap()))),
-            "status" => Ok(HttpResponse { status: query_param(q, "code").unwrap().parse().unwrap(), headers: vec![], body: "s".into() }),
+            "status" => Ok(HttpResponse {
+                status: query_param(q, "code").unwrap().parse().unwrap(),
+                headers: vec![],
+                body: "s".into(),
+            }),
             "headers" => Ok(HttpResponse {
                 status: 200,
                 headers: vec![
@@ -158,11 +166,15 @@ impl PluginInstance for FakeInstance {
                 let size: usize = query_param(q, "size").unwrap_or("8").parse().unwrap();
                 let pad = "p".repeat(size);
                 for i in 0..n {
-                    self.ctx.sse_send(ch, "tick", &format!("{i} {pad}")).map_err(|e| CallError::Guest(e.to_string()))?;
+                    self.ctx
+                        .sse_send(ch, "tick", &format!("{i} {pad}"))
+                        .map_err(|e| CallError::Guest(e.to_string()))?;
                 }
                 Ok(ok(format!("sent {n}")))
             }
-            "config" => Ok(ok(self.ctx.config_get(query_param(q, "key").unwrap()).unwrap_or_else(|| "undeclared".into()))),
+            "config" => {
+                Ok(ok(self.ctx.config_get(query_param(q, "key").unwrap()).unwrap_or_else(|| "undeclared".into())))
+            }
             "version" => Ok(ok(self.spec["version"].as_str().unwrap_or_default().to_string())),
             _ => Ok(ok(format!("fake {} handled {} {}", self.ctx.slug(), r.method, r.path))),
         }
@@ -263,7 +275,10 @@ pub async fn get(addr: SocketAddr, target: &str) -> Resp {
 }
 
 pub fn parse_response(raw: &[u8], head_only: bool) -> Resp {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
@@ -281,7 +296,8 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).split(';').next().unwrap().trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }

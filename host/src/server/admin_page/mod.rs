@@ -59,7 +59,12 @@ pub(super) fn serve(path: &str, method: &http::Method) -> Response<Bytes> {
         Some("" | "index.html") => (INDEX, "text/html; charset=utf-8"),
         Some("app.js") => (APP_JS, "text/javascript; charset=utf-8"),
         Some("app.css") => (APP_CSS, "text/css; charset=utf-8"),
-        Some(other) => return error_response(StatusCode::NOT_FOUND, format!("the plugins page has no file `{}`", super::truncate(other, 80))),
+        Some(other) => {
+            return error_response(
+                StatusCode::NOT_FOUND,
+                format!("the plugins page has no file `{}`", super::truncate(other, 80)),
+            )
+        }
     };
     let mut r = Response::new(Bytes::from_static(body.as_bytes()));
     let h = r.headers_mut();
@@ -101,14 +106,20 @@ pub(super) fn instructions(m: &PluginManager, slug: &str) -> Response<Bytes> {
         Ok(md) if md.len() > MAX_INSTRUCTIONS_BYTES => {
             return error_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("plugin `{slug}`: INSTRUCTIONS.md is {} bytes; the limit is {MAX_INSTRUCTIONS_BYTES}", md.len()),
+                format!(
+                    "plugin `{slug}`: INSTRUCTIONS.md is {} bytes; the limit is {MAX_INSTRUCTIONS_BYTES}",
+                    md.len()
+                ),
             )
         }
         _ => match std::fs::read(&file) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 tracing::warn!(plugin = %slug, "reading INSTRUCTIONS.md: {e}");
-                return error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("plugin `{slug}`: INSTRUCTIONS.md could not be read"));
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("plugin `{slug}`: INSTRUCTIONS.md could not be read"),
+                );
             }
         },
     };
