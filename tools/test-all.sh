@@ -13,6 +13,9 @@ unset OWNCAST_SKIP_MISSING_GUESTS
 step() { printf '\n==> %s\n' "$*"; }
 start=$SECONDS
 
+step "house style: cargo fmt --check"
+cargo fmt --all --check
+
 step "guest toolchain"
 tools/guest-env.sh >/dev/null
 
@@ -31,6 +34,9 @@ fi
 
 step "cargo build"
 cargo build --workspace --all-targets
+
+step "house style: cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "generated contract documents are current"
 target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/types/contract.d.ts --check

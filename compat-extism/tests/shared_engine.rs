@@ -79,7 +79,7 @@ async fn one_engine_serves_several_plugins_and_the_grant_is_checked_per_call() {
 
     // Notifications: the engine imports owncast_send_chat for everyone; only the granted plugin may call it.
     h.notify(&Event::from_json("chat.user.joined", json!({"id": "u2", "displayName": "bob"})).unwrap()).await;
-    let chat: Vec<_> = sim.effects().chat.into_iter().map(|(slug, m)| (slug, m)).collect();
+    let chat = sim.effects().chat;
     assert_eq!(chat, vec![("js-talker".to_string(), ChatSend::Message { body: "hello from js-talker".into() })]);
     let quiet_health = h.get("js-quiet").unwrap().health();
     let err = quiet_health.last_error.unwrap();

@@ -103,13 +103,16 @@ pub struct Effects {
     pub banned_ips: Vec<String>,
 }
 
+/// Watches the chat messages plugins send: `(plugin, kind, message)`.
+type ChatObserver = Box<dyn Fn(&str, &str, &ChatSend) + Send + Sync>;
+
 /// An in-memory Owncast.
 #[derive(Default)]
 pub struct SimulatedOwncast {
     data: Mutex<SimulatedData>,
     effects: Mutex<Effects>,
     /// Called for every chat message a plugin sends (the demo prints them).
-    on_chat: Option<Box<dyn Fn(&str, &str, &ChatSend) + Send + Sync>>,
+    on_chat: Option<ChatObserver>,
     /// How long every read blocks (a slow Owncast).
     latency: Option<std::time::Duration>,
 }

@@ -202,9 +202,14 @@ pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
 /// Interfaces of `owncast:plugin` every plugin gets.
 pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config"];
 
+/// A WIT import the `owncast:plugin` contract does not define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not part of the owncast:plugin contract")]
+pub struct NotInContract;
+
 /// The permission a WIT import `owncast:plugin/<interface>#<function>` needs.
 /// `None` for ungated interfaces; `Err` for names the contract does not have.
-pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permission>, ()> {
+pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permission>, NotInContract> {
     if UNGATED_INTERFACES.contains(&interface) {
         return Ok(None);
     }
@@ -212,7 +217,7 @@ pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permis
         .iter()
         .find(|c| c.interface == Some(interface) && (c.functions.is_empty() || c.functions.contains(&function)))
         .map(|c| Some(c.permission))
-        .ok_or(())
+        .ok_or(NotInContract)
 }
 
 /// The permission filtering events of type `event` needs, if any.

@@ -489,6 +489,8 @@ pub enum Event {
 }
 
 /// What a filter decided (WIT `filter-result`).
+// Lowered by value into and lifted out of guests; a filter's result lives for one call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, ComponentType, Lift, Lower)]
 #[component(variant)]
 pub enum FilterResult {

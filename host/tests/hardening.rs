@@ -391,7 +391,9 @@ async fn cross_site_admin_requests_are_refused() {
     let (k, v) = admin_auth();
     let origin = format!("http://{a}");
 
-    let attacks: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+    // (what, method, headers, path)
+    type Attack<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let attacks: Vec<Attack> = vec![
         // A form on evil.example posting with the admin's cached credentials.
         (
             "POST",

@@ -115,7 +115,7 @@ fn ok() -> u16 {
 impl CannedResponse {
     /// Whether this answer is for `req`: its URL glob and, if set, its method.
     pub fn matches(&self, req: &OutboundRequest) -> bool {
-        glob_match(&self.url, &req.url) && self.method.as_deref().map_or(true, |m| m.eq_ignore_ascii_case(&req.method))
+        glob_match(&self.url, &req.url) && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
     }
 }
 

@@ -109,7 +109,7 @@ fn check_imports(
                     Ok(None) => {}
                     Ok(Some(p)) if grants.contains(p) => {}
                     Ok(Some(p)) => return Err(ungranted(format!("{bare}#{f}"), p)),
-                    Err(()) => {
+                    Err(permissions::NotInContract) => {
                         return Err(LoadError::UnknownImport { file: file.to_string(), import: format!("{bare}#{f}") })
                     }
                 }

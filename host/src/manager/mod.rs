@@ -4,7 +4,7 @@
 //!
 //! - **Discovery** ([`PluginManager::rescan`]): `*.ocpkg` packages (checked
 //!   and unpacked into the work folder) and loose files `<base>.manifest.json`
-//!   + `<base>.wasm` (or `<base>.js`, for a shared-engine loader), with
+//!   with `<base>.wasm` (or `<base>.js`, for a shared-engine loader), with
 //!   `<base>-assets/` served, `<base>.icon.png` and `<base>.INSTRUCTIONS.md`;
 //!   and plugin directories `<name>/plugin.manifest.json` laid out as
 //!   [`PluginBundle::from_dir`] reads them (a development convenience: the

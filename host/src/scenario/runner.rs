@@ -479,7 +479,7 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
         &emits,
         |w, g| {
             g["eventType"] == w.event_type.as_str()
-                && w.payload.as_ref().map_or(true, |p| json_contains(p, &g["payload"]))
+                && w.payload.as_ref().is_none_or(|p| json_contains(p, &g["payload"]))
         },
         |w, g| {
             (
