@@ -35,10 +35,46 @@ pub(crate) fn trap(e: HostCallError) -> wasmtime::Error {
     wasmtime::Error::new(e)
 }
 
+/// The CSS properties a `style` attribute keeps in plugin HTML. Upstream's
+/// host renders a plugin's system message without sanitizing it, and plugins
+/// style their markup inline (an avatar's size and rounding, a dimmed
+/// handle); this subset keeps that look while nothing in it can load a
+/// resource (`url(...)`), position an element over the page or hide it.
+const STYLE_PROPERTIES: [&str; 21] = [
+    "color",
+    "background-color",
+    "opacity",
+    "font-weight",
+    "font-style",
+    "font-size",
+    "text-decoration",
+    "text-align",
+    "vertical-align",
+    "white-space",
+    "border-radius",
+    "margin",
+    "margin-top",
+    "margin-right",
+    "margin-bottom",
+    "margin-left",
+    "padding",
+    "padding-top",
+    "padding-right",
+    "padding-bottom",
+    "padding-left",
+];
+
 /// Sanitizes untrusted HTML (system chat messages, action buttons): keeps
-/// formatting and links, drops scripts, styles, event handlers and `javascript:`.
+/// formatting, links and the `style` properties of [`STYLE_PROPERTIES`];
+/// drops scripts, `<style>`, other CSS properties, event handlers and
+/// `javascript:`. Links get `rel="noopener noreferrer nofollow"`.
 pub fn sanitize_html(html: &str) -> String {
-    ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(html).to_string()
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_generic_attributes(["style"])
+        .filter_style_properties(STYLE_PROPERTIES.into())
+        .clean(html)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -50,5 +86,20 @@ mod tests {
         );
         assert!(out.contains("<b>hi</b>"), "{out}");
         assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("javascript"), "{out}");
+    }
+
+    #[test]
+    fn sanitizer_keeps_only_the_safe_style_properties() {
+        let out = super::sanitize_html(
+            r#"<img src="https://a.example/x.png" style="vertical-align:middle;border-radius:50%;margin-right:8px"><span style="opacity:0.7">h</span>"#,
+        );
+        assert_eq!(
+            out,
+            r#"<img src="https://a.example/x.png" style="vertical-align:middle;border-radius:50%;margin-right:8px"><span style="opacity:0.7">h</span>"#
+        );
+        let out = super::sanitize_html(
+            r#"<span style="position:fixed;top:0;z-index:9;background:url(https://t.example/p);background-image:url(x);display:none;color:red">x</span><style>body{}</style>"#,
+        );
+        assert_eq!(out, r#"<span style="color:red">x</span>"#);
     }
 }
