@@ -9,6 +9,7 @@
 import type {
   ActionButton as WireActionButton,
   Broadcaster,
+  FediverseEngagement,
   ChatClient,
   ChatUser,
   ChatMessage,
@@ -129,7 +130,98 @@ export interface AuthCheckRequest {
 export type AuthCheckResult =
   | { action: "ok" }
   | { action: "refresh"; ttl?: number }
-  | { action: "deny"; reason: string };
+  | { action: "deny"; reason?: string };
+
+/** owncast.users.register(request): an identity from the plugin's own provider. */
+export interface UserRegisterRequest {
+  /** The identity's stable id at the provider; the host scopes it to this plugin. */
+  authId: string;
+  /** Display name of a new user (null or left out: the host picks one). */
+  displayName?: string | null;
+  /** Scopes for the user, e.g. ["MODERATOR"]; administrative scopes are refused. */
+  scopes?: string[];
+  /** The verified profile's absolute http(s) URL. */
+  profileUrl?: string;
+  /** Label of the verified identity (a login, a fediverse handle). */
+  handle?: string;
+  /** Show the verified identity publicly (the viewer opted in). */
+  public?: boolean;
+}
+
+/** What owncast.users.register returns. */
+export interface UserRegisterResult {
+  userId: string;
+}
+
+/** owncast.auth.grantSession(request). */
+export interface GrantSessionRequest {
+  /** A user id from owncast.users.register. */
+  userId: string;
+  /** Session lifetime in seconds (0 or left out: the host's default). */
+  ttl?: number;
+}
+
+/** A statement parameter or a column value of owncast.sql (blobs come back as base64 text). */
+export type SQLValue = null | boolean | number | string;
+/** One row of owncast.sql.query: column name to value. */
+export type SQLRow = Record<string, SQLValue>;
+/** What owncast.sql.exec returns (a failure throws). */
+export interface SQLExecResult {
+  error?: string;
+  rowsAffected: number;
+  lastInsertId: number;
+}
+/** The host's answer to a query before the SDK keys rows by column name. */
+export interface SQLQueryResult {
+  error?: string;
+  columns: string[];
+  rows: SQLValue[][];
+  /** More rows matched than the call's row limit. */
+  truncated?: boolean;
+}
+
+/** A like, repost or quote: engagement with one of the streamer's posts. */
+export interface FediverseTargetedEngagement extends FediverseEngagement {
+  target: { url: string };
+}
+
+/** `fediverse.quote`: a remote post quoting one of the streamer's posts (`target`). */
+export interface FediverseQuote extends FediverseTargetedEngagement {
+  /** The quoting post. */
+  url: string;
+  content?: string;
+  contentText?: string;
+  postedAt?: string;
+  inReplyTo?: string;
+  attachments?: { url: string; mediaType: string; alt?: string }[];
+  language?: string;
+}
+
+/** The internal `chat.command` payload the host sends for a matched command. */
+export interface CommandEvent {
+  message: ChatMessage;
+  command: string;
+  invokedAs: string;
+  args: string[];
+  argString: string;
+}
+
+/** `manifest.category`: where the plugin registry lists the plugin. */
+export type PluginCategory =
+  | "chat-bots"
+  | "chat-filters"
+  | "moderation"
+  | "authentication"
+  | "themes"
+  | "overlays"
+  | "notifications"
+  | "integrations"
+  | "video"
+  | "analytics"
+  | "games"
+  | "admin-utilities"
+  | "examples"
+  | "other";
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -266,7 +358,7 @@ export interface PluginDef {
   onFediverseFollow?: Notify<EventPayloads["fediverse.follow"]>;
   onFediverseLike?: Notify<EventPayloads["fediverse.like"]>;
   onFediverseRepost?: Notify<EventPayloads["fediverse.repost"]>;
-  onFediverseQuote?: Notify<any>;
+  onFediverseQuote?: Notify<FediverseQuote>;
   onFediverseMention?: Notify<FediverseInboundPost>;
   onFediverseReply?: Notify<EventPayloads["fediverse.reply"]>;
   /**
@@ -352,13 +444,10 @@ export interface HttpRequestOpts {
 /** @deprecated use HttpRequestOpts */
 export type FetchOptions = HttpRequestOpts;
 
-/** Result of owncast.sql.exec. */
-export interface SqlExecResult {
-  rowsAffected?: number;
-  lastInsertId?: number;
-  [key: string]: unknown;
-}
-export type SqlParam = string | number | boolean | null;
+/** @deprecated use SQLExecResult */
+export type SqlExecResult = SQLExecResult;
+/** @deprecated use SQLValue */
+export type SqlParam = SQLValue;
 
 type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
 
@@ -407,11 +496,15 @@ export const owncast: {
     exists(path: string): boolean;
   };
   sql: {
-    /** storage.sql: a statement with `?` parameters. */
-    exec(sql: string, params?: SqlParam[]): SqlExecResult;
-    /** Rows keyed by column name. */
-    query<T = Record<string, unknown>>(sql: string, params?: SqlParam[]): T[];
-    queryRow<T = Record<string, unknown>>(sql: string, params?: SqlParam[]): T | null;
+    /**
+     * storage.sql: runs the statements (`?` parameters) as one transaction
+     * in the plugin's own SQLite database. Throws on failure.
+     */
+    exec(sql: string, params?: SQLValue[]): SQLExecResult;
+    /** Rows keyed by column name; a result over the host's limits throws (add a LIMIT). */
+    query<T = SQLRow>(sql: string, params?: SQLValue[]): T[];
+    /** The first row, or null (asks the host for one row only). */
+    queryRow<T = SQLRow>(sql: string, params?: SQLValue[]): T | null;
   };
   events: {
     /** Emits a custom event (events.emit); other plugins receive it through `on`. */
@@ -457,11 +550,11 @@ export const owncast: {
     /** @deprecated use banIP */
     banIp(ip: string): void;
     /** users.register: find or create the user of an external identity. */
-    register(opts: string | { authId: string; displayName?: string; scopes?: string[] }): { userId: string };
+    register(opts: string | UserRegisterRequest): UserRegisterResult;
   };
   auth: {
     /** auth.gate, inside onHttpRequest: a session for a registered user. */
-    grantSession(opts: string | { userId: string; ttl?: number }): void;
+    grantSession(opts: string | GrantSessionRequest): void;
     endSession(): void;
   };
   fediverse: {

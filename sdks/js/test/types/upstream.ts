@@ -19,16 +19,29 @@ import {
   type ChatUserRename,
   type CommandContext,
   type CommandDefinition,
+  type CommandEvent,
   type CommandsConfig,
   type ContentRequest,
   type Emote,
   type FederationInfo,
   type FediverseActor,
   type FediverseEngagement,
+  type FediverseQuote,
+  type FediverseTargetedEngagement,
+  type GrantSessionRequest,
+  type PluginCategory,
+  type SQLExecResult,
+  type SQLQueryResult,
+  type SQLRow,
+  type SQLValue,
+  type UserRegisterRequest,
+  type UserRegisterResult,
   type FediverseInboundPost,
   type FediversePayload,
   type FilterResult,
   type FsResult,
+  type AuthCheckRequest,
+  type AuthCheckResult,
   type HttpRequestOpts,
   type HttpResponse,
   type IncomingHttpRequest,
@@ -107,6 +120,14 @@ const def: PluginDef = {
   onHttpRequest(req: IncomingHttpRequest): OutgoingHttpResponse {
     return { status: 200, headers: { "content-type": "text/plain" }, body: req.path };
   },
+  onFediverseQuote(q: FediverseQuote) {
+    const t: FediverseTargetedEngagement = q;
+    const local: string = t.target.url;
+    void local;
+  },
+  onAuthCheck(req: AuthCheckRequest): AuthCheckResult {
+    return req.user ? authCheck.refresh({ ttl: 3600 }) : { action: "deny" };
+  },
   onTabContent(req: ContentRequest) {
     return `<p>${escapeHtml(req.slug)}</p>`;
   },
@@ -150,12 +171,34 @@ const timer: number = owncast.timer.setInterval(() => owncast.kv.setJSON("n", 1)
 owncast.timer.clear(timer);
 const row = owncast.sql.queryRow<{ n: number }>("select 1 as n");
 const verdict = authCheck.deny("no");
+const params: SQLValue[] = ["alice", 3, true, null];
+const ran: SQLExecResult = owncast.sql.exec("insert into t values (?, ?, ?, ?)", params);
+const inserted: number = ran.lastInsertId + ran.rowsAffected;
+const rows: SQLRow[] = owncast.sql.query("select * from t");
+const raw: SQLQueryResult = { columns: ["n"], rows: [[1]], truncated: false };
+const reg: UserRegisterRequest = { authId: "gh:42", displayName: null, profileUrl: "https://github.com/a", handle: "a", public: true };
+const who: UserRegisterResult = owncast.users.register(reg);
+const grant: GrantSessionRequest = { userId: who.userId, ttl: 600 };
+owncast.auth.grantSession(grant);
+owncast.auth.endSession();
+const greeting: string | null = owncast.assets.readText("welcome.txt");
+const limit: number = owncast.config.get<number>("limit", 10);
+const once: number = owncast.timer.setTimeout(() => owncast.log.warning("late"), 500);
+owncast.log.info("up");
+owncast.log.error("down");
+const category: PluginCategory = "authentication";
+const cmd: CommandEvent = { message: { id: "1", body: "!x", timestamp: "" } as ChatMessage, command: "x", invokedAs: "x", args: [], argString: "" };
 const scenario: Scenario = { name: "x", events: [], expect: { chatSends: [] } };
 const passed: boolean = runScenarios([scenario]);
+void [inserted, rows, raw, greeting, limit, once, category, cmd];
 void [ev, perm, info, caster, server, socials, emotes, fed, users, clients, up, wrote, bytes, text, variants, res, net, row, verdict, passed];
 
 // @ts-expect-error: fs.read returns bytes, not a string
 const notText: string = owncast.fs.read("a.txt");
 // @ts-expect-error: videoConfig.write returns nothing (it throws on failure)
 const notResult: FsResult = owncast.videoConfig.write(update);
+// @ts-expect-error: users.register needs an authId
+owncast.users.register({ displayName: "x" });
+// @ts-expect-error: a SQL parameter is a scalar
+owncast.sql.exec("select ?", [{ a: 1 }]);
 void [notText, notResult];
