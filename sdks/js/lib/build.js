@@ -333,33 +333,39 @@ function describePlugin(script, manifest, map) {
  * and column) unless opts.permissionCheck is "warn"; a permission nothing
  * uses is a warning.
  */
+/**
+ * Handlers that need a permission of their own (upstream's rules): filters
+ * chat.filter, onHttpRequest http.serve, content put into Owncast's page
+ * ui.modify, the viewer-gate re-check auth.gate.
+ */
+const HANDLER_PERMISSIONS = [
+  ["filterChatMessage", "chat.filter"],
+  ["onHttpRequest", "http.serve"],
+  ["onTabContent", "ui.modify"],
+  ["onPageContent", "ui.modify"],
+  ["onPageStyles", "ui.modify"],
+  ["onPageScripts", "ui.modify"],
+  ["onAuthCheck", "auth.gate"],
+];
+
 function checkPermissions(manifest, info, map, opts = {}) {
   const perms = manifest.permissions || [];
   const warn = opts.warn || (() => {});
+  const hasHandler = (h) => (h === "filterChatMessage" ? info.subscriptions.filter.length > 0 : info.handlers.includes(h));
   const problems = [];
-  if (info.subscriptions.filter.length && !perms.includes("chat.filter")) {
-    problems.push('filterChatMessage needs the "chat.filter" permission');
-  }
-  if (info.handlers.includes("onHttpRequest") && !perms.includes("http.serve")) {
-    problems.push('onHttpRequest needs the "http.serve" permission');
-  }
-  // upstream: content the plugin puts into Owncast's page needs ui.modify,
-  // the viewer-gate re-check auth.gate
-  for (const h of ["onTabContent", "onPageContent", "onPageStyles", "onPageScripts"]) {
-    if (info.handlers.includes(h) && !perms.includes("ui.modify")) problems.push(`${h} needs the "ui.modify" permission`);
-  }
-  if (info.handlers.includes("onAuthCheck") && !perms.includes("auth.gate")) {
-    problems.push('onAuthCheck needs the "auth.gate" permission');
+  const usedByHandlers = new Set();
+  for (const [h, perm] of HANDLER_PERMISSIONS) {
+    if (!hasHandler(h)) continue;
+    usedByHandlers.add(perm);
+    if (!perms.includes(perm)) problems.push(`${h} needs the "${perm}" permission`);
   }
   if (problems.length) {
-    fail(`plugin.manifest.json: ${problems.join("; ")} (add to "permissions")`);
+    fail(`plugin.manifest.json: ${[...new Set(problems)].join("; ")} (add to "permissions")`);
   }
   if (perms.includes("chat.filter") && !info.subscriptions.filter.length) {
     warn('plugin.manifest.json: "chat.filter" is granted but the plugin has no filter handler (filterChatMessage)');
   }
-  if (perms.includes("http.serve") && !info.handlers.includes("onHttpRequest")) {
-    // Fine: http.serve also covers static files in public/.
-  }
+  // http.serve without onHttpRequest is fine: it also serves public/.
   const { missing, unused } = checkSources(map, manifest);
   if (missing.length) {
     const lines = missing.map((c) => `${c.file}:${c.line}:${c.column}: ${c.api} needs the "${c.permission}" permission`);
@@ -369,6 +375,7 @@ function checkPermissions(manifest, info, map, opts = {}) {
     else fail(text);
   }
   for (const p of unused) {
+    if (usedByHandlers.has(p)) continue;
     warn(`plugin.manifest.json: "${p}" is granted but no owncast.* call in the sources needs it (remove it unless the code reaches it another way)`);
   }
 }

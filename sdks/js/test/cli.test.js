@@ -173,6 +173,20 @@ test("bad input: a granted permission nothing uses is a warning", () => {
   assert.match(r.stderr, /warning: plugin\.manifest\.json: "storage\.kv" is granted but no owncast\.\* call/);
 });
 
+test("handler permissions: a content hook or onAuthCheck without its permission fails; with it, no unused warning", () => {
+  const src =
+    'const { definePlugin, authCheck } = require("@owncast/plugin-sdk");\n' +
+    "module.exports = definePlugin({ onPageStyles: () => \"\", onAuthCheck: () => authCheck.ok() });\n";
+  const bad = plugin({ "src/plugin.js": src }, { permissions: [] });
+  const r = cli(["build", bad, "--script"]);
+  assert.notStrictEqual(r.status, 0);
+  assert.match(r.stderr, /onPageStyles needs the "ui\.modify" permission; onAuthCheck needs the "auth\.gate" permission/);
+  const good = plugin({ "src/plugin.js": src }, { permissions: ["ui.modify", "auth.gate"] });
+  const w = cli(["build", good, "--script"]);
+  assert.strictEqual(w.status, 0, w.stderr);
+  assert.doesNotMatch(w.stderr, /is granted but/);
+});
+
 test("bad input: network.fetch without allowedHosts", () => {
   const dir = plugin(
     { "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({});\n' },
