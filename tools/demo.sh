@@ -7,6 +7,7 @@
 #
 #     tools/demo.sh              # JavaScript examples (examples/js)
 #     tools/demo.sh --rust       # Rust component examples (examples/rust)
+#     tools/demo.sh --python     # Python component examples (examples/python; componentize-py from PyPI)
 #     tools/demo.sh --go         # the host embedded in a Go server (examples/go-embed)
 #     tools/demo.sh --no-serve   # only the chat-stream demo
 set -euo pipefail
@@ -19,9 +20,10 @@ go=0
 for arg in "$@"; do
   case "$arg" in
     --rust) set_name=rust ;;
+    --python) set_name=python ;;
     --go) go=1 ;;
     --no-serve) serve=0 ;;
-    *) echo "usage: tools/demo.sh [--rust | --go] [--no-serve]" >&2; exit 2 ;;
+    *) echo "usage: tools/demo.sh [--rust | --python | --go] [--no-serve]" >&2; exit 2 ;;
   esac
 done
 # Nobody to open a browser in CI or without a terminal.
@@ -34,6 +36,10 @@ tools/build-rust-guests.sh
 if [ "$set_name" = js ]; then
   say "building the JavaScript engine, SDK and example plugins"
   tools/build-js-examples.sh
+fi
+if [ "$set_name" = python ]; then
+  say "building the Python example plugins (installs componentize-py and the SDK in target/python on first run)"
+  tools/build-python-examples.sh
 fi
 if [ "$go" = 1 ]; then
   say "Go toolchain (installs Debian's golang-go on first run)"

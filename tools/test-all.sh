@@ -32,6 +32,11 @@ if [ -x tools/build-js-examples.sh ]; then
   tools/build-js-examples.sh
 fi
 
+if [ -x tools/build-python-examples.sh ]; then
+  step "Python SDK toolchain and examples (sdks/python, examples/python; componentize-py from PyPI)"
+  tools/build-python-examples.sh
+fi
+
 step "cargo build"
 cargo build --workspace --all-targets
 
@@ -39,11 +44,17 @@ step "house style: cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "generated contract documents are current"
-target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/types/contract.d.ts --check
+target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/types/contract.d.ts \
+  --py sdks/python/owncast_plugin/_contract.py --check
 
 step "JS SDK tests (sdks/js)"
 tools/build-js-engine.sh
 (cd sdks/js && { [ -d node_modules ] || npm install --no-audit --no-fund; } && npm test)
+
+step "Python SDK tests (sdks/python)"
+(eval "$(tools/python-env.sh)" &&
+  OWNCAST_PLUGIN_BIN="$ROOT/target/debug/owncast-plugin" "$OWNCAST_PYTHON" -W ignore::ResourceWarning \
+    -m unittest discover -s sdks/python/tests -t sdks/python/tests)
 
 step "cargo test"
 cargo test --workspace
@@ -58,6 +69,7 @@ step "plugin scenario tests"
 dirs=(examples/rust/*/)
 [ -d compat-extism/fixtures ] && for d in compat-extism/fixtures/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
 [ -d examples/js ] && for d in examples/js/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
+[ -d examples/python ] && for d in examples/python/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
 target/debug/owncast-plugin test "${dirs[@]}"
 
 echo "test-all: done in $((SECONDS - start)) s"

@@ -1,6 +1,7 @@
 //! `owncast-plugin`: test, demo, serve and package Owncast plugins.
 
 mod bench;
+mod build;
 mod contract;
 mod demo;
 mod package;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build a plugin project in place (Python: src/plugin.py; JavaScript: package.json's build script).
+    Build(build::Args),
     /// Run a plugin's JSON scenario tests (`__tests__/*.test.json`) against its built code.
     Test(test::Args),
     /// Stream a simulated chat through a folder of plugins and show what each one does.
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = rt.block_on(async {
         match cli.command {
+            Command::Build(a) => build::run(a).await,
             Command::Test(a) => test::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Contract(a) => contract::run(a).await,

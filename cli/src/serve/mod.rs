@@ -53,7 +53,8 @@ pub struct Args {
     #[arg(long)]
     listen: Option<SocketAddr>,
     /// Command run (in the plugin directory, by `sh -c`) when sources change.
-    /// Default: `npm run build` when package.json has a build script.
+    /// Default: what `owncast-plugin build` runs (`python3 -m owncast_plugin
+    /// build .` for src/plugin.py, `npm run build` for a package.json build script).
     #[arg(long)]
     build: Option<String>,
     /// Do not watch files.
@@ -363,10 +364,12 @@ impl ExtraRoutes for DevRoutes {
     }
 }
 
-/// The build command for a directory, if there is an obvious one.
+/// The build command for a directory, if there is an obvious one (what
+/// `owncast-plugin build` would run: the Python SDK for `src/plugin.py`,
+/// else package.json's build script).
 fn default_build(dir: &Path) -> Option<String> {
-    let pkg: Value = serde_json::from_slice(&std::fs::read(dir.join("package.json")).ok()?).ok()?;
-    pkg["scripts"]["build"].is_string().then(|| "npm run --silent build".to_string())
+    let python = std::env::var("OWNCAST_PYTHON").unwrap_or_else(|_| "python3".into());
+    crate::build::detect(dir, &python).ok().map(|c| c.shell_line())
 }
 
 /// `(path, length, modified)` of the files in `dir`, minus folders that are

@@ -128,12 +128,15 @@ fn check_imports(
                 return Err(ungranted(bare.to_string(), Permission::NetworkFetch));
             }
             needs.http = true;
-        } else if ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/"]
+        } else if ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/", "wasi:sockets/"]
             .iter()
             .any(|p| bare.starts_with(p))
         {
-            // Sandboxed WASI: no preopened directories, no environment, no
-            // sockets; stdout and stderr go to the host log.
+            // Sandboxed WASI: no preopened directories, no environment;
+            // stdout and stderr go to the host log. `wasi:sockets` is linked
+            // because language runtimes import it whether or not they use it
+            // (componentize-py's CPython does), but every use is refused: the
+            // context allows no TCP, no UDP and no name lookup.
             needs.wasi = true;
         } else {
             return Err(LoadError::UnknownImport { file: file.to_string(), import: name.to_string() });
@@ -193,6 +196,9 @@ impl PluginCode for ComponentCode {
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .stdout(crate::logpipe::LogPipe::new(ctx.slug(), "stdout"))
             .stderr(crate::logpipe::LogPipe::new(ctx.slug(), "stderr"))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .build();
         let metered = crate::metrics::MeteredLimits::new(store_limits(&limits), ctx.metrics().clone());
         let state = ComponentState {
