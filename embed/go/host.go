@@ -372,12 +372,11 @@ func (h *Host) Rescan() ([]PluginInfo, error) {
 	return decodePlugins(b)
 }
 
-type manageFn func(*C.OcpHost, *C.uint8_t, C.size_t, *C.OcpBuf) C.int32_t
-
-func (h *Host) manage(slug string, f manageFn) (PluginInfo, error) {
+// manage applies one of the C ABI's OCP_OP_* operations to a plugin.
+func (h *Host) manage(slug string, op C.uint32_t) (PluginInfo, error) {
 	s := []byte(slug)
 	b, err := h.call(context.Background(), func(p *C.OcpHost, _ C.uint32_t, _ *C.OcpCancel, out *C.OcpBuf) C.int32_t {
-		return f(p, cbytes(s), C.size_t(len(s)), out)
+		return C.ocp_plugin_manage(p, op, cbytes(s), C.size_t(len(s)), out)
 	})
 	if err != nil {
 		return PluginInfo{}, err
@@ -386,29 +385,13 @@ func (h *Host) manage(slug string, f manageFn) (PluginInfo, error) {
 }
 
 // Enable starts a plugin whose permissions the admin approved.
-func (h *Host) Enable(slug string) (PluginInfo, error) {
-	return h.manage(slug, func(p *C.OcpHost, s *C.uint8_t, n C.size_t, o *C.OcpBuf) C.int32_t {
-		return C.ocp_plugin_enable(p, s, n, o)
-	})
-}
+func (h *Host) Enable(slug string) (PluginInfo, error) { return h.manage(slug, C.OCP_OP_ENABLE) }
 
 // Disable stops a plugin and remembers that the admin wants it off.
-func (h *Host) Disable(slug string) (PluginInfo, error) {
-	return h.manage(slug, func(p *C.OcpHost, s *C.uint8_t, n C.size_t, o *C.OcpBuf) C.int32_t {
-		return C.ocp_plugin_disable(p, s, n, o)
-	})
-}
+func (h *Host) Disable(slug string) (PluginInfo, error) { return h.manage(slug, C.OCP_OP_DISABLE) }
 
 // Approve approves the permissions the plugin declares and enables it.
-func (h *Host) Approve(slug string) (PluginInfo, error) {
-	return h.manage(slug, func(p *C.OcpHost, s *C.uint8_t, n C.size_t, o *C.OcpBuf) C.int32_t {
-		return C.ocp_plugin_approve(p, s, n, o)
-	})
-}
+func (h *Host) Approve(slug string) (PluginInfo, error) { return h.manage(slug, C.OCP_OP_APPROVE) }
 
 // Reload reads the plugin's files again and restarts it if enabled.
-func (h *Host) Reload(slug string) (PluginInfo, error) {
-	return h.manage(slug, func(p *C.OcpHost, s *C.uint8_t, n C.size_t, o *C.OcpBuf) C.int32_t {
-		return C.ocp_plugin_reload(p, s, n, o)
-	})
-}
+func (h *Host) Reload(slug string) (PluginInfo, error) { return h.manage(slug, C.OCP_OP_RELOAD) }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -193,6 +195,43 @@ func TestConcurrentFilterAndNotify(t *testing.T) {
 		if !strings.Contains(e, "**** it") {
 			t.Fatalf("echo of an unfiltered message: %q", e)
 		}
+	}
+}
+
+// A filter that calls back into Go while it runs: plugin code runs on the
+// calling goroutine's thread, and its callback reaches Go through a thread
+// the host created (entering Go from the plugin's stack on a Go thread would
+// crash cgo). Several goroutines at once, each waiting on its own filter.
+func TestFilterCallbacksReachGo(t *testing.T) {
+	oc := &fullOwncast{}
+	// Generous: the calls queue for the plugin's one instance on a loaded machine.
+	h := newHost(t, oc, func(c *Config) { c.Limits.FilterDeadline = 5 * time.Second }, "host/tests/guests/hostile")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				o, err := h.Filter(background(), chat("hal", "history", g*10+i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if o.Result != ResultDropped || o.Dropped.Reason != "1 messages" {
+					errs <- fmt.Errorf("outcome %+v", o)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !oc.has("history") {
+		t.Error("Go never saw the history callback")
 	}
 }
 

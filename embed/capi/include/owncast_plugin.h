@@ -18,7 +18,8 @@
 // An argument was not valid (a NULL handle, bad JSON, a bad event); `out` holds the message.
 #define OCP_INVALID 2
 
-// The host panicked; it was caught and `out` holds the panic message.
+// The host panicked (also: a callback called back into the host); it was
+// caught and `out` holds the panic message.
 #define OCP_PANIC 3
 
 // The caller's `OcpCancel` fired before the call finished.
@@ -35,6 +36,19 @@
 
 // `ocp_response_next`: no data arrived within `wait_ms`; call again.
 #define OCP_PENDING 8
+
+// [`ocp_plugin_manage`]: enable a plugin whose permissions are approved.
+#define OCP_OP_ENABLE 1
+
+// [`ocp_plugin_manage`]: disable a plugin (and remember it).
+#define OCP_OP_DISABLE 2
+
+// [`ocp_plugin_manage`]: approve the permissions the plugin's manifest
+// declares and enable it (the admin's approval, persisted in the state file).
+#define OCP_OP_APPROVE 3
+
+// [`ocp_plugin_manage`]: read the plugin's files again and restart it if enabled.
+#define OCP_OP_RELOAD 4
 
 // Cancels calls in progress: pass it to a call, fire it from another thread.
 typedef struct OcpCancel OcpCancel;
@@ -60,7 +74,8 @@ typedef struct OcpBuf {
 // One host call into the embedder: `method` (NUL-terminated ASCII) with its
 // JSON arguments (`args`, `args_len` bytes, not NUL-terminated). Write the
 // answer with `ocp_reply_set` and return 0, or write an error message and
-// return non-zero. Called from host threads, possibly several at once.
+// return non-zero. Called from threads the host created, possibly several
+// at once, never from the embedder's own threads.
 typedef int32_t (*OcpCallFn)(void *user_data,
                              const char *method,
                              const uint8_t *args,
@@ -186,39 +201,15 @@ int32_t ocp_notify(const struct OcpHost *host,
 // `host` must be live; `out` writable.
 int32_t ocp_plugins(const struct OcpHost *host, struct OcpBuf *out);
 
-// Enables a plugin whose permissions are approved; `*out` is its info JSON.
+// Applies `op` (`OCP_OP_ENABLE`, `OCP_OP_DISABLE`, `OCP_OP_APPROVE`,
+// `OCP_OP_RELOAD`) to the plugin `slug`; `*out` is its info JSON after
+// (as one element of [`ocp_plugins`]). `OCP_NOT_FOUND` when there is no
+// such plugin, `OCP_INVALID` for another `op`. Thread safe.
 //
 // # Safety
 // `host` must be live; `slug` must point to `slug_len` bytes of UTF-8; `out` writable.
-int32_t ocp_plugin_enable(const struct OcpHost *host,
-                          const uint8_t *slug,
-                          size_t slug_len,
-                          struct OcpBuf *out);
-
-// Disables a plugin (and remembers it); `*out` is its info JSON.
-//
-// # Safety
-// As [`ocp_plugin_enable`].
-int32_t ocp_plugin_disable(const struct OcpHost *host,
-                           const uint8_t *slug,
-                           size_t slug_len,
-                           struct OcpBuf *out);
-
-// Approves the permissions a plugin's manifest declares and enables it
-// (the admin's approval, persisted in the state file); `*out` is its info JSON.
-//
-// # Safety
-// As [`ocp_plugin_enable`].
-int32_t ocp_plugin_approve(const struct OcpHost *host,
-                           const uint8_t *slug,
-                           size_t slug_len,
-                           struct OcpBuf *out);
-
-// Reads a plugin's files again and restarts it if enabled; `*out` is its info JSON.
-//
-// # Safety
-// As [`ocp_plugin_enable`].
-int32_t ocp_plugin_reload(const struct OcpHost *host,
+int32_t ocp_plugin_manage(const struct OcpHost *host,
+                          uint32_t op,
                           const uint8_t *slug,
                           size_t slug_len,
                           struct OcpBuf *out);

@@ -14,7 +14,83 @@ use owncast_plugin_host::types::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::cell::Cell;
 use std::ffi::{c_char, c_void, CString};
+
+thread_local! {
+    /// Set while this thread is an embedder's thread running host work
+    /// inline (inside `run_on`): callbacks from it go through [`relay`].
+    static ON_CALLER: Cell<bool> = const { Cell::new(false) };
+    /// Set while this thread runs an embedder callback.
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread, while alive, as an embedder's thread running
+/// host work (plugin code included) inline.
+pub(crate) struct CallerThread(bool);
+
+impl CallerThread {
+    pub(crate) fn enter() -> CallerThread {
+        CallerThread(ON_CALLER.replace(true))
+    }
+}
+
+impl Drop for CallerThread {
+    fn drop(&mut self) {
+        ON_CALLER.set(self.0);
+    }
+}
+
+/// Whether this thread is inside an embedder callback (the host refuses
+/// to be called from one).
+pub(crate) fn in_callback() -> bool {
+    IN_CALLBACK.get()
+}
+
+/// Runs `f` on a thread of the host's blocking pool and waits for it.
+///
+/// Why: `run_on` runs host code on the embedder's thread (the filter chain,
+/// the fan-out), and a callback made there must not enter the embedder
+/// directly if it comes from plugin code: a guest call runs on a Wasmtime
+/// stack, and entering Go from such a stack on a Go thread breaks cgo (Go
+/// 1.19 aborts with "morestack on g0"). Each plugin call runs as a task of
+/// its own on the host's workers today, so what takes this path are the
+/// observer's calls; the rule holds whatever the host runs where. From a
+/// thread the embedder did not create, its runtime sets the callback up
+/// itself, which Go supports.
+fn relay<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    // Only called inside `run_on`'s `block_on`, where the runtime is current.
+    tokio::runtime::Handle::current().spawn_blocking(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv().expect("the callback relay thread ended without an answer")
+}
+
+/// The embedder's function and its `user_data`, copied out of [`Callbacks`]
+/// so a relay thread can make the call.
+#[derive(Clone, Copy)]
+struct RawCall {
+    user_data: *mut c_void,
+    call: unsafe extern "C" fn(*mut c_void, *const c_char, *const u8, usize, *mut OcpReply) -> i32,
+}
+
+// SAFETY: the contract of `OcpCallbacks` is that `call` may be called from
+// any thread with `user_data`.
+unsafe impl Send for RawCall {}
+
+impl RawCall {
+    /// Makes the call on this thread: its status and the reply's bytes.
+    fn run(self, method: &CString, args: &[u8]) -> (i32, Vec<u8>) {
+        let mut reply = OcpReply { data: Vec::new() };
+        let outer = IN_CALLBACK.replace(true);
+        // SAFETY: the pointers are valid for the duration of the call, as the
+        // contract says; `reply` outlives it.
+        let rc = unsafe { (self.call)(self.user_data, method.as_ptr(), args.as_ptr(), args.len(), &mut reply) };
+        IN_CALLBACK.set(outer);
+        (rc, reply.data)
+    }
+}
 
 /// Where a callback writes its answer (JSON on success, an error message
 /// otherwise). Only valid during the callback it was passed to.
@@ -25,7 +101,8 @@ pub struct OcpReply {
 /// One host call into the embedder: `method` (NUL-terminated ASCII) with its
 /// JSON arguments (`args`, `args_len` bytes, not NUL-terminated). Write the
 /// answer with `ocp_reply_set` and return 0, or write an error message and
-/// return non-zero. Called from host threads, possibly several at once.
+/// return non-zero. Called from threads the host created, possibly several
+/// at once, never from the embedder's own threads.
 pub type OcpCallFn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -103,14 +180,12 @@ impl Callbacks {
         let Some(call) = self.call else { return Ok(None) };
         let name = CString::new(method).expect("method names have no NUL");
         let args = serde_json::to_vec(args).expect("arguments serialize");
-        let mut reply = OcpReply { data: Vec::new() };
-        // SAFETY: the pointers are valid for the duration of the call, as the
-        // contract says; `reply` outlives it.
-        let rc = unsafe { call(self.user_data, name.as_ptr(), args.as_ptr(), args.len(), &mut reply) };
+        let raw = RawCall { user_data: self.user_data, call };
+        let (rc, data) = if ON_CALLER.get() { relay(move || raw.run(&name, &args)) } else { raw.run(&name, &args) };
         if rc == 0 {
-            Ok(Some(reply.data))
+            Ok(Some(data))
         } else {
-            let msg = String::from_utf8_lossy(&reply.data).into_owned();
+            let msg = String::from_utf8_lossy(&data).into_owned();
             Err(if msg.is_empty() { format!("{method}: the embedder returned {rc}") } else { msg })
         }
     }

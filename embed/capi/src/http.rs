@@ -143,6 +143,8 @@ pub unsafe extern "C" fn ocp_response_next(resp: *mut OcpResponse, wait_ms: u32,
         let r = resp.as_ref().ok_or_else(|| Fail::invalid("NULL response"))?;
         let mut body = r.body.lock().map_err(|_| Fail::new(OCP_ERROR, "response body poisoned"))?;
         let wait = Duration::from_millis(wait_ms.into());
+        // The body may run plugin code as it is polled: callbacks from it are relayed.
+        let _caller = crate::callbacks::CallerThread::enter();
         loop {
             let frame = r.rt.block_on(async {
                 tokio::select! {

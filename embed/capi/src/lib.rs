@@ -17,8 +17,9 @@
 //! - No Rust panic crosses the boundary: one is caught and returned as
 //!   `OCP_PANIC` with its message.
 //! - `OcpHost` is thread safe: any number of threads may call it at once.
-//!   A callback must not call back into the host that called it (that is
-//!   refused with `OCP_PANIC`).
+//!   Plugin code runs on the calling thread; callbacks come from threads
+//!   the host created. A callback must not call back into the host (that
+//!   is refused with `OCP_PANIC`).
 
 mod callbacks;
 mod config;
@@ -50,7 +51,8 @@ pub const OCP_OK: i32 = 0;
 pub const OCP_ERROR: i32 = 1;
 /// An argument was not valid (a NULL handle, bad JSON, a bad event); `out` holds the message.
 pub const OCP_INVALID: i32 = 2;
-/// The host panicked; it was caught and `out` holds the panic message.
+/// The host panicked (also: a callback called back into the host); it was
+/// caught and `out` holds the panic message.
 pub const OCP_PANIC: i32 = 3;
 /// The caller's `OcpCancel` fired before the call finished.
 pub const OCP_CANCELLED: i32 = 4;
@@ -234,48 +236,54 @@ pub unsafe extern "C" fn ocp_cancel_free(cancel: *mut OcpCancel) {
     }
 }
 
-/// Runs `fut` on the runtime's worker threads and waits for it on the
-/// calling thread, unless `cancel` fires or `timeout_ms` (0: none) passes
-/// first; then `fut` runs on in the background (plugin calls are never
-/// abandoned halfway, so an instance is never left mid-call) and its result
-/// is dropped.
+/// Runs `fut` on the calling thread (the C ABI adds no thread hand-off of
+/// its own: each plugin call in it is a task on the host's workers, as from
+/// Rust), unless `cancel` fires or `timeout_ms` (0: none) passes first;
+/// then `fut` moves to the runtime's worker threads and runs on there
+/// (plugin calls are never abandoned halfway, so an instance is never left
+/// mid-call), its result dropped.
 ///
-/// Plugin code never runs on the caller's thread: guest calls run on
-/// Wasmtime's own stacks, and a callback into the embedder from such a stack
-/// on a thread the embedder's runtime owns breaks runtimes that check stack
-/// bounds (Go's cgo does). On the host's worker threads it is a foreign
-/// thread calling in, which they support.
+/// While it runs here, callbacks into the embedder go through a host
+/// thread (see `callbacks::relay`).
+///
+/// A callback calling back into the host is a contract violation: it panics
+/// (the caller gets `OCP_PANIC`).
 pub(crate) fn run_on<T: Send + 'static>(
     rt: &tokio::runtime::Runtime,
     timeout_ms: u32,
     cancel: Option<&OcpCancel>,
     fut: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, Fail> {
-    let mut task = rt.spawn(fut);
-    rt.block_on(async {
-        let deadline = async {
-            if timeout_ms == 0 {
-                std::future::pending::<()>().await
-            } else {
-                tokio::time::sleep(Duration::from_millis(timeout_ms.into())).await
+    assert!(!callbacks::in_callback(), "a callback called back into the host (the host does not nest calls)");
+    let mut fut = Box::pin(fut);
+    let ended = {
+        let _caller = callbacks::CallerThread::enter();
+        rt.block_on(async {
+            let deadline = async {
+                if timeout_ms == 0 {
+                    std::future::pending::<()>().await
+                } else {
+                    tokio::time::sleep(Duration::from_millis(timeout_ms.into())).await
+                }
+            };
+            let cancelled = async {
+                match cancel {
+                    Some(c) => c.wait().await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                v = &mut fut => Ok(v),
+                _ = cancelled => Err(Fail::new(OCP_CANCELLED, "cancelled")),
+                _ = deadline => Err(Fail::new(OCP_DEADLINE, format!("no answer within {timeout_ms} ms"))),
             }
-        };
-        let cancelled = async {
-            match cancel {
-                Some(c) => c.wait().await,
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            v = &mut task => v.map_err(|e| match e.try_into_panic() {
-                Ok(p) => Fail::new(OCP_PANIC, format!("the plugin host panicked: {}", panic_message(&*p))),
-                Err(e) => Fail::new(OCP_ERROR, format!("the host's task ended: {e}")),
-            }),
-            _ = cancelled => Err(Fail::new(OCP_CANCELLED, "cancelled")),
-            _ = deadline => Err(Fail::new(OCP_DEADLINE, format!("no answer within {timeout_ms} ms"))),
-        }
-    })
+        })
+    };
+    if ended.is_err() {
+        drop(rt.spawn(fut));
+    }
+    ended
 }
 
 impl OcpHost {
@@ -548,26 +556,44 @@ pub unsafe extern "C" fn ocp_plugins(host: *const OcpHost, out: *mut OcpBuf) -> 
     })
 }
 
-#[derive(Clone, Copy)]
-enum Op {
-    Enable,
-    Disable,
-    Approve,
-    Reload,
-}
+/// [`ocp_plugin_manage`]: enable a plugin whose permissions are approved.
+pub const OCP_OP_ENABLE: u32 = 1;
+/// [`ocp_plugin_manage`]: disable a plugin (and remember it).
+pub const OCP_OP_DISABLE: u32 = 2;
+/// [`ocp_plugin_manage`]: approve the permissions the plugin's manifest
+/// declares and enable it (the admin's approval, persisted in the state file).
+pub const OCP_OP_APPROVE: u32 = 3;
+/// [`ocp_plugin_manage`]: read the plugin's files again and restart it if enabled.
+pub const OCP_OP_RELOAD: u32 = 4;
 
-fn manage(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpBuf, op: Op) -> i32 {
+/// Applies `op` (`OCP_OP_ENABLE`, `OCP_OP_DISABLE`, `OCP_OP_APPROVE`,
+/// `OCP_OP_RELOAD`) to the plugin `slug`; `*out` is its info JSON after
+/// (as one element of [`ocp_plugins`]). `OCP_NOT_FOUND` when there is no
+/// such plugin, `OCP_INVALID` for another `op`. Thread safe.
+///
+/// # Safety
+/// `host` must be live; `slug` must point to `slug_len` bytes of UTF-8; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn ocp_plugin_manage(
+    host: *const OcpHost,
+    op: u32,
+    slug: *const u8,
+    slug_len: usize,
+    out: *mut OcpBuf,
+) -> i32 {
     entry(out, || {
-        // SAFETY: per the contract of the public functions below.
-        let h = unsafe { host_ref(host)? };
-        let slug = unsafe { text(slug, slug_len, "slug")? }.to_string();
+        let h = host_ref(host)?;
+        let slug = text(slug, slug_len, "slug")?.to_string();
+        if !(OCP_OP_ENABLE..=OCP_OP_RELOAD).contains(&op) {
+            return Err(Fail::invalid(format!("op {op} is not an OCP_OP_* operation")));
+        }
         let m = h.manager.clone();
         let r = h.run(0, std::ptr::null(), async move {
             match op {
-                Op::Enable => m.enable(&slug).await,
-                Op::Disable => m.disable(&slug).await,
-                Op::Approve => m.approve(&slug, None).await,
-                Op::Reload => m.reload(&slug).await,
+                OCP_OP_ENABLE => m.enable(&slug).await,
+                OCP_OP_DISABLE => m.disable(&slug).await,
+                OCP_OP_APPROVE => m.approve(&slug, None).await,
+                _ => m.reload(&slug).await,
             }
         })?;
         match r {
@@ -576,63 +602,6 @@ fn manage(host: *const OcpHost, slug: *const u8, slug_len: usize, out: *mut OcpB
             Err(e) => Err(Fail::new(OCP_ERROR, e.to_string())),
         }
     })
-}
-
-/// Enables a plugin whose permissions are approved; `*out` is its info JSON.
-///
-/// # Safety
-/// `host` must be live; `slug` must point to `slug_len` bytes of UTF-8; `out` writable.
-#[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_enable(
-    host: *const OcpHost,
-    slug: *const u8,
-    slug_len: usize,
-    out: *mut OcpBuf,
-) -> i32 {
-    manage(host, slug, slug_len, out, Op::Enable)
-}
-
-/// Disables a plugin (and remembers it); `*out` is its info JSON.
-///
-/// # Safety
-/// As [`ocp_plugin_enable`].
-#[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_disable(
-    host: *const OcpHost,
-    slug: *const u8,
-    slug_len: usize,
-    out: *mut OcpBuf,
-) -> i32 {
-    manage(host, slug, slug_len, out, Op::Disable)
-}
-
-/// Approves the permissions a plugin's manifest declares and enables it
-/// (the admin's approval, persisted in the state file); `*out` is its info JSON.
-///
-/// # Safety
-/// As [`ocp_plugin_enable`].
-#[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_approve(
-    host: *const OcpHost,
-    slug: *const u8,
-    slug_len: usize,
-    out: *mut OcpBuf,
-) -> i32 {
-    manage(host, slug, slug_len, out, Op::Approve)
-}
-
-/// Reads a plugin's files again and restarts it if enabled; `*out` is its info JSON.
-///
-/// # Safety
-/// As [`ocp_plugin_enable`].
-#[no_mangle]
-pub unsafe extern "C" fn ocp_plugin_reload(
-    host: *const OcpHost,
-    slug: *const u8,
-    slug_len: usize,
-    out: *mut OcpBuf,
-) -> i32 {
-    manage(host, slug, slug_len, out, Op::Reload)
 }
 
 /// Scans the plugins folder again (new, changed and removed plugins);
