@@ -1,5 +1,6 @@
-//! `owncast-plugin bench`: the JS plugin performance figures of the issue,
-//! measured through the same runtime and loaders as `test` and `demo`.
+//! `owncast-plugin bench`: performance figures of a filter plugin (JS, or a
+//! Rust or Python component), measured through the same runtime and loaders
+//! as `test` and `demo`.
 //!
 //! 1. Filter call latency: `Host::filter` on a chat message, through the
 //!    dispatcher into one loaded plugin (default: the built JS
@@ -8,10 +9,11 @@
 //!    `PluginCode::instantiate` (a fresh instance, as after a trap or for each
 //!    scenario case), and instantiate + the first call (`register`).
 //! 3. Resident memory per loaded plugin: process RSS before and after loading
-//!    N more copies through `Host::load` (each compiled on its own, under its
-//!    own slug, with its own instance, then one filter call each), divided by
-//!    N; then, roughly (freed allocations are reused), the same N split into
-//!    compiling and instantiating.
+//!    N more copies through `Host::load`, one per host on the same runtime
+//!    (each compiled on its own, with its own instance, then one filter call
+//!    each; the empty hosts' memory is left out), divided by N; then, roughly
+//!    (freed allocations are reused), the same N split into compiling and
+//!    instantiating.
 //!
 //! With `--engine <wasm>` the same figures are taken for the shared-engine
 //! form too: `<slug>.js` from `owncast-plugin build --script`, run by one
@@ -50,6 +52,9 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// The chat message the filter must change (its word list decides).
+    #[arg(long, default_value = DIRTY)]
+    dirty: String,
 }
 
 /// Latency percentiles in microseconds.
@@ -151,9 +156,9 @@ impl Bench<'_> {
 
         // 1. Filter calls through the host.
         for i in 0..200 {
-            host.filter(message(i, if i % 2 == 0 { CLEAN } else { DIRTY })).await;
+            host.filter(message(i, if i % 2 == 0 { CLEAN } else { &args.dirty })).await;
         }
-        for (kind, body, expect_change) in [("pass", CLEAN, false), ("modify", DIRTY, true)] {
+        for (kind, body, expect_change) in [("pass", CLEAN, false), ("modify", args.dirty.as_str(), true)] {
             let mut times = Vec::with_capacity(args.calls);
             for i in 0..args.calls {
                 let ev = message(i, body);
@@ -206,18 +211,27 @@ impl Bench<'_> {
         out.insert("instantiate_register".into(), serde_json::to_value(&sr)?);
         drop(code);
 
-        // 3. Resident memory per loaded plugin, through Host::load.
+        // 3. Resident memory per loaded plugin, through Host::load: N more
+        // hosts on the same runtime (a plugin's compiled-in identity, as
+        // Rust and Python components have, allows one copy per host), the
+        // hosts' own memory measured first and left out.
         let n = args.plugins;
+        let empty = rss_bytes();
+        let hosts: Vec<Host> = (0..n).map(|_| self.host()).collect::<anyhow::Result<_>>()?;
         let before = rss_bytes();
         let t = Instant::now();
-        for k in 0..n {
-            host.load(with_slug(bundle, &format!("{slug}-copy-{k}"))?).await?;
+        for h in &hosts {
+            h.load(bundle.clone()).await?;
         }
         let load_each = ms(t.elapsed()) / n as f64;
-        host.filter(message(0, DIRTY)).await; // every instance runs once
+        for h in &hosts {
+            h.filter(message(0, &args.dirty)).await; // every instance runs once
+            anyhow::ensure!(h.filter_chain("chat.message.received").len() == 1, "a copy did not load as a filter");
+        }
         let after = rss_bytes();
-        let chain = host.filter_chain("chat.message.received").len();
-        anyhow::ensure!(chain == n + 1, "expected {} filters in the chain, found {chain}", n + 1);
+        if let (Some(e), Some(b)) = (empty, before) {
+            self.say(format!("({n} empty hosts: {:.2} MiB, left out)", mib(b.saturating_sub(e) as f64)));
+        }
 
         // The same, split: compile n copies, then instantiate each and call it.
         let copies: Vec<(Arc<Manifest>, PluginBundle)> = (0..n)
@@ -234,7 +248,7 @@ impl Bench<'_> {
             let ctx = PluginContext::new(m.clone(), m.permissions.clone(), host.services().clone());
             let mut i = code.instantiate(ctx).await?;
             i.register().await?;
-            i.on_filter(&message(0, DIRTY)).await?;
+            i.on_filter(&message(0, &args.dirty)).await?;
             live.push(i);
         }
         let split2 = rss_bytes();
@@ -270,6 +284,7 @@ impl Bench<'_> {
         };
         out.insert("memory".into(), mem);
         drop(live);
+        drop(hosts);
         Ok(Value::Object(out))
     }
 
@@ -296,10 +311,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         "--plugins, --calls and --instances must be positive"
     );
     let runtime = setup::runtime()?;
+    // The legacy loaders, then the host's own component loader (Rust and
+    // Python plugins), as Host::load picks them.
+    let component: Arc<dyn PluginLoader> = Arc::new(owncast_plugin_host::component::ComponentLoader);
     let loader = setup::loaders()
         .into_iter()
+        .chain([component])
         .find(|l| l.recognizes(&bundle.code, &bundle.code_file))
-        .ok_or_else(|| anyhow::anyhow!("{}: not a legacy (Extism/JS) plugin", bundle.code_file))?;
+        .ok_or_else(|| anyhow::anyhow!("{}: not a plugin this host can load", bundle.code_file))?;
     let mut report = serde_json::Map::new();
     let pre =
         Bench { args: &args, runtime: runtime.clone(), loader }.measure("pre-initialized module", &bundle).await?;

@@ -41,7 +41,7 @@ enum Command {
     Run(run::Args),
     /// Bundle a built plugin directory into <slug>.ocpkg.
     Package(package::Args),
-    /// Measure a JS filter plugin: filter call latency, instantiation, memory per loaded plugin.
+    /// Measure a filter plugin (JS, Rust or Python): filter call latency, instantiation, memory per loaded plugin.
     Bench(bench::Args),
 }
 

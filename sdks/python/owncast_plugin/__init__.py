@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
-from . import _bindings
+from . import _bindings, _http
 from ._wire import ChatMessage, ChatUser, HttpRequest, Obj, view
 
 __all__ = ["plugin", "owncast", "filter", "auth_check", "CommandContext", "Obj", "ChatMessage", "ChatUser", "HttpRequest"]
@@ -592,9 +592,13 @@ class _SQL:
 
 
 class _Http:
-    # Outbound HTTP is wasi:http/outgoing-handler in this contract (permission
-    # network.fetch); the Python SDK does not drive it yet.
-    fetch = _unsupported("http.fetch", "the Python SDK does not implement outbound HTTP (wasi:http) yet")
+    @_host("outgoing-handler", "handle")
+    def fetch(self, url: str, opts: Optional[Dict[str, Any]] = None) -> Obj:
+        """Outbound HTTP (permission network.fetch, hosts limited to the
+        manifest's network.allowedHosts): `{status, headers, body}`; opts:
+        method, headers, body."""
+        _bindings.function("outgoing-handler", "handle", "owncast.http.fetch")
+        return view(_http.fetch(url, opts or {}))
 
 
 class _Owncast:

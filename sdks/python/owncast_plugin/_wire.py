@@ -111,13 +111,21 @@ def to_wire(value: Any) -> Any:
 
 
 _PAIRS: Dict[type, frozenset] = {}
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    """A record's field types (resolved once per class: it is slow)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _pair_fields(cls: type) -> frozenset:
     """Fields of a record typed `list<tuple<string, string>>` (headers,
     query): objects of name to value in JSON."""
     if cls not in _PAIRS:
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         _PAIRS[cls] = frozenset(
             name
             for name, tp in hints.items()
@@ -152,7 +160,7 @@ def from_wire(tp: Any, data: Any, fallback: Any = None) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise ValueError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         kwargs = {}
         for f in dataclasses.fields(tp):
             key = camel(f.name)

@@ -43,6 +43,11 @@ class StaticCheck(unittest.TestCase):
         self.assertEqual(len(problems), 1, problems)
         self.assertIn("p.py:2: owncast.video_config.write needs permission videoconfig.write", problems[0])
 
+    def test_outbound_http_needs_network_fetch(self):
+        src = "from owncast_plugin import owncast\nowncast.http.fetch('https://x.example/')\n"
+        self.assertIn("needs permission network.fetch", build.check_source(src, "p.py", ["chat.send"])[0])
+        self.assertEqual(build.check_source(src, "p.py", ["network.fetch"]), [])
+
     def test_calls_outside_the_contract_are_refused(self):
         src = "from owncast_plugin import owncast as oc\noc.timer.set_timeout(print, 10)\noc.kv.nope()\n"
         problems = build.check_source(src, "p.py", ["storage.kv"])
