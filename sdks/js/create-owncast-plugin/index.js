@@ -3,7 +3,7 @@
 // create-owncast-plugin: starts a new Owncast plugin project.
 //
 //   npm init owncast-plugin my-plugin
-//   npx create-owncast-plugin my-plugin [--typescript] [--name "My Plugin"]
+//   npx create-owncast-plugin my-plugin [--typescript | --python] [--name "My Plugin"]
 //
 // Writes package.json, src/plugin.js (or .ts), plugin.manifest.json,
 // __tests__/plugin.test.json, README.md and .gitignore. The project depends
@@ -27,6 +27,8 @@ options:
   --name <text>      display name (default: from the directory name)
   --slug <slug>      plugin slug (default: the directory name, lowercased)
   --typescript, --ts src/plugin.ts and a tsconfig.json instead of src/plugin.js
+  --python           a Python project (src/plugin.py), made by the Python SDK:
+                     $OWNCAST_PYTHON (default python3) -m owncast_plugin new
   --sdk <path|spec>  where @owncast/plugin-sdk comes from: a local directory
                      (a file: dependency, no registry needed) or an npm
                      version range (default: $OWNCAST_PLUGIN_SDK, else ^${VERSION})
@@ -49,6 +51,7 @@ function parse(argv) {
     else if (a === "--slug") opts.slug = value();
     else if (a === "--sdk") opts.sdk = value();
     else if (a === "--typescript" || a === "--ts") opts.typescript = true;
+    else if (a === "--python") opts.python = true;
     else if (a === "--install") opts.install = true;
     else if (a === "--force") opts.force = true;
     else if (a === "-h" || a === "--help") opts.help = true;
@@ -339,6 +342,28 @@ function create(opts) {
   return { dir, slug, name, sdk, written: Object.keys(out) };
 }
 
+/** A Python project: the Python SDK's own scaffolder (one template, there). */
+function createPython(opts) {
+  if (!opts.dir) throw new UsageError("missing <directory>");
+  for (const [flag, set] of [["--typescript", opts.typescript], ["--sdk", opts.sdk], ["--install", opts.install]]) {
+    if (set) throw new UsageError(`${flag} does not apply to --python`);
+  }
+  const python = process.env.OWNCAST_PYTHON || "python3";
+  const args = ["-m", "owncast_plugin", "new", opts.dir];
+  if (opts.name) args.push("--name", opts.name);
+  if (opts.slug) args.push("--slug", opts.slug);
+  if (opts.force) args.push("--force");
+  const res = spawnSync(python, args, { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+  if (res.error) throw new UsageError(`--python: could not run ${python}: ${res.error.message}`);
+  if (/No module named owncast_plugin/.test(res.stderr || "")) {
+    throw new UsageError(
+      `--python: ${python} has no Python SDK (owncast_plugin): pip install sdks/python from the plugin runtime, or set OWNCAST_PYTHON`
+    );
+  }
+  process.stderr.write(res.stderr || "");
+  return res.status === 0 ? 0 : 1;
+}
+
 function main(argv) {
   let opts;
   try {
@@ -347,6 +372,7 @@ function main(argv) {
       console.log(USAGE);
       return 0;
     }
+    if (opts.python) return createPython(opts);
     const r = create(opts);
     const shown = path.relative(process.cwd(), r.dir) || ".";
     console.log(`Created ${r.name} (${r.slug}) in ${shown}:`);

@@ -631,6 +631,30 @@ test("create-owncast-plugin: scaffold, install offline, build and test", { skip:
   assert.ok(fs.existsSync(path.join(dir, "my-plugin.ocpkg")));
 });
 
+test("create-owncast-plugin: --python makes a Python project with the Python SDK's scaffolder", () => {
+  const where = path.join(tmpRoot, "scaffold-py");
+  fs.mkdirSync(where);
+  const env = { ...process.env, PYTHONPATH: path.join(SDK, "..", "python"), OWNCAST_PYTHON: process.env.OWNCAST_PYTHON || "python3" };
+  const run = (args, extra = {}) =>
+    spawnSync(process.execPath, [CREATE, ...args], { cwd: where, encoding: "utf8", env: { ...env, ...extra } });
+  const c = run(["py-bot", "--python", "--name", "Py Bot"]);
+  assert.strictEqual(c.status, 0, c.stdout + c.stderr);
+  const dir = path.join(where, "py-bot");
+  for (const f of ["src/plugin.py", "plugin.manifest.json", "__tests__/plugin.test.json", "README.md", ".gitignore"]) {
+    assert.ok(fs.existsSync(path.join(dir, f)), f);
+  }
+  const m = JSON.parse(fs.readFileSync(path.join(dir, "plugin.manifest.json"), "utf8"));
+  assert.deepStrictEqual([m.slug, m.name], ["py-bot", "Py Bot"]);
+  assert.match(fs.readFileSync(path.join(dir, "src", "plugin.py"), "utf8"), /from owncast_plugin import/);
+  assert.ok(!fs.existsSync(path.join(dir, "package.json")));
+  const mixed = run(["other", "--python", "--typescript"]);
+  assert.strictEqual(mixed.status, 2);
+  assert.match(mixed.stderr, /--typescript does not apply to --python/);
+  const noPython = run(["third", "--python"], { OWNCAST_PYTHON: path.join(where, "no-such-python") });
+  assert.strictEqual(noPython.status, 2);
+  assert.match(noPython.stderr, /--python: could not run .*no-such-python/);
+});
+
 test("create-owncast-plugin: --typescript, names, and refusing bad targets", () => {
   const where = path.join(tmpRoot, "scaffold-ts");
   fs.mkdirSync(where);
