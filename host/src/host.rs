@@ -9,7 +9,7 @@ use crate::dispatcher::{GuestCall, NoObserver, Observer};
 use crate::event::Event;
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::{Manifest, ManifestWarning};
-use crate::owncast::{Owncast, SimulatedOwncast};
+use crate::owncast::{OffWorker, Owncast, SimulatedOwncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
@@ -448,7 +448,7 @@ impl HostBuilder {
         };
         let kv = self.kv.unwrap_or_else(|| Arc::new(MemoryStore::default()));
         let services = Arc::new(HostServices {
-            owncast: self.owncast.unwrap_or_else(|| Arc::new(SimulatedOwncast::demo())),
+            owncast: Arc::new(OffWorker(self.owncast.unwrap_or_else(|| Arc::new(SimulatedOwncast::demo())))),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
             outbound: self.outbound.unwrap_or_else(|| Arc::new(NetworkOutbound)),

@@ -21,6 +21,7 @@ pub mod component;
 pub mod context;
 pub mod contract;
 pub mod dispatcher;
+pub mod durable;
 pub mod event;
 pub mod host;
 pub mod kv;

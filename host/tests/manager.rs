@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use owncast_plugin_host::manager::package::{read_package, write_package, PackageLimits};
 use owncast_plugin_host::manager::{ManagerConfig, PluginManager, Status};
-use owncast_plugin_host::server::{PluginServer, RunningServer, ServerConfig};
+use owncast_plugin_host::server::{admin, admin_page, PluginServer, RunningServer, ServerConfig};
 use owncast_plugin_host::Host;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -467,27 +467,25 @@ async fn every_admin_route_needs_admin_auth() {
     // Two dozen wrong logins on purpose: no lock-out for this one.
     let mut c = config();
     c.logins.free_failures = 1000;
+    let c_metrics = c.metrics_path.clone().expect("metrics are served");
     let s = setup_with(dir, None, c).await;
-    let routes = [
-        ("GET", "/api/admin/plugins"),
-        ("POST", "/api/admin/plugins"),
-        ("POST", "/api/admin/plugins/rescan"),
-        ("GET", "/api/admin/plugins/p"),
-        ("DELETE", "/api/admin/plugins/p"),
-        ("POST", "/api/admin/plugins/p/enable"),
-        ("POST", "/api/admin/plugins/p/approve"),
-        ("POST", "/api/admin/plugins/p/disable"),
-        ("POST", "/api/admin/plugins/p/reload"),
-        ("GET", "/api/admin/plugins/p/config"),
-        ("PUT", "/api/admin/plugins/p/config"),
-        ("GET", "/api/admin/anything"),
-    ];
-    for (method, path) in routes {
+    // Every route of the admin API, from the router's own table, plus the
+    // admin page and the metrics.
+    let mut routes: Vec<(&str, String)> =
+        admin::ROUTES.iter().map(|r| (r.method, r.path.replace("{slug}", "p"))).collect();
+    assert!(routes.len() >= 16, "the table lists every route: {routes:?}");
+    routes.push(("GET", "/api/admin/anything".into()));
+    routes.push(("GET", admin_page::PAGE_PATH.into()));
+    routes.push(("GET", format!("{}app.js", admin_page::PAGE_PATH)));
+    routes.push(("GET", c_metrics.clone()));
+    for (method, path) in &routes {
         for auth in [None, Some(basic("admin", "wrong")), Some("Bearer nope".to_string())] {
             let h: Vec<(&str, &str)> = auth.as_deref().map(|v| vec![("Authorization", v)]).unwrap_or_default();
             let r = request(s.addr(), method, path, &h, b"").await;
             assert_eq!(r.status, 401, "{method} {path} {auth:?}");
-            assert_eq!(r.error(), "admin authentication required");
+            if *method != "HEAD" {
+                assert_eq!(r.error(), "admin authentication required");
+            }
             assert!(r.header("www-authenticate").is_some());
         }
     }

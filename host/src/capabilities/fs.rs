@@ -31,6 +31,12 @@ impl PluginContext {
         let mut clean = PathBuf::new();
         for c in rel.components() {
             match c {
+                Component::Normal(p) if crate::durable::is_temp_name(&p.to_string_lossy()) => {
+                    return Err(self.failed(
+                        call,
+                        format!("path \"{path}\": names like `.<name>.tmp-…` are the host's temporary files"),
+                    ))
+                }
                 Component::Normal(p) => clean.push(p),
                 Component::CurDir => {}
                 _ => return Err(self.failed(call, format!("path \"{path}\" leaves the plugin's directory"))),
@@ -50,9 +56,17 @@ impl PluginContext {
         Ok(full)
     }
 
+    /// What the directory holds. Temporary files an interrupted write left
+    /// (a crash, `kill -9`) are removed on the way: the plugin's calls run one
+    /// at a time, so no write of its own is in progress.
     fn dir_usage(&self) -> Usage {
         fn walk(p: &Path, u: &mut Usage) {
             for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                if crate::durable::is_temp_name(&e.file_name().to_string_lossy())
+                    && std::fs::remove_file(e.path()).is_ok()
+                {
+                    continue;
+                }
                 u.entries += 1;
                 // Symlinks (never made by the host) count as entries, not followed.
                 match e.path().symlink_metadata() {
@@ -109,12 +123,14 @@ impl PluginContext {
                 return Ok(OpResult::err(e.to_string()));
             }
         }
-        // Write-and-rename so a crash never leaves half a file.
-        let tmp = p.with_extension("owncast-tmp");
-        let r = std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, &p));
-        Ok(match r {
+        // Write, flush and rename: a crash never leaves half a file, a full
+        // disk leaves the old content and no temporary file.
+        Ok(match crate::durable::write_atomic(&p, data) {
             Ok(()) => OpResult::ok(),
-            Err(e) => OpResult::err(e.to_string()),
+            Err(e) => {
+                tracing::warn!(plugin = %self.slug(), "fs.write \"{path}\" failed: {e}");
+                OpResult::err(format!("writing \"{path}\" failed: {e}"))
+            }
         })
     }
 
@@ -122,7 +138,12 @@ impl PluginContext {
         self.require(Permission::StorageFs, "fs.list")?;
         let p = self.fs_path(dir, "fs.list")?;
         let mut names: Vec<String> = std::fs::read_dir(p)
-            .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| !crate::durable::is_temp_name(n))
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         Ok(names)

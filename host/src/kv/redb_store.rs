@@ -1,17 +1,45 @@
 use super::{KvError, KvStore};
 use redb::{Database, TableDefinition};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 const TABLE: TableDefinition<&str, &str> = TableDefinition::new("kv");
 
 /// The embedded durable store: one redb file. Every write is a committed
 /// transaction, so a process killed mid-write leaves the last committed state.
+///
+/// After a failed write (a full disk, an I/O error) redb refuses every
+/// further operation, reads included, until the database is opened again
+/// ("previous I/O error"). The store then reopens the file (redb recovers
+/// the last committed state) and retries once, so one moment of a full disk
+/// costs the write that failed, not every plugin's storage until a restart.
 pub struct RedbStore {
-    db: Database,
+    path: PathBuf,
+    /// `None` after a reopen failed; the next operation tries again.
+    db: RwLock<Option<Database>>,
 }
 
-fn backend(e: impl std::fmt::Display) -> KvError {
-    KvError::Backend(e.to_string())
+/// Why an operation failed: the database needs reopening, or anything else.
+enum Fail {
+    Poisoned,
+    Other(KvError),
+}
+
+impl<E: Into<redb::Error>> From<E> for Fail {
+    fn from(e: E) -> Self {
+        match e.into() {
+            redb::Error::PreviousIo => Fail::Poisoned,
+            e => Fail::Other(KvError::Backend(e.to_string())),
+        }
+    }
+}
+
+fn open_db(path: &Path) -> Result<Database, KvError> {
+    let db = Database::create(path).map_err(|e| KvError::Backend(format!("{}: {e}", path.display())))?;
+    let tx = db.begin_write().map_err(|e| KvError::Backend(e.to_string()))?;
+    tx.open_table(TABLE).map_err(|e| KvError::Backend(e.to_string()))?;
+    tx.commit().map_err(|e| KvError::Backend(e.to_string()))?;
+    Ok(db)
 }
 
 impl RedbStore {
@@ -19,50 +47,90 @@ impl RedbStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| KvError::Backend(format!("{}: {e}", dir.display())))?;
         }
-        let db = Database::create(path).map_err(|e| KvError::Backend(format!("{}: {e}", path.display())))?;
-        let tx = db.begin_write().map_err(backend)?;
-        tx.open_table(TABLE).map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        Ok(RedbStore { db })
+        Ok(RedbStore { path: path.to_path_buf(), db: RwLock::new(Some(open_db(path)?)) })
+    }
+
+    /// Runs `op` on the database; reopens it once if redb refuses after an
+    /// earlier I/O failure.
+    fn with_db<T>(&self, op: impl Fn(&Database) -> Result<T, Fail>) -> Result<T, KvError> {
+        {
+            let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(db) = guard.as_ref() {
+                match op(db) {
+                    Ok(v) => return Ok(v),
+                    Err(Fail::Other(e)) => return Err(e),
+                    Err(Fail::Poisoned) => {}
+                }
+            }
+        }
+        {
+            let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
+            // Another caller may have reopened it meanwhile; a store that
+            // works needs no reopening.
+            let healthy = guard.as_ref().is_some_and(|db| db.begin_read().is_ok());
+            if !healthy {
+                // The old handle holds the file's lock: drop it before reopening.
+                *guard = None;
+                tracing::warn!(file = %self.path.display(), "reopening the KV store after an I/O failure");
+                *guard = Some(open_db(&self.path)?);
+            }
+        }
+        let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
+        let db = guard.as_ref().ok_or_else(|| KvError::Backend("the store could not be reopened".into()))?;
+        match op(db) {
+            Ok(v) => Ok(v),
+            Err(Fail::Other(e)) => Err(e),
+            Err(Fail::Poisoned) => {
+                Err(KvError::Backend("storage failed: I/O error (the store was reopened once)".into()))
+            }
+        }
     }
 }
 
 impl KvStore for RedbStore {
     fn get(&self, key: &str) -> Result<Option<String>, KvError> {
-        let tx = self.db.begin_read().map_err(backend)?;
-        let table = tx.open_table(TABLE).map_err(backend)?;
-        Ok(table.get(key).map_err(backend)?.map(|v| v.value().to_string()))
+        self.with_db(|db| {
+            let tx = db.begin_read()?;
+            let table = tx.open_table(TABLE)?;
+            Ok(table.get(key)?.map(|v| v.value().to_string()))
+        })
     }
     fn set_many(&self, pairs: &[(&str, &str)]) -> Result<(), KvError> {
-        let tx = self.db.begin_write().map_err(backend)?;
-        {
-            let mut table = tx.open_table(TABLE).map_err(backend)?;
-            for (k, v) in pairs {
-                table.insert(*k, *v).map_err(backend)?;
+        self.with_db(|db| {
+            let tx = db.begin_write()?;
+            {
+                let mut table = tx.open_table(TABLE)?;
+                for (k, v) in pairs {
+                    table.insert(*k, *v)?;
+                }
             }
-        }
-        tx.commit().map_err(backend)
+            Ok(tx.commit()?)
+        })
     }
     fn delete(&self, key: &str) -> Result<(), KvError> {
-        let tx = self.db.begin_write().map_err(backend)?;
-        {
-            let mut table = tx.open_table(TABLE).map_err(backend)?;
-            table.remove(key).map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
+        self.with_db(|db| {
+            let tx = db.begin_write()?;
+            {
+                let mut table = tx.open_table(TABLE)?;
+                table.remove(key)?;
+            }
+            Ok(tx.commit()?)
+        })
     }
     fn scan(&self, prefix: &str) -> Result<Vec<(String, String)>, KvError> {
-        let tx = self.db.begin_read().map_err(backend)?;
-        let table = tx.open_table(TABLE).map_err(backend)?;
-        let mut out = Vec::new();
-        for item in table.range(prefix..).map_err(backend)? {
-            let (k, v) = item.map_err(backend)?;
-            if !k.value().starts_with(prefix) {
-                break;
+        self.with_db(|db| {
+            let tx = db.begin_read()?;
+            let table = tx.open_table(TABLE)?;
+            let mut out = Vec::new();
+            for item in table.range(prefix..)? {
+                let (k, v) = item?;
+                if !k.value().starts_with(prefix) {
+                    break;
+                }
+                out.push((k.value().to_string(), v.value().to_string()));
             }
-            out.push((k.value().to_string(), v.value().to_string()));
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
 

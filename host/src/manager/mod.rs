@@ -802,7 +802,7 @@ fn remove_leftovers(dir: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let leftover = name.starts_with(TMP_PREFIX) || (name.starts_with('.') && name.contains(state::TMP_MARK));
+        let leftover = name.starts_with(TMP_PREFIX) || crate::durable::is_temp_name(&name);
         if !leftover {
             continue;
         }

@@ -7,13 +7,11 @@
 use crate::permissions::Permissions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const STATE_VERSION: u32 = 1;
 
-/// Marks the temporary files of [`write_atomic`] (`.<name>.tmp-<pid>-<n>`).
-pub const TMP_MARK: &str = ".tmp-";
+pub use crate::durable::write_atomic;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,37 +79,6 @@ impl StateFile {
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         write_atomic(path, &bytes)
     }
-}
-
-/// Replaces `path` with `bytes` so that readers (and a crash) see either the
-/// old content or the new, never a mix.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}{TMP_MARK}{}-{}", std::process::id(), unique()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
 }
 
 #[cfg(test)]

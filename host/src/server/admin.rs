@@ -22,12 +22,12 @@
 //! [`ManagerError::status`](crate::manager::ManagerError::status); a config
 //! value that does not fit the schema adds `field`, the key.
 
-use super::{error_response, json_response, method_not_allowed, PluginServer};
+use super::{error_response, json_response, PluginServer, Reply};
 use crate::capabilities::config::ConfigError;
 use crate::manager::{ManagerError, PluginInfo, PluginManager};
 use crate::permissions::{Permission, Permissions};
 use bytes::Bytes;
-use http::{Method, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -92,87 +92,154 @@ fn parse_json(body: &Bytes) -> Result<Option<Value>, Response<Bytes>> {
         .map_err(|e| error_response(StatusCode::BAD_REQUEST, format!("request body is not valid JSON: {e}")))
 }
 
-pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, body: Bytes) -> Response<Bytes> {
-    let path = parts.uri.path().trim_end_matches('/');
-    let Some(rest) = path.strip_prefix(PLUGINS_PATH) else {
-        return error_response(StatusCode::NOT_FOUND, format!("no admin route {path}"));
-    };
-    let Some(m) = server.manager() else {
-        return error_response(StatusCode::NOT_FOUND, "this host has no plugin manager");
-    };
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let method = &parts.method;
-    match segments.as_slice() {
-        [] => match *method {
-            Method::GET => list(m),
-            Method::POST => upload(m, &body).await,
-            _ => method_not_allowed("GET, POST"),
-        },
-        ["rescan"] => match *method {
-            Method::POST => {
-                m.rescan().await;
-                list(m)
-            }
-            _ => method_not_allowed("POST"),
-        },
-        [slug] => match *method {
-            Method::GET => info_reply(m, m.info(slug)),
-            Method::DELETE => {
-                let with_data =
-                    parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "data=true" || p == "data=1"));
-                match m.delete(slug).await {
-                    Ok(()) => {
-                        let purged = with_data.then(|| m.purge_data(slug));
-                        match purged {
-                            Some(Err(e)) => fail(e),
-                            _ => ok(StatusCode::OK, &json!({ "deleted": slug, "dataDeleted": with_data })),
-                        }
-                    }
-                    Err(e) => fail(e),
-                }
-            }
-            _ => method_not_allowed("GET, DELETE"),
-        },
-        [slug, action @ ("enable" | "disable" | "reload" | "approve")] => {
-            if *method != Method::POST {
-                return method_not_allowed("POST");
-            }
-            let result = match *action {
-                "enable" => m.enable(slug).await,
-                "disable" => m.disable(slug).await,
-                "reload" => m.reload(slug).await,
-                _ => match approval(&body) {
-                    Ok(expected) => m.approve(slug, expected).await,
-                    Err(r) => return r,
-                },
-            };
-            info_reply(m, result)
+/// What an admin route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminOp {
+    List,
+    Upload,
+    Rescan,
+    Events,
+    Info,
+    Delete,
+    Enable,
+    Disable,
+    Reload,
+    Approve,
+    Instructions,
+    InstructionsRendered,
+    ConfigGet,
+    ConfigSet,
+}
+
+/// One admin route: a method and a path pattern (`{slug}` stands for a plugin).
+#[derive(Debug, Clone, Copy)]
+pub struct AdminRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub op: AdminOp,
+}
+
+const fn route(method: &'static str, path: &'static str, op: AdminOp) -> AdminRoute {
+    AdminRoute { method, path, op }
+}
+
+/// Every route of the admin API. [`handle`] routes by this table (and
+/// answers 405 with `Allow` from it); tests walk it to prove each route
+/// needs admin authentication.
+pub const ROUTES: &[AdminRoute] = &[
+    route("GET", "/api/admin/plugins", AdminOp::List),
+    route("POST", "/api/admin/plugins", AdminOp::Upload),
+    route("POST", "/api/admin/plugins/rescan", AdminOp::Rescan),
+    route("GET", "/api/admin/plugins/_events", AdminOp::Events),
+    route("GET", "/api/admin/plugins/{slug}", AdminOp::Info),
+    route("DELETE", "/api/admin/plugins/{slug}", AdminOp::Delete),
+    route("POST", "/api/admin/plugins/{slug}/enable", AdminOp::Enable),
+    route("POST", "/api/admin/plugins/{slug}/disable", AdminOp::Disable),
+    route("POST", "/api/admin/plugins/{slug}/reload", AdminOp::Reload),
+    route("POST", "/api/admin/plugins/{slug}/approve", AdminOp::Approve),
+    route("GET", "/api/admin/plugins/{slug}/instructions", AdminOp::Instructions),
+    route("HEAD", "/api/admin/plugins/{slug}/instructions", AdminOp::Instructions),
+    route("GET", "/api/admin/plugins/{slug}/instructions/rendered", AdminOp::InstructionsRendered),
+    route("GET", "/api/admin/plugins/{slug}/config", AdminOp::ConfigGet),
+    route("PUT", "/api/admin/plugins/{slug}/config", AdminOp::ConfigSet),
+    route("POST", "/api/admin/plugins/{slug}/config", AdminOp::ConfigSet),
+];
+
+/// The slug `pattern` binds when it matches `path` (`Some("")` for a pattern
+/// without one); `None` when it does not match.
+fn matches<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+    let mut want = pattern.split('/').filter(|s| !s.is_empty());
+    let mut have = path.split('/').filter(|s| !s.is_empty());
+    let mut slug = "";
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return Some(slug),
+            (Some("{slug}"), Some(s)) => slug = s,
+            (Some(w), Some(h)) if w == h => {}
+            _ => return None,
         }
-        // The raw `.../instructions` (upstream's path) is answered by the
-        // server before the admin API; this is the page's rendered form.
-        [slug, "instructions", "rendered"] => match *method {
-            Method::GET => super::admin_page::instructions(m, slug),
-            _ => method_not_allowed("GET"),
-        },
-        [slug, "config"] => match *method {
-            Method::GET => m.config_values(slug).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail),
-            Method::PUT | Method::POST => {
-                let values: BTreeMap<String, Value> = match parse_json(&body) {
-                    Ok(Some(Value::Object(o))) => o.into_iter().collect(),
-                    Ok(_) => {
-                        return error_response(
-                            StatusCode::BAD_REQUEST,
-                            "config must be a JSON object of setting names to values",
-                        )
-                    }
-                    Err(r) => return r,
-                };
-                m.set_config(slug, &values).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail)
-            }
-            _ => method_not_allowed("GET, PUT"),
-        },
-        _ => error_response(StatusCode::NOT_FOUND, format!("no admin route {path}")),
     }
+}
+
+/// The routes of the most specific pattern `path` matches (literal segments
+/// win over `{slug}`: `rescan` is the route, not a plugin), and the slug.
+fn routes_for(path: &str) -> Option<(Vec<&'static AdminRoute>, &str)> {
+    let specificity = |r: &AdminRoute| r.path.matches("{slug}").count();
+    let best = ROUTES.iter().filter(|r| matches(r.path, path).is_some()).min_by_key(|r| specificity(r))?;
+    let slug = matches(best.path, path)?;
+    Some((ROUTES.iter().filter(|r| r.path == best.path).collect(), slug))
+}
+
+pub(super) async fn handle(server: &PluginServer, parts: &http::request::Parts, body: Bytes) -> Reply {
+    let path = parts.uri.path().trim_end_matches('/');
+    let Some((routes, slug)) = routes_for(path) else {
+        return error_response(StatusCode::NOT_FOUND, format!("no admin route {}", super::truncate(path, 200))).into();
+    };
+    let method = parts.method.as_str();
+    let Some(op) = routes.iter().find(|r| r.method == method).map(|r| r.op) else {
+        let allow: Vec<&str> = routes.iter().map(|r| r.method).collect();
+        let mut r = error_response(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed here"));
+        if let Ok(v) = http::HeaderValue::from_str(&allow.join(", ")) {
+            r.headers_mut().insert(http::header::ALLOW, v);
+        }
+        return r.into();
+    };
+    if op == AdminOp::Instructions {
+        // The raw file, from the host's assets (a host without a manager has them too).
+        return server.host_file(parts, slug, super::HostFile::Instructions, true).into();
+    }
+    let Some(m) = server.manager() else {
+        return error_response(StatusCode::NOT_FOUND, "this host has no plugin manager").into();
+    };
+    match op {
+        AdminOp::List => list(m),
+        AdminOp::Upload => upload(m, &body).await,
+        AdminOp::Rescan => {
+            m.rescan().await;
+            list(m)
+        }
+        AdminOp::Events => return super::admin_page::events(m.clone()),
+        AdminOp::Info => info_reply(m, m.info(slug)),
+        AdminOp::Delete => {
+            let with_data = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "data=true" || p == "data=1"));
+            match m.delete(slug).await {
+                Ok(()) => {
+                    let purged = with_data.then(|| m.purge_data(slug));
+                    match purged {
+                        Some(Err(e)) => fail(e),
+                        _ => ok(StatusCode::OK, &json!({ "deleted": slug, "dataDeleted": with_data })),
+                    }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        AdminOp::Enable => info_reply(m, m.enable(slug).await),
+        AdminOp::Disable => info_reply(m, m.disable(slug).await),
+        AdminOp::Reload => info_reply(m, m.reload(slug).await),
+        AdminOp::Approve => match approval(&body) {
+            Ok(expected) => info_reply(m, m.approve(slug, expected).await),
+            Err(r) => r,
+        },
+        // The page's rendered form of `.../instructions` (upstream's path, the raw file).
+        AdminOp::InstructionsRendered => super::admin_page::instructions(m, slug),
+        AdminOp::ConfigGet => m.config_values(slug).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail),
+        AdminOp::ConfigSet => {
+            let values: BTreeMap<String, Value> = match parse_json(&body) {
+                Ok(Some(Value::Object(o))) => o.into_iter().collect(),
+                Ok(_) => {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        "config must be a JSON object of setting names to values",
+                    )
+                    .into()
+                }
+                Err(r) => return r.into(),
+            };
+            m.set_config(slug, &values).map(|c| ok(StatusCode::OK, &c)).unwrap_or_else(fail)
+        }
+        AdminOp::Instructions => unreachable!("answered above"),
+    }
+    .into()
 }
 
 fn list(m: &PluginManager) -> Response<Bytes> {
@@ -208,4 +275,24 @@ fn approval(body: &Bytes) -> Result<Option<Permissions>, Response<Bytes>> {
         perms.push(p);
     }
     Ok(Some(Permissions::new(perms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_the_router() {
+        for r in ROUTES {
+            let path = r.path.replace("{slug}", "some-plugin");
+            let (routes, slug) = routes_for(&path).unwrap_or_else(|| panic!("{} is not routed", r.path));
+            assert!(routes.iter().any(|x| x.method == r.method && x.op == r.op), "{} {}", r.method, r.path);
+            assert_eq!(slug, if r.path.contains("{slug}") { "some-plugin" } else { "" });
+        }
+        // Literal segments win over a slug; unknown paths are not routed.
+        assert_eq!(routes_for("/api/admin/plugins/rescan").unwrap().0[0].op, AdminOp::Rescan);
+        assert_eq!(routes_for("/api/admin/plugins/_events/").unwrap().0[0].op, AdminOp::Events);
+        assert!(routes_for("/api/admin/plugins/p/explode").is_none());
+        assert!(routes_for("/api/admin/other").is_none());
+    }
 }

@@ -515,13 +515,9 @@ impl PluginServer {
             }
             return if path.ends_with("actions") { page::actions(self) } else { page::config(self) }.into();
         }
-        // `/api/plugins/<slug>/icon` (public) and
-        // `/api/admin/plugins/<slug>/instructions` (admin, checked before the body).
+        // `/api/plugins/<slug>/icon` (public).
         if let Some(slug) = path.strip_prefix("/api/plugins/").and_then(|r| r.strip_suffix("/icon")) {
             return self.host_file(&parts, slug, HostFile::Icon, auth.admin).into();
-        }
-        if let Some(slug) = path.strip_prefix("/api/admin/plugins/").and_then(|r| r.strip_suffix("/instructions")) {
-            return self.host_file(&parts, slug, HostFile::Instructions, auth.admin).into();
         }
         if self.config.metrics_path.as_deref() == Some(path.as_str()) {
             if parts.method != Method::GET && parts.method != Method::HEAD {
@@ -538,13 +534,8 @@ impl PluginServer {
         if admin_page::is_page_path(&path) {
             return admin_page::serve(&path, &parts.method).into();
         }
-        if path == "/api/admin/plugins/_events" && parts.method == Method::GET {
-            if let Some(m) = &self.manager {
-                return admin_page::events(m.clone());
-            }
-        }
         if admin::is_admin_path(&path) {
-            return admin::handle(self, &parts, body).await.into();
+            return admin::handle(self, &parts, body).await;
         }
         if let Some(rest) = path.strip_prefix("/plugins/") {
             let slug = rest.split('/').next().unwrap_or_default();

@@ -158,6 +158,8 @@ impl PluginInstance for FakeInstance {
                 ],
                 body: "<p>hi</p>".into(),
             }),
+            // Answers what the request body (JSON `{status, headers: [[name, value]], body}`) says.
+            "respond" => serde_json::from_str(&r.body).map_err(|e| CallError::Guest(format!("respond: {e}"))),
             "timeout" => Err(CallError::Timeout(Duration::from_millis(5000))),
             "fail" => Err(CallError::Trap("unreachable executed".into())),
             "sse" => {
