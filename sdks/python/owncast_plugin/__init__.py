@@ -24,13 +24,15 @@ import json
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from . import _bindings, _http
-from ._wire import ChatMessage, ChatUser, HttpRequest, Obj, view
+from ._wire import ChatMessage, ChatUser, HttpRequest, Obj, from_wire, rfc3339_millis, to_wire, view
 
 __all__ = ["plugin", "owncast", "filter", "auth_check", "CommandContext", "Obj", "ChatMessage", "ChatUser", "HttpRequest"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 FilterVerdict = Dict[str, Any]
 HttpReply = Union[Dict[str, Any], str, None]
+
+CHAT_MESSAGE = "chat.message.received"
 
 # decorator -> (event type, kind)
 HANDLERS: Dict[str, Tuple[str, str]] = {
@@ -67,12 +69,50 @@ class Registry:
         self.routes: List[Tuple[str, str, Callable[[HttpRequest], HttpReply]]] = []
         self.filter_priority: Optional[int] = None
         self.commands: Dict[str, Dict[str, Any]] = {}
+        self.command_names: Dict[str, str] = {}
+        self.command_prefix = "!"
+        self.commands_case_sensitive = False
+        self.command_last_run: Dict[Tuple[str, str], float] = {}
         self.unsupported: List[str] = []
 
     def subscriptions(self) -> Tuple[List[str], List[Tuple[str, Optional[int]]]]:
-        """(notify events, [(filter event, priority)]), from the handlers present."""
-        notify = list(self.notify) + [e for e in self.custom if e not in self.notify]
+        """(notify events, [(filter event, priority)]), from the handlers present
+        (commands listen to chat messages)."""
+        notify = list(self.notify)
+        if self.commands and CHAT_MESSAGE not in notify:
+            notify.append(CHAT_MESSAGE)
+        notify += [e for e in self.custom if e not in notify]
         return notify, [(e, self.filter_priority) for e in self.filter]
+
+    def route_command(self, msg: Any) -> bool:
+        """Runs the command a chat message invokes; True when it was one."""
+        body = msg.body.strip() if isinstance(msg.body, str) else ""
+        if not self.commands or not body.startswith(self.command_prefix):
+            return False
+        words = body[len(self.command_prefix) :].split(None, 1)
+        if not words:
+            return False
+        invoked = words[0]
+        name = self.command_names.get(invoked if self.commands_case_sensitive else invoked.lower())
+        if name is None:
+            return False
+        command = self.commands[name]
+        arg_string = words[1] if len(words) > 1 else ""
+        ctx = CommandContext(msg, name, invoked, arg_string.split(), arg_string)
+        user = msg.user
+        if command.get("mod_only") and "MODERATOR" not in ((user.scopes if user else None) or []):
+            return True
+        cooldown = command.get("cooldown_ms") or 0
+        if cooldown:
+            key = (name, (user.id if user else None) or "")
+            now = rfc3339_millis(msg.timestamp)
+            last = self.command_last_run.get(key)
+            if now is not None and last is not None and 0 <= now - last < cooldown:
+                return True
+            if now is not None:
+                self.command_last_run[key] = now
+        command["run"](ctx)
+        return True
 
 
 REGISTRY = Registry()
@@ -186,8 +226,34 @@ class _Plugin:
     def on_page_scripts(self, fn: F) -> F:
         return self._unsupported("plugin.on_page_scripts")(fn)
 
-    def commands(self, table: Dict[str, Dict[str, Any]], **_: Any) -> Dict[str, Dict[str, Any]]:
-        self._unsupported("plugin.commands (chat.command)")
+    def commands(
+        self, table: Dict[str, Dict[str, Any]], *, prefix: str = "!", case_sensitive: bool = False
+    ) -> Dict[str, Dict[str, Any]]:
+        """Chat commands, routed by the SDK from chat.message.received (as the
+        JS SDK's `commands`): `{name: {run, aliases?, mod_only?, cooldown_ms?,
+        description?, usage?}}`; `run(ctx)` gets a `CommandContext`. A
+        moderator-only command is ignored for others; a command inside its
+        cooldown (per user, by message timestamps) is ignored."""
+        if not isinstance(table, dict):
+            raise TypeError("commands table must be a dict")
+        if not isinstance(prefix, str) or not prefix:
+            raise TypeError("command prefix must be a non-empty string")
+        for name, command in table.items():
+            if not isinstance(command, dict):
+                raise TypeError(f'command "{name}" must be a dict')
+            if not callable(command.get("run")):
+                raise TypeError(f'command "{name}" needs a run(ctx) function')
+            aliases = command.get("aliases") or []
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                raise TypeError(f'command "{name}" aliases must be a list of strings')
+            cooldown = command.get("cooldown_ms") or 0
+            if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
+                raise TypeError(f'command "{name}" cooldown_ms must be a non-negative integer')
+            for n in [name] + aliases:
+                REGISTRY.command_names[n if case_sensitive else n.lower()] = name
+            REGISTRY.commands[name] = command
+        REGISTRY.command_prefix = prefix
+        REGISTRY.commands_case_sensitive = case_sensitive
         return table
 
 
@@ -227,8 +293,7 @@ auth_check = _AuthCheck()
 
 
 class CommandContext:
-    """What a chat command's `run` receives (upstream's `plugin.commands`;
-    this host's contract has no chat.command event yet)."""
+    """What a chat command's `run` receives (`plugin.commands`)."""
 
     def __init__(self, msg: ChatMessage, command: str, invoked_as: str, args: List[str], arg_string: str) -> None:
         self.msg = msg
@@ -290,8 +355,6 @@ def _result(interface: str, function: str, api: str, *args: Any) -> Any:
 
 
 def _to_obj(value: Any) -> Any:
-    from ._wire import to_wire
-
     return view(to_wire(value))
 
 
@@ -476,8 +539,6 @@ class _VideoConfig:
     @_host("video-config", "write")
     def write(self, config: Dict[str, Any]) -> None:
         """Apply a partial update; RuntimeError when Owncast refuses it."""
-        from ._wire import from_wire
-
         update = from_wire(_t().VideoConfigUpdate, config)
         result = _result("video-config", "write", "owncast.video_config.write", update)
         if isinstance(result, dict) and "error" in result:
@@ -491,16 +552,12 @@ class _Notifications:
 
     @_host("notifications", "notify-browser-push")
     def browser_push(self, payload: Union[str, Dict[str, Any]]) -> None:
-        from ._wire import from_wire
-
         data = {"title": payload} if isinstance(payload, str) else payload
         push = from_wire(_t().BrowserPush, data)
         _call("notifications", "notify-browser-push", "owncast.notifications.browser_push", push)
 
     @_host("notifications", "notify-fediverse")
     def fediverse(self, payload: Dict[str, Any]) -> None:
-        from ._wire import from_wire
-
         note = from_wire(_t().FediverseNotification, payload)
         _call("notifications", "notify-fediverse", "owncast.notifications.fediverse", note)
 
@@ -546,8 +603,6 @@ class _SSE:
 class _Actions:
     @_host("ui", "add-actions")
     def add(self, actions: Union[Dict[str, Any], List[Dict[str, Any]]]) -> Any:
-        from ._wire import from_wire
-
         items = [actions] if isinstance(actions, dict) else list(actions)
         buttons = [from_wire(_t().ActionButton, a) for a in items]
         return _to_obj(_call("ui", "add-actions", "owncast.actions.add", buttons))

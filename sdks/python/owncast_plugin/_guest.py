@@ -11,7 +11,7 @@ import re
 import traceback
 from typing import Any, Dict, Optional
 
-from . import REGISTRY, _bindings, owncast
+from . import CHAT_MESSAGE, REGISTRY, _bindings, owncast
 from ._wire import Obj, from_wire, to_wire, view
 
 # Filled in by the build's entry module: the manifest's identity.
@@ -64,8 +64,11 @@ def registration() -> Any:
 def on_event(event: Any) -> None:
     kind = _type_of(event)
     handler = REGISTRY.notify.get(kind) or REGISTRY.custom.get(kind)
+    payload = _payload(event)
+    if kind == CHAT_MESSAGE and REGISTRY.commands:
+        REGISTRY.route_command(payload)
     if handler is not None:
-        handler(_payload(event))
+        handler(payload)
 
 
 def filter_result(event: Any, verdict: Any) -> Any:

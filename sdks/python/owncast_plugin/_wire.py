@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 
@@ -87,6 +88,16 @@ class HttpRequest(Obj):
     remote_addr: str
     authenticated: bool
     user: Optional[ChatUser]
+
+
+# Every module the SDK uses is imported at the top: inside a component only
+# what was imported during pre-initialization can be used later.
+def rfc3339_millis(timestamp: Any) -> Optional[float]:
+    """RFC 3339 text as milliseconds since the epoch, or None."""
+    try:
+        return datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return None
 
 
 def to_wire(value: Any) -> Any:

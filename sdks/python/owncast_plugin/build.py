@@ -142,7 +142,7 @@ def check_source(source: str, filename: str, granted: Iterable[str]) -> List[str
                 f"{filename}:{node.lineno}: {api} needs permission {perm}, which plugin.manifest.json does not "
                 f"grant: add \"{perm}\" to \"permissions\""
             )
-    plugin_unsupported = {"on_auth_check", "on_tab_content", "on_page_content", "on_page_styles", "on_page_scripts", "commands"}
+    plugin_unsupported = {"on_auth_check", "on_tab_content", "on_page_content", "on_page_styles", "on_page_scripts"}
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)

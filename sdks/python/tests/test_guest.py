@@ -34,9 +34,9 @@ class KV:
         self.data[key] = value
 
 
-def message(body, name="alice", is_bot=None, client_id=7):
-    user = T.ChatUser(id="u-" + name, display_name=name, is_bot=is_bot, is_authenticated=None, scopes=None)
-    return T.Event_ChatMessageReceived(T.ChatMessage(id="m1", user=user, client_id=client_id, body=body, timestamp="2024-01-01T00:00:00Z"))
+def message(body, name="alice", is_bot=None, client_id=7, scopes=None, at="2024-01-01T00:00:00Z"):
+    user = T.ChatUser(id="u-" + name, display_name=name, is_bot=is_bot, is_authenticated=None, scopes=scopes)
+    return T.Event_ChatMessageReceived(T.ChatMessage(id="m1", user=user, client_id=client_id, body=body, timestamp=at))
 
 
 class Guest(unittest.TestCase):
@@ -122,6 +122,29 @@ class Guest(unittest.TestCase):
         self.assertEqual(self.http("GET", "/c").status, 404)
         plugin.on_http_request(lambda req: "text " + req.path)
         self.assertEqual((self.http("GET", "/c").status, self.http("GET", "/c").body), (200, "text /c"))
+
+    def test_commands_route_chat_with_aliases_moderators_and_cooldowns(self):
+        runs = []
+        plugin.commands(
+            {
+                "roll": {"run": lambda ctx: runs.append((ctx.command, ctx.invoked_as, ctx.args, ctx.arg_string)), "aliases": ["dice"]},
+                "ban": {"run": lambda ctx: runs.append(("ban", ctx.user.display_name)), "mod_only": True},
+                "hug": {"run": lambda ctx: ctx.reply("hug!"), "cooldown_ms": 2000},
+            }
+        )
+        self.assertEqual([s.event for s in _guest.registration().subscriptions.notify], ["chat.message.received"])
+        _guest.on_event(message("!ROLL 2 d6"))
+        _guest.on_event(message("  !dice  "))
+        _guest.on_event(message("!ban bob"))
+        _guest.on_event(message("!ban bob", name="mo", scopes=["MODERATOR"]))
+        _guest.on_event(message("!hug", at="2024-01-01T00:00:00Z"))
+        _guest.on_event(message("!hug", at="2024-01-01T00:00:01Z"))
+        _guest.on_event(message("!hug", at="2024-01-01T00:00:02Z"))
+        _guest.on_event(message("!nope and roll"))
+        self.assertEqual(runs, [("roll", "ROLL", ["2", "d6"], "2 d6"), ("roll", "dice", [], ""), ("ban", "mo")])
+        self.assertEqual(self.chat.calls, [("send", ("hug!",)), ("send", ("hug!",))])
+        with self.assertRaises(TypeError):
+            plugin.commands({"x": {"run": None}})
 
     def test_kv_json_helpers(self):
         owncast.kv.set_json("k", {"a": [1]})

@@ -1,7 +1,8 @@
 """Stream tracker: every lifecycle event and the read APIs.
 
 It keeps a little state in the key-value store (when the stream started, who
-is in chat) and answers three chat commands:
+is in chat) and answers three chat commands, declared with `plugin.commands`
+(the SDK listens to chat for them; there is no on_chat_message):
 
     !uptime   seconds live (counted to the message's timestamp), viewers, title
     !who      the display names in chat
@@ -65,36 +66,32 @@ def renamed(change):
     set_people([change.user.display_name if n == change.previous_name else n for n in people()])
 
 
-def uptime(msg):
+def uptime(ctx):
     stream = owncast.stream.current()
     if not stream.online:
-        return "stream is offline"
-    now = seconds(msg.timestamp)
+        return ctx.reply("stream is offline")
+    now = seconds(ctx.msg.timestamp)
     if now is None:
         now = datetime.now(timezone.utc).timestamp()
     since = seconds(stream.started_at) if stream.started_at else now
     live = max(0, int(now - (since if since is not None else now)))
-    return f'uptime: {live}s, {stream.viewers} viewer(s), "{stream.title}"'
+    ctx.reply(f'uptime: {live}s, {stream.viewers} viewer(s), "{stream.title}"')
 
 
-def who(_msg):
+def who(ctx):
     names = people()
-    return f"in chat: {', '.join(names)}" if names else "no one's here yet"
+    ctx.reply(f"in chat: {', '.join(names)}" if names else "no one's here yet")
 
 
-def server(_msg):
+def server(ctx):
     info = owncast.server.info()
-    return f"{info.name} v{info.version}, {info.summary}"
+    ctx.reply(f"{info.name} v{info.version}, {info.summary}")
 
 
-COMMANDS = {"uptime": uptime, "who": who, "server": server}
-
-
-@plugin.on_chat_message
-def command(msg):
-    words = msg.body.strip().split()
-    if not words or not words[0].startswith("!"):
-        return
-    run = COMMANDS.get(words[0][1:].lower())
-    if run is not None:
-        owncast.chat.send(run(msg))
+plugin.commands(
+    {
+        "uptime": {"description": "How long the stream has been live, with viewers and title", "run": uptime},
+        "who": {"description": "Who is in chat", "run": who},
+        "server": {"description": "The server's name, version and summary", "run": server},
+    }
+)
