@@ -21,10 +21,12 @@
 
 use crate::setup;
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -134,7 +136,10 @@ impl Bench<'_> {
     }
 
     fn host(&self) -> anyhow::Result<Host> {
-        Host::builder().runtime(self.runtime.clone()).loader(self.loader.clone()).build()
+        Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+            .runtime(self.runtime.clone())
+            .loader(self.loader.clone())
+            .build()
     }
 
     async fn measure(&self, label: &str, bundle: &PluginBundle) -> anyhow::Result<Value> {

@@ -5,11 +5,13 @@
 //! plugin-to-plugin events are printed as they happen.
 
 use crate::{setup, style};
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::{Observer, StepResult};
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser, StreamLifecycle};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -104,7 +106,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         println!("      {} {}: {text}", style::green("↳"), style::bold(bot));
     }));
-    let mut builder = Host::builder().runtime(setup::runtime()?).owncast(owncast).observer(Arc::new(Printer));
+    let mut builder =
+        Host::builder(owncast, Arc::new(NetworkOutbound)).runtime(setup::runtime()?).observer(Arc::new(Printer));
     for l in setup::loaders() {
         builder = builder.loader(l);
     }

@@ -1,7 +1,7 @@
 //! `owncast-plugin package <dir>`: bundles a built plugin into `<slug>.ocpkg`,
 //! the single file admins upload or drop into the plugins folder.
 
-use owncast_plugin_host::manager::package::{read_package, write_package, PackageLimits};
+use owncast_plugin_manager::package::{read_package, write_package, PackageLimits};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

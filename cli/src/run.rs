@@ -4,11 +4,13 @@
 //! Owncast itself is simulated; chat the plugins send is printed.
 
 use crate::{setup, style};
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::kv::RedbStore;
-use owncast_plugin_host::manager::{ManagerConfig, PluginManager, Status};
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::server::{PluginServer, ServerConfig};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::Host;
+use owncast_plugin_manager::{ManagerConfig, PluginManager, Status};
+use owncast_plugin_server::{PluginServer, ServerConfig};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -132,10 +134,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("  {} {} {}", style::cyan("chat"), style::bold(bot), style::dim(&format!("({slug})")));
         println!("       {text}");
     });
-    let mut builder = Host::builder()
+    let mut builder = Host::builder(Arc::new(sim), Arc::new(NetworkOutbound))
         .runtime(setup::runtime()?)
         .kv(store)
-        .owncast(Arc::new(sim))
         .data_dir(a.data.join("plugin-data"));
     for l in setup::loaders() {
         builder = builder.loader(l);

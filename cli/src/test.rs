@@ -1,7 +1,7 @@
 //! `owncast-plugin test`: scenario tests.
 
 use crate::{setup, style};
-use owncast_plugin_host::scenario::{PluginReport, ScenarioRunner};
+use owncast_plugin_scenario::{PluginReport, ScenarioRunner};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -8,6 +8,8 @@ use common::*;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Verdict;
 use owncast_plugin_host::{CallError, LoadError, Permission, Permissions};
+use owncast_plugin_testing::SimulatedOwncast;
+use std::sync::Arc;
 
 #[tokio::test]
 async fn unknown_import_is_refused_at_load_naming_module_and_function() {
@@ -331,9 +333,8 @@ async fn a_slow_http_request_is_cut_at_the_call_deadline() {
             Ok(OutboundResponse { status: 200, headers: vec![], body: vec![] })
         }
     }
-    let h = owncast_plugin_host::Host::builder()
+    let h = owncast_plugin_host::Host::builder(Arc::new(SimulatedOwncast::demo()), std::sync::Arc::new(Slow))
         .runtime(runtime(|_| {}))
-        .outbound(std::sync::Arc::new(Slow))
         .loader(std::sync::Arc::new(owncast_compat_extism::ExtismLoader::new()))
         .build()
         .unwrap();

@@ -10,10 +10,12 @@ mod common;
 
 use common::*;
 use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::scenario::ScenarioRunner;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types::FediverseNotification;
 use owncast_plugin_host::{CallError, Host, PluginBundle};
+use owncast_plugin_scenario::ScenarioRunner;
+use owncast_plugin_testing::SimulatedOwncast;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -83,9 +85,8 @@ async fn host_tour_effects_beyond_the_scenario_format() {
     let Some(dir) = fixture("host-tour") else { return };
     let sim = Arc::new(SimulatedOwncast::default());
     let data = tempfile::tempdir().unwrap();
-    let h = Host::builder()
+    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
         .runtime(runtime(|_| {}))
-        .owncast(sim.clone())
         .data_dir(data.path())
         .loader(Arc::new(ExtismLoader::new()))
         .build()
@@ -212,9 +213,8 @@ async fn a_legacy_filter_waiting_in_a_host_call_is_cut_at_its_deadline() {
     let slow = Arc::new(SimulatedOwncast::demo().with_latency(std::time::Duration::from_millis(1500)));
     let fetch = format!("fetch http://{addr}/slow");
     for body in ["sleep", fetch.as_str(), "history"] {
-        let h = Host::builder()
+        let h = Host::builder(slow.clone(), Arc::new(NetworkOutbound))
             .runtime(runtime(|_| {}))
-            .owncast(slow.clone())
             .loader(Arc::new(ExtismLoader::new()))
             .build()
             .unwrap();

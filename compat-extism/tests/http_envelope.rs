@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use owncast_plugin_host::server::{PluginServer, ServerConfig};
+use owncast_plugin_server::{PluginServer, ServerConfig};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,9 +36,7 @@ fn recorder() -> Vec<u8> {
     )
 }
 
-async fn serve(
-    host: Arc<owncast_plugin_host::Host>,
-) -> (Arc<PluginServer>, owncast_plugin_host::server::RunningServer) {
+async fn serve(host: Arc<owncast_plugin_host::Host>) -> (Arc<PluginServer>, owncast_plugin_server::RunningServer) {
     let server = Arc::new(PluginServer::new(host, ServerConfig::default()));
     let running = server.clone().bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     (server, running)

@@ -13,11 +13,13 @@ mod common;
 
 use common::runtime;
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::{HttpDispatchError, StepResult};
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types::{self, HttpRequest};
 use owncast_plugin_host::{CallError, Host, PluginBundle};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +99,11 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
         c.limits.filter_deadline = Duration::from_secs(1);
     });
     let limits = rt.limits().clone();
-    let host = Host::builder().runtime(rt).owncast(sim.clone()).loader(Arc::new(ExtismLoader::new())).build().unwrap();
+    let host = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
+        .runtime(rt)
+        .loader(Arc::new(ExtismLoader::new()))
+        .build()
+        .unwrap();
     host.load(PluginBundle::from_dir(&stress).unwrap()).await.unwrap();
     host.load(PluginBundle::from_dir(&echo).unwrap()).await.unwrap();
 

@@ -10,8 +10,8 @@ mod common;
 
 use common::*;
 use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::scenario::{format, ScenarioRunner};
 use owncast_plugin_host::PluginBundle;
+use owncast_plugin_scenario::{format, ScenarioRunner};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::Arc;

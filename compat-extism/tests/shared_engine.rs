@@ -6,10 +6,12 @@ mod common;
 
 use common::*;
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::{Event, Verdict};
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types;
 use owncast_plugin_host::{CallError, Host};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,9 +60,8 @@ module.exports = {
 async fn one_engine_serves_several_plugins_and_the_grant_is_checked_per_call() {
     let Some(engine) = js_engine() else { return };
     let sim = Arc::new(SimulatedOwncast::default());
-    let h = Host::builder()
+    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
         .runtime(runtime(|_| {}))
-        .owncast(sim.clone())
         .loader(Arc::new(ExtismLoader::new().with_shared_engine("js", engine)))
         .build()
         .unwrap();
@@ -156,9 +157,8 @@ async fn an_engine_built_module_is_gated_at_call_time() {
     assert!(err.to_string().contains("without permission chat.send"), "{err}");
     // With the permission the same module sends its manifest (config `manifest`).
     let sim = Arc::new(SimulatedOwncast::default());
-    let h = Host::builder()
+    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
         .runtime(runtime(|_| {}))
-        .owncast(sim.clone())
         .loader(Arc::new(ExtismLoader::new()))
         .build()
         .unwrap();

@@ -4,11 +4,13 @@
 mod common;
 
 use common::*;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::Arc;
 
 #[tokio::test]
 async fn variants_in_the_wild_bind_and_work() {
-    let h = owncast_plugin_host::Host::builder()
+    let h = owncast_plugin_host::Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
         .runtime(runtime(|_| {}))
         .loader(Arc::new(owncast_compat_extism::ExtismLoader::new()))
         .build()

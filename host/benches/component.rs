@@ -2,11 +2,13 @@
 //! (`tools/build-rust-guests.sh`). Run: `cargo bench -p owncast-plugin-host --profile dev --bench component`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::component::ComponentLoader;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser, CustomEvent};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,7 +31,10 @@ fn message() -> Event {
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let host = Host::builder().runtime(runtime.clone()).build().unwrap();
+    let host = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(runtime.clone())
+        .build()
+        .unwrap();
     let b = bundle("profanity-filter");
     let manifest = Arc::new(Manifest::parse(&b.manifest, &b.manifest_file).unwrap());
     let code = ComponentLoader

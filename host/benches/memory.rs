@@ -5,11 +5,13 @@
 //! process's resident set. Needs the Rust examples built.
 //! Run: `cargo bench -p owncast-plugin-host --profile dev --bench memory`.
 
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::component::ComponentLoader;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,7 +26,10 @@ fn main() {
     let name = std::env::var("PLUGIN").unwrap_or_else(|_| "profanity-filter".into());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let runtime = Runtime::new(RuntimeConfig { max_instances: n as u32 + 10, ..Default::default() }).unwrap();
-    let host = Host::builder().runtime(runtime.clone()).build().unwrap();
+    let host = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(runtime.clone())
+        .build()
+        .unwrap();
     let b = PluginBundle::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust").join(&name))
         .unwrap_or_else(|e| panic!("{e} (build the examples with tools/build-rust-guests.sh)"));
     let manifest = Arc::new(Manifest::parse(&b.manifest, &b.manifest_file).unwrap());

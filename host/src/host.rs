@@ -1,7 +1,9 @@
 //! The set of loaded plugins and how one is loaded.
 
 use crate::capabilities::config::ConfigValues;
-use crate::capabilities::http_outbound::{NetworkOutbound, Outbound};
+#[cfg(doc)]
+use crate::capabilities::http_outbound::NetworkOutbound;
+use crate::capabilities::http_outbound::{NoNetwork, Outbound};
 use crate::capabilities::sse::SseHub;
 use crate::component::ComponentLoader;
 use crate::context::{HostServices, PluginContext};
@@ -9,44 +11,19 @@ use crate::dispatcher::{GuestCall, NoObserver, Observer};
 use crate::event::Event;
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::{Manifest, ManifestWarning};
-use crate::owncast::{OffWorker, Owncast, SimulatedOwncast};
+use crate::off_worker::OffWorker;
+use crate::owncast::{DetachedOwncast, Owncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
 use crate::types::Subscriptions;
+use owncast_plugin_contract::{PluginAssets, PluginBundle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Files that come with a plugin besides its code.
-#[derive(Debug, Clone, Default)]
-pub struct PluginAssets {
-    /// `public/`: served at `/plugins/<slug>/` before the plugin's handler.
-    pub public_dir: Option<PathBuf>,
-    /// `assets/`: never served; the host reads the files `styles`, `scripts`,
-    /// `extraPageContent` and `tabs` name from here.
-    pub assets_dir: Option<PathBuf>,
-    pub icon: Option<PathBuf>,
-    pub instructions: Option<PathBuf>,
-}
-
-/// Everything needed to load one plugin.
-#[derive(Debug, Clone)]
-pub struct PluginBundle {
-    pub manifest: Vec<u8>,
-    /// Names the manifest in errors.
-    pub manifest_file: String,
-    pub code: Vec<u8>,
-    /// Names the code in errors; loaders may look at its extension.
-    pub code_file: String,
-    pub assets: PluginAssets,
-    /// Permissions the admin approved; `None` approves what the manifest declares
-    /// (tests and the dev server).
-    pub approved: Option<Permissions>,
-}
 
 /// A plugin's health as the dispatcher sees it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -239,12 +216,15 @@ pub struct Host {
     pub(crate) observer: Arc<dyn Observer>,
 }
 
-/// Builds a [`Host`]; every part has a default suitable for tests.
+/// Builds a [`Host`]. The Owncast it serves and the network its plugins
+/// reach are given to [`Host::builder`]: nothing defaults to a simulation or
+/// to the open network. The other parts default to in-memory storage, a
+/// temporary data folder and a fresh engine.
 pub struct HostBuilder {
     config: RuntimeConfig,
-    owncast: Option<Arc<dyn Owncast>>,
+    owncast: Arc<dyn Owncast>,
     kv: Option<Arc<dyn KvStore>>,
-    outbound: Option<Arc<dyn Outbound>>,
+    outbound: Arc<dyn Outbound>,
     data_dir: Option<PathBuf>,
     loaders: Vec<Arc<dyn PluginLoader>>,
     observer: Option<Arc<dyn Observer>>,
@@ -253,12 +233,14 @@ pub struct HostBuilder {
 }
 
 impl Host {
-    pub fn builder() -> HostBuilder {
+    /// A host serving `owncast`, whose plugins reach the network through
+    /// `network` ([`NetworkOutbound`] for the real one, [`NoNetwork`] for none).
+    pub fn builder(owncast: Arc<dyn Owncast>, network: Arc<dyn Outbound>) -> HostBuilder {
         HostBuilder {
             config: RuntimeConfig::default(),
-            owncast: None,
+            owncast,
             kv: None,
-            outbound: None,
+            outbound: network,
             data_dir: None,
             loaders: Vec::new(),
             observer: None,
@@ -343,17 +325,17 @@ impl Host {
         }))
     }
 
-    /// A host with the same engine and loaders but its own simulated,
-    /// isolated services (in-memory store, no network, simulated Owncast): the
+    /// A host with the same engine and loaders but its own isolated services
+    /// (in-memory store, no network, no Owncast server behind it): the
     /// place for trial loads of code the admin has not approved yet, so its
     /// `register()` can touch nothing real.
     pub fn sandbox(&self) -> Host {
         let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
         let services = Arc::new(HostServices {
-            owncast: Arc::new(SimulatedOwncast::demo()),
+            owncast: Arc::new(DetachedOwncast),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
-            outbound: Arc::new(crate::capabilities::http_outbound::CannedOutbound::new(Vec::new())),
+            outbound: Arc::new(NoNetwork),
             sse: Arc::new(SseHub::default()),
             data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
             limits: self.runtime.limits().clone(),
@@ -411,16 +393,8 @@ impl HostBuilder {
         self.runtime = Some(r);
         self
     }
-    pub fn owncast(mut self, o: Arc<dyn Owncast>) -> Self {
-        self.owncast = Some(o);
-        self
-    }
     pub fn kv(mut self, kv: Arc<dyn KvStore>) -> Self {
         self.kv = Some(kv);
-        self
-    }
-    pub fn outbound(mut self, o: Arc<dyn Outbound>) -> Self {
-        self.outbound = Some(o);
         self
     }
     pub fn data_dir(mut self, d: impl Into<PathBuf>) -> Self {
@@ -448,10 +422,10 @@ impl HostBuilder {
         };
         let kv = self.kv.unwrap_or_else(|| Arc::new(MemoryStore::default()));
         let services = Arc::new(HostServices {
-            owncast: Arc::new(OffWorker(self.owncast.unwrap_or_else(|| Arc::new(SimulatedOwncast::demo())))),
+            owncast: Arc::new(OffWorker(self.owncast)),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
-            outbound: self.outbound.unwrap_or_else(|| Arc::new(NetworkOutbound)),
+            outbound: self.outbound,
             sse: self.sse.unwrap_or_default(),
             data_dir: self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data")),
             limits: runtime.limits().clone(),

@@ -4,16 +4,18 @@
 mod common;
 
 use common::{example, runtime, with_manifest};
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types;
 use owncast_plugin_host::{Host, LoadError, Permission, Permissions, PluginBundle};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::json;
 use std::sync::Arc;
 
 fn host(sim: Arc<SimulatedOwncast>) -> Host {
-    Host::builder().runtime(runtime()).owncast(sim).build().unwrap()
+    Host::builder(sim, Arc::new(NetworkOutbound)).runtime(runtime()).build().unwrap()
 }
 
 fn chat(user: &str, body: &str, ts: &str) -> Event {
@@ -222,7 +224,8 @@ async fn compiled_code_is_cached_on_disk_for_the_next_start() {
     let files = || walk(dir.path());
     {
         let rt = owncast_plugin_host::Runtime::new(config()).unwrap();
-        let h = Host::builder().runtime(rt).build().unwrap();
+        let h =
+            Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound)).runtime(rt).build().unwrap();
         h.load(echo.clone()).await.unwrap();
     }
     // The cache worker writes asynchronously; wait for the entry to appear.
@@ -234,7 +237,10 @@ async fn compiled_code_is_cached_on_disk_for_the_next_start() {
     }
     assert!(files() > 0, "the first start wrote compiled code to the cache");
     let rt = owncast_plugin_host::Runtime::new(config()).unwrap();
-    let h = Host::builder().runtime(rt.clone()).build().unwrap();
+    let h = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(rt.clone())
+        .build()
+        .unwrap();
     h.load(echo).await.expect("a restart loads from the cache");
     let (hits, misses) = rt.cache_stats().unwrap();
     assert_eq!((hits, misses), (1, 0), "the restart did not recompile");

@@ -3,11 +3,13 @@
 
 mod common;
 
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::HttpDispatchError;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::types::{self, *};
 use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,7 +115,11 @@ fn plugin(slug: &str, behaviour: &str, perms: &str, subs: &str, priority: i32) -
 }
 
 fn host() -> Host {
-    Host::builder().runtime(common::runtime()).loader(Arc::new(ScriptLoader)).build().unwrap()
+    Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(common::runtime())
+        .loader(Arc::new(ScriptLoader))
+        .build()
+        .unwrap()
 }
 
 fn chat(body: &str) -> Event {

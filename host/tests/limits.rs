@@ -4,34 +4,14 @@
 
 mod common;
 
+use common::{failure, hostile_builder, hostile_host, hostile_host_with, msg};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::SimulatedOwncast;
-use owncast_plugin_host::server::PluginServer;
-use owncast_plugin_host::types::{self, ChatMessage, CustomEvent};
-use owncast_plugin_host::{Host, HostBuilder, Limits, Runtime, RuntimeConfig};
+use owncast_plugin_host::types::{self, CustomEvent};
+use owncast_plugin_host::{Host, Limits};
+use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn msg(body: &str) -> Event {
-    types::Event::ChatMessageReceived(ChatMessage { body: body.into(), ..Default::default() }).into()
-}
-
-fn builder(limits: Limits) -> HostBuilder {
-    let rt = Runtime::new(RuntimeConfig { limits, max_instances: 8, ..Default::default() }).unwrap();
-    Host::builder().runtime(rt)
-}
-
-async fn hostile_host(limits: Limits) -> Option<Host> {
-    hostile_host_with(builder(limits)).await
-}
-
-async fn hostile_host_with(b: HostBuilder) -> Option<Host> {
-    let bundle = common::test_guest("hostile")?;
-    let h = b.build().unwrap();
-    h.load(bundle).await.unwrap();
-    Some(h)
-}
 
 /// A local HTTP server that accepts connections and never answers.
 async fn silent_server() -> std::net::SocketAddr {
@@ -56,13 +36,6 @@ async fn cut_at_the_deadline(h: &Host, slug: &str, body: &str) {
     assert!(failure(&out).contains("timed out after 50ms"), "{body}: {}", failure(&out));
     assert!(took < Duration::from_millis(600), "{body}: the chain moved on near the 50 ms deadline ({took:?})");
     assert_eq!(h.get(slug).unwrap().health().strikes, 1, "{body}: a timeout strikes");
-}
-
-fn failure(out: &owncast_plugin_host::dispatcher::FilterOutcome) -> String {
-    match &out.steps[0].result {
-        StepResult::Failed(e) => e.clone(),
-        other => panic!("expected a failure, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -119,7 +92,7 @@ async fn a_filter_waiting_on_a_slow_outgoing_request_is_cut_at_its_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filter_waiting_on_a_slow_owncast_callback_is_cut_at_its_deadline() {
     let slow = Arc::new(SimulatedOwncast::demo().with_latency(Duration::from_millis(1500)));
-    let Some(h) = hostile_host_with(builder(Limits::default()).owncast(slow)).await else { return };
+    let Some(h) = hostile_host_with(hostile_builder(Limits::default(), slow)).await else { return };
     cut_at_the_deadline(&h, "hostile", "history").await;
     // The blocked call still holds the plugin until the callback returns:
     // the next filter cannot start within its deadline and fails open at once.
@@ -171,93 +144,4 @@ async fn the_epoch_ticker_sleeps_while_no_call_runs() {
     let idle = h.runtime().epoch_ticks();
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(h.runtime().epoch_ticks(), idle, "no ticks while idle");
-}
-
-/// Slow HTTP requests hold the plugin's one instance; a chat filter of the
-/// same plugin fails open at its deadline instead of queueing behind them,
-/// and requests beyond the waiting limit get 503 at once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_plugin_does_not_stall_the_chat_and_sheds_excess_requests() {
-    let limits = Limits { http_deadline: Duration::from_secs(3), ..Limits::default() };
-    let Some(h) = hostile_host(limits).await else { return };
-    let h = Arc::new(h);
-    let (_server, running) = common::serve(PluginServer::new(h.clone(), common::config())).await;
-    let a = running.local_addr();
-    let queue = h.runtime().limits().http_queue;
-    // One request runs, `queue` wait.
-    let mut slow = Vec::new();
-    for _ in 0..=queue {
-        slow.push(tokio::spawn(async move { common::get(a, "/plugins/hostile/sleep?ms=400").await.status }));
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    let start = Instant::now();
-    let out = h.filter(msg("hello")).await;
-    let took = start.elapsed();
-    assert!(failure(&out).contains("busy"), "{}", failure(&out));
-    assert!(took < Duration::from_millis(400), "the filter gave up at its deadline ({took:?})");
-    let start = Instant::now();
-    let r = common::get(a, "/plugins/hostile/sleep?ms=400").await;
-    assert_eq!(r.status, 503, "{}", r.text());
-    assert!(r.header("retry-after").is_some());
-    assert!(start.elapsed() < Duration::from_millis(300), "refused at once ({:?})", start.elapsed());
-    for s in slow {
-        assert_eq!(s.await.unwrap(), 200, "the waiting requests are served in turn");
-    }
-    let health = h.get("hostile").unwrap().health();
-    assert_eq!((health.strikes, health.failures, health.http_failures), (0, 0, 0));
-    assert!(health.busy >= 2, "{health:?}");
-    assert_eq!(h.filter(msg("hello")).await.steps[0].result, StepResult::Pass);
-}
-
-/// Anonymous requests that make the HTTP handler fail (invalid JSON into the
-/// handler, a trap, an answer over the cap or with an invalid status) get
-/// 500/502 without the plugin's details, back the route off, and never
-/// disable the plugin or its filter.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failing_http_handlers_never_disable_the_plugin() {
-    let Some(h) = hostile_host(Limits::default()).await else { return };
-    let h = Arc::new(h);
-    let (_server, running) = common::serve(PluginServer::new(h.clone(), common::config())).await;
-    let a = running.local_addr();
-    let max = h.runtime().limits().max_strikes;
-    let mut backed_off = std::collections::BTreeMap::new();
-    for round in 0..(3 * max) {
-        for (path, body, status, error) in [
-            ("json", "{not json", 500, "plugin `hostile` failed to handle the request"),
-            ("trap", "", 500, "plugin `hostile` failed to handle the request"),
-            ("big", "", 502, "plugin `hostile` answered with an invalid response"),
-        ] {
-            let r = common::request(a, "POST", &format!("/plugins/hostile/{path}"), &[], body.as_bytes()).await;
-            if r.status == 503 {
-                assert!(round >= max, "{path} #{round}: backed off only after {max} failures in a row");
-                assert!(r.header("retry-after").is_some());
-                *backed_off.entry(path).or_insert(0) += 1;
-                continue;
-            }
-            // Past the threshold a request may still get through when a
-            // back-off window expired (on a slow machine); it fails again.
-            assert_eq!((r.status, r.error()), (status, error.to_string()), "{path} #{round}");
-            assert!(
-                !r.text().contains("wasm") && !r.text().contains("trap"),
-                "no details for the client: {}",
-                r.text()
-            );
-        }
-        let r = common::get(a, "/plugins/hostile/bad-status").await;
-        assert_eq!(r.status, 502);
-        assert_eq!(h.filter(msg("hello")).await.steps[0].result, StepResult::Pass, "the filter stays on");
-    }
-    for path in ["json", "trap", "big"] {
-        assert!(backed_off.get(path).copied().unwrap_or(0) >= max, "{path} was backed off: {backed_off:?}");
-    }
-    let health = h.get("hostile").unwrap().health();
-    assert!(health.disabled.is_none(), "{:?}", health.disabled);
-    assert_eq!(health.strikes, 0);
-    assert!(health.http_failures >= 3 * max as u64 && health.http_failures < 3 * 3 * max as u64, "{health:?}");
-    assert!(
-        health.last_error.as_deref().unwrap_or_default().contains("on_http_request"),
-        "kept for the admin: {:?}",
-        health.last_error
-    );
-    assert_eq!(common::get(a, "/plugins/hostile/other").await.status, 200, "other routes still work");
 }

@@ -6,6 +6,8 @@
 //!   envelope, the call, the output parsed into a `FilterResult`. The
 //!   Extism side does the same JSON work around `Plugin::call`.
 
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_testing::SimulatedOwncast;
 use criterion::{criterion_group, criterion_main, Criterion};
 use owncast_compat_extism::{ExtismLoader, RawInstance};
 use owncast_plugin_host::plugin::LoadRequest;
@@ -42,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 
     // The shim, on the host's default runtime (pooling allocator, epoch deadlines).
-    let host = Host::builder().build().unwrap();
+    let host = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound)).build().unwrap();
     let manifest = Arc::new(Manifest::parse(&bundle.manifest, &bundle.manifest_file).unwrap());
     let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
     let loader = ExtismLoader::new();

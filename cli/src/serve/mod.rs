@@ -24,13 +24,15 @@
 use crate::{setup, style};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::manager::package::{read_package, PackageLimits};
-use owncast_plugin_host::owncast::{ChatSend, SimulatedOwncast};
-use owncast_plugin_host::server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
+use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, PluginBundle};
+use owncast_plugin_manager::package::{read_package, PackageLimits};
+use owncast_plugin_server::{error_response, ExtraRoutes, PluginServer, ServerConfig};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -511,7 +513,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         };
         chat_state.lock().unwrap().push("plugin", bot, &text, note);
     });
-    let mut builder = Host::builder().runtime(setup::runtime()?).owncast(Arc::new(sim)).data_dir(&data_dir);
+    let mut builder =
+        Host::builder(Arc::new(sim), Arc::new(NetworkOutbound)).runtime(setup::runtime()?).data_dir(&data_dir);
     for l in setup::loaders() {
         builder = builder.loader(l);
     }

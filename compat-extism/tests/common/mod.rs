@@ -4,13 +4,15 @@
 #![allow(dead_code)]
 
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::host::PluginAssets;
 use owncast_plugin_host::plugin::LoadRequest;
+use owncast_plugin_host::PluginAssets;
 use owncast_plugin_host::{
     CallError, Host, LoadError, LoadedPlugin, Manifest, Permissions, PluginBundle, PluginContext, PluginInstance,
     PluginLoader, Runtime, RuntimeConfig,
 };
+use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -98,7 +100,11 @@ pub fn runtime(tweak: impl FnOnce(&mut RuntimeConfig)) -> Arc<Runtime> {
 }
 
 pub fn host_with(runtime: Arc<Runtime>, loader: ExtismLoader) -> Host {
-    Host::builder().runtime(runtime).loader(Arc::new(loader)).build().unwrap()
+    Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(runtime)
+        .loader(Arc::new(loader))
+        .build()
+        .unwrap()
 }
 
 pub fn host() -> Host {

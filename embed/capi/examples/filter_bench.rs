@@ -13,8 +13,10 @@
 //!
 //!     cargo run -p owncast-plugin-capi --example filter_bench [calls per round]
 
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::{Host, PluginBundle};
+use owncast_plugin_testing::SimulatedOwncast;
 use owncastplugin::{ocp_buf_free, ocp_filter, ocp_host_free, ocp_host_new, OcpBuf, OcpHost, OCP_OK};
 use std::path::Path;
 use std::sync::Arc;
@@ -73,7 +75,7 @@ fn main() -> anyhow::Result<()> {
     let n: u32 = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(10_000);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rust/profanity-filter");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let host = Arc::new(Host::builder().build()?);
+    let host = Arc::new(Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound)).build()?);
     rt.block_on(host.load(PluginBundle::from_dir(&dir)?))
         .map_err(|e| anyhow::anyhow!("{}: {e} (build it with tools/build-rust-guests.sh)", dir.display()))?;
     let event = Event::from_json("chat.message.received", serde_json::from_str(MESSAGE)?)?;

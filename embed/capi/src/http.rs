@@ -5,8 +5,8 @@
 use crate::{bytes, entry, host_ref, text, Fail, OcpBuf, OcpCancel, OcpHost, OCP_END, OCP_ERROR, OCP_OK, OCP_PENDING};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use owncast_plugin_host::server::{RequestAuth, ResponseBody};
 use owncast_plugin_host::types::ChatUser;
+use owncast_plugin_server::{RequestAuth, ResponseBody};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};

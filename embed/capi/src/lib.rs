@@ -31,12 +31,13 @@ pub use http::{ocp_http, ocp_response_free, ocp_response_next, OcpResponse};
 use callbacks::{CallbackObserver, Callbacks};
 use config::Config;
 use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::{FilterOutcome, StepResult};
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::kv::RedbStore;
-use owncast_plugin_host::manager::{ManagerConfig, ManagerError, PluginManager, Status};
-use owncast_plugin_host::server::{PluginServer, ServerConfig};
 use owncast_plugin_host::{Host, Runtime};
+use owncast_plugin_manager::{ManagerConfig, ManagerError, PluginManager, Status};
+use owncast_plugin_server::{PluginServer, ServerConfig};
 use serde::Deserialize;
 use std::any::Any;
 use std::future::Future;
@@ -330,10 +331,9 @@ fn build(config: &[u8], callbacks: Callbacks) -> Result<OcpHost, Fail> {
         let bytes = std::fs::read(engine).map_err(|e| err(&format!("jsEngine {}", engine.display()), &e))?;
         extism = extism.with_shared_engine("js", bytes);
     }
-    let host = Host::builder()
+    let host = Host::builder(callbacks.clone(), Arc::new(NetworkOutbound))
         .runtime(runtime)
         .kv(Arc::new(kv))
-        .owncast(callbacks.clone())
         .observer(Arc::new(CallbackObserver(callbacks)))
         .data_dir(cfg.data_dir.join("plugin-data"))
         .loader(Arc::new(extism))

@@ -189,12 +189,12 @@ impl wit::Host for ComponentState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capabilities::{config::ConfigValues, http_outbound::CannedOutbound, sse::SseHub};
+    use crate::capabilities::{config::ConfigValues, sse::SseHub};
     use crate::context::HostServices;
     use crate::kv::{KvStore, MemoryStore};
     use crate::manifest::Manifest;
-    use crate::owncast::SimulatedOwncast;
     use crate::runtime::Limits;
+    use owncast_plugin_testing::{CannedOutbound, SimulatedOwncast};
     use std::sync::Arc;
 
     fn ctx(data: &Path, permissions: &[&str], limits: Limits) -> Arc<PluginContext> {

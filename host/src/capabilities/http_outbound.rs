@@ -4,51 +4,18 @@
 //! end in [`PluginContext::fetch`], the one place the policy is applied.
 
 use crate::context::{HostCallError, PluginContext};
-use crate::manifest::{glob_match, host_allowed};
+use crate::manifest::host_allowed;
 use crate::permissions::Permission;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
+pub use owncast_plugin_contract::outbound::{NoNetwork, Outbound, OutboundRequest, OutboundResponse};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest request or response body of an outbound call.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 /// Whole-request timeout for an outbound call.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboundRequest {
-    pub method: String,
-    pub url: String,
-    #[serde(default)]
-    pub headers: Vec<(String, String)>,
-    #[serde(default, with = "body_text")]
-    pub body: Vec<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboundResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-mod body_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&String::from_utf8_lossy(b))
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        Ok(String::deserialize(d)?.into_bytes())
-    }
-}
-
-/// Performs (or simulates) outbound requests that already passed the policy.
-#[async_trait::async_trait]
-pub trait Outbound: Send + Sync + 'static {
-    async fn send(&self, slug: &str, req: OutboundRequest) -> Result<OutboundResponse, String>;
-}
 
 /// The real network, through `wasmtime-wasi-http`'s client (HTTP and HTTPS).
 pub struct NetworkOutbound;
@@ -86,70 +53,8 @@ impl Outbound for NetworkOutbound {
 }
 
 /// Headers as `(name, value)` pairs (values that are not UTF-8 are decoded lossily).
-pub(crate) fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
+pub fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
     h.iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
-}
-
-/// A canned answer for scenario tests (`given.httpResponses`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CannedResponse {
-    /// Glob over the full URL (`*` matches anything).
-    pub url: String,
-    /// Matches only requests with this method (any case); absent matches any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(default = "ok")]
-    pub status: u16,
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// A string is sent as is; any other JSON value is sent as JSON text.
-    #[serde(default)]
-    pub body: serde_json::Value,
-}
-
-fn ok() -> u16 {
-    200
-}
-
-impl CannedResponse {
-    /// Whether this answer is for `req`: its URL glob and, if set, its method.
-    pub fn matches(&self, req: &OutboundRequest) -> bool {
-        glob_match(&self.url, &req.url) && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
-    }
-}
-
-/// Answers from canned responses and records every request.
-#[derive(Default)]
-pub struct CannedOutbound {
-    responses: Vec<CannedResponse>,
-    requests: Mutex<Vec<OutboundRequest>>,
-}
-
-impl CannedOutbound {
-    pub fn new(responses: Vec<CannedResponse>) -> Self {
-        CannedOutbound { responses, requests: Mutex::new(Vec::new()) }
-    }
-    pub fn requests(&self) -> Vec<OutboundRequest> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-#[async_trait::async_trait]
-impl Outbound for CannedOutbound {
-    async fn send(&self, _slug: &str, req: OutboundRequest) -> Result<OutboundResponse, String> {
-        self.requests.lock().unwrap().push(req.clone());
-        let c =
-            self.responses.iter().find(|c| c.matches(&req)).ok_or_else(|| {
-                format!("no canned response matches {} {} (given.httpResponses)", req.method, req.url)
-            })?;
-        let body = match &c.body {
-            serde_json::Value::String(s) => s.clone().into_bytes(),
-            serde_json::Value::Null => Vec::new(),
-            v => v.to_string().into_bytes(),
-        };
-        Ok(OutboundResponse { status: c.status, headers: c.headers.clone().into_iter().collect(), body })
-    }
 }
 
 impl PluginContext {

@@ -133,7 +133,7 @@ impl SseHub {
     /// Opens a viewer connection from `client`, unless the plugin or the
     /// client is at its cap.
     pub fn subscribe(&self, slug: &str, channel: &str, client: IpAddr) -> Result<SseSubscription, SseRefusal> {
-        let client = crate::server::limits::client_key(client);
+        let client = client_key(client);
         let mut st = self.state.lock().unwrap();
         let plugin_n = st.per_plugin.get(slug).copied().unwrap_or(0);
         if plugin_n >= self.max_connections_per_plugin {
@@ -203,6 +203,21 @@ impl PluginContext {
 impl wit::Host for ComponentState {
     fn send(&mut self, channel: String, event: String, data: String) -> wasmtime::Result<()> {
         self.ctx.sse_send(&channel, &event, &data).map_err(trap)
+    }
+}
+
+/// The key a client is counted under: its IPv4 address, or the /64 of its
+/// IPv6 address (an IPv4-mapped IPv6 address counts as the IPv4 one).
+pub fn client_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V4(_) => ip,
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
     }
 }
 

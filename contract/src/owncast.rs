@@ -1,0 +1,128 @@
+//! The embedding seam: what only Owncast knows.
+//!
+//! Owncast implements [`Owncast`]; the host calls it after the permission
+//! check. [`DetachedOwncast`] is the Owncast of a host attached to no server
+//! (trial loads of unapproved code); the in-memory simulation tests, the demo
+//! and the dev server use is `owncast-plugin-testing`'s `SimulatedOwncast`.
+
+use crate::types::*;
+use serde::Serialize;
+
+/// Who a host call comes from.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub slug: &'a str,
+    /// The plugin's chat identity (`bot.displayName`, or its name).
+    pub bot_name: &'a str,
+}
+
+/// The kinds of chat message a plugin can send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ChatSend {
+    Message {
+        body: String,
+    },
+    Action {
+        body: String,
+    },
+    /// HTML, already sanitized by the host.
+    System {
+        html: String,
+    },
+    To {
+        client_id: u64,
+        body: String,
+    },
+}
+
+/// Owncast's side of the host calls. Implementations must be cheap and must
+/// not block for long: they run on the calling plugin's time budget.
+pub trait Owncast: Send + Sync + 'static {
+    fn send_chat(&self, from: &Caller<'_>, message: ChatSend);
+    fn chat_history(&self, limit: u32) -> Vec<ChatMessage>;
+    fn chat_clients(&self) -> Vec<ChatClient>;
+    fn delete_message(&self, from: &Caller<'_>, message_id: &str);
+    fn kick_client(&self, from: &Caller<'_>, client_id: u64);
+    fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String>;
+    fn stream_current(&self) -> StreamInfo;
+    /// `Broadcaster::default()` while offline.
+    fn stream_broadcaster(&self) -> Broadcaster;
+    fn server_info(&self) -> ServerInfo;
+    fn server_socials(&self) -> Vec<SocialHandle>;
+    fn server_federation(&self) -> FederationInfo;
+    fn server_tags(&self) -> Vec<String>;
+    fn video_config(&self) -> VideoConfig;
+    fn write_video_config(&self, from: &Caller<'_>, update: &VideoConfigUpdate) -> OpResult;
+    fn notify_discord(&self, from: &Caller<'_>, content: &str);
+    fn notify_browser_push(&self, from: &Caller<'_>, push: &BrowserPush);
+    fn notify_fediverse(&self, from: &Caller<'_>, notification: &FediverseNotification);
+    fn users(&self) -> Vec<User>;
+    fn user(&self, id: &str) -> Option<User>;
+    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str);
+    fn ban_ip(&self, from: &Caller<'_>, ip: &str);
+    fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String>;
+}
+
+/// The Owncast of a host attached to no server (the manager's trial loads of
+/// code the admin has not approved yet): reads answer empty, writes change
+/// nothing and report that nothing is attached.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DetachedOwncast;
+
+const DETACHED: &str = "not attached to an Owncast server";
+
+impl Owncast for DetachedOwncast {
+    fn send_chat(&self, from: &Caller<'_>, _: ChatSend) {
+        tracing::debug!(plugin = %from.slug, "chat message dropped: {DETACHED}");
+    }
+    fn chat_history(&self, _: u32) -> Vec<ChatMessage> {
+        Vec::new()
+    }
+    fn chat_clients(&self) -> Vec<ChatClient> {
+        Vec::new()
+    }
+    fn delete_message(&self, _: &Caller<'_>, _: &str) {}
+    fn kick_client(&self, _: &Caller<'_>, _: u64) {}
+    fn upload(&self, _: &Caller<'_>, _: &str, _: &[u8]) -> Result<UrlResult, String> {
+        Err(DETACHED.into())
+    }
+    fn stream_current(&self) -> StreamInfo {
+        StreamInfo::default()
+    }
+    fn stream_broadcaster(&self) -> Broadcaster {
+        Broadcaster::default()
+    }
+    fn server_info(&self) -> ServerInfo {
+        ServerInfo::default()
+    }
+    fn server_socials(&self) -> Vec<SocialHandle> {
+        Vec::new()
+    }
+    fn server_federation(&self) -> FederationInfo {
+        FederationInfo::default()
+    }
+    fn server_tags(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn video_config(&self) -> VideoConfig {
+        VideoConfig::default()
+    }
+    fn write_video_config(&self, _: &Caller<'_>, _: &VideoConfigUpdate) -> OpResult {
+        OpResult::err(DETACHED)
+    }
+    fn notify_discord(&self, _: &Caller<'_>, _: &str) {}
+    fn notify_browser_push(&self, _: &Caller<'_>, _: &BrowserPush) {}
+    fn notify_fediverse(&self, _: &Caller<'_>, _: &FediverseNotification) {}
+    fn users(&self) -> Vec<User> {
+        Vec::new()
+    }
+    fn user(&self, _: &str) -> Option<User> {
+        None
+    }
+    fn set_user_enabled(&self, _: &Caller<'_>, _: &str, _: bool, _: &str) {}
+    fn ban_ip(&self, _: &Caller<'_>, _: &str) {}
+    fn fediverse_post(&self, _: &Caller<'_>, _: &str) -> Result<UrlResult, String> {
+        Err(DETACHED.into())
+    }
+}

@@ -1,0 +1,371 @@
+//! The scenario file format (`__tests__/*.test.json`): upstream's (Owncast
+//! plugin SDK, `testing/scenario.go`), strictly parsed: an unknown key is an
+//! error naming the file and the path to the key.
+//!
+//! Project extensions, each optional and never needed by an upstream file:
+//! a JSON (non-string) `http.body`, `http.expect.body` or
+//! `httpResponses[].body` (sent or compared as JSON, the expected body as a
+//! subset of the actual one), and a filter `reason` written `/regex/`.
+
+use owncast_plugin_host::types::{
+    Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User,
+    VideoConfig, VideoConfigUpdate,
+};
+use owncast_plugin_testing::CannedResponse;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    #[serde(default)]
+    pub given: Given,
+    #[serde(default)]
+    pub events: Vec<Step>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// State before the first step.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Given {
+    /// The plugin's KV namespace, stored as given.
+    #[serde(default)]
+    pub kv: BTreeMap<String, String>,
+    /// Admin-set values of `manifest.config`.
+    #[serde(default)]
+    pub config: BTreeMap<String, Value>,
+    /// Canned answers for outbound requests: the first whose `url` glob and
+    /// `method` (if set) match; a request none matches fails.
+    #[serde(default)]
+    pub http_responses: Vec<CannedResponse>,
+    pub stream: Option<StreamInfo>,
+    pub server: Option<ServerInfo>,
+    #[serde(default)]
+    pub chat_history: Vec<ChatMessage>,
+    #[serde(default)]
+    pub chat_clients: Vec<ChatClient>,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub socials: Vec<SocialHandle>,
+    pub federation: Option<FederationInfo>,
+    pub broadcaster: Option<Broadcaster>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub video_config: Option<VideoConfig>,
+}
+
+/// One step: exactly one of `event`, `filter`, `http`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Step {
+    pub event: Option<String>,
+    pub filter: Option<String>,
+    pub http: Option<HttpStep>,
+    #[serde(default)]
+    pub payload: Value,
+    /// Only on `filter` steps; without it the filter runs unchecked.
+    pub expect: Option<FilterExpect>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterExpect {
+    /// `pass` (allowed, payload unchanged), `modify` (allowed; `payload`, if
+    /// given, contained in the result) or `drop` (`reason`, if given, equal).
+    pub action: String,
+    pub payload: Option<Value>,
+    /// Exact, or a regular expression written `/.../` (extension).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpStep {
+    #[serde(default = "get")]
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A string is sent as is; other JSON as JSON text (extension).
+    pub body: Option<Value>,
+    /// An authenticated Owncast admin.
+    #[serde(default)]
+    pub authenticated: bool,
+    /// A viewer with a user token (counts as authenticated too).
+    pub user: Option<ChatUser>,
+    pub expect: Option<HttpExpect>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpExpect {
+    /// Unchecked when absent (or 0).
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A string must equal the body; other JSON must be contained in the
+    /// body parsed as JSON (extension).
+    pub body: Option<Value>,
+    pub body_contains: Option<String>,
+}
+
+/// Effects checked after the last step. A list is compared whole and in
+/// order (`[]` = none happened); inside an entry, a field that is optional
+/// upstream is checked only when given.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expect {
+    pub chat_sends: Option<Vec<String>>,
+    pub chat_actions: Option<Vec<String>>,
+    pub chat_systems: Option<Vec<String>>,
+    pub chat_to: Option<Vec<ChatToExpect>>,
+    pub deleted_messages: Option<Vec<String>>,
+    pub kicked_clients: Option<Vec<u64>>,
+    pub discord_posts: Option<Vec<String>>,
+    pub browser_pushes: Option<Vec<BrowserPushExpect>>,
+    pub fediverse_posts: Option<Vec<FediversePostExpect>>,
+    pub fediverse_outbox: Option<Vec<String>>,
+    pub user_moderations: Option<Vec<UserModerationExpect>>,
+    #[serde(rename = "bannedIPs")]
+    pub banned_ips: Option<Vec<String>>,
+    pub uploads: Option<Vec<UploadExpect>>,
+    pub video_config_writes: Option<Vec<VideoConfigUpdate>>,
+    pub emits: Option<Vec<EmitExpect>>,
+    /// Keys that must hold these values; a missing key equals `""`.
+    pub kv: Option<BTreeMap<String, String>>,
+    pub http_requests: Option<Vec<HttpRequestExpect>>,
+    pub sse_sends: Option<Vec<SseSendExpect>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChatToExpect {
+    pub client_id: u64,
+    pub text: String,
+}
+
+/// All three fields compared (absent = `""`), as upstream.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserPushExpect {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub url: String,
+}
+
+/// All four fields compared (absent = `""`), as upstream.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FediversePostExpect {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub link: String,
+}
+
+/// `reason` compared too (absent = `""`), as upstream.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserModerationExpect {
+    pub user_id: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadExpect {
+    pub name: String,
+    /// The uploaded bytes as text; checked when non-empty.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmitExpect {
+    pub event_type: String,
+    /// Contained in the emitted payload, when given.
+    pub payload: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequestExpect {
+    /// Exact.
+    pub url: String,
+    /// Checked when non-empty.
+    #[serde(default)]
+    pub method: String,
+    /// Checked when non-empty.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseSendExpect {
+    pub channel: String,
+    /// Checked when non-empty.
+    #[serde(default)]
+    pub event: String,
+    /// Checked when non-empty.
+    #[serde(default)]
+    pub data: String,
+}
+
+/// A scenario file that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct FormatError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Parses a scenario file.
+pub fn parse_file(path: &Path) -> Result<Vec<Case>, FormatError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| FormatError { file: file.clone(), message: e.to_string() })?;
+    parse(&text, &file)
+}
+
+pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let cases: Vec<Case> = serde_path_to_error::deserialize(de)
+        .map_err(|e| FormatError { file: file.to_string(), message: format!("at `{}`: {}", e.path(), e.inner()) })?;
+    let fail = |message: String| FormatError { file: file.to_string(), message };
+    for (i, c) in cases.iter().enumerate() {
+        if c.name.is_empty() {
+            return Err(fail(format!("at `[{i}].name`: a scenario needs a name")));
+        }
+        for (j, s) in c.events.iter().enumerate() {
+            let at = format!("at `[{i}].events[{j}]` (case \"{}\")", c.name);
+            let kinds = [s.event.is_some(), s.filter.is_some(), s.http.is_some()].iter().filter(|b| **b).count();
+            if kinds != 1 {
+                return Err(fail(format!("{at}: a step needs exactly one of `event`, `filter`, `http`")));
+            }
+            if s.filter.is_none() && s.expect.is_some() {
+                return Err(fail(format!("{at}.expect: only a `filter` step has `expect` (an `http` step has `http.expect`; assert an event's effects in the case's `expect`)")));
+            }
+            if let Some(h) = &s.http {
+                if h.path.is_empty() {
+                    return Err(fail(format!("{at}.http.path: an `http` step needs a path")));
+                }
+            }
+            if let Some(e) = &s.expect {
+                if !["pass", "modify", "drop"].contains(&e.action.as_str()) {
+                    return Err(fail(format!("{at}.expect.action: \"{}\" is not pass, modify or drop", e.action)));
+                }
+                if let Some(re) = e.reason.as_deref().and_then(regex_of) {
+                    regex::Regex::new(re).map_err(|err| fail(format!("{at}.expect.reason: {err}")))?;
+                }
+            }
+        }
+    }
+    Ok(cases)
+}
+
+/// The pattern inside `/.../`, if `s` is written that way.
+pub fn regex_of(s: &str) -> Option<&str> {
+    (s.len() >= 2 && s.starts_with('/') && s.ends_with('/')).then(|| &s[1..s.len() - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(text, "t.test.json").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_its_path() {
+        let e = err(r#"[{"name":"a","events":[{"event":"x","payload":{},"expct":1}]}]"#);
+        assert!(e.starts_with("t.test.json: at `[0].events[0]"), "{e}");
+        assert!(e.contains("expct"), "{e}");
+        let e = err(r#"[{"name":"a","given":{"kvv":{}}}]"#);
+        assert!(e.contains("at `[0].given.kvv`: unknown field `kvv`"), "{e}");
+        let e = err(r#"[{"name":"a","expect":{"kickedClients":[1],"bannedIps":["1.2.3.4"]}}]"#);
+        assert!(e.contains("at `[0].expect.bannedIps`: unknown field `bannedIps`"), "{e}");
+        let e = err(r#"[{"name":"a","expect":{"fediversePosts":[{"type":"follow","bdy":"x"}]}}]"#);
+        assert!(e.contains("at `[0].expect.fediversePosts[0].bdy`"), "{e}");
+        let e = err(r#"[{"name":"a","given":{"httpResponses":[{"url":"*","methd":"GET"}]}}]"#);
+        assert!(e.contains("at `[0].given.httpResponses[0].methd`"), "{e}");
+        let e = err(r#"[{"name":"a","events":[{"http":{"path":"/","expect":{"statuss":200}}}]}]"#);
+        assert!(e.contains("at `[0].events[0].http.expect.statuss`"), "{e}");
+    }
+
+    #[test]
+    fn every_upstream_key_parses() {
+        let text = r#"[{
+            "name": "all keys",
+            "given": {
+                "kv": {"k": "v"}, "config": {"c": 1},
+                "httpResponses": [{"url": "https://a.example/*", "method": "POST", "status": 201, "headers": {"x": "y"}, "body": "b"}],
+                "stream": {}, "server": {}, "chatHistory": [], "chatClients": [], "users": [],
+                "socials": [{"platform": "mastodon", "url": "https://m.example/@me"}],
+                "federation": {"enabled": true}, "broadcaster": {}, "tags": ["t"], "videoConfig": {}
+            },
+            "events": [
+                {"event": "stream.started", "payload": {}},
+                {"filter": "chat.message.received", "payload": {}},
+                {"filter": "chat.message.received", "payload": {}, "expect": {"action": "drop", "reason": "r"}},
+                {"http": {"path": "/x"}},
+                {"http": {"method": "POST", "path": "/x", "headers": {}, "body": "b", "authenticated": true, "expect": {"headers": {}, "body": "", "bodyContains": "o"}}}
+            ],
+            "expect": {
+                "chatSends": [], "chatActions": [], "chatSystems": [], "chatTo": [{"clientId": 1, "text": "t"}],
+                "deletedMessages": [], "kickedClients": [7], "discordPosts": [],
+                "browserPushes": [{"title": "t"}], "fediversePosts": [{"type": "follow", "body": "b", "image": "i", "link": "l"}],
+                "fediverseOutbox": [], "userModerations": [{"userId": "u", "enabled": false, "reason": "r"}],
+                "bannedIPs": ["1.2.3.4"], "uploads": [{"name": "n", "body": "b"}], "videoConfigWrites": [{"latencyLevel": 3}],
+                "emits": [{"eventType": "e"}], "kv": {"k": ""}, "httpRequests": [{"url": "u"}], "sseSends": [{"channel": "c"}]
+            }
+        }]"#;
+        let cases = parse(text, "t").unwrap();
+        let c = &cases[0];
+        assert_eq!(c.given.http_responses[0].method.as_deref(), Some("POST"));
+        assert_eq!(c.given.tags, ["t"]);
+        assert!(c.given.federation.as_ref().unwrap().enabled);
+        assert!(c.events[1].expect.is_none());
+        assert!(c.events[3].http.as_ref().unwrap().expect.is_none());
+        let he = c.events[4].http.as_ref().unwrap().expect.as_ref().unwrap();
+        assert_eq!((he.status, he.body_contains.as_deref()), (None, Some("o")));
+        assert_eq!(c.expect.kicked_clients, Some(vec![7]));
+        assert_eq!(c.expect.banned_ips, Some(vec!["1.2.3.4".to_string()]));
+        assert_eq!(
+            c.expect.browser_pushes.as_ref().unwrap()[0],
+            BrowserPushExpect { title: "t".into(), body: String::new(), url: String::new() }
+        );
+    }
+
+    #[test]
+    fn steps_are_checked() {
+        assert!(err(r#"[{"name":"a","events":[{"payload":{}}]}]"#).contains("exactly one"));
+        assert!(err(r#"[{"name":"a","events":[{"event":"x","http":{"path":"/"}}]}]"#).contains("exactly one"));
+        assert!(err(r#"[{"name":"a","events":[{"filter":"x","payload":{},"expect":{"action":"explode"}}]}]"#)
+            .contains("explode"));
+        assert!(err(r#"[{"name":"a","events":[{"event":"x","expect":{"action":"pass"}}]}]"#)
+            .contains("only a `filter` step"));
+        assert!(err(r#"[{"name":"a","events":[{"http":{"path":""}}]}]"#).contains("needs a path"));
+        assert!(err(r#"[{"name":"","events":[]}]"#).contains("needs a name"));
+        assert!(err(r#"[{"name":"a","given":{"kv":{"n":3}}}]"#).contains("at `[0].given.kv.n`"));
+    }
+}
