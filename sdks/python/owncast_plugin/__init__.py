@@ -21,6 +21,7 @@ interfaces are part of it. Subscriptions follow from the handlers defined.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from . import _bindings, _http
@@ -73,6 +74,8 @@ class Registry:
         self.command_prefix = "!"
         self.commands_case_sensitive = False
         self.command_last_run: Dict[Tuple[str, str], float] = {}
+        self.timers: Dict[int, Tuple[Callable[[], Any], bool]] = {}
+        self.next_timer = 1
         self.unsupported: List[str] = []
 
     def subscriptions(self) -> Tuple[List[str], List[Tuple[str, Optional[int]]]]:
@@ -579,12 +582,38 @@ class _Users:
     def ban_ip(self, ip: str) -> None:
         _call("users-moderate", "ban-ip", "owncast.users.ban_ip", str(ip))
 
-    register = _unsupported("users.register")
+    @_host("users-register", "register")
+    def register(self, auth_id: str, display_name: Optional[str] = None, scopes: Optional[List[str]] = None) -> Obj:
+        """Find or create the Owncast user of an external identity (permission
+        users.register); `.user_id` of the result. RuntimeError when refused."""
+        module = _bindings.function("users-register", "register", "owncast.users.register").__module__
+        reg = _module_attr(module, "UserRegistration")(
+            auth_id=str(auth_id),
+            display_name=None if display_name is None else str(display_name),
+            scopes=list(scopes or []),
+            profile_url=None,
+            handle=None,
+            is_public=False,
+        )
+        result = _result("users-register", "register", "owncast.users.register", reg)
+        if isinstance(result, dict) and "error" in result:
+            raise RuntimeError(result["error"])
+        return Obj({"userId": result})
 
 
 class _Auth:
-    grant_session = _unsupported("auth.grant_session")
-    end_session = _unsupported("auth.end_session")
+    @_host("auth-gate", "grant-session")
+    def grant_session(self, user_id: str, ttl: int = 0) -> None:
+        """A viewer session for `user_id` (from users.register) on the
+        response being answered (permission auth.gate); ttl in seconds, 0 for
+        the host's default. RuntimeError when refused."""
+        result = _result("auth-gate", "grant-session", "owncast.auth.grant_session", str(user_id), int(ttl) or None)
+        if isinstance(result, dict) and "error" in result:
+            raise RuntimeError(result["error"])
+
+    @_host("auth-gate", "end-session")
+    def end_session(self) -> None:
+        _call("auth-gate", "end-session", "owncast.auth.end_session")
 
 
 class _Fediverse:
@@ -613,9 +642,30 @@ class _Actions:
 
 
 class _Timer:
-    set_timeout = _unsupported("timer.set_timeout")
-    set_interval = _unsupported("timer.set_interval")
-    clear = _unsupported("timer.clear")
+    """Host-driven timers: when one falls due the host delivers the custom
+    event `timer.fire` and the SDK calls the function (no subscription
+    needed). Functions live in the instance: a reload forgets them."""
+
+    @_host("timer", "set")
+    def set_timeout(self, fn: Callable[[], Any], ms: int) -> int:
+        return self._schedule(fn, ms, False, "owncast.timer.set_timeout")
+
+    @_host("timer", "set")
+    def set_interval(self, fn: Callable[[], Any], ms: int) -> int:
+        return self._schedule(fn, ms, True, "owncast.timer.set_interval")
+
+    def _schedule(self, fn: Callable[[], Any], ms: int, repeat: bool, api: str) -> int:
+        tid = REGISTRY.next_timer
+        REGISTRY.next_timer += 1
+        if not _call("timer", "set", api, tid, max(0, int(ms)), bool(repeat)):
+            return 0  # the plugin has the most timers pending the host allows
+        REGISTRY.timers[tid] = (fn, repeat)
+        return tid
+
+    @_host("timer", "clear")
+    def clear(self, tid: int) -> None:
+        REGISTRY.timers.pop(int(tid), None)
+        _call("timer", "clear", "owncast.timer.clear", int(tid))
 
 
 class _Config:
@@ -636,14 +686,76 @@ class _Config:
 
 
 class _Assets:
-    read_text = _unsupported("assets.read_text")
-    read = _unsupported("assets.read")
+    @_host("assets", "read")
+    def read_text(self, path: str) -> Optional[str]:
+        """A file of the plugin's assets/ (never served), or None."""
+        data = _call("assets", "read", "owncast.assets.read_text", str(path))
+        return None if data is None else bytes(data).decode("utf-8", "replace")
+
+    read = read_text
+
+    @_host("assets", "read")
+    def read_bytes(self, path: str) -> Optional[bytes]:
+        data = _call("assets", "read", "owncast.assets.read_bytes", str(path))
+        return None if data is None else bytes(data)
+
+
+def _module_attr(module_name: str, attr: str) -> Any:
+    """A type of the WIT interface whose module is `module_name`."""
+    return getattr(sys.modules[module_name], attr)
+
+
+def sys_modules() -> Dict[str, Any]:
+    return sys.modules
 
 
 class _SQL:
-    exec = _unsupported("sql.exec")
-    query = _unsupported("sql.query")
-    query_row = _unsupported("sql.query_row")
+    """The plugin's private SQLite database (permission storage.sql). Errors
+    raise RuntimeError; parameters are None, bool, int, float or str."""
+
+    def _params(self, fn: Any, params: Any) -> List[Any]:
+        sql = sys_modules()[fn.__module__]
+        out = []
+        for p in list(params or []):
+            if p is None:
+                out.append(sql.SqlValue_Null())
+            elif isinstance(p, (bool, int)):
+                out.append(sql.SqlValue_Integer(int(p)))
+            elif isinstance(p, float):
+                out.append(sql.SqlValue_Real(p))
+            elif isinstance(p, str):
+                out.append(sql.SqlValue_Text(p))
+            else:
+                raise TypeError(f"owncast.sql: a parameter must be None, bool, int, float or str, not {type(p).__name__}")
+        return out
+
+    def _run(self, function: str, api: str, *args: Any) -> Any:
+        result = _result("sql", function, api, *args)
+        if isinstance(result, dict) and set(result) == {"error"}:
+            raise RuntimeError(result["error"] or "SQL host call failed")
+        return result
+
+    @_host("sql", "exec")
+    def exec(self, sql: str, params: Optional[List[Any]] = None) -> Obj:
+        """Runs a batch as one transaction: `.rows_affected`, `.last_insert_id`."""
+        fn = _bindings.function("sql", "exec", "owncast.sql.exec")
+        return self._run("exec", "owncast.sql.exec", str(sql), self._params(fn, params))
+
+    def _rows(self, sql: str, params: Any, max_rows: int, api: str) -> List[Dict[str, Any]]:
+        fn = _bindings.function("sql", "query", api)
+        result = self._run("query", api, str(sql), self._params(fn, params), max_rows)
+        columns = result.raw.get("columns") or []
+        return [dict(zip(columns, (cell.get("value") if isinstance(cell, dict) else cell for cell in row))) for row in result.raw.get("rows") or []]
+
+    @_host("sql", "query")
+    def query(self, sql: str, params: Optional[List[Any]] = None) -> List[Dict[str, Any]]:
+        """Matching rows as dicts by column name (an error rather than a silently short result)."""
+        return self._rows(sql, params, 0, "owncast.sql.query")
+
+    @_host("sql", "query")
+    def query_row(self, sql: str, params: Optional[List[Any]] = None) -> Optional[Dict[str, Any]]:
+        rows = self._rows(sql, params, 1, "owncast.sql.query_row")
+        return rows[0] if rows else None
 
 
 class _Http:

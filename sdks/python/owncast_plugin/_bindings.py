@@ -74,7 +74,20 @@ def permission_for(interface_name: str, function: str) -> Optional[str]:
     for perm, (iface, functions) in _contract.CAPABILITIES.items():
         if iface == interface_name and (not functions or function in functions):
             return perm
-    raise KeyError(f"{interface_name}#{function} is not part of the owncast:plugin contract")
+    raise NotInContract(f"{interface_name}#{function}")
+
+
+class NotInContract(KeyError):
+    """A WIT function this host's contract (wit/ and its permission table)
+    does not have (yet): the SDK knows the call, the host does not."""
+
+
+def in_contract(interface_name: str, function: str) -> bool:
+    try:
+        permission_for(interface_name, function)
+        return True
+    except NotInContract:
+        return False
 
 
 def function(interface_name: str, name: str, api: str) -> Any:
@@ -84,6 +97,8 @@ def function(interface_name: str, name: str, api: str) -> Any:
     attr = name.replace("-", "_")
     fn = getattr(module, attr, None) if module is not None else None
     if fn is None:
+        if not in_contract(interface_name, name):
+            raise NotImplementedError(f"{api}: this host's contract (wit/) has no such host function yet")
         perm = permission_for(interface_name, name)
         if not _MODULES and not _IN_COMPONENT:
             raise RuntimeError(f"{api}: host functions exist only inside a built plugin component")

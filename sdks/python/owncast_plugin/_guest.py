@@ -61,8 +61,26 @@ def registration() -> Any:
     )
 
 
+TIMER_FIRE = "timer.fire"
+
+
+def fire_timer(payload: Any) -> None:
+    """`timer.fire` `{"id": n}`: calls the function `owncast.timer` armed."""
+    tid = payload.get("id") if isinstance(payload, dict) else None
+    entry = REGISTRY.timers.get(tid) if isinstance(tid, int) else None
+    if entry is None:
+        return
+    fn, repeat = entry
+    if not repeat:
+        del REGISTRY.timers[tid]
+    fn()
+
+
 def on_event(event: Any) -> None:
     kind = _type_of(event)
+    if kind == TIMER_FIRE and type(event).__name__ == "Event_Custom":
+        fire_timer(_payload(event))
+        return
     handler = REGISTRY.notify.get(kind) or REGISTRY.custom.get(kind)
     payload = _payload(event)
     if kind == CHAT_MESSAGE and REGISTRY.commands:

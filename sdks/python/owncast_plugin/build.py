@@ -136,6 +136,9 @@ def check_source(source: str, filename: str, granted: Iterable[str]) -> List[str
         call = getattr(method, "_owncast_call", None)
         if call is None:
             continue
+        if not _bindings.in_contract(*call):
+            problems.append(f"{filename}:{node.lineno}: {api}: this host's contract (wit/) has no such host function yet")
+            continue
         perm = _bindings.permission_for(*call)
         if perm is not None and perm not in granted:
             problems.append(
