@@ -5,15 +5,15 @@
 //! capability under [`crate::capabilities`]). The context checks the
 //! permission, applies the host's limits and calls the service.
 
-use crate::capabilities::config::ConfigValues;
-use crate::capabilities::http_outbound::Outbound;
-use crate::capabilities::sse::SseHub;
 use crate::event::Event;
 use crate::kv::{KvStore, Namespace};
 use crate::manifest::Manifest;
+use crate::outbound::Outbound;
 use crate::owncast::{Caller, Owncast};
 use crate::permissions::{Permission, Permissions};
 use crate::runtime::Limits;
+use crate::services::config::ConfigValues;
+use crate::services::sse::SseHub;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -31,17 +31,7 @@ pub struct HostServices {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// A host call the plugin may not make, or one that failed in the host.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum HostCallError {
-    #[error("plugin {slug} called {call} without permission {permission}")]
-    Denied { slug: String, call: String, permission: Permission },
-    /// An outbound request to a host outside the manifest's `network.allowedHosts`.
-    #[error("plugin {slug}: {call}: host {host} is not in network.allowedHosts")]
-    HostNotAllowed { slug: String, call: String, host: String },
-    #[error("plugin {slug}: {call}: {message}")]
-    Failed { slug: String, call: String, message: String },
-}
+pub use crate::error::HostCallError;
 
 /// One plugin's view of the host.
 pub struct PluginContext {

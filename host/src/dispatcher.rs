@@ -5,15 +5,14 @@
 //! strikes until the plugin is disabled. HTTP handler failures (anyone can
 //! cause them) never strike: a route that keeps failing is backed off.
 
+use crate::call::{Filter, Http, Notify};
+pub use crate::call::{NoObserver, Observer};
 use crate::event::{Event, Verdict};
 use crate::host::{Host, LoadedPlugin};
-use crate::metrics::Outcome;
 use crate::permissions::Permission;
-use crate::plugin::{CallError, PluginInstance};
-use crate::runtime::{CallKind, Limits};
+use crate::plugin::CallError;
 use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,17 +42,6 @@ pub struct FilterOutcome {
     pub steps: Vec<FilterStep>,
 }
 
-/// Hooks for watching dispatch (the demo prints them; tests record them).
-pub trait Observer: Send + Sync + 'static {
-    fn emitted(&self, _from: &str, _event: &Event, _depth: u32) {}
-    fn delivered(&self, _to: &str, _event: &Event) {}
-    fn failed(&self, _slug: &str, _what: &str, _error: &CallError) {}
-    fn disabled(&self, _slug: &str, _reason: &str) {}
-}
-
-pub struct NoObserver;
-impl Observer for NoObserver {}
-
 /// Why a request to a plugin's HTTP handler got no answer from it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpDispatchError {
@@ -75,126 +63,6 @@ pub enum HttpDispatchError {
     NoHandler(String),
     #[error("plugin {slug} failed: {error}")]
     Failed { slug: String, error: CallError },
-}
-
-/// Consecutive failures per HTTP route of one plugin, and their back-off.
-#[derive(Default)]
-pub struct RouteHealth {
-    routes: HashMap<String, RouteState>,
-}
-
-struct RouteState {
-    failures: u32,
-    last_failure: Instant,
-    until: Option<Instant>,
-}
-
-/// Routes remembered per plugin (anyone can invent paths: the oldest are forgotten).
-const MAX_ROUTES: usize = 256;
-const BACKOFF_START: Duration = Duration::from_secs(1);
-const BACKOFF_MAX: Duration = Duration::from_secs(60);
-
-impl RouteHealth {
-    /// How long `route` is still backed off, if it is.
-    fn backing_off(&self, route: &str, now: Instant) -> Option<Duration> {
-        let until = self.routes.get(route)?.until?;
-        (until > now).then(|| until - now)
-    }
-
-    /// Records a result; after `threshold` failures in a row the route is
-    /// backed off, doubling with each further failure.
-    fn record(&mut self, route: &str, ok: bool, threshold: u32, now: Instant) {
-        if ok {
-            self.routes.remove(route);
-            return;
-        }
-        if !self.routes.contains_key(route) && self.routes.len() >= MAX_ROUTES {
-            if let Some(oldest) = self.routes.iter().min_by_key(|(_, r)| r.last_failure).map(|(k, _)| k.clone()) {
-                self.routes.remove(&oldest);
-            }
-        }
-        let r =
-            self.routes.entry(route.to_string()).or_insert(RouteState { failures: 0, last_failure: now, until: None });
-        r.failures += 1;
-        r.last_failure = now;
-        if r.failures >= threshold {
-            let doublings = (r.failures - threshold).min(6);
-            r.until = Some(now + (BACKOFF_START * 2u32.pow(doublings)).min(BACKOFF_MAX));
-        }
-    }
-}
-
-/// One kind of call into a plugin: what it sends, what it gets back, and
-/// the checks of the answer that apply whatever kind of code the plugin is
-/// (so both kinds get the same consequence). Owned: a call runs on its own task.
-pub(crate) trait GuestCall: Send + 'static {
-    type Output: Send + 'static;
-    const KIND: CallKind;
-    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Self::Output, CallError>>;
-    fn check(&self, _output: &Self::Output, _limits: &Limits) -> Result<(), CallError> {
-        Ok(())
-    }
-    /// The filter outcome an answer counts as in the plugin's metrics (filters only).
-    fn outcome(_output: &Self::Output) -> Option<Outcome> {
-        None
-    }
-}
-
-pub(crate) struct Notify(pub Event);
-pub(crate) struct Filter(pub Event);
-pub(crate) struct Http(pub HttpRequest);
-
-impl GuestCall for Notify {
-    type Output = ();
-    const KIND: CallKind = CallKind::Event;
-    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<(), CallError>> {
-        instance.on_event(&self.0)
-    }
-}
-
-impl GuestCall for Filter {
-    type Output = Verdict;
-    const KIND: CallKind = CallKind::Filter;
-    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Verdict, CallError>> {
-        instance.on_filter(&self.0)
-    }
-    fn outcome(output: &Verdict) -> Option<Outcome> {
-        Some(match output {
-            Verdict::Pass => Outcome::Pass,
-            Verdict::Modify(_) => Outcome::Modify,
-            Verdict::Drop(_) => Outcome::Drop,
-        })
-    }
-    /// A filter may not change the event type.
-    fn check(&self, output: &Verdict, _limits: &Limits) -> Result<(), CallError> {
-        match output {
-            Verdict::Modify(e) if e.event_type() != self.0.event_type() => Err(CallError::BadOutput(format!(
-                "filter turned a `{}` event into `{}`",
-                self.0.event_type(),
-                e.event_type()
-            ))),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl GuestCall for Http {
-    type Output = HttpResponse;
-    const KIND: CallKind = CallKind::Http;
-    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<HttpResponse, CallError>> {
-        instance.on_http_request(&self.0)
-    }
-    /// A response body has a size cap (upstream's 10 MiB).
-    fn check(&self, output: &HttpResponse, limits: &Limits) -> Result<(), CallError> {
-        if output.body.len() > limits.http_response_bytes {
-            return Err(CallError::BadOutput(format!(
-                "on_http_request: the response body is {} bytes; the limit is {}",
-                output.body.len(),
-                limits.http_response_bytes
-            )));
-        }
-        Ok(())
-    }
 }
 
 impl Host {
@@ -389,44 +257,5 @@ impl Host {
                 p.routes.lock().unwrap().record(route, false, threshold, Instant::now());
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failing_route_backs_off_longer_each_time_and_a_success_clears_it() {
-        let mut r = RouteHealth::default();
-        let t0 = Instant::now();
-        for _ in 0..4 {
-            r.record("fail", false, 5, t0);
-        }
-        assert_eq!(r.backing_off("fail", t0), None, "not before the threshold");
-        r.record("fail", false, 5, t0);
-        assert_eq!(r.backing_off("fail", t0), Some(BACKOFF_START));
-        assert_eq!(r.backing_off("other", t0), None, "per route");
-        r.record("fail", false, 5, t0);
-        assert_eq!(r.backing_off("fail", t0), Some(2 * BACKOFF_START));
-        for _ in 0..20 {
-            r.record("fail", false, 5, t0);
-        }
-        assert_eq!(r.backing_off("fail", t0), Some(BACKOFF_MAX), "capped");
-        assert_eq!(r.backing_off("fail", t0 + BACKOFF_MAX), None, "expires");
-        r.record("fail", true, 5, t0);
-        r.record("fail", false, 5, t0);
-        assert_eq!(r.backing_off("fail", t0), None, "a success starts over");
-    }
-
-    #[test]
-    fn invented_routes_do_not_grow_the_table_without_bound() {
-        let mut r = RouteHealth::default();
-        let t0 = Instant::now();
-        for i in 0..(MAX_ROUTES * 4) {
-            r.record(&format!("r{i}"), false, 5, t0 + Duration::from_millis(i as u64));
-        }
-        assert_eq!(r.routes.len(), MAX_ROUTES);
-        assert!(r.routes.contains_key(&format!("r{}", MAX_ROUTES * 4 - 1)), "the newest are kept");
     }
 }

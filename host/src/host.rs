@@ -1,5 +1,6 @@
 //! The set of loaded plugins and how one is loaded.
 
+use crate::call::{GuestCall, NoObserver, Observer, RouteHealth};
 use crate::capabilities::config::ConfigValues;
 #[cfg(doc)]
 use crate::capabilities::http_outbound::NetworkOutbound;
@@ -7,7 +8,6 @@ use crate::capabilities::http_outbound::{NoNetwork, Outbound};
 use crate::capabilities::sse::SseHub;
 use crate::component::ComponentLoader;
 use crate::context::{HostServices, PluginContext};
-use crate::dispatcher::{GuestCall, NoObserver, Observer};
 use crate::event::Event;
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::{Manifest, ManifestWarning};
@@ -63,7 +63,7 @@ pub struct LoadedPlugin {
     http_waiting: AtomicUsize,
     pub(crate) health: Mutex<Health>,
     /// Failing HTTP routes and their back-off.
-    pub(crate) routes: Mutex<crate::dispatcher::RouteHealth>,
+    pub(crate) routes: Mutex<RouteHealth>,
 }
 
 impl LoadedPlugin {
@@ -440,5 +440,29 @@ impl HostBuilder {
             plugins: RwLock::new(BTreeMap::new()),
             observer: self.observer.unwrap_or_else(|| Arc::new(NoObserver)),
         })
+    }
+}
+
+impl Host {
+    /// A plugin's metrics now, with its strikes and KV usage; `None` if it never ran.
+    pub fn metrics_snapshot(&self, slug: &str) -> Option<crate::metrics::PluginSnapshot> {
+        let m = self.services().metrics.get(slug)?;
+        let strikes = self.get(slug).map(|p| p.health().strikes).unwrap_or(0);
+        let kv = crate::kv::Namespace::new(self.services().kv.clone(), slug)
+            .entries()
+            .map(|e| crate::metrics::KvUsage {
+                keys: e.len() as u64,
+                bytes: e.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum(),
+            })
+            .unwrap_or_default();
+        Some(m.snapshot(strikes, kv))
+    }
+
+    /// Every plugin's metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> String {
+        let slugs = self.services().metrics.slugs();
+        crate::metrics::encode_text(
+            slugs.into_iter().filter_map(|s| self.metrics_snapshot(&s).map(|m| (s, m))).collect(),
+        )
     }
 }

@@ -15,11 +15,14 @@
 
 pub use owncast_plugin_contract::{bundle, contract, event, manifest, outbound, owncast, permissions, types, ui};
 
+pub mod bindings;
+pub mod call;
 pub mod capabilities;
 pub mod component;
 pub mod context;
 pub mod dispatcher;
 pub mod durable;
+pub mod error;
 pub mod host;
 pub mod kv;
 pub mod logpipe;
@@ -27,6 +30,7 @@ pub mod metrics;
 mod off_worker;
 pub mod plugin;
 pub mod runtime;
+pub mod services;
 pub mod wasm;
 
 pub use context::{HostCallError, HostServices, PluginContext};

@@ -9,7 +9,7 @@
 //! `prometheus-client` (a collector over the snapshots), so the exposition
 //! is the crate's, not hand-written.
 
-use crate::plugin::CallError;
+use crate::error::CallError;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -174,6 +174,10 @@ impl Metrics {
         self.plugins.write().unwrap().entry(slug.to_string()).or_default().clone()
     }
     /// Existing counters only.
+    /// The plugins that have metrics, in slug order.
+    pub fn slugs(&self) -> Vec<String> {
+        self.plugins.read().unwrap().keys().cloned().collect()
+    }
     pub fn get(&self, slug: &str) -> Option<Arc<PluginMetrics>> {
         self.plugins.read().unwrap().get(slug).cloned()
     }
@@ -296,25 +300,6 @@ impl PluginMetrics {
             kv,
             http_out: HttpOut { requests: self.http_requests.load(Relaxed), denied: self.http_denied.load(Relaxed) },
         }
-    }
-}
-
-impl crate::host::Host {
-    /// A plugin's metrics now, with its strikes and KV usage; `None` if it never ran.
-    pub fn metrics_snapshot(&self, slug: &str) -> Option<PluginSnapshot> {
-        let m = self.services().metrics.get(slug)?;
-        let strikes = self.get(slug).map(|p| p.health().strikes).unwrap_or(0);
-        let kv = crate::kv::Namespace::new(self.services().kv.clone(), slug)
-            .entries()
-            .map(|e| KvUsage { keys: e.len() as u64, bytes: e.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum() })
-            .unwrap_or_default();
-        Some(m.snapshot(strikes, kv))
-    }
-
-    /// Every plugin's metrics in the Prometheus text exposition format.
-    pub fn metrics_text(&self) -> String {
-        let slugs: Vec<String> = self.services().metrics.plugins.read().unwrap().keys().cloned().collect();
-        encode_text(slugs.into_iter().filter_map(|s| self.metrics_snapshot(&s).map(|m| (s, m))).collect())
     }
 }
 

@@ -1,8 +1,8 @@
 //! `chat` — permission `chat.send`; legacy `owncast_send_chat*`.
 
+use super::PluginView;
 use super::{sanitize_html, trap};
-use crate::component::bindings::owncast::plugin::chat as wit;
-use crate::component::ComponentState;
+use crate::bindings::owncast::plugin::chat as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::owncast::ChatSend;
 use crate::permissions::Permission;
@@ -39,7 +39,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn send(&mut self, body: String) -> wasmtime::Result<()> {
         self.ctx.chat_send(&body).map_err(trap)
     }

@@ -1,8 +1,8 @@
 //! `chat-history` — permission `chat.history`; legacy `owncast_chat_history`, `owncast_chat_clients`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::chat_history as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::chat_history as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{ChatClient, ChatMessage};
@@ -25,7 +25,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<ChatMessage>> {
         self.ctx.chat_history(limit).map_err(trap)
     }

@@ -1,8 +1,8 @@
 //! `chat-moderate` — permission `chat.moderate`; legacy `owncast_delete_message`, `owncast_kick_client`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::chat_moderate as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::chat_moderate as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 
@@ -19,7 +19,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn delete_message(&mut self, message_id: String) -> wasmtime::Result<()> {
         self.ctx.delete_message(&message_id).map_err(trap)
     }

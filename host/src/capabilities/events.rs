@@ -4,8 +4,8 @@
 //! dispatcher once the emitting call returns, one level deeper.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::events as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::events as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::event::{self, Event};
 use crate::permissions::Permission;
@@ -39,7 +39,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn emit(&mut self, event_type: String, payload_json: String) -> wasmtime::Result<()> {
         self.ctx.emit(&event_type, &payload_json).map_err(trap)
     }

@@ -1,8 +1,8 @@
 //! `fediverse` — permission `fediverse.post`; legacy `owncast_fediverse_post`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::fediverse as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::fediverse as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::UrlResult;
@@ -17,7 +17,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn post(&mut self, content: String) -> wasmtime::Result<Result<UrlResult, String>> {
         self.ctx.fediverse_post(&content).map_err(trap)
     }

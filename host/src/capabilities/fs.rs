@@ -5,8 +5,8 @@
 //! the directory.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::fs as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::fs as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::OpResult;
@@ -168,7 +168,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn read(&mut self, path: String) -> wasmtime::Result<Option<Vec<u8>>> {
         self.ctx.fs_read(&path).map_err(trap)
     }

@@ -2,8 +2,8 @@
 //! Keys live under `plugins.kv.<slug>.` (see [`crate::kv::Namespace`]).
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::kv as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::kv as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 
@@ -18,7 +18,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         self.ctx.kv_get(&key).map_err(trap)
     }

@@ -1,7 +1,7 @@
 //! `log` — no permission: the plugin's lines go to the host's log under its slug.
 
-use crate::component::bindings::owncast::plugin::log as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::log as wit;
 use crate::context::PluginContext;
 
 pub use wit::Level;
@@ -27,7 +27,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         self.ctx.log(level, &message);
         Ok(())

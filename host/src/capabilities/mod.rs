@@ -4,8 +4,8 @@
 //! Each module implements the capability's methods on
 //! [`PluginContext`](crate::context::PluginContext) (permission check, limits,
 //! the service) and the `bindgen!` `Host` trait of its WIT interface on
-//! [`ComponentState`](crate::component::ComponentState), which only
-//! translates. The legacy shim (`owncast-compat-extism`) calls the same
+//! [`PluginView`], which only translates (as wasmtime-wasi's `WasiView`: the
+//! capabilities never name the loader's store type). The legacy shim (`owncast-compat-extism`) calls the same
 //! context methods from its `owncast_*` functions.
 
 pub mod chat;
@@ -27,7 +27,20 @@ pub mod users;
 pub mod users_moderate;
 pub mod video_config;
 
-use crate::context::HostCallError;
+use crate::context::{HostCallError, PluginContext};
+use std::sync::Arc;
+
+/// A plugin's context as the `bindgen!` host traits see it during a call.
+pub struct PluginView<'a> {
+    pub ctx: &'a Arc<PluginContext>,
+}
+
+/// The `HasData` marker whose data is a [`PluginView`] (for `add_to_linker`).
+pub struct ViewOf;
+
+impl wasmtime::component::HasData for ViewOf {
+    type Data<'a> = PluginView<'a>;
+}
 
 /// Host-call failures trap the calling guest; the error stays typed, so a
 /// refusal reaches the dispatcher as [`CallError::Refused`](crate::plugin::CallError::Refused).

@@ -1,8 +1,8 @@
 //! `notifications` — permission `notifications.send`; legacy `owncast_notify_*`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::notifications as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::notifications as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{BrowserPush, FediverseNotification};
@@ -25,7 +25,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn notify_discord(&mut self, content: String) -> wasmtime::Result<()> {
         self.ctx.notify_discord(&content).map_err(trap)
     }

@@ -2,8 +2,8 @@
 //! `owncast_stream_broadcaster`, `owncast_server_*`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::server as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::server as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{Broadcaster, FederationInfo, ServerInfo, SocialHandle, StreamInfo};
@@ -36,7 +36,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn stream_current(&mut self) -> wasmtime::Result<StreamInfo> {
         self.ctx.stream_current().map_err(trap)
     }

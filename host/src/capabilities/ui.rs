@@ -9,8 +9,8 @@
 //! read, so a value written some other way cannot bypass the checks.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::ui as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::ui as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{ActionButton, OpResult};
@@ -67,7 +67,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn add_actions(&mut self, actions: Vec<ActionButton>) -> wasmtime::Result<OpResult> {
         self.ctx.add_actions(actions).map_err(trap)
     }

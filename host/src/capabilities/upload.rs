@@ -1,8 +1,8 @@
 //! `upload` — permission `storage.upload`; legacy `owncast_storage_upload`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::upload as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::upload as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::UrlResult;
@@ -24,7 +24,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn upload(&mut self, name: String, data: Vec<u8>) -> wasmtime::Result<Result<UrlResult, String>> {
         self.ctx.upload(&name, &data).map_err(trap)
     }

@@ -1,8 +1,8 @@
 //! `users` — permission `users.read`; legacy `owncast_users_list`, `owncast_user_get`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::users as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::users as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::User;
@@ -18,7 +18,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn list(&mut self) -> wasmtime::Result<Vec<User>> {
         self.ctx.users_list().map_err(trap)
     }

@@ -1,8 +1,8 @@
 //! `users-moderate` — permission `users.moderate`; legacy `owncast_user_set_enabled`, `owncast_ban_ip`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::users_moderate as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::users_moderate as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 
@@ -22,7 +22,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn set_enabled(&mut self, id: String, enabled: bool, reason: String) -> wasmtime::Result<()> {
         self.ctx.user_set_enabled(&id, enabled, &reason).map_err(trap)
     }

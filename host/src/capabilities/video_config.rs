@@ -2,8 +2,8 @@
 //! `videoconfig.write` (`write`); legacy `owncast_video_config_read|write`.
 
 use super::trap;
-use crate::component::bindings::owncast::plugin::video_config as wit;
-use crate::component::ComponentState;
+use super::PluginView;
+use crate::bindings::owncast::plugin::video_config as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::permissions::Permission;
 use crate::types::{OpResult, VideoConfig, VideoConfigUpdate};
@@ -24,7 +24,7 @@ impl PluginContext {
     }
 }
 
-impl wit::Host for ComponentState {
+impl wit::Host for PluginView<'_> {
     fn read(&mut self) -> wasmtime::Result<VideoConfig> {
         self.ctx.video_config_read().map_err(trap)
     }

@@ -5,19 +5,18 @@
 //! interface and the permission named, and interfaces no permission opens are
 //! never put in the linker.
 
-pub mod bindings;
-
+use crate::bindings::{Plugin, PluginPre};
 use crate::capabilities::http_outbound::OutboundHooks;
+use crate::capabilities::{PluginView, ViewOf};
 use crate::context::PluginContext;
 use crate::event::{Event, Verdict};
 use crate::permissions::{self, Permission, Permissions};
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{store_limits, CallKind, Runtime};
 use crate::types::{HttpRequest, HttpResponse, Registration};
-use bindings::{Plugin, PluginPre};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use wasmtime::component::{types::ComponentItem, Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{types::ComponentItem, Component, Linker, ResourceTable};
 use wasmtime::Store;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -145,8 +144,43 @@ fn check_imports(
     Ok(needs)
 }
 
+/// Adds one `owncast:plugin` interface's host implementation to a linker.
+type LinkFn = fn(&mut Linker<ComponentState>) -> wasmtime::Result<()>;
+
+/// The plugin's view of the host, as the capabilities implement the
+/// `bindgen!` traits on it (they never see this store type).
+fn view(s: &mut ComponentState) -> PluginView<'_> {
+    PluginView { ctx: &s.ctx }
+}
+
+/// How each `owncast:plugin` interface links: one row per interface of the
+/// world (`tests::every_wit_interface_links_and_is_declared` checks it
+/// against `wit/` and the permission declarations). `types` has no functions.
+const LINKS: &[(&str, LinkFn)] = {
+    use crate::bindings::owncast::plugin as p;
+    type D = ViewOf;
+    &[
+        ("log", |l| p::log::add_to_linker::<_, D>(l, view)),
+        ("config", |l| p::config::add_to_linker::<_, D>(l, view)),
+        ("chat", |l| p::chat::add_to_linker::<_, D>(l, view)),
+        ("chat-history", |l| p::chat_history::add_to_linker::<_, D>(l, view)),
+        ("chat-moderate", |l| p::chat_moderate::add_to_linker::<_, D>(l, view)),
+        ("kv", |l| p::kv::add_to_linker::<_, D>(l, view)),
+        ("upload", |l| p::upload::add_to_linker::<_, D>(l, view)),
+        ("fs", |l| p::fs::add_to_linker::<_, D>(l, view)),
+        ("events", |l| p::events::add_to_linker::<_, D>(l, view)),
+        ("server", |l| p::server::add_to_linker::<_, D>(l, view)),
+        ("video-config", |l| p::video_config::add_to_linker::<_, D>(l, view)),
+        ("notifications", |l| p::notifications::add_to_linker::<_, D>(l, view)),
+        ("users", |l| p::users::add_to_linker::<_, D>(l, view)),
+        ("users-moderate", |l| p::users_moderate::add_to_linker::<_, D>(l, view)),
+        ("fediverse", |l| p::fediverse::add_to_linker::<_, D>(l, view)),
+        ("sse", |l| p::sse::add_to_linker::<_, D>(l, view)),
+        ("ui", |l| p::ui::add_to_linker::<_, D>(l, view)),
+    ]
+};
+
 fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Linker<ComponentState>> {
-    use bindings::owncast::plugin as p;
     let mut l = Linker::<ComponentState>::new(engine);
     if needs.wasi || needs.http {
         wasmtime_wasi::p2::add_to_linker_async(&mut l)?;
@@ -154,31 +188,10 @@ fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Li
     if needs.http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut l)?;
     }
-    type D = HasSelf<ComponentState>;
-    fn get(s: &mut ComponentState) -> &mut ComponentState {
-        s
-    }
-    for interface in &needs.owncast {
-        match interface.as_str() {
-            "types" => {}
-            "log" => p::log::add_to_linker::<_, D>(&mut l, get)?,
-            "config" => p::config::add_to_linker::<_, D>(&mut l, get)?,
-            "chat" => p::chat::add_to_linker::<_, D>(&mut l, get)?,
-            "chat-history" => p::chat_history::add_to_linker::<_, D>(&mut l, get)?,
-            "chat-moderate" => p::chat_moderate::add_to_linker::<_, D>(&mut l, get)?,
-            "kv" => p::kv::add_to_linker::<_, D>(&mut l, get)?,
-            "upload" => p::upload::add_to_linker::<_, D>(&mut l, get)?,
-            "fs" => p::fs::add_to_linker::<_, D>(&mut l, get)?,
-            "events" => p::events::add_to_linker::<_, D>(&mut l, get)?,
-            "server" => p::server::add_to_linker::<_, D>(&mut l, get)?,
-            "video-config" => p::video_config::add_to_linker::<_, D>(&mut l, get)?,
-            "notifications" => p::notifications::add_to_linker::<_, D>(&mut l, get)?,
-            "users" => p::users::add_to_linker::<_, D>(&mut l, get)?,
-            "users-moderate" => p::users_moderate::add_to_linker::<_, D>(&mut l, get)?,
-            "fediverse" => p::fediverse::add_to_linker::<_, D>(&mut l, get)?,
-            "sse" => p::sse::add_to_linker::<_, D>(&mut l, get)?,
-            "ui" => p::ui::add_to_linker::<_, D>(&mut l, get)?,
-            other => wasmtime::bail!("no host implementation for owncast:plugin/{other}"),
+    for interface in needs.owncast.iter().filter(|i| *i != "types") {
+        match LINKS.iter().find(|(name, _)| name == interface) {
+            Some((_, link)) => link(&mut l)?,
+            None => wasmtime::bail!("no host implementation for owncast:plugin/{interface}"),
         }
     }
     Ok(l)
@@ -266,5 +279,76 @@ impl PluginInstance for ComponentInstance {
         let _ticking = self.arm(CallKind::Http);
         let r = self.plugin.call_on_http_request(&mut self.store, request).await;
         r.map_err(|e| self.error(CallKind::Http, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LINKS;
+    use crate::permissions::{for_wit_function, legacy_name, CAPABILITIES, LEGACY_NAMES, UNGATED_INTERFACES};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+    use wit_parser::{Resolve, WorldItem, WorldKey};
+
+    /// `owncast:plugin` interfaces the world imports, with their functions, read from `wit/`.
+    fn wit_imports() -> BTreeMap<String, BTreeSet<String>> {
+        let mut resolve = Resolve::default();
+        let (pkg, _) = resolve.push_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit")).unwrap();
+        let world = resolve.select_world(&[pkg], Some("plugin")).unwrap();
+        let mut out = BTreeMap::new();
+        for (key, item) in &resolve.worlds[world].imports {
+            let (WorldKey::Interface(id), WorldItem::Interface { .. }) = (key, item) else { continue };
+            let iface = &resolve.interfaces[*id];
+            if iface.package != Some(pkg) {
+                continue;
+            }
+            let name = iface.name.clone().unwrap();
+            out.insert(name, iface.functions.keys().cloned().collect());
+        }
+        out
+    }
+
+    /// Every interface of the world links, is declared (a permission's or
+    /// ungated), and every function has its permission and legacy name; and
+    /// nothing is linked or declared that the WIT does not have.
+    #[test]
+    fn every_wit_interface_links_and_is_declared() {
+        let wit = wit_imports();
+        assert!(wit.len() > 10, "read the world's imports: {wit:?}");
+        let linked: BTreeSet<&str> = LINKS.iter().map(|(i, _)| *i).collect();
+        assert_eq!(linked.len(), LINKS.len(), "one link row per interface");
+        for (interface, functions) in &wit {
+            let declared = UNGATED_INTERFACES.contains(&interface.as_str())
+                || CAPABILITIES.iter().any(|c| c.interface == Some(interface.as_str()));
+            assert!(declared, "owncast:plugin/{interface} is in the WIT but has no declaration");
+            assert!(
+                interface == "types" || linked.contains(interface.as_str()),
+                "owncast:plugin/{interface} is in the WIT but does not link"
+            );
+            for f in functions {
+                match for_wit_function(interface, f) {
+                    Ok(None) => {}
+                    Ok(Some(p)) => assert!(
+                        legacy_name(interface, f).is_some(),
+                        "{interface}#{f} (permission {p}) has no legacy owncast_* name"
+                    ),
+                    Err(e) => panic!("{interface}#{f}: {e}"),
+                }
+            }
+        }
+        for i in &linked {
+            assert!(wit.contains_key(*i), "{i} links but is not in the WIT");
+        }
+        for i in UNGATED_INTERFACES.iter().copied().chain(CAPABILITIES.iter().filter_map(|c| c.interface)) {
+            assert!(wit.contains_key(i), "{i} is declared but not in the WIT");
+        }
+        for c in CAPABILITIES {
+            for f in c.functions {
+                assert!(wit[c.interface.unwrap()].contains(*f), "{}: {f} is declared but not in the WIT", c.permission);
+            }
+        }
+        for (i, f, l) in LEGACY_NAMES {
+            assert!(wit.get(*i).is_some_and(|fs| fs.contains(*f)), "{l}: {i}#{f} is not in the WIT");
+        }
     }
 }

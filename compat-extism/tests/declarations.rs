@@ -1,0 +1,79 @@
+//! The legacy surfaces built outside this crate, checked against the
+//! declarations (`owncast_plugin_host::permissions`: each WIT function's
+//! permission and legacy `owncast_*` name) and this crate's implementations
+//! (`user::HOST_FUNCTIONS`, with their signatures): the JS engine's
+//! host-function externs (sdks/js/engine/src/lib.rs) and the JS SDK's call
+//! table (sdks/js/index.js). Read from the sources, so a function added,
+//! renamed or re-permissioned on one side only fails here.
+
+use owncast_compat_extism::user::{find, HOST_FUNCTIONS};
+use owncast_plugin_host::permissions::{for_legacy_function, LEGACY_NAMES};
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::path::Path;
+use wasmtime::{Engine, FuncType, ValType};
+
+fn source(rel: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn declared() -> BTreeSet<&'static str> {
+    LEGACY_NAMES.iter().map(|(_, _, l)| *l).collect()
+}
+
+#[test]
+fn the_js_engine_imports_every_declared_function_with_its_signature() {
+    let src = source("sdks/js/engine/src/lib.rs");
+    let re = Regex::new(r"(?m)^\s*fn (owncast_[a-z_]+)\(([^)]*)\) -> ([^;]+);").unwrap();
+    let engine = Engine::default();
+    let ty = |t: &str| match t.trim() {
+        "u64" | "i64" => Some(ValType::I64),
+        "i32" | "u32" => Some(ValType::I32),
+        "()" => None,
+        other => panic!("engine extern type {other}"),
+    };
+    let mut externs = BTreeSet::new();
+    for c in re.captures_iter(&src) {
+        let name = c[1].to_string();
+        let params: Vec<ValType> = c[2]
+            .split(',')
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| ty(a.split(':').nth(1).expect("name: type")).expect("a value type"))
+            .collect();
+        let results: Vec<ValType> = ty(&c[3]).into_iter().collect();
+        let f = find(&name).unwrap_or_else(|| panic!("the engine imports {name}, which the host does not implement"));
+        assert!(
+            f.accepts(&FuncType::new(&engine, params.clone(), results.clone())),
+            "{name}: the engine imports {params:?} -> {results:?}, the host's signature is {}",
+            f.signature()
+        );
+        assert!(for_legacy_function(&name).is_some(), "{name} is imported by the engine but declares no permission");
+        externs.insert(name);
+    }
+    let declared: BTreeSet<String> = declared().into_iter().map(String::from).collect();
+    assert_eq!(externs, declared, "the engine's externs and the declared owncast_* functions");
+    assert_eq!(HOST_FUNCTIONS.len(), declared.len());
+}
+
+#[test]
+fn the_js_sdk_names_each_declared_functions_permission() {
+    let src = source("sdks/js/index.js");
+    let re = Regex::new(r#"call\((null|"([a-z.]+)"),\s*"[A-Za-z.]+",\s*"(owncast_[a-z_]+)""#).unwrap();
+    let mut called = BTreeSet::new();
+    for c in re.captures_iter(&src) {
+        let name = c[3].to_string();
+        // The SDK also feature-detects upstream functions this host does not
+        // declare yet; those are not checked here.
+        if let Some(p) = for_legacy_function(&name) {
+            assert_eq!(
+                c.get(2).map(|m| m.as_str()),
+                Some(p.name()),
+                "sdks/js/index.js calls {name} under the wrong permission"
+            );
+            called.insert(name);
+        }
+    }
+    let missing: Vec<_> = declared().into_iter().filter(|n| !called.contains(*n)).collect();
+    assert!(missing.is_empty(), "declared functions the JS SDK never calls: {missing:?}");
+}
