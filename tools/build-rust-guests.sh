@@ -14,12 +14,16 @@
 # Environment:
 #   CARGO_BUILD_JOBS=1          limit parallel compile jobs (cargo's own variable)
 #   OWNCAST_GUEST_PANIC=        how a guest panic ends the call:
-#     immediate-abort  (default where the toolchain builds std from source)
-#                      traps at once; components import no WASI at all, only
-#                      the owncast interfaces they use; panic messages are lost.
-#     abort            runs the panic hook first, which writes the message to
-#                      the plugin's log; std's panic machinery adds sandboxed
-#                      WASI imports (wasi:cli, wasi:io, wasi:filesystem, ...).
+#     abort            (default) runs the SDK's panic hook first, which writes
+#                      the message to stderr: the host logs it and puts it in
+#                      the failed call's error the admin sees. std's panic
+#                      machinery adds sandboxed WASI imports (wasi:cli,
+#                      wasi:io, wasi:filesystem, ...).
+#     immediate-abort  (needs a std built from source) traps at once;
+#                      components import no WASI at all, only the owncast
+#                      interfaces they use; panic messages are lost.
+#   The guest workspaces' release profiles strip debug info but keep the
+#   name section, so a trap's error names the guest function it happened in.
 #
 # Idempotent: a second run rebuilds nothing and copies the same files.
 set -euo pipefail
@@ -42,10 +46,7 @@ cargo build --quiet --release --manifest-path "$ROOT/tools/component-imports/Car
 CHECK="$GUEST_TARGET_DIR/host-tools/release/component-imports"
 
 eval "$ENV_LINES"
-PANIC="${OWNCAST_GUEST_PANIC:-}"
-if [ -z "$PANIC" ]; then
-  case "$GUEST_CARGO_FLAGS" in *build-std*) PANIC=immediate-abort ;; *) PANIC=abort ;; esac
-fi
+PANIC="${OWNCAST_GUEST_PANIC:-abort}"
 case "$PANIC" in
   immediate-abort)
     case "$GUEST_CARGO_FLAGS" in *build-std*) ;; *) die "OWNCAST_GUEST_PANIC=immediate-abort needs a std built from source (-Zbuild-std); this toolchain route ($GUEST_ROUTE) has a prebuilt std" ;; esac

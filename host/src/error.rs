@@ -52,8 +52,19 @@ pub enum CallError {
 impl CallError {
     /// Classifies a Wasmtime error from a guest call with deadline `deadline`:
     /// an epoch interruption is a timeout, a host call outside the grant a
-    /// refusal, anything else a trap.
+    /// refusal, anything else a trap (see [`CallError::from_wasmtime_output`]).
     pub fn from_wasmtime(deadline: Duration, e: wasmtime::Error) -> CallError {
+        CallError::from_wasmtime_output(deadline, e, "")
+    }
+
+    /// As [`CallError::from_wasmtime`], for a call during which the guest
+    /// wrote `stderr` (one line, see [`crate::logpipe::CallOutput::take`]).
+    /// A trap's message is what an admin can act on: for an abort (a Rust
+    /// panic ends in `unreachable`) what the guest wrote, its panic message;
+    /// for other traps the trap, then what it wrote; either way followed by
+    /// the guest function it happened in (from the component's name section):
+    /// `panicked at src/lib.rs:30:20: index out of bounds: ... at buggy_filter::on_filter`.
+    pub fn from_wasmtime_output(deadline: Duration, e: wasmtime::Error, stderr: &str) -> CallError {
         if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
             return CallError::Timeout(deadline);
         }
@@ -61,7 +72,7 @@ impl CallError {
             Some(refusal @ (HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. })) => {
                 CallError::Refused(refusal.clone())
             }
-            _ => CallError::Trap(format!("{e:#}")),
+            _ => CallError::Trap(trap_message(&e, stderr)),
         }
     }
 
@@ -79,4 +90,44 @@ impl CallError {
     pub fn is_busy(&self) -> bool {
         matches!(self, CallError::Busy(_) | CallError::QueueFull(_))
     }
+}
+
+/// The message of a trap (see [`CallError::from_wasmtime_output`]).
+fn trap_message(e: &wasmtime::Error, stderr: &str) -> String {
+    let backtrace = e.downcast_ref::<wasmtime::WasmBacktrace>();
+    // The error's chain without the backtrace (its frame we name below).
+    let frames = backtrace.map(|b| b.to_string());
+    let cause = e.chain().map(|c| c.to_string()).filter(|c| Some(c) != frames.as_ref()).collect::<Vec<_>>().join(": ");
+    let mut msg = match e.downcast_ref::<Trap>() {
+        Some(Trap::UnreachableCodeReached) if !stderr.is_empty() => stderr.to_string(),
+        _ if stderr.is_empty() => cause,
+        _ => format!("{cause}; stderr: {stderr}"),
+    };
+    if let Some(f) = backtrace.and_then(guest_function) {
+        msg.push_str(" at ");
+        msg.push_str(&f);
+    }
+    msg
+}
+
+/// The innermost frame of `bt` that is the plugin's own code: named (the
+/// component kept its name section) and not Rust's panic and abort machinery.
+fn guest_function(bt: &wasmtime::WasmBacktrace) -> Option<String> {
+    const MACHINERY: &[&str] = &[
+        "std::",
+        "core::",
+        "alloc::",
+        "panic_abort::",
+        "<std::",
+        "<core::",
+        "<alloc::",
+        "__rust",
+        "rust_panic",
+        "abort",
+    ];
+    bt.frames().iter().find_map(|frame| {
+        // `{:#}`: without the hashes and crate disambiguators mangling adds.
+        let name = format!("{:#}", rustc_demangle::demangle(frame.func_name()?));
+        (!MACHINERY.iter().any(|m| name.starts_with(m))).then_some(name)
+    })
 }

@@ -666,3 +666,47 @@ async fn plugin_directories_are_discovered_but_never_deleted() {
     assert_eq!(r.status, 409);
     assert_eq!(r.error(), "plugin `devplug` is installed as a directory (devplug/ in the plugins folder); remove it before uploading a package");
 }
+
+/// A Rust component that panics: what the admin sees as the plugin's last
+/// error is the panic's message, its place and the guest function it
+/// happened in (what the guest wrote to stderr during the failing call, and
+/// the component's name section), not `wasm trap: wasm \`unreachable\`
+/// instruction executed` at `<wasm function N>`.
+#[tokio::test]
+async fn a_panicking_components_last_error_names_its_message_and_function() {
+    let Some(hostile) = test_guest("hostile") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hostile.manifest.json"), &hostile.manifest).unwrap();
+    std::fs::write(dir.path().join("hostile.wasm"), &hostile.code).unwrap();
+    let s = setup(dir).await;
+    let a = s.addr();
+    let r = admin(a, "POST", "/api/admin/plugins/hostile/approve", b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let chat = |body: &str| {
+        owncast_plugin_host::event::Event::from_json(
+            "chat.message.received",
+            json!({"id": "m", "user": {"id": "u-eve", "displayName": "eve"}, "body": body, "timestamp": "2024-01-01T00:00:00Z"}),
+        )
+        .unwrap()
+    };
+    // Output of an earlier call is not this call's.
+    let out = s.host.filter(chat("hello")).await;
+    assert!(out.dropped.is_none(), "{:?}", out.steps);
+    let out = s.host.filter(chat("panic")).await;
+    let failed: Vec<&str> = out
+        .steps
+        .iter()
+        .filter_map(|st| match &st.result {
+            owncast_plugin_host::dispatcher::StepResult::Failed(e) => Some(e.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", out.steps);
+    let p = admin(a, "GET", "/api/admin/plugins/hostile", b"").await.json();
+    let last = p["lastError"].as_str().unwrap_or_else(|| panic!("no lastError in {p}"));
+    assert!(last.starts_with("on_filter: trapped: panicked at hostile/src/lib.rs:"), "{last}");
+    assert!(last.contains(r#"hostile exploded on "panic" (1 parts)"#), "the panic message: {last}");
+    assert!(last.ends_with(" at hostile::explode"), "the guest function: {last}");
+    assert!(!last.contains("wasm function") && !last.contains("unreachable"), "{last}");
+    assert!(failed[0].contains(r#"hostile exploded on "panic""#), "the filter step's error: {}", failed[0]);
+}

@@ -10,6 +10,7 @@ use crate::capabilities::http_outbound::OutboundHooks;
 use crate::capabilities::{PluginView, ViewOf};
 use crate::context::PluginContext;
 use crate::event::{Event, Verdict};
+use crate::logpipe::{CallOutput, LogPipe};
 use crate::permissions::{self, Permission, Permissions};
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{store_limits, CallKind, Runtime};
@@ -206,9 +207,10 @@ struct ComponentCode {
 impl PluginCode for ComponentCode {
     async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
         let limits = self.runtime.limits().clone();
+        let stderr = CallOutput::default();
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-            .stdout(crate::logpipe::LogPipe::new(ctx.slug(), "stdout"))
-            .stderr(crate::logpipe::LogPipe::new(ctx.slug(), "stderr"))
+            .stdout(LogPipe::new(ctx.slug(), "stdout"))
+            .stderr(LogPipe::new(ctx.slug(), "stderr").capturing(stderr.clone()))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -228,7 +230,7 @@ impl PluginCode for ComponentCode {
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let plugin =
             self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
-        Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone() }))
+        Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone(), stderr }))
     }
 }
 
@@ -236,20 +238,25 @@ struct ComponentInstance {
     store: Store<ComponentState>,
     plugin: Plugin,
     runtime: Arc<Runtime>,
+    /// What the guest wrote to stderr during the current call.
+    stderr: CallOutput,
 }
 
 impl ComponentInstance {
     /// Sets the CPU bound of the next call; the returned guard keeps the
     /// epoch ticking while it runs. (The wall-clock deadline of the whole
-    /// call, host waits included, is the dispatcher's.)
+    /// call, host waits included, is the dispatcher's.) A call starts: its
+    /// stderr is captured afresh.
     #[must_use]
     fn arm(&mut self, kind: CallKind) -> crate::runtime::Running {
+        self.stderr.clear();
         let deadline = self.store.data().ctx.call_deadline();
         self.runtime.arm(&mut self.store, kind, deadline)
     }
 
+    /// The call's error, with what the guest wrote to stderr (a panic's message).
     fn error(&self, kind: CallKind, e: wasmtime::Error) -> CallError {
-        CallError::from_wasmtime(self.runtime.limits().deadline(kind), e)
+        CallError::from_wasmtime_output(self.runtime.limits().deadline(kind), e, &self.stderr.take())
     }
 }
 

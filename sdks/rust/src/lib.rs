@@ -10,7 +10,8 @@
 //!   [`ChatMessage`], [`Registration`], ...);
 //! * [`Guest`], the trait a plugin implements, and [`export_plugin!`], which
 //!   exports an implementation as the component's `register`, `on-event`,
-//!   `on-filter` and `on-http-request` (and logs panics through [`log`]);
+//!   `on-filter` and `on-http-request` (and writes a panic's message to
+//!   stderr, which the host logs and puts in the failed call's error);
 //! * [`manifest!`], which reads the plugin's `plugin.manifest.json` at compile
 //!   time, so `register` returns exactly what the manifest says
 //!   (`manifest!().registration()`): the manifest is the single source of
@@ -92,14 +93,20 @@ pub mod __private {
     pub use serde_json;
     pub use wit_bindgen;
 
-    /// Sends panic messages to the host log (under the plugin's slug) before
-    /// the panic aborts the call; the host then counts the trap as a failure
+    /// Writes a panic's message and place to stderr, on one line, before
+    /// the panic aborts the call (the guest is built with `panic = "abort"`).
+    /// The host logs it under the plugin's slug and puts it in the failed
+    /// call's error, which the admin sees; it counts the trap as a failure
     /// (a filter fails open and earns a strike).
     pub fn install_panic_hook() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
-                crate::log::log(crate::log::Level::Error, &format!("plugin panicked: {info}"));
+                let message = info.payload_as_str().unwrap_or("Box<dyn Any>");
+                match info.location() {
+                    Some(at) => eprintln!("panicked at {at}: {message}"),
+                    None => eprintln!("panicked: {message}"),
+                }
             }));
         });
     }

@@ -5,8 +5,8 @@
 //! forever, `grow` allocates until memory runs out, `deep` recurses until the
 //! stack overflows, `sleep` waits 10 s on a WASI clock (a host wait),
 //! `fetch <url>` waits for an outgoing `wasi:http` request, `history` asks
-//! the host for chat history (a slow Owncast callback in the tests);
-//! anything else passes.
+//! the host for chat history (a slow Owncast callback in the tests),
+//! `panic` panics (in `explode`, kept out of line); anything else passes.
 //!
 //! Notification `burn`: keeps a core busy for 100 ms (by the clock).
 //!
@@ -26,6 +26,14 @@ struct Hostile;
 fn deep(n: u64) -> u64 {
     let pad = std::hint::black_box([n; 64]);
     pad[(n % 64) as usize] + deep(n + 1)
+}
+
+/// Panics with a message naming `what`: the host's error for the call must
+/// carry the message and this function's name.
+#[inline(never)]
+fn explode(what: &str) -> FilterResult {
+    let parts: Vec<&str> = what.split(' ').collect();
+    panic!("hostile exploded on {:?} ({} parts)", std::hint::black_box(what), parts.len())
 }
 
 fn sleep_ms(ms: u64) {
@@ -103,6 +111,7 @@ impl Guest for Hostile {
                 FilterResult::Drop("woke up".into())
             }
             "history" => FilterResult::Drop(format!("{} messages", chat_history::history(10).len())),
+            "panic" => explode(&m.body),
             body => match body.strip_prefix("fetch ") {
                 Some(url) => FilterResult::Drop(format!("fetched: {:?}", fetch(url))),
                 None => FilterResult::Pass,
