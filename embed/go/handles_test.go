@@ -39,7 +39,9 @@ func heap() int64 {
 // on the Go heap or in the Rust host.
 func TestHandlesAreFreed(t *testing.T) {
 	h := newHost(t, &recorder{}, nil, "examples/rust/profanity-filter")
-	// A 2 KiB body, so a leaked buffer per cycle would show (20 MiB).
+	// A 2 KiB body, so a leaked buffer per cycle would show (40 MiB over the
+	// measured cycles, well past the 12 MiB allowed for the race detector's
+	// and the allocators' own drift, which reached 8 MiB on a loaded machine).
 	text := strings.Repeat("heck of a long message ", 90)
 	cycle := func(i int) {
 		ctx, cancel := context.WithCancel(background())
@@ -56,7 +58,7 @@ func TestHandlesAreFreed(t *testing.T) {
 		cycle(i)
 	}
 	heap0, rss0 := heap(), rss(t)
-	const n = 10000
+	const n = 20000
 	for i := 0; i < n; i++ {
 		cycle(i)
 	}
@@ -66,7 +68,7 @@ func TestHandlesAreFreed(t *testing.T) {
 	if heap1-heap0 > 1<<20 {
 		t.Errorf("Go heap grew by %d bytes over %d cycles", heap1-heap0, n)
 	}
-	if rss1-rss0 > 8<<20 {
+	if rss1-rss0 > 12<<20 {
 		t.Errorf("RSS grew by %d KiB over %d cycles", (rss1-rss0)/1024, n)
 	}
 }
