@@ -114,19 +114,33 @@ async fn notifications_to_different_plugins_run_in_parallel() {
     h.load(burner).await.unwrap();
     let burn = Event::from(types::Event::Custom(CustomEvent { event_type: "burn".into(), payload_json: "{}".into() }));
     // Warm up both instances, then time one plugin alone and both at once.
+    // Other tests of this binary may burn a core at the same moment, so a
+    // round may be measured on one free core: up to five rounds, the fan-out
+    // must beat 1.6x in one of them (run one after another, it never can).
     h.notify(&burn).await;
-    let start = Instant::now();
-    assert!(h.notify_plugin("burner", &burn).await);
-    let single = start.elapsed();
-    let start = Instant::now();
-    h.notify(&burn).await;
-    let both = start.elapsed();
-    for (slug, calls) in [("burner", 3), ("hostile", 2)] {
+    let mut rounds = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        assert!(h.notify_plugin("burner", &burn).await);
+        let single = start.elapsed();
+        let start = Instant::now();
+        h.notify(&burn).await;
+        let both = start.elapsed();
+        assert!(single >= Duration::from_millis(100), "one plugin burns 100 ms ({single:?})");
+        rounds.push((single, both));
+        if both < single.mul_f64(1.6) {
+            break;
+        }
+    }
+    let n = rounds.len() as u64;
+    for (slug, calls) in [("burner", 1 + 2 * n), ("hostile", 1 + n)] {
         let health = h.get(slug).unwrap().health();
         assert_eq!((health.calls, health.failures), (calls, 0), "{slug}");
     }
-    assert!(single >= Duration::from_millis(100), "one plugin burns 100 ms ({single:?})");
-    assert!(both < single.mul_f64(1.6), "fan-out to two plugins took {both:?}, one alone {single:?}: not in parallel");
+    assert!(
+        rounds.iter().any(|(single, both)| *both < single.mul_f64(1.6)),
+        "fan-out to two plugins was never faster than 1.6x one plugin alone (one alone, both): {rounds:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
