@@ -61,16 +61,17 @@ pub struct Args {
 
 /// Latency percentiles in microseconds.
 #[derive(serde::Serialize)]
-struct Stats {
-    n: usize,
-    p50_us: f64,
-    p90_us: f64,
-    p99_us: f64,
-    mean_us: f64,
-    min_us: f64,
+pub(crate) struct Stats {
+    pub n: usize,
+    pub p50_us: f64,
+    pub p90_us: f64,
+    pub p99_us: f64,
+    pub mean_us: f64,
+    pub min_us: f64,
+    pub max_us: f64,
 }
 
-fn stats(mut d: Vec<Duration>) -> Stats {
+pub(crate) fn stats(mut d: Vec<Duration>) -> Stats {
     d.sort();
     let us = |x: Duration| x.as_secs_f64() * 1e6;
     let at = |q: f64| us(d[((d.len() as f64 - 1.0) * q).round() as usize]);
@@ -81,11 +82,12 @@ fn stats(mut d: Vec<Duration>) -> Stats {
         p99_us: at(0.99),
         mean_us: d.iter().map(|x| us(*x)).sum::<f64>() / d.len() as f64,
         min_us: us(d[0]),
+        max_us: us(d[d.len() - 1]),
     }
 }
 
 /// Resident set size of this process in bytes (Linux), else `None`.
-fn rss_bytes() -> Option<u64> {
+pub(crate) fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)

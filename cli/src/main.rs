@@ -4,6 +4,7 @@ mod bench;
 mod build;
 mod contract;
 mod demo;
+mod loadtest;
 mod package;
 mod run;
 mod serve;
@@ -43,6 +44,8 @@ enum Command {
     Package(package::Args),
     /// Measure a filter plugin (JS, Rust or Python): filter call latency, instantiation, memory per loaded plugin.
     Bench(bench::Args),
+    /// Run the full host in-process under chat, HTTP and SSE load while hostile plugins misbehave; report throughput, latency, drops and RSS.
+    Loadtest(loadtest::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             Command::Run(a) => run::run(a).await,
             Command::Package(a) => package::run(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::Loadtest(a) => loadtest::run(a).await,
         }
     });
     match result {

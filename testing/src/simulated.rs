@@ -122,6 +122,12 @@ impl SimulatedOwncast {
         self.effects.lock().unwrap().clone()
     }
 
+    /// The effects recorded so far, forgotten here (a long run drains them
+    /// so the record does not grow without end).
+    pub fn take_effects(&self) -> Effects {
+        std::mem::take(&mut *self.effects.lock().unwrap())
+    }
+
     pub fn set_data(&self, f: impl FnOnce(&mut SimulatedData)) {
         f(&mut self.data.lock().unwrap())
     }
