@@ -20,13 +20,14 @@
 
 use crate::bench::{rss_bytes, stats, Stats};
 use crate::setup;
+use owncast_plugin_host::capabilities::http_outbound::NoNetwork;
 use owncast_plugin_host::capabilities::sse::SseHub;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::SimulatedOwncast;
-use owncast_plugin_host::server::{PluginServer, ServerConfig};
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Limits, PluginBundle, Runtime, RuntimeConfig};
+use owncast_plugin_server::{PluginServer, ServerConfig};
+use owncast_plugin_testing::SimulatedOwncast;
 use serde::Serialize;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -262,8 +263,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let sse = SseHub::new(viewers_total + 16).with_max_per_client(viewers_total + 16);
     // Owncast's side, simulated; its record of effects is drained every second (below).
     let owncast = Arc::new(SimulatedOwncast::demo());
-    let mut b = Host::builder()
-        .owncast(owncast.clone())
+    let mut b = Host::builder(owncast.clone(), Arc::new(NoNetwork))
         .runtime(runtime)
         .sse(Arc::new(sse))
         .data_dir(std::env::temp_dir().join(format!("owncast-loadtest-{}", std::process::id())));

@@ -123,7 +123,12 @@ async fn each_mode_is_contained_and_other_plugins_keep_answering() {
         // Within the filter deadline (plus generous slack for a loaded machine): never hanging.
         assert!(took < limits.filter_deadline + Duration::from_secs(15), "{mode}: took {took:?}");
         match mode {
-            "spin" | "emit-storm" | "slow-host" => assert!(error.contains("timed out"), "{mode}: {error}"),
+            "spin" | "slow-host" => assert!(error.contains("timed out"), "{mode}: {error}"),
+            // Stopped by the per-call emit cap, or by the deadline first on a slow machine.
+            "emit-storm" => assert!(
+                error.contains("more than 1000 events in one call") || error.contains("timed out"),
+                "{mode}: {error}"
+            ),
             "huge" => assert!(
                 error.contains("output") || error.contains("larger") || error.contains("bytes"),
                 "{mode}: {error}"

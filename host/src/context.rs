@@ -34,6 +34,11 @@ pub struct HostServices {
 pub use crate::error::HostCallError;
 
 /// One plugin's view of the host.
+/// Most events one call may emit. Without a cap a plugin emitting in a loop
+/// until its deadline would make the host hold millions of events (the
+/// load test's emit storm raised the host's RSS by tens of MiB per storm).
+pub const MAX_EMITS_PER_CALL: usize = 1000;
+
 pub struct PluginContext {
     slug: String,
     manifest: Arc<Manifest>,
@@ -113,8 +118,15 @@ impl PluginContext {
     pub(crate) fn set_call_deadline(&self, at: Option<std::time::Instant>) {
         *self.call_deadline.lock().unwrap() = at;
     }
-    pub(crate) fn queue_emit(&self, event: Event) {
-        self.emitted.lock().unwrap().push(event)
+    /// Queues an event the plugin emitted; `false` (and not queued) once
+    /// the call has queued [`MAX_EMITS_PER_CALL`].
+    pub(crate) fn queue_emit(&self, event: Event) -> bool {
+        let mut queue = self.emitted.lock().unwrap();
+        if queue.len() >= MAX_EMITS_PER_CALL {
+            return false;
+        }
+        queue.push(event);
+        true
     }
     /// Events the plugin emitted during the last call, for the dispatcher.
     pub(crate) fn take_emitted(&self) -> Vec<Event> {

@@ -34,7 +34,12 @@ impl PluginContext {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(payload_json) {
             return Err(self.failed("events.emit", format!("payload is not JSON: {e}")));
         }
-        self.queue_emit(Event::from_text(event_type, payload_json));
+        if !self.queue_emit(Event::from_text(event_type, payload_json)) {
+            return Err(self.failed(
+                "events.emit",
+                format!("more than {} events in one call", crate::context::MAX_EMITS_PER_CALL),
+            ));
+        }
         Ok(())
     }
 }
@@ -42,5 +47,43 @@ impl PluginContext {
 impl wit::Host for PluginView<'_> {
     fn emit(&mut self, event_type: String, payload_json: String) -> wasmtime::Result<()> {
         self.ctx.emit(&event_type, &payload_json).map_err(trap)
+    }
+}
+
+#[cfg(test)]
+mod emit_cap_tests {
+    use crate::capabilities::{config::ConfigValues, sse::SseHub};
+    use crate::context::{HostServices, PluginContext, MAX_EMITS_PER_CALL};
+    use crate::kv::{KvStore, MemoryStore};
+    use crate::manifest::Manifest;
+    use crate::runtime::Limits;
+    use owncast_plugin_testing::{CannedOutbound, SimulatedOwncast};
+    use std::sync::Arc;
+
+    #[test]
+    fn one_call_emits_at_most_the_cap() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let services = Arc::new(HostServices {
+            owncast: Arc::new(SimulatedOwncast::demo()),
+            config: Arc::new(ConfigValues::new(kv.clone())),
+            kv,
+            outbound: Arc::new(CannedOutbound::new(Vec::new())),
+            sse: Arc::new(SseHub::default()),
+            data_dir: std::env::temp_dir(),
+            limits: Limits::default(),
+            metrics: Default::default(),
+        });
+        let m =
+            serde_json::json!({"name": "Storm", "slug": "storm", "version": "1.0.0", "permissions": ["events.emit"]});
+        let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "storm/plugin.manifest.json").unwrap());
+        let ctx = PluginContext::new(m.clone(), m.permissions.clone(), services);
+        for i in 0..MAX_EMITS_PER_CALL {
+            ctx.emit("storm.tick", &format!("{{\"i\":{i}}}")).unwrap();
+        }
+        let e = ctx.emit("storm.tick", "{}").unwrap_err().to_string();
+        assert!(e.contains("storm") && e.contains("more than 1000 events in one call"), "{e}");
+        assert_eq!(ctx.take_emitted().len(), MAX_EMITS_PER_CALL);
+        // The next call starts with an empty queue.
+        ctx.emit("storm.tick", "{}").unwrap();
     }
 }
