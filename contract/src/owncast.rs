@@ -62,6 +62,18 @@ pub trait Owncast: Send + Sync + 'static {
     fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str);
     fn ban_ip(&self, from: &Caller<'_>, ip: &str);
     fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String>;
+    /// `users.register`: finds or creates the authenticated user for the
+    /// external identity `registration.auth_id` of plugin `from.slug`; the
+    /// identity must be scoped by the slug, so plugins can neither collide on
+    /// nor impersonate each other's users. Returns the Owncast user id.
+    fn register_user(&self, _from: &Caller<'_>, _registration: &UserRegistration) -> Result<String, String> {
+        Err("users.register is not available on this host".into())
+    }
+    /// `auth.gate`: the gate plugin granted `user_id` a session (the host
+    /// signs and sets the cookie; this is for Owncast's own bookkeeping).
+    fn session_granted(&self, _from: &Caller<'_>, _user_id: &str, _ttl_seconds: u64) {}
+    /// `auth.gate`: the gate plugin ended the requester's session.
+    fn session_ended(&self, _from: &Caller<'_>) {}
 }
 
 /// The Owncast of a host attached to no server (the manager's trial loads of

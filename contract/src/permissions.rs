@@ -38,6 +38,7 @@ permissions! {
     StorageKv = "storage.kv",
     StorageUpload = "storage.upload",
     StorageFs = "storage.fs",
+    StorageSql = "storage.sql",
     EventsEmit = "events.emit",
     ServerRead = "server.read",
     VideoConfigRead = "videoconfig.read",
@@ -45,6 +46,8 @@ permissions! {
     NotificationsSend = "notifications.send",
     UsersRead = "users.read",
     UsersModerate = "users.moderate",
+    UsersRegister = "users.register",
+    AuthGate = "auth.gate",
     FediversePost = "fediverse.post",
     HttpSse = "http.sse",
     UiModify = "ui.modify",
@@ -140,6 +143,7 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability { permission: Permission::StorageKv, interface: Some("kv"), functions: &[] },
     Capability { permission: Permission::StorageUpload, interface: Some("upload"), functions: &[] },
     Capability { permission: Permission::StorageFs, interface: Some("fs"), functions: &[] },
+    Capability { permission: Permission::StorageSql, interface: Some("sql"), functions: &[] },
     Capability { permission: Permission::EventsEmit, interface: Some("events"), functions: &[] },
     Capability { permission: Permission::ServerRead, interface: Some("server"), functions: &[] },
     Capability { permission: Permission::VideoConfigRead, interface: Some("video-config"), functions: &["read"] },
@@ -147,6 +151,8 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability { permission: Permission::NotificationsSend, interface: Some("notifications"), functions: &[] },
     Capability { permission: Permission::UsersRead, interface: Some("users"), functions: &[] },
     Capability { permission: Permission::UsersModerate, interface: Some("users-moderate"), functions: &[] },
+    Capability { permission: Permission::UsersRegister, interface: Some("users-register"), functions: &[] },
+    Capability { permission: Permission::AuthGate, interface: Some("auth-gate"), functions: &[] },
     Capability { permission: Permission::FediversePost, interface: Some("fediverse"), functions: &[] },
     Capability { permission: Permission::HttpSse, interface: Some("sse"), functions: &[] },
     Capability { permission: Permission::UiModify, interface: Some("ui"), functions: &[] },
@@ -156,6 +162,11 @@ pub const CAPABILITIES: &[Capability] = &[
 
 /// Each WIT host function and its legacy Extism host function.
 pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
+    // Ambient: every plugin gets these (upstream's "ambient (no permission)").
+    ("timer", "set", "owncast_timer_set"),
+    ("timer", "clear", "owncast_timer_clear"),
+    ("config", "get", "owncast_config_get"),
+    ("assets", "read", "owncast_asset_read"),
     ("chat", "send", "owncast_send_chat"),
     ("chat", "send-action", "owncast_send_chat_action"),
     ("chat", "send-system", "owncast_send_chat_system"),
@@ -172,6 +183,8 @@ pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
     ("fs", "list", "owncast_fs_list"),
     ("fs", "delete", "owncast_fs_delete"),
     ("fs", "exists", "owncast_fs_exists"),
+    ("sql", "exec", "owncast_sql_exec"),
+    ("sql", "query", "owncast_sql_query"),
     ("events", "emit", "owncast_emit_event"),
     ("server", "stream-current", "owncast_stream_current"),
     ("server", "stream-broadcaster", "owncast_stream_broadcaster"),
@@ -188,6 +201,9 @@ pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
     ("users", "get", "owncast_user_get"),
     ("users-moderate", "set-enabled", "owncast_user_set_enabled"),
     ("users-moderate", "ban-ip", "owncast_ban_ip"),
+    ("users-register", "register", "owncast_users_register"),
+    ("auth-gate", "grant-session", "owncast_auth_grant_session"),
+    ("auth-gate", "end-session", "owncast_auth_end_session"),
     ("fediverse", "post", "owncast_fediverse_post"),
     ("sse", "send", "owncast_sse_send"),
     ("ui", "add-actions", "owncast_add_actions"),
@@ -200,7 +216,7 @@ pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
 }
 
 /// Interfaces of `owncast:plugin` every plugin gets.
-pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config"];
+pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config", "timer", "assets"];
 
 /// A WIT import the `owncast:plugin` contract does not define.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -225,10 +241,10 @@ pub fn for_filter(event: &str) -> Option<Permission> {
     event.starts_with("chat.").then_some(Permission::ChatFilter)
 }
 
-/// The permission a legacy host function needs, or `None` if it is not an
-/// `owncast_*` function of the contract.
-pub fn for_legacy_function(name: &str) -> Option<Permission> {
-    LEGACY_NAMES.iter().find(|(_, _, l)| *l == name).and_then(|(i, f, _)| for_wit_function(i, f).ok().flatten())
+/// The permission a legacy host function needs: `Ok(None)` for the ambient
+/// ones every plugin gets, `Err` if it is not an `owncast_*` function of the contract.
+pub fn for_legacy_function(name: &str) -> Result<Option<Permission>, NotInContract> {
+    LEGACY_NAMES.iter().find(|(_, _, l)| *l == name).ok_or(NotInContract).and_then(|(i, f, _)| for_wit_function(i, f))
 }
 
 #[cfg(test)]
@@ -255,14 +271,21 @@ mod tests {
         assert_eq!(for_wit_function("video-config", "read"), Ok(Some(Permission::VideoConfigRead)));
         assert_eq!(for_wit_function("video-config", "write"), Ok(Some(Permission::VideoConfigWrite)));
         assert_eq!(for_wit_function("log", "log"), Ok(None));
-        assert_eq!(for_legacy_function("owncast_kick_client"), Some(Permission::ChatModerate));
-        assert_eq!(for_legacy_function("owncast_explode"), None);
+        assert_eq!(for_legacy_function("owncast_kick_client"), Ok(Some(Permission::ChatModerate)));
+        assert_eq!(for_legacy_function("owncast_timer_set"), Ok(None));
+        assert_eq!(for_legacy_function("owncast_sql_exec"), Ok(Some(Permission::StorageSql)));
+        assert_eq!(for_legacy_function("owncast_auth_end_session"), Ok(Some(Permission::AuthGate)));
+        assert_eq!(for_legacy_function("owncast_explode"), Err(NotInContract));
     }
 
     #[test]
-    fn every_legacy_name_has_a_gated_wit_function() {
+    fn every_legacy_name_has_a_wit_function() {
         for (i, f, l) in LEGACY_NAMES {
-            assert!(matches!(for_wit_function(i, f), Ok(Some(_))), "{l}: {i}#{f}");
+            match for_wit_function(i, f) {
+                Ok(Some(_)) => {}
+                Ok(None) => assert!(["timer", "config", "assets"].contains(i), "{l}: {i}#{f} is ungated"),
+                Err(NotInContract) => panic!("{l}: {i}#{f} is not in the contract"),
+            }
         }
         let chat: Vec<_> =
             CAPABILITIES.iter().find(|c| c.permission == Permission::ChatSend).unwrap().legacy_functions().collect();
@@ -277,7 +300,8 @@ mod tests {
             .legacy_functions()
             .collect();
         assert_eq!(read, ["owncast_video_config_read"]);
-        assert_eq!(LEGACY_NAMES.len(), 36, "CONTRACT.md's owncast_* functions");
+        // upstream's owncast_* functions this host implements (owncast/plugin-sdk engines/javascript/engine.d.ts)
+        assert_eq!(LEGACY_NAMES.len(), 45);
     }
 
     #[test]

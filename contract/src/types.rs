@@ -557,3 +557,26 @@ where
 {
     Ok(())
 }
+
+/// Upstream's `UserRegisterRequest`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRegistration {
+    #[serde(default)]
+    pub auth_id: String,
+    /// Optional and nullable: empty (absent or `null`) lets the host name the user.
+    #[serde(default, deserialize_with = "null_is_empty", skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub profile_url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub handle: String,
+    #[serde(default, rename = "public")]
+    pub is_public: bool,
+}
+
+fn null_is_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}

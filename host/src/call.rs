@@ -4,6 +4,7 @@
 //! [`crate::host`] (one deadline per call) and [`crate::dispatcher`] (chains,
 //! fan-out, strikes); depends on neither.
 
+use crate::context::PluginContext;
 use crate::event::{Event, Verdict};
 use crate::metrics::Outcome;
 use crate::plugin::{CallError, PluginInstance};
@@ -85,11 +86,28 @@ pub(crate) trait GuestCall: Send + 'static {
     fn outcome(_output: &Self::Output) -> Option<Outcome> {
         None
     }
+    /// Runs just before the guest is called, on the plugin's context.
+    fn before(&self, _ctx: &PluginContext) {}
+    /// Runs just after, whatever the result (the call may amend it).
+    fn after(&self, _ctx: &PluginContext, _result: &mut Result<Self::Output, CallError>) {}
 }
 
 pub(crate) struct Notify(pub Event);
 pub(crate) struct Filter(pub Event);
 pub(crate) struct Http(pub HttpRequest);
+/// The `auth.gate` plugin's `on_auth_check` (its JSON input).
+pub(crate) struct AuthCheck(pub serde_json::Value);
+
+impl GuestCall for AuthCheck {
+    type Output = Option<serde_json::Value>;
+    const KIND: CallKind = CallKind::Http;
+    fn invoke<'a>(
+        &'a self,
+        instance: &'a mut dyn PluginInstance,
+    ) -> BoxFuture<'a, Result<Option<serde_json::Value>, CallError>> {
+        instance.on_auth_check(&self.0)
+    }
+}
 
 impl GuestCall for Notify {
     type Output = ();
@@ -130,6 +148,17 @@ impl GuestCall for Http {
     const KIND: CallKind = CallKind::Http;
     fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<HttpResponse, CallError>> {
         instance.on_http_request(&self.0)
+    }
+    /// `auth.gate`'s session calls are meaningful only inside `on_http_request`.
+    fn before(&self, ctx: &PluginContext) {
+        ctx.begin_http();
+    }
+    /// The session cookie the plugin granted or ended goes on its response.
+    fn after(&self, ctx: &PluginContext, result: &mut Result<HttpResponse, CallError>) {
+        let change = ctx.end_http();
+        if let Ok(resp) = result {
+            crate::services::auth_gate::apply_session(resp, change);
+        }
     }
     /// A response body has a size cap (upstream's 10 MiB).
     fn check(&self, output: &HttpResponse, limits: &Limits) -> Result<(), CallError> {

@@ -12,8 +12,11 @@ use crate::outbound::Outbound;
 use crate::owncast::{Caller, Owncast};
 use crate::permissions::{Permission, Permissions};
 use crate::runtime::Limits;
+use crate::services::auth_gate::{SessionChange, SessionKeys};
 use crate::services::config::ConfigValues;
+use crate::services::sql::SqlStore;
 use crate::services::sse::SseHub;
+use crate::services::timer::TimerHub;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +27,11 @@ pub struct HostServices {
     pub outbound: Arc<dyn Outbound>,
     pub sse: Arc<SseHub>,
     pub config: Arc<ConfigValues>,
+    pub timers: Arc<TimerHub>,
+    /// The plugins' SQL databases (`storage.sql`), under `data_dir`.
+    pub sql: Arc<SqlStore>,
+    /// Signs `auth.gate` session cookies.
+    pub sessions: Arc<SessionKeys>,
     /// Root of the plugins' private data directories (`storage.fs`).
     pub data_dir: PathBuf,
     pub limits: Limits,
@@ -45,24 +53,40 @@ pub struct PluginContext {
     grants: Permissions,
     services: Arc<HostServices>,
     kv: Namespace,
+    /// The plugin's bundled `assets/` directory, if it has one.
+    assets_dir: Option<PathBuf>,
     emitted: Mutex<Vec<Event>>,
     /// When the call in progress must end (the dispatcher's deadline).
     call_deadline: Mutex<Option<std::time::Instant>>,
     metrics: Arc<crate::metrics::PluginMetrics>,
+    /// `Some` while an `on_http_request` call runs: what it did to the session.
+    http_session: Mutex<Option<Option<SessionChange>>>,
 }
 
 impl PluginContext {
     pub fn new(manifest: Arc<Manifest>, grants: Permissions, services: Arc<HostServices>) -> Arc<Self> {
+        Self::with_assets(manifest, grants, services, None)
+    }
+
+    /// [`new`](Self::new) for a plugin that ships an `assets/` directory.
+    pub fn with_assets(
+        manifest: Arc<Manifest>,
+        grants: Permissions,
+        services: Arc<HostServices>,
+        assets_dir: Option<PathBuf>,
+    ) -> Arc<Self> {
         let grants = grants.intersection(&manifest.permissions);
         Arc::new(PluginContext {
             slug: manifest.slug.clone(),
             kv: Namespace::new(services.kv.clone(), &manifest.slug),
             metrics: services.metrics.plugin(&manifest.slug),
+            assets_dir,
             manifest,
             grants,
             services,
             emitted: Mutex::new(Vec::new()),
             call_deadline: Mutex::new(None),
+            http_session: Mutex::new(None),
         })
     }
 
@@ -85,6 +109,9 @@ impl PluginContext {
     }
     pub fn limits(&self) -> &Limits {
         &self.services.limits
+    }
+    pub(crate) fn assets_dir(&self) -> Option<&std::path::Path> {
+        self.assets_dir.as_deref()
     }
     pub(crate) fn kv_namespace(&self) -> &Namespace {
         &self.kv
@@ -117,6 +144,22 @@ impl PluginContext {
     }
     pub(crate) fn set_call_deadline(&self, at: Option<std::time::Instant>) {
         *self.call_deadline.lock().unwrap() = at;
+    }
+    /// Marks the start of an `on_http_request` call.
+    pub(crate) fn begin_http(&self) {
+        *self.http_session.lock().unwrap() = Some(None);
+    }
+    /// Marks its end; returns what it did to the session.
+    pub(crate) fn end_http(&self) -> Option<SessionChange> {
+        self.http_session.lock().unwrap().take().flatten()
+    }
+    pub(crate) fn in_http(&self) -> bool {
+        self.http_session.lock().unwrap().is_some()
+    }
+    pub(crate) fn set_session_change(&self, change: SessionChange) {
+        if let Some(slot) = self.http_session.lock().unwrap().as_mut() {
+            *slot = Some(change);
+        }
     }
     /// Queues an event the plugin emitted; `false` (and not queued) once
     /// the call has queued [`MAX_EMITS_PER_CALL`].

@@ -11,8 +11,12 @@ use crate::event::{Event, Verdict};
 use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
 use crate::plugin::CallError;
+use crate::services::auth_gate::{AuthVerdict, Session, SESSION_COOKIE};
+use crate::services::timer::{fire_event, Fire, MAX_FIRES_PER_ADVANCE};
+use crate::types::User;
 use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,8 +109,18 @@ impl Host {
     /// subscribes to the event (e.g. `sse.connect` to the channel's owner);
     /// returns whether it was called. Events it emits fan out as usual.
     pub async fn notify_plugin(&self, slug: &str, event: &Event) -> bool {
+        match self.get(slug) {
+            Some(p) if p.notifies(event.event_type()) => self.deliver(slug, event).await,
+            _ => false,
+        }
+    }
+
+    /// Delivers an event to one enabled plugin's `on_event` whether it
+    /// subscribes or not (a `timer.fire` to the timer's owner); returns
+    /// whether it was called. Events it emits fan out as usual.
+    pub async fn deliver(&self, slug: &str, event: &Event) -> bool {
         let Some(p) = self.get(slug) else { return false };
-        if !p.is_enabled() || !p.notifies(event.event_type()) {
+        if !p.is_enabled() {
             return false;
         }
         let (result, emitted) = p.call(Notify(event.clone())).await;
@@ -256,6 +270,108 @@ impl Host {
                 self.observer.failed(p.slug(), "on_http_request", e);
                 p.routes.lock().unwrap().record(route, false, threshold, Instant::now());
             }
+        }
+    }
+}
+
+impl Host {
+    async fn fire(&self, fire: &Fire) {
+        self.deliver(&fire.slug, &fire_event(fire.id)).await;
+        let timers = &self.services().timers;
+        timers.finish(fire, timers.now());
+    }
+
+    /// Drives real-clock timers from a background task until the host is
+    /// dropped (the server starts it; calling it again does nothing).
+    pub fn start_timers(self: &Arc<Self>) {
+        let timers = self.services().timers.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("timers not started: no tokio runtime");
+            return;
+        };
+        if timers.is_manual() || timers.driving.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let host = Arc::downgrade(self);
+        runtime.spawn(async move {
+            loop {
+                let Some(h) = host.upgrade() else { return };
+                while let Some(fire) = timers.take_due(timers.now()) {
+                    let h = h.clone();
+                    tokio::spawn(async move { h.fire(&fire).await });
+                }
+                drop(h);
+                // Wake for the next due timer, a change, or at least every
+                // second to notice the host is gone.
+                let wait = timers.next_due().map(|d| d.saturating_sub(timers.now())).unwrap_or(1000).min(1000);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                    _ = timers.changed.notified() => {}
+                }
+            }
+        });
+    }
+
+    /// Moves a manual clock `ms` forward, delivering every timer that falls
+    /// due on the way in order (a repeating one as often as it falls due);
+    /// returns how many fired.
+    pub async fn advance_timers(&self, ms: u64) -> Result<usize, String> {
+        let timers = self.services().timers.clone();
+        if !timers.is_manual() {
+            return Err("the host's timers run on the real clock".into());
+        }
+        let target = timers.now().saturating_add(ms);
+        let mut fired = 0;
+        while let Some(due) = timers.next_due().filter(|d| *d <= target) {
+            if fired >= MAX_FIRES_PER_ADVANCE {
+                return Err(format!("more than {MAX_FIRES_PER_ADVANCE} timer fires in {ms} ms"));
+            }
+            timers.timers.lock().unwrap().manual_now = due;
+            let fire = timers.take_due(due).expect("a timer is due");
+            self.fire(&fire).await;
+            fired += 1;
+        }
+        timers.timers.lock().unwrap().manual_now = target;
+        Ok(fired)
+    }
+}
+
+impl Host {
+    /// The enabled plugin holding `auth.gate`, if any.
+    pub fn gate(&self) -> Option<std::sync::Arc<crate::host::LoadedPlugin>> {
+        self.plugins().into_iter().find(|p| p.is_enabled() && p.grants().contains(Permission::AuthGate))
+    }
+
+    /// The valid session in a `Cookie` header value, if it was granted by the
+    /// gate plugin loaded now.
+    pub fn session(&self, cookie_header: &str) -> Option<Session> {
+        let token =
+            cookie_header.split(';').filter_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('=')).next()?;
+        let s = self.services().sessions.verify(token)?;
+        self.gate().filter(|g| g.slug() == s.plugin).map(|_| s)
+    }
+
+    /// Asks the gate plugin to re-validate `user`'s session (`on_auth_check`).
+    /// `ok` when there is no gate, it has no `on_auth_check`, or the call fails
+    /// (a broken gate is reported, not allowed to lock every viewer out).
+    pub async fn auth_check(&self, user: Option<&User>) -> Result<AuthVerdict, String> {
+        let Some(gate) = self.gate() else { return Ok(AuthVerdict::ok()) };
+        let input = serde_json::json!({ "user": user });
+        match gate.call(crate::call::AuthCheck(input)).await.0 {
+            Ok(None) => Ok(AuthVerdict::ok()),
+            Ok(Some(v)) => {
+                let verdict: AuthVerdict = serde_json::from_value(v.clone())
+                    .map_err(|e| format!("plugin {}: on_auth_check returned {v}: {e}", gate.slug()))?;
+                if !["ok", "refresh", "deny"].contains(&verdict.action.as_str()) {
+                    return Err(format!(
+                        "plugin {}: on_auth_check action \"{}\" is not ok, refresh or deny",
+                        gate.slug(),
+                        verdict.action
+                    ));
+                }
+                Ok(verdict)
+            }
+            Err(e) => Err(format!("plugin {}: on_auth_check failed: {e}", gate.slug())),
         }
     }
 }

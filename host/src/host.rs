@@ -16,6 +16,8 @@ use crate::owncast::{DetachedOwncast, Owncast};
 use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
+use crate::services::auth_gate::SessionKeys;
+use crate::services::timer::TimerHub;
 use crate::types::Subscriptions;
 use owncast_plugin_contract::{PluginAssets, PluginBundle};
 use std::collections::BTreeMap;
@@ -153,7 +155,9 @@ impl LoadedPlugin {
             },
         };
         self.ctx.take_emitted();
-        let result = call.invoke(instance.as_mut()).await;
+        call.before(&self.ctx);
+        let mut result = call.invoke(instance.as_mut()).await;
+        call.after(&self.ctx, &mut result);
         let result = result.and_then(|out| call.check(&out, self.ctx.limits()).map(|()| out));
         match &result {
             Err(e) if e.poisons_instance() => {
@@ -229,6 +233,7 @@ pub struct HostBuilder {
     loaders: Vec<Arc<dyn PluginLoader>>,
     observer: Option<Arc<dyn Observer>>,
     sse: Option<Arc<SseHub>>,
+    manual_timers: bool,
     runtime: Option<Arc<Runtime>>,
 }
 
@@ -245,6 +250,7 @@ impl Host {
             loaders: Vec::new(),
             observer: None,
             sse: None,
+            manual_timers: false,
             runtime: None,
         }
     }
@@ -261,6 +267,11 @@ impl Host {
         let manifest = Arc::new(Manifest::parse(&bundle.manifest, &bundle.manifest_file)?);
         let grants =
             bundle.approved.clone().unwrap_or_else(|| manifest.permissions.clone()).intersection(&manifest.permissions);
+        if grants.contains(crate::permissions::Permission::AuthGate) {
+            if let Some(gate) = self.gate().filter(|g| g.slug() != manifest.slug) {
+                return Err(LoadError::SecondGate { slug: manifest.slug.clone(), gate: gate.slug().to_string() });
+            }
+        }
         let loader = self.loaders.iter().find(|l| l.recognizes(&bundle.code, &bundle.code_file)).ok_or_else(|| {
             LoadError::Code {
                 file: bundle.code_file.clone(),
@@ -276,7 +287,12 @@ impl Host {
             manifest: &manifest,
             grants: &grants,
         })?;
-        let ctx = PluginContext::new(manifest.clone(), grants, self.services.clone());
+        let ctx = PluginContext::with_assets(
+            manifest.clone(),
+            grants,
+            self.services.clone(),
+            bundle.assets.assets_dir.clone(),
+        );
         let slug = manifest.slug.clone();
         let allowed = self.runtime.limits().register_deadline;
         let deadline = Instant::now() + allowed;
@@ -337,6 +353,10 @@ impl Host {
             kv,
             outbound: Arc::new(NoNetwork),
             sse: Arc::new(SseHub::default()),
+            // Never driven: a trial load's timers do not fire.
+            timers: Arc::new(TimerHub::manual()),
+            sql: Arc::new(crate::services::sql::SqlStore::new(std::env::temp_dir().join("owncast-plugin-sandbox"))),
+            sessions: self.services.sessions.clone(),
             data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
             limits: self.runtime.limits().clone(),
             metrics: Default::default(),
@@ -350,10 +370,15 @@ impl Host {
         }
     }
 
-    /// Puts a prepared plugin in service, replacing one with the same slug.
+    /// Puts a prepared plugin in service, replacing one with the same slug
+    /// (whose timers are cancelled).
     pub fn install(&self, plugin: Arc<LoadedPlugin>) -> Option<Arc<LoadedPlugin>> {
         tracing::info!(plugin = %plugin.slug(), version = %plugin.manifest.version, kind = plugin.kind, "plugin loaded");
-        self.plugins.write().unwrap().insert(plugin.slug().to_string(), plugin)
+        let old = self.plugins.write().unwrap().insert(plugin.slug().to_string(), plugin.clone());
+        if old.is_some() {
+            self.services.timers.cancel_plugin(plugin.slug());
+        }
+        old
     }
 
     /// [`prepare`](Self::prepare) then [`install`](Self::install).
@@ -368,6 +393,8 @@ impl Host {
     pub fn unload(&self, slug: &str) -> Option<Arc<LoadedPlugin>> {
         let p = self.plugins.write().unwrap().remove(slug);
         if p.is_some() {
+            self.services.timers.cancel_plugin(slug);
+            self.services.sql.close(slug);
             tracing::info!(plugin = %slug, "plugin unloaded");
         }
         p
@@ -405,6 +432,11 @@ impl HostBuilder {
         self.sse = Some(hub);
         self
     }
+    /// Timers on a manual clock, moved by [`Host::advance_timers`] (scenario tests).
+    pub fn manual_timers(mut self) -> Self {
+        self.manual_timers = true;
+        self
+    }
     /// Adds a loader for another kind of plugin code (components are built in).
     pub fn loader(mut self, l: Arc<dyn PluginLoader>) -> Self {
         self.loaders.push(l);
@@ -421,13 +453,18 @@ impl HostBuilder {
             None => Runtime::new(self.config)?,
         };
         let kv = self.kv.unwrap_or_else(|| Arc::new(MemoryStore::default()));
+        let data_dir = self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data"));
+        let sessions = Arc::new(SessionKeys::load(&*kv)?);
         let services = Arc::new(HostServices {
             owncast: Arc::new(OffWorker(self.owncast)),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
             outbound: self.outbound,
             sse: self.sse.unwrap_or_default(),
-            data_dir: self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data")),
+            timers: Arc::new(if self.manual_timers { TimerHub::manual() } else { TimerHub::real() }),
+            sql: Arc::new(crate::services::sql::SqlStore::new(&data_dir)),
+            sessions,
+            data_dir,
             limits: runtime.limits().clone(),
             metrics: Default::default(),
         });

@@ -89,4 +89,13 @@ impl Owncast for OffWorker {
     fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
         off_worker(|| self.0.fediverse_post(from, content))
     }
+    fn register_user(&self, from: &Caller<'_>, registration: &UserRegistration) -> Result<String, String> {
+        off_worker(|| self.0.register_user(from, registration))
+    }
+    fn session_granted(&self, from: &Caller<'_>, user_id: &str, ttl_seconds: u64) {
+        off_worker(|| self.0.session_granted(from, user_id, ttl_seconds))
+    }
+    fn session_ended(&self, from: &Caller<'_>) {
+        off_worker(|| self.0.session_ended(from))
+    }
 }

@@ -19,6 +19,11 @@ pub trait PluginInstance: Send {
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError>;
     async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError>;
     async fn on_http_request(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError>;
+    /// The optional `on_auth_check` export (auth.gate): its JSON verdict, or
+    /// `None` when the plugin has no such export.
+    async fn on_auth_check(&mut self, _input: &serde_json::Value) -> Result<Option<serde_json::Value>, CallError> {
+        Ok(None)
+    }
 }
 
 /// Compiled plugin code, ready to instantiate.
@@ -47,6 +52,9 @@ pub enum LoadError {
     UnknownImport { file: String, import: String },
     #[error("plugin {slug}: register() failed: {error}")]
     Register { slug: String, error: CallError },
+    /// Upstream allows one `auth.gate` plugin at a time.
+    #[error("plugin {slug}: auth.gate: plugin {gate} is already the site's login gate; only one auth.gate plugin can be enabled at a time")]
+    SecondGate { slug: String, gate: String },
 }
 
 /// What a loader needs to compile one plugin.

@@ -268,6 +268,7 @@ impl PluginManager {
         for dir in [Some(config.work_dir.clone()), Some(config.plugins_dir.clone()), state_dir].into_iter().flatten() {
             remove_leftovers(&dir);
         }
+        host.start_timers();
         Ok(Arc::new(PluginManager {
             host,
             config,

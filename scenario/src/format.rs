@@ -5,7 +5,9 @@
 //! Project extensions, each optional and never needed by an upstream file:
 //! a JSON (non-string) `http.body`, `http.expect.body` or
 //! `httpResponses[].body` (sent or compared as JSON, the expected body as a
-//! subset of the actual one), and a filter `reason` written `/regex/`.
+//! subset of the actual one), a filter `reason` written `/regex/`, and the
+//! step `{"advanceTimers": ms}` (the host's timers run on a clock only these
+//! steps move).
 
 use owncast_plugin_host::types::{
     Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User,
@@ -60,13 +62,19 @@ pub struct Given {
     pub video_config: Option<VideoConfig>,
 }
 
-/// One step: exactly one of `event`, `filter`, `http`.
+/// One step: exactly one of `event`, `filter`, `http`, `authCheck`, `advanceTimers`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Step {
+    /// A `timer.fire` event goes to the plugin whether it subscribes or not,
+    /// as the host's timers deliver it.
     pub event: Option<String>,
     pub filter: Option<String>,
     pub http: Option<HttpStep>,
+    /// Calls the gate plugin's `on_auth_check`.
+    pub auth_check: Option<AuthCheckStep>,
+    /// Moves the timers' clock this many ms, firing what falls due (extension).
+    pub advance_timers: Option<u64>,
     #[serde(default)]
     pub payload: Value,
     /// Only on `filter` steps; without it the filter runs unchecked.
@@ -119,6 +127,24 @@ pub struct HttpExpect {
     pub body_contains: Option<String>,
 }
 
+/// Calls the gate plugin's `on_auth_check` with `{user}` and checks the verdict.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthCheckStep {
+    pub user: Option<User>,
+    pub expect: Option<AuthCheckExpect>,
+}
+
+/// Each field checked when non-empty, as upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthCheckExpect {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// Effects checked after the last step. A list is compared whole and in
 /// order (`[]` = none happened); inside an entry, a field that is optional
 /// upstream is checked only when given.
@@ -138,6 +164,11 @@ pub struct Expect {
     pub user_moderations: Option<Vec<UserModerationExpect>>,
     #[serde(rename = "bannedIPs")]
     pub banned_ips: Option<Vec<String>>,
+    pub user_registrations: Option<Vec<UserRegistrationExpect>>,
+    pub session_grants: Option<Vec<SessionGrantExpect>>,
+    /// `owncast.auth.endSession` calls; checked when non-zero, as upstream.
+    #[serde(default)]
+    pub session_clears: u32,
     pub uploads: Option<Vec<UploadExpect>>,
     pub video_config_writes: Option<Vec<VideoConfigUpdate>>,
     pub emits: Option<Vec<EmitExpect>>,
@@ -187,6 +218,28 @@ pub struct UserModerationExpect {
     pub enabled: bool,
     #[serde(default)]
     pub reason: String,
+}
+
+/// `authId` always compared; the other fields when given (`""`, `[]` and
+/// `false` included), as upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserRegistrationExpect {
+    pub auth_id: String,
+    pub display_name: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub profile_url: Option<String>,
+    pub handle: Option<String>,
+    pub public: Option<bool>,
+}
+
+/// `userId` always compared; `ttl` (seconds) when non-zero.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionGrantExpect {
+    pub user_id: String,
+    #[serde(default)]
+    pub ttl: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,9 +310,20 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
         }
         for (j, s) in c.events.iter().enumerate() {
             let at = format!("at `[{i}].events[{j}]` (case \"{}\")", c.name);
-            let kinds = [s.event.is_some(), s.filter.is_some(), s.http.is_some()].iter().filter(|b| **b).count();
+            let kinds = [
+                s.event.is_some(),
+                s.filter.is_some(),
+                s.http.is_some(),
+                s.auth_check.is_some(),
+                s.advance_timers.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
             if kinds != 1 {
-                return Err(fail(format!("{at}: a step needs exactly one of `event`, `filter`, `http`")));
+                return Err(fail(format!(
+                    "{at}: a step needs exactly one of `event`, `filter`, `http`, `authCheck`, `advanceTimers`"
+                )));
             }
             if s.filter.is_none() && s.expect.is_some() {
                 return Err(fail(format!("{at}.expect: only a `filter` step has `expect` (an `http` step has `http.expect`; assert an event's effects in the case's `expect`)")));
@@ -328,6 +392,8 @@ mod tests {
                 {"filter": "chat.message.received", "payload": {}},
                 {"filter": "chat.message.received", "payload": {}, "expect": {"action": "drop", "reason": "r"}},
                 {"http": {"path": "/x"}},
+                {"advanceTimers": 1500},
+                {"authCheck": {"user": {"id": "u"}, "expect": {"action": "deny"}}},
                 {"http": {"method": "POST", "path": "/x", "headers": {}, "body": "b", "authenticated": true, "expect": {"headers": {}, "body": "", "bodyContains": "o"}}}
             ],
             "expect": {
@@ -335,7 +401,8 @@ mod tests {
                 "deletedMessages": [], "kickedClients": [7], "discordPosts": [],
                 "browserPushes": [{"title": "t"}], "fediversePosts": [{"type": "follow", "body": "b", "image": "i", "link": "l"}],
                 "fediverseOutbox": [], "userModerations": [{"userId": "u", "enabled": false, "reason": "r"}],
-                "bannedIPs": ["1.2.3.4"], "uploads": [{"name": "n", "body": "b"}], "videoConfigWrites": [{"latencyLevel": 3}],
+                "bannedIPs": ["1.2.3.4"], "userRegistrations": [{"authId": "a"}], "sessionGrants": [{"userId": "u", "ttl": 60}],
+                "sessionClears": 1, "uploads": [{"name": "n", "body": "b"}], "videoConfigWrites": [{"latencyLevel": 3}],
                 "emits": [{"eventType": "e"}], "kv": {"k": ""}, "httpRequests": [{"url": "u"}], "sseSends": [{"channel": "c"}]
             }
         }]"#;
@@ -346,10 +413,11 @@ mod tests {
         assert!(c.given.federation.as_ref().unwrap().enabled);
         assert!(c.events[1].expect.is_none());
         assert!(c.events[3].http.as_ref().unwrap().expect.is_none());
-        let he = c.events[4].http.as_ref().unwrap().expect.as_ref().unwrap();
+        let he = c.events[6].http.as_ref().unwrap().expect.as_ref().unwrap();
         assert_eq!((he.status, he.body_contains.as_deref()), (None, Some("o")));
         assert_eq!(c.expect.kicked_clients, Some(vec![7]));
         assert_eq!(c.expect.banned_ips, Some(vec!["1.2.3.4".to_string()]));
+        assert_eq!(c.expect.session_clears, 1);
         assert_eq!(
             c.expect.browser_pushes.as_ref().unwrap()[0],
             BrowserPushExpect { title: "t".into(), body: String::new(), url: String::new() }

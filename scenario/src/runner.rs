@@ -3,6 +3,7 @@ use super::format::{
     UserModerationExpect,
 };
 use owncast_plugin_host::capabilities::sse::SseHub;
+use owncast_plugin_host::capabilities::timer::TIMER_FIRE;
 use owncast_plugin_host::dispatcher::{Observer, StepResult};
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::kv::{KvStore, MemoryStore};
@@ -165,6 +166,7 @@ impl ScenarioRunner {
             .kv(kv.clone())
             .observer(recorder.clone())
             .sse(sse.clone())
+            .manual_timers()
             .data_dir(&data_dir);
         for l in &self.loaders {
             builder = builder.loader(l.clone());
@@ -212,7 +214,27 @@ async fn run_step(server: &PluginServer, slug: &str, step: &format::Step, i: usi
     if let Some(t) = &step.event {
         // As given: a legacy plugin sees every field of the payload.
         let event = Event::new(t, &step.payload);
-        host.notify(&event).await;
+        if t == TIMER_FIRE {
+            host.deliver(slug, &event).await;
+        } else {
+            host.notify(&event).await;
+        }
+        return Ok(());
+    }
+    if let Some(a) = &step.auth_check {
+        let verdict = host.auth_check(a.user.as_ref()).await.map_err(|e| format!("{at}: authCheck: {e}"))?;
+        if let Some(e) = &a.expect {
+            if !optional_eq(&e.action, &verdict.action) {
+                return Err(format!("{at}: authCheck action: expected {:?}, got {:?}", e.action, verdict.action));
+            }
+            if !optional_eq(&e.reason, &verdict.reason) {
+                return Err(format!("{at}: authCheck reason: expected {:?}, got {:?}", e.reason, verdict.reason));
+            }
+        }
+        return Ok(());
+    }
+    if let Some(ms) = step.advance_timers {
+        host.advance_timers(ms).await.map_err(|e| format!("{at}: advanceTimers: {e}"))?;
         return Ok(());
     }
     if let Some(t) = &step.filter {
@@ -454,6 +476,47 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
         .collect();
     check_json_list(failures, "userModerations", &e.user_moderations, &moderations, |w, g| w == g);
     check_json_list(failures, "bannedIPs", &e.banned_ips, &sim.banned_ips, |w, g| w == g);
+    check_list(
+        failures,
+        "userRegistrations",
+        &e.user_registrations,
+        &sim.user_registrations,
+        |w, g| {
+            w.auth_id == g.auth_id
+                && w.display_name.as_ref().is_none_or(|d| *d == g.display_name)
+                && w.scopes.as_ref().is_none_or(|s| *s == g.scopes)
+                && w.profile_url.as_ref().is_none_or(|u| *u == g.profile_url)
+                && w.handle.as_ref().is_none_or(|h| *h == g.handle)
+                && w.public.is_none_or(|p| p == g.is_public)
+        },
+        |w, g| {
+            (
+                json!(w
+                    .iter()
+                    .map(|r| {
+                        json!({"authId": r.auth_id, "displayName": r.display_name, "scopes": r.scopes,
+                            "profileUrl": r.profile_url, "handle": r.handle, "public": r.public})
+                    })
+                    .collect::<Vec<_>>()),
+                json!(g),
+            )
+        },
+    );
+    check_list(
+        failures,
+        "sessionGrants",
+        &e.session_grants,
+        &sim.session_grants,
+        |w, (user, ttl)| w.user_id == *user && (w.ttl == 0 || w.ttl == *ttl),
+        |w, g| {
+            let w: Vec<Value> = w.iter().map(|s| json!({"userId": s.user_id, "ttl": s.ttl})).collect();
+            let g: Vec<Value> = g.iter().map(|(u, t)| json!({"userId": u, "ttl": t})).collect();
+            (json!(w), json!(g))
+        },
+    );
+    if e.session_clears != 0 && e.session_clears != sim.session_clears {
+        failures.push(format!("expect.sessionClears: expected {}, got {}", e.session_clears, sim.session_clears));
+    }
     check_list(
         failures,
         "uploads",

@@ -189,7 +189,9 @@ fn full_body(r: Response<Bytes>) -> Response<ResponseBody> {
 }
 
 impl PluginServer {
+    /// Also starts the host's timers (see [`Host::start_timers`]).
     pub fn new(host: Arc<Host>, config: ServerConfig) -> Self {
+        host.start_timers();
         let gate = limits::Gate::new(&config.limits);
         let bodies = limits::BodyBudget::new(config.limits.body_budget_bytes);
         let logins = ratelimit::LoginLimiter::new(config.logins.clone());
@@ -800,6 +802,11 @@ impl PluginServer {
         }
         *r.headers_mut() = kept;
         let h = r.headers_mut();
+        // The host's own auth.gate session cookie (any a plugin set itself was
+        // removed before the response got here).
+        for v in owncast_plugin_host::capabilities::auth_gate::host_cookies(&resp.headers) {
+            h.append(header::SET_COOKIE, v);
+        }
         h.entry(header::CONTENT_TYPE).or_insert(HeaderValue::from_static("text/plain; charset=utf-8"));
         h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         r

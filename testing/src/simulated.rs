@@ -2,6 +2,7 @@
 //! tests can assert on it (the scenario runner, the demo and the dev server use it).
 
 use owncast_plugin_contract::owncast::{Caller, ChatSend, Owncast};
+pub use owncast_plugin_contract::types::UserRegistration;
 use owncast_plugin_contract::types::*;
 use serde::Serialize;
 use std::sync::Mutex;
@@ -42,6 +43,10 @@ pub struct Effects {
     pub fediverse_outbox: Vec<String>,
     pub user_changes: Vec<(String, bool, String)>,
     pub banned_ips: Vec<String>,
+    pub user_registrations: Vec<UserRegistration>,
+    /// `(user id, ttl seconds)`.
+    pub session_grants: Vec<(String, u64)>,
+    pub session_clears: u32,
 }
 
 /// Watches the chat messages plugins send: `(plugin, kind, message)`.
@@ -249,5 +254,32 @@ impl Owncast for SimulatedOwncast {
             format!("https://owncast.example/federation/posts/{n}")
         };
         Ok(UrlResult { url })
+    }
+    /// The user id is `u-<authId>` in scenarios (as upstream's runner makes
+    /// it), else `u-<slug>-<authId>`; a new user joins the user list.
+    fn register_user(&self, from: &Caller<'_>, registration: &UserRegistration) -> Result<String, String> {
+        self.record(|e| e.user_registrations.push(registration.clone()));
+        let id = if self.data(|d| d.mock_urls) {
+            format!("u-{}", registration.auth_id)
+        } else {
+            format!("u-{}-{}", from.slug, registration.auth_id)
+        };
+        self.set_data(|d| {
+            if !d.users.iter().any(|u| u.id == id) {
+                let display_name = if registration.display_name.is_empty() {
+                    registration.auth_id.clone()
+                } else {
+                    registration.display_name.clone()
+                };
+                d.users.push(User { id: id.clone(), display_name, ..Default::default() });
+            }
+        });
+        Ok(id)
+    }
+    fn session_granted(&self, _: &Caller<'_>, user_id: &str, ttl_seconds: u64) {
+        self.record(|e| e.session_grants.push((user_id.to_string(), ttl_seconds)));
+    }
+    fn session_ended(&self, _: &Caller<'_>) {
+        self.record(|e| e.session_clears += 1);
     }
 }

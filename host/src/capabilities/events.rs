@@ -25,6 +25,12 @@ impl PluginContext {
                 format!("`{event_type}` is a built-in event; plugins emit custom events only"),
             ));
         }
+        if event_type == super::timer::TIMER_FIRE {
+            return Err(self.failed(
+                "events.emit",
+                format!("`{event_type}` is delivered by the host's timers; plugins cannot emit it"),
+            ));
+        }
         if payload_json.len() > MAX_EMIT_BYTES {
             return Err(self.failed(
                 "events.emit",
@@ -63,12 +69,16 @@ mod emit_cap_tests {
     #[test]
     fn one_call_emits_at_most_the_cap() {
         let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let sessions = Arc::new(crate::services::auth_gate::SessionKeys::load(&*kv).unwrap());
         let services = Arc::new(HostServices {
             owncast: Arc::new(SimulatedOwncast::demo()),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
             outbound: Arc::new(CannedOutbound::new(Vec::new())),
             sse: Arc::new(SseHub::default()),
+            timers: Arc::new(crate::services::timer::TimerHub::manual()),
+            sql: Arc::new(crate::services::sql::SqlStore::new(std::env::temp_dir())),
+            sessions,
             data_dir: std::env::temp_dir(),
             limits: Limits::default(),
             metrics: Default::default(),

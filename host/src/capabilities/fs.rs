@@ -199,12 +199,16 @@ mod tests {
 
     fn ctx(data: &Path, permissions: &[&str], limits: Limits) -> Arc<PluginContext> {
         let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
+        let sessions = Arc::new(crate::capabilities::auth_gate::SessionKeys::load(&*kv).unwrap());
         let services = Arc::new(HostServices {
             owncast: Arc::new(SimulatedOwncast::demo()),
             config: Arc::new(ConfigValues::new(kv.clone())),
             kv,
             outbound: Arc::new(CannedOutbound::new(Vec::new())),
             sse: Arc::new(SseHub::default()),
+            timers: Arc::new(crate::capabilities::timer::TimerHub::manual()),
+            sql: Arc::new(crate::capabilities::sql::SqlStore::new(data)),
+            sessions,
             data_dir: data.to_path_buf(),
             limits,
             metrics: Default::default(),

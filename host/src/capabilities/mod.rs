@@ -8,6 +8,8 @@
 //! capabilities never name the loader's store type). The legacy shim (`owncast-compat-extism`) calls the same
 //! context methods from its `owncast_*` functions.
 
+pub mod assets;
+pub mod auth_gate;
 pub mod chat;
 pub mod chat_history;
 pub mod chat_moderate;
@@ -20,11 +22,14 @@ pub mod kv;
 pub mod log;
 pub mod notifications;
 pub mod server;
+pub mod sql;
 pub mod sse;
+pub mod timer;
 pub mod ui;
 pub mod upload;
 pub mod users;
 pub mod users_moderate;
+pub mod users_register;
 pub mod video_config;
 
 use crate::context::{HostCallError, PluginContext};

@@ -14,7 +14,7 @@ use wit_parser::decoding::{decode, DecodedWasm};
 use wit_parser::WorldItem;
 
 /// `owncast:plugin` interfaces every plugin may import.
-const UNGATED: &[&str] = &["types", "log", "config"];
+const UNGATED: &[&str] = &["types", "log", "config", "timer", "assets"];
 
 /// WASI a plugin may import without a permission: the host links a
 /// sandboxed WASI (no preopens, no environment, stdout/stderr to its log).
@@ -29,6 +29,7 @@ fn permission_for(interface: &str, function: &str) -> Option<&'static str> {
         ("kv", _) => "storage.kv",
         ("upload", _) => "storage.upload",
         ("fs", _) => "storage.fs",
+        ("sql", _) => "storage.sql",
         ("events", _) => "events.emit",
         ("server", _) => "server.read",
         ("video-config", "read") => "videoconfig.read",
@@ -36,6 +37,8 @@ fn permission_for(interface: &str, function: &str) -> Option<&'static str> {
         ("notifications", _) => "notifications.send",
         ("users", _) => "users.read",
         ("users-moderate", _) => "users.moderate",
+        ("users-register", _) => "users.register",
+        ("auth-gate", _) => "auth.gate",
         ("fediverse", _) => "fediverse.post",
         ("sse", _) => "http.sse",
         ("ui", _) => "ui.modify",

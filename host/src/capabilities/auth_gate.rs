@@ -1,0 +1,56 @@
+//! The capability side of [`crate::services::auth_gate`] (see there).
+
+use super::trap;
+use super::PluginView;
+use crate::bindings::owncast::plugin::auth_gate as wit;
+use crate::context::{HostCallError, PluginContext};
+use crate::permissions::Permission;
+use crate::services::auth_gate::now;
+pub use crate::services::auth_gate::*;
+
+impl PluginContext {
+    /// `Ok(Err(_))` is a refusal the plugin sees as a value.
+    pub fn auth_grant_session(
+        &self,
+        user_id: &str,
+        ttl_seconds: Option<u64>,
+    ) -> Result<Result<(), String>, HostCallError> {
+        self.require(Permission::AuthGate, "auth-gate.grant-session")?;
+        if user_id.is_empty() {
+            return Ok(Err("userId is required".into()));
+        }
+        if !self.in_http() {
+            return Ok(Err("grantSession is only available inside an on_http_request handler".into()));
+        }
+        if !self.registered(user_id) {
+            return Ok(Err(format!("user \"{user_id}\" was not registered by this plugin (users.register)")));
+        }
+        let ttl = ttl_seconds.filter(|t| *t > 0).unwrap_or(DEFAULT_SESSION_TTL).clamp(MIN_SESSION_TTL, MAX_SESSION_TTL);
+        let token = self.services().sessions.sign(&Session {
+            user_id: user_id.to_string(),
+            plugin: self.slug().to_string(),
+            expires: now() + ttl,
+        });
+        self.owncast().session_granted(&self.caller(), user_id, ttl);
+        self.set_session_change(SessionChange::Granted { token, max_age: ttl });
+        Ok(Ok(()))
+    }
+
+    pub fn auth_end_session(&self) -> Result<(), HostCallError> {
+        self.require(Permission::AuthGate, "auth-gate.end-session")?;
+        self.owncast().session_ended(&self.caller());
+        if self.in_http() {
+            self.set_session_change(SessionChange::Ended);
+        }
+        Ok(())
+    }
+}
+
+impl wit::Host for PluginView<'_> {
+    fn grant_session(&mut self, user_id: String, ttl_seconds: Option<u64>) -> wasmtime::Result<Result<(), String>> {
+        self.ctx.auth_grant_session(&user_id, ttl_seconds).map_err(trap)
+    }
+    fn end_session(&mut self) -> wasmtime::Result<()> {
+        self.ctx.auth_end_session().map_err(trap)
+    }
+}

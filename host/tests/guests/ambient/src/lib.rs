@@ -1,0 +1,84 @@
+//! A component that calls the host functions newer upstream versions added,
+//! through their WIT interfaces: `timer`, `assets` (ambient), `sql`,
+//! `users-register` and `auth-gate`. Chat commands report what came back.
+
+use owncast_plugin::bindings::owncast::plugin::{assets, auth_gate, sql, timer, users_register};
+use owncast_plugin::{chat, export_plugin, http, manifest, Event, FilterResult, Guest, HttpRequest, HttpResponse, Registration};
+
+struct Ambient;
+
+fn register(auth_id: &str) -> Result<String, String> {
+    users_register::register(&users_register::UserRegistration {
+        auth_id: auth_id.to_string(),
+        display_name: None,
+        scopes: Vec::new(),
+        profile_url: None,
+        handle: None,
+        is_public: false,
+    })
+}
+
+impl Guest for Ambient {
+    fn register() -> Registration {
+        manifest!().registration()
+    }
+
+    fn on_event(event: Event) {
+        match event {
+            Event::Custom(c) if c.event_type == "timer.fire" => chat::send(&format!("fired {}", c.payload_json)),
+            Event::ChatMessageReceived(m) => {
+                let (cmd, arg) = m.body.split_once(' ').unwrap_or((m.body.as_str(), ""));
+                match cmd {
+                    "!timer" => chat::send(&format!("timer set={}", timer::set(arg.parse().unwrap_or(1), 250, false))),
+                    "!clear" => timer::clear(arg.parse().unwrap_or(1)),
+                    "!asset" => {
+                        let got = assets::read(arg).map(|b| String::from_utf8_lossy(&b).into_owned());
+                        chat::send(&format!("asset={}", got.unwrap_or_else(|| "(none)".into())));
+                    }
+                    "!sql" => {
+                        let made = sql::exec("CREATE TABLE IF NOT EXISTS names (name TEXT)", &[]);
+                        let put = sql::exec("INSERT INTO names VALUES (?)", &[sql::SqlValue::Text(arg.to_string())]);
+                        let rows = sql::query("SELECT name FROM names ORDER BY name", &[], 0);
+                        let bad = sql::exec("PRAGMA journal_mode", &[]);
+                        let names: Vec<String> = rows
+                            .map(|r| r.rows.into_iter().filter_map(|row| match row.into_iter().next() {
+                                Some(sql::SqlValue::Text(t)) => Some(t),
+                                _ => None,
+                            }).collect())
+                            .unwrap_or_default();
+                        chat::send(&format!(
+                            "sql made={} id={} names={} pragma-refused={}",
+                            made.is_ok(),
+                            put.map(|r| r.last_insert_id).unwrap_or(-1),
+                            names.join(","),
+                            bad.is_err()
+                        ));
+                    }
+                    "!register" => chat::send(&format!("registered {:?}", register(arg))),
+                    "!grant" => chat::send(&format!("grant {:?}", auth_gate::grant_session(arg, None))),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_filter(_event: Event) -> FilterResult {
+        FilterResult::Pass
+    }
+
+    fn on_http_request(request: HttpRequest) -> HttpResponse {
+        let path = request.path.trim_start_matches('/');
+        if path == "login" {
+            let outcome = register("carol").and_then(|id| auth_gate::grant_session(&id, Some(120)).map(|()| id));
+            return HttpResponse { status: 200, headers: vec![("content-type".into(), "text/plain".into())], body: format!("{outcome:?}") };
+        }
+        if path == "logout" {
+            auth_gate::end_session();
+            return HttpResponse { status: 200, headers: Vec::new(), body: "bye".into() };
+        }
+        http::not_found()
+    }
+}
+
+export_plugin!(Ambient);
