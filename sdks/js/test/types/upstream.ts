@@ -189,6 +189,21 @@ owncast.log.error("down");
 const category: PluginCategory = "authentication";
 const cmd: CommandEvent = { message: { id: "1", body: "!x", timestamp: "" } as ChatMessage, command: "x", invokedAs: "x", args: [], argString: "" };
 const scenario: Scenario = { name: "x", events: [], expect: { chatSends: [] } };
+const gate: Scenario = {
+  name: "gate",
+  given: { config: { password: "s3cret" }, kv: { revoked: "" }, httpResponses: [{ url: "https://api.example.com/*", body: { ok: true } }] },
+  events: [
+    { http: { method: "POST", path: "/login", body: "password=s3cret", expect: { status: 302, headers: { location: "/" } } } },
+    { authCheck: { user: { id: "u-shared", displayName: "Guest" } as User, expect: { action: "ok" } } },
+    { advanceTimers: 1500 },
+    { event: "timer.fire", payload: { id: 1 } },
+    { filter: "chat.message.received", payload: {}, expect: { action: "drop", reason: "/slow/" } },
+  ],
+  expect: { userRegistrations: [{ authId: "shared" }], sessionGrants: [{ userId: "u-shared", ttl: 60 }], sessionClears: 1 },
+};
+// @ts-expect-error: the runner refuses unknown keys
+const typo: Scenario = { name: "t", expect: { chatSend: [] } };
+void [gate, typo];
 const passed: boolean = runScenarios([scenario]);
 void [inserted, rows, raw, greeting, limit, once, category, cmd];
 void [ev, perm, info, caster, server, socials, emotes, fed, users, clients, up, wrote, bytes, text, variants, res, net, row, verdict, passed];
