@@ -3,7 +3,7 @@
 """What each permission opens in the owncast:plugin WIT contract."""
 
 # Interfaces every plugin gets.
-UNGATED_INTERFACES = ("types", "log", "config", )
+UNGATED_INTERFACES = ("types", "log", "config", "timer", "assets", )
 
 # permission -> (interface inside owncast:plugin, or None for a permission
 # that opens no owncast interface; the functions it opens, empty for all).
@@ -15,6 +15,7 @@ CAPABILITIES = {
     "storage.kv": ("kv", ()),
     "storage.upload": ("upload", ()),
     "storage.fs": ("fs", ()),
+    "storage.sql": ("sql", ()),
     "events.emit": ("events", ()),
     "server.read": ("server", ()),
     "videoconfig.read": ("video-config", ("read", )),
@@ -22,6 +23,8 @@ CAPABILITIES = {
     "notifications.send": ("notifications", ()),
     "users.read": ("users", ()),
     "users.moderate": ("users-moderate", ()),
+    "users.register": ("users-register", ()),
+    "auth.gate": ("auth-gate", ()),
     "fediverse.post": ("fediverse", ()),
     "http.sse": ("sse", ()),
     "ui.modify": ("ui", ()),
