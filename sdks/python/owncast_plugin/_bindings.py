@@ -102,6 +102,10 @@ def function(interface_name: str, name: str, api: str) -> Any:
         perm = permission_for(interface_name, name)
         if not _MODULES and not _IN_COMPONENT:
             raise RuntimeError(f"{api}: host functions exist only inside a built plugin component")
+        if perm is None:
+            raise RuntimeError(
+                f"{api}: the component lacks `{interface_name}`, which every plugin gets: rebuild it with this SDK"
+            )
         raise PermissionError(
             f"{api} needs permission {perm}: add \"{perm}\" to \"permissions\" in plugin.manifest.json "
             f"(the plugin was built without it, so the host function is not part of the component)"

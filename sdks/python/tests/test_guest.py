@@ -4,6 +4,7 @@ the handlers, payload views, filter verdicts, HTTP routing, permission errors.""
 
 import json
 import unittest
+from unittest import mock
 
 from helpers import bindings
 
@@ -12,7 +13,7 @@ MODULES = bindings(["chat.send", "storage.kv", "server.read"], KEEP)
 T = MODULES["types"]
 
 import owncast_plugin as sdk  # noqa: E402
-from owncast_plugin import _bindings, _guest, filter, owncast, plugin  # noqa: E402
+from owncast_plugin import _bindings, _contract, _guest, filter, owncast, plugin  # noqa: E402
 
 
 class Recorder:
@@ -160,9 +161,17 @@ class Guest(unittest.TestCase):
         self.assertIn("plugin.manifest.json", str(e.exception))
 
     def test_unsupported_calls_say_so(self):
-        with self.assertRaises(NotImplementedError) as e:
-            owncast.timer.set_timeout(print, 5)
+        # A host whose contract lacks timers (as before they were added).
+        lacking = tuple(i for i in _contract.UNGATED_INTERFACES if i != "timer")
+        with mock.patch.object(_contract, "UNGATED_INTERFACES", lacking):
+            with self.assertRaises(NotImplementedError) as e:
+                owncast.timer.set_timeout(print, 5)
         self.assertIn("owncast.timer.set_timeout", str(e.exception))
+
+    def test_an_ungated_interface_missing_from_the_component_says_rebuild(self):
+        with self.assertRaises(RuntimeError) as e:
+            owncast.timer.set_timeout(print, 5)
+        self.assertIn("owncast.timer.set_timeout: the component lacks `timer`", str(e.exception))
 
     def test_event_type_names(self):
         self.assertEqual(_guest.event_type("Event_ChatMessageReceived"), "chat.message.received")
