@@ -76,19 +76,6 @@ async fn a_plugin_cannot_read_another_plugins_kv_files_or_settings() {
     assert_eq!(a.config_get("secret").as_deref(), Some("\"alpha-key\""));
 }
 
-async fn open_sse(a: SocketAddr, target: &str) -> TcpStream {
-    let mut s = TcpStream::connect(a).await.unwrap();
-    s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut b).await.unwrap();
-        head.push(b[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
-    s
-}
-
 /// What arrives on `s` within `wait`.
 async fn read_for(s: &mut TcpStream, wait: Duration) -> String {
     let mut got = Vec::new();
@@ -109,7 +96,8 @@ async fn a_plugins_sse_channels_carry_only_its_own_frames() {
     let host = two_plugins(data.path()).await;
     let (_s, running) = serve(PluginServer::new(host.clone(), config())).await;
     let addr = running.local_addr();
-    let mut viewer = open_sse(addr, "/plugins/alpha/_sse/live").await;
+    let (mut viewer, head) = open_sse(addr, "/plugins/alpha/_sse/live").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     // beta sends on a channel of the same name: alpha's viewers see nothing.
     let r = get(addr, "/plugins/beta/sse?ch=live&n=3&size=4").await;
     assert_eq!((r.status, r.text().as_str()), (200, "sent 3"));

@@ -14,7 +14,7 @@ use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const SERVE: &[&str] = &["http.serve"];
@@ -627,19 +627,6 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
 }
 
 // ---- SSE ----------------------------------------------------------------------------------
-
-/// Opens an SSE stream and returns the socket after the response head.
-async fn open_sse(a: std::net::SocketAddr, target: &str) -> (TcpStream, String) {
-    let mut s = TcpStream::connect(a).await.unwrap();
-    s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut b).await.unwrap();
-        head.push(b[0]);
-    }
-    (s, String::from_utf8(head).unwrap())
-}
 
 /// Reads until `needle` has appeared in what was read (chunk framing included).
 async fn read_until(s: &mut TcpStream, needle: &str, limit: Duration) -> String {

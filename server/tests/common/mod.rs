@@ -233,3 +233,16 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Opens an SSE stream: the socket after the response head, and that head.
+pub async fn open_sse(a: SocketAddr, target: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(a).await.unwrap();
+    s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    (s, String::from_utf8(head).unwrap())
+}
