@@ -292,8 +292,11 @@ type PluginInfo struct {
 	File                  string   `json:"file"`
 	Permissions           []string `json:"permissions"`
 	UnapprovedPermissions []string `json:"unapprovedPermissions"`
-	Strikes               uint32   `json:"strikes"`
-	LastError             string   `json:"lastError"`
+	// UnapprovedAllowedHosts are outgoing hosts this version lists that the
+	// approved version did not; like permissions, they wait for approval.
+	UnapprovedAllowedHosts []string `json:"unapprovedAllowedHosts"`
+	Strikes                uint32   `json:"strikes"`
+	LastError              string   `json:"lastError"`
 	// Raw is the complete record as the admin API returns it.
 	Raw json.RawMessage `json:"-"`
 }

@@ -213,6 +213,8 @@ pub struct PluginInfo {
     pub approved_allowed_hosts: Option<Vec<String>>,
     /// Declared but not approved: what approving would grant.
     pub unapproved_permissions: Vec<&'static str>,
+    /// Allowed hosts this version lists that the approved version did not.
+    pub unapproved_allowed_hosts: Vec<String>,
     pub allowed_hosts: Vec<String>,
     pub strikes: u32,
     pub last_error: Option<String>,
@@ -243,9 +245,46 @@ pub struct PluginManager {
     assets: RwLock<BTreeMap<String, PluginAssets>>,
 }
 
-fn missing_permissions(declared: &Permissions, approved: Option<&Permissions>) -> Vec<Permission> {
-    let empty = Permissions::default();
-    declared.difference(approved.unwrap_or(&empty)).collect()
+/// What a version asks for beyond what the admin approved: permissions, and
+/// outgoing hosts (`network.allowedHosts`) the approved version did not list.
+#[derive(Debug, Default)]
+struct Unapproved {
+    permissions: Vec<Permission>,
+    hosts: Vec<String>,
+}
+
+impl Unapproved {
+    /// Compares a manifest with the admin's approval. Hosts count only once
+    /// an approval recorded them: before the first approval the permissions
+    /// decide (hosts are inert without `http.fetch`), and a state file from
+    /// before hosts were recorded keeps its plugins running.
+    fn of(manifest: &Manifest, st: &PluginState) -> Unapproved {
+        let empty = Permissions::default();
+        let permissions = manifest.permissions.difference(st.approved.as_ref().unwrap_or(&empty)).collect();
+        let hosts = match &st.approved_allowed_hosts {
+            Some(old) => manifest.allowed_hosts.iter().filter(|h| !old.contains(h)).cloned().collect(),
+            None => Vec::new(),
+        };
+        Unapproved { permissions, hosts }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.permissions.is_empty() && self.hosts.is_empty()
+    }
+
+    fn into_error(self, slug: &str) -> ManagerError {
+        let mut missing: Vec<String> = self.permissions.iter().map(|p| p.name().to_string()).collect();
+        missing.extend(self.hosts.iter().map(|h| format!("outgoing host {h}")));
+        ManagerError::NeedsApproval { slug: slug.to_string(), missing }
+    }
+}
+
+/// What the admin saw when approving: the permission set and, optionally,
+/// the allowed hosts. Approval fails when the plugin now asks for other ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Review {
+    pub permissions: Permissions,
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 fn stamp(path: &Path) -> Option<(u64, Option<std::time::SystemTime>)> {
@@ -359,13 +398,13 @@ impl PluginManager {
             if failed_before && !changed {
                 continue;
             }
-            if !missing_permissions(&e.manifest.permissions, st.approved.as_ref()).is_empty() {
+            if !Unapproved::of(&e.manifest, st).is_empty() {
                 if self.host.unload(slug).is_some() {
-                    tracing::warn!(plugin = %slug, "new version asks for more permissions: disabled until the admin approves them");
+                    tracing::warn!(plugin = %slug, "new version asks for more permissions or hosts: disabled until the admin approves them");
                 }
                 continue;
             }
-            if let Err(err) = self.load_entry(slug, e, st.approved.clone()).await {
+            if let Err(err) = self.load_entry(slug, e, st).await {
                 tracing::error!(plugin = %slug, "could not load: {err}");
             }
         }
@@ -454,16 +493,13 @@ impl PluginManager {
 
     /// Loads an entry with the approved grant and puts it in service,
     /// replacing the running version only on success.
-    async fn load_entry(&self, slug: &str, entry: &Entry, approved: Option<Permissions>) -> Result<(), ManagerError> {
+    async fn load_entry(&self, slug: &str, entry: &Entry, st: &PluginState) -> Result<(), ManagerError> {
         let result = async {
-            let bundle = self.bundle_of(entry, approved.clone())?;
+            let bundle = self.bundle_of(entry, st.approved.clone())?;
             let manifest = Manifest::parse(&bundle.manifest, &bundle.manifest_file).map_err(LoadError::from)?;
-            let missing = missing_permissions(&manifest.permissions, approved.as_ref());
-            if !missing.is_empty() {
-                return Err(ManagerError::NeedsApproval {
-                    slug: slug.to_string(),
-                    missing: missing.iter().map(|p| p.name().to_string()).collect(),
-                });
+            let unapproved = Unapproved::of(&manifest, st);
+            if !unapproved.is_empty() {
+                return Err(unapproved.into_error(slug));
             }
             let plugin = self.host.prepare(bundle).await?;
             if plugin.slug() != slug {
@@ -521,11 +557,11 @@ impl PluginManager {
         let running = self.host.get(slug);
         let health = running.as_ref().map(|p| p.health());
         let manifest = running.as_ref().map(|p| (*p.manifest).clone()).unwrap_or_else(|| (*entry.manifest).clone());
-        let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
+        let unapproved = Unapproved::of(&entry.manifest, &st);
         let status = match (&health, st.enabled) {
             (Some(h), _) if h.disabled.is_some() => Status::AutoDisabled,
             (Some(_), _) => Status::Enabled,
-            (None, true) if !missing.is_empty() => Status::NeedsApproval,
+            (None, true) if !unapproved.is_empty() => Status::NeedsApproval,
             (None, true) => Status::Failed,
             (None, false) => Status::Disabled,
         };
@@ -550,7 +586,8 @@ impl PluginManager {
             approved_permissions: st.approved.clone(),
             approved_version: st.approved_version.clone(),
             approved_allowed_hosts: st.approved_allowed_hosts.clone(),
-            unapproved_permissions: missing.iter().map(|p| p.name()).collect(),
+            unapproved_permissions: unapproved.permissions.iter().map(|p| p.name()).collect(),
+            unapproved_allowed_hosts: unapproved.hosts,
             allowed_hosts: manifest.allowed_hosts.clone(),
             strikes: health.as_ref().map(|h| h.strikes).unwrap_or(0),
             last_error,
@@ -574,12 +611,9 @@ impl PluginManager {
     pub async fn enable(&self, slug: &str) -> Result<PluginInfo, ManagerError> {
         let _op = self.ops.lock().await;
         let (entry, mut st) = self.entry(slug)?;
-        let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
-        if !missing.is_empty() {
-            return Err(ManagerError::NeedsApproval {
-                slug: slug.to_string(),
-                missing: missing.iter().map(|p| p.name().to_string()).collect(),
-            });
+        let unapproved = Unapproved::of(&entry.manifest, &st);
+        if !unapproved.is_empty() {
+            return Err(unapproved.into_error(slug));
         }
         if st.approved.is_none() {
             st.approved = Some(entry.manifest.permissions.clone());
@@ -587,29 +621,37 @@ impl PluginManager {
             st.approved_allowed_hosts = Some(entry.manifest.allowed_hosts.clone());
         }
         st.enabled = true;
-        let approved = st.approved.clone();
-        self.save_state(slug, Some(st))?;
+        self.save_state(slug, Some(st.clone()))?;
         let healthy = self.host.get(slug).is_some_and(|p| p.is_enabled());
         if !healthy {
-            self.load_entry(slug, &entry, approved).await?;
+            self.load_entry(slug, &entry, &st).await?;
         }
         self.info(slug)
     }
 
-    /// Approves the plugin's current permission set and enables it.
-    /// `expected`, when given, must be that set (so an admin never approves a
-    /// set they did not see, e.g. when a new version arrived meanwhile).
-    pub async fn approve(&self, slug: &str, expected: Option<Permissions>) -> Result<PluginInfo, ManagerError> {
+    /// Approves the plugin's current permission set and allowed hosts and
+    /// enables it. `expected`, when given, must be what it asks for (so an
+    /// admin never approves what they did not see, e.g. when a new version
+    /// arrived meanwhile).
+    pub async fn approve(&self, slug: &str, expected: Option<Review>) -> Result<PluginInfo, ManagerError> {
         let _op = self.ops.lock().await;
         let (entry, mut st) = self.entry(slug)?;
         let declared = entry.manifest.permissions.clone();
         if let Some(exp) = expected {
-            if exp != declared {
+            if exp.permissions != declared {
                 return Err(ManagerError::Conflict(format!(
                     "plugin `{slug}` {} asks for [{}], not the [{}] being approved; review it again",
                     entry.manifest.version,
                     declared.names().join(", "),
-                    exp.names().join(", ")
+                    exp.permissions.names().join(", ")
+                )));
+            }
+            if let Some(hosts) = exp.allowed_hosts.filter(|h| *h != entry.manifest.allowed_hosts) {
+                return Err(ManagerError::Conflict(format!(
+                    "plugin `{slug}` {} may reach [{}], not the [{}] being approved; review it again",
+                    entry.manifest.version,
+                    entry.manifest.allowed_hosts.join(", "),
+                    hosts.join(", ")
                 )));
             }
         }
@@ -617,11 +659,13 @@ impl PluginManager {
         st.approved_version = Some(entry.manifest.version.clone());
         st.approved_allowed_hosts = Some(entry.manifest.allowed_hosts.clone());
         st.enabled = true;
-        self.save_state(slug, Some(st))?;
+        self.save_state(slug, Some(st.clone()))?;
         let current = self.host.get(slug);
-        let same_grant = current.as_ref().is_some_and(|p| p.is_enabled() && *p.grants() == declared);
+        let same_grant = current.as_ref().is_some_and(|p| {
+            p.is_enabled() && *p.grants() == declared && p.manifest.allowed_hosts == entry.manifest.allowed_hosts
+        });
         if !same_grant {
-            self.load_entry(slug, &entry, Some(declared)).await?;
+            self.load_entry(slug, &entry, &st).await?;
         }
         self.info(slug)
     }
@@ -644,9 +688,8 @@ impl PluginManager {
         self.rescan_locked().await;
         let (entry, st) = self.entry(slug)?;
         if st.enabled {
-            let missing = missing_permissions(&entry.manifest.permissions, st.approved.as_ref());
-            if missing.is_empty() {
-                self.load_entry(slug, &entry, st.approved.clone()).await?;
+            if Unapproved::of(&entry.manifest, &st).is_empty() {
+                self.load_entry(slug, &entry, &st).await?;
             } else {
                 self.host.unload(slug);
             }
@@ -755,12 +798,12 @@ impl PluginManager {
         self.publish_assets();
         let st = self.inner.lock().unwrap().state.plugins.get(&slug).cloned().unwrap_or_default();
         if st.enabled {
-            if missing_permissions(&entry.manifest.permissions, st.approved.as_ref()).is_empty() {
-                if let Err(e) = self.load_entry(&slug, &entry, st.approved.clone()).await {
+            if Unapproved::of(&entry.manifest, &st).is_empty() {
+                if let Err(e) = self.load_entry(&slug, &entry, &st).await {
                     tracing::error!(plugin = %slug, "uploaded version passed its trial but did not load: {e}");
                 }
             } else if self.host.unload(&slug).is_some() {
-                tracing::warn!(plugin = %slug, "uploaded version asks for more permissions: disabled until the admin approves them");
+                tracing::warn!(plugin = %slug, "uploaded version asks for more permissions or hosts: disabled until the admin approves them");
             }
         }
         self.cleanup_work_dir();

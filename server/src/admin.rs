@@ -10,7 +10,7 @@
 //! | `GET /api/admin/plugins/<slug>/instructions` | `{html}`: `INSTRUCTIONS.md` rendered and sanitized |
 //! | `DELETE /api/admin/plugins/<slug>` | unload it and remove its files; `?data=true` also its KV data, settings, files and metrics |
 //! | `POST /api/admin/plugins/<slug>/enable` | start it (409 if permissions need approval) |
-//! | `POST /api/admin/plugins/<slug>/approve` | approve its permission set and start it; optional body `{"permissions": [...]}` must equal that set |
+//! | `POST /api/admin/plugins/<slug>/approve` | approve its permission set and allowed hosts and start it; optional body `{"permissions": [...], "allowedHosts": [...]}` must equal what it asks for |
 //! | `POST /api/admin/plugins/<slug>/disable` | stop it |
 //! | `POST /api/admin/plugins/<slug>/reload` | read its files again and restart it |
 //! | `GET /api/admin/plugins/<slug>/config` | `{schema, values}` of `manifest.config` |
@@ -27,7 +27,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use owncast_plugin_host::capabilities::config::ConfigError;
 use owncast_plugin_host::permissions::{Permission, Permissions};
-use owncast_plugin_manager::{ManagerError, PluginInfo, PluginManager};
+use owncast_plugin_manager::{ManagerError, PluginInfo, PluginManager, Review};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -259,24 +259,27 @@ async fn upload(m: &PluginManager, body: &Bytes) -> Response<Bytes> {
 }
 
 /// The optional `{"permissions": [...]}` of an approval.
-fn approval(body: &Bytes) -> Result<Option<Permissions>, Response<Bytes>> {
+fn approval(body: &Bytes) -> Result<Option<Review>, Response<Bytes>> {
     let Some(v) = parse_json(body)? else { return Ok(None) };
     let Some(list) = v.get("permissions") else { return Ok(None) };
-    let items = list
-        .as_array()
-        .ok_or_else(|| error_response(StatusCode::BAD_REQUEST, "`permissions` must be a list of permission names"))?;
+    let names = string_list(list, "`permissions` must be a list of permission names")?;
     let mut perms = Vec::new();
-    for i in items {
-        let p: Permission = i
-            .as_str()
-            .ok_or_else(|| error_response(StatusCode::BAD_REQUEST, "`permissions` must be a list of permission names"))?
-            .parse()
-            .map_err(|e: owncast_plugin_host::permissions::UnknownPermission| {
-                error_response(StatusCode::BAD_REQUEST, e)
-            })?;
+    for name in names {
+        let p: Permission = name.parse().map_err(|e: owncast_plugin_host::permissions::UnknownPermission| {
+            error_response(StatusCode::BAD_REQUEST, e)
+        })?;
         perms.push(p);
     }
-    Ok(Some(Permissions::new(perms)))
+    let allowed_hosts = match v.get("allowedHosts") {
+        None => None,
+        Some(list) => Some(string_list(list, "`allowedHosts` must be a list of host names")?),
+    };
+    Ok(Some(Review { permissions: Permissions::new(perms), allowed_hosts }))
+}
+
+fn string_list(v: &Value, complaint: &str) -> Result<Vec<String>, Response<Bytes>> {
+    let bad = || error_response(StatusCode::BAD_REQUEST, complaint);
+    v.as_array().ok_or_else(bad)?.iter().map(|i| i.as_str().map(str::to_string).ok_or_else(bad)).collect()
 }
 
 #[cfg(test)]

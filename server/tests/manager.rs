@@ -204,6 +204,62 @@ async fn permissions_need_approval_and_state_persists() {
 }
 
 #[tokio::test]
+async fn a_new_version_reaching_more_hosts_stays_disabled_until_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let perms = &["http.serve", "network.fetch"];
+    let hosts = |h: &[&str]| json!({"network": {"allowedHosts": h}});
+    write_loose(dir.path(), "fetcher", "1.0.0", perms, hosts(&["api.example.com"]));
+    let s = setup(dir).await;
+    let a = s.addr();
+    admin(a, "POST", "/api/admin/plugins/fetcher/approve", b"").await;
+    assert_eq!(get(a, "/plugins/fetcher/version").await.text(), "1.0.0");
+
+    // Same permissions, one more host: stops until the admin approves the host.
+    write_loose(s.plugins(), "fetcher", "1.1.0", perms, hosts(&["api.example.com", "evil.example.net"]));
+    admin(a, "POST", "/api/admin/plugins/rescan", b"").await;
+    let info = admin(a, "GET", "/api/admin/plugins/fetcher", b"").await.json();
+    assert_eq!(info["status"], "needs-approval");
+    assert_eq!(info["unapprovedPermissions"], json!([]));
+    assert_eq!(info["unapprovedAllowedHosts"], json!(["evil.example.net"]));
+    assert_eq!(info["approvedAllowedHosts"], json!(["api.example.com"]));
+    assert_eq!(get(a, "/plugins/fetcher/version").await.status, 503);
+    let r = admin(a, "POST", "/api/admin/plugins/fetcher/enable", b"").await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (
+            409,
+            "plugin `fetcher` asks for permissions the admin has not approved: outgoing host evil.example.net; approve them to enable it"
+        )
+    );
+
+    // Approving hosts other than the ones it asks for is refused.
+    let body = json!({"permissions": perms, "allowedHosts": ["api.example.com"]}).to_string();
+    let r = admin(a, "POST", "/api/admin/plugins/fetcher/approve", body.as_bytes()).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (
+            409,
+            "plugin `fetcher` 1.1.0 may reach [api.example.com, evil.example.net], not the [api.example.com] being approved; review it again"
+        )
+    );
+    let r = admin(a, "POST", "/api/admin/plugins/fetcher/approve", br#"{"permissions":[],"allowedHosts":7}"#).await;
+    assert_eq!((r.status, r.error().as_str()), (400, "`allowedHosts` must be a list of host names"));
+    assert_eq!(get(a, "/plugins/fetcher/version").await.status, 503);
+
+    // Approving what it asks for starts it.
+    let body = json!({"permissions": perms, "allowedHosts": ["api.example.com", "evil.example.net"]}).to_string();
+    let r = admin(a, "POST", "/api/admin/plugins/fetcher/approve", body.as_bytes()).await;
+    assert_eq!(r.json()["status"], "enabled", "{}", r.text());
+    assert_eq!(r.json()["unapprovedAllowedHosts"], json!([]));
+    assert_eq!(get(a, "/plugins/fetcher/version").await.text(), "1.1.0");
+
+    // Fewer hosts keep running.
+    write_loose(s.plugins(), "fetcher", "1.2.0", perms, hosts(&["evil.example.net"]));
+    admin(a, "POST", "/api/admin/plugins/fetcher/reload", b"").await;
+    assert_eq!(get(a, "/plugins/fetcher/version").await.text(), "1.2.0");
+}
+
+#[tokio::test]
 async fn a_new_version_asking_for_more_stays_disabled_until_approved() {
     let dir = tempfile::tempdir().unwrap();
     write_loose(dir.path(), "grower", "1.0.0", &["http.serve"], json!({}));

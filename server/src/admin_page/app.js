@@ -96,7 +96,11 @@
     act(".ocp-disable", () => call("POST", `/${p.slug}/disable`));
     act(".ocp-reload", () => call("POST", `/${p.slug}/reload`));
     act(".ocp-approve", () =>
-      call("POST", `/${p.slug}/approve`, JSON.stringify({ permissions: n.data.permissions }))
+      call(
+        "POST",
+        `/${p.slug}/approve`,
+        JSON.stringify({ permissions: n.data.permissions, allowedHosts: n.data.allowedHosts || [] }),
+      )
     );
     $(".ocp-delete", li).addEventListener("click", () => {
       show($(".ocp-confirm", li), true);
@@ -160,6 +164,11 @@
     }
   }
 
+  // Permissions or outgoing hosts this version asks for that were not approved.
+  function unapproved(p) {
+    return (p.unapprovedPermissions || []).length + (p.unapprovedAllowedHosts || []).length > 0;
+  }
+
   function update(n) {
     const p = n.data;
     const li = n.li;
@@ -167,7 +176,7 @@
     text($(".ocp-version", li), "v" + p.version);
     text($(".ocp-kind", li), p.kind || (p.source === "package" ? "not running" : p.source));
     const st = $(".ocp-status", li);
-    const needsReview = (p.unapprovedPermissions || []).length > 0;
+    const needsReview = unapproved(p);
     const status = needsReview && p.status !== "enabled" ? "needs-approval" : p.status;
     st.dataset.status = status;
     text(st, STATUS[status] || status);
@@ -389,7 +398,7 @@
       }
       n.data = info;
       update(n);
-      const review = (info.unapprovedPermissions || []).length > 0;
+      const review = unapproved(info);
       announce(`Uploaded ${info.name} ${info.version}.${review ? " Review its permissions to enable it." : ""}`);
       (review ? $(".ocp-approve", n.li) : $(".ocp-name", n.li)).scrollIntoView({ block: "center" });
       if (review) $(".ocp-approve", n.li).focus();
