@@ -193,6 +193,20 @@ test("a version asking for more shows the difference and waits for approval", as
   await p.locator(".ocp-status", { hasText: "enabled" }).waitFor();
 });
 
+test("a version adding only an outgoing host also waits for approval", async () => {
+  const perms = ["chat.filter", "http.serve", "network.fetch"];
+  await page.setInputFiles("#ocp-file", pkg("greeter-3", greeter("1.2.0", perms, ["api.example.com", "cdn.example.org"])));
+  const p = plugin("greeter");
+  await p.locator(".ocp-review").waitFor({ state: "visible" });
+  await p.locator(".ocp-version", { hasText: "v1.2.0" }).waitFor();
+  assert.deepEqual(await p.locator(".ocp-new-perms .ocp-added").allTextContents(), []);
+  assert.deepEqual(await p.locator(".ocp-new-hosts .ocp-added").allTextContents(), ["cdn.example.org"]);
+  assert.equal((await page.request.get(base + "/plugins/greeter/hi")).status(), 503, "not running until approved");
+  await p.locator(".ocp-approve").click();
+  await p.locator(".ocp-status", { hasText: "enabled" }).waitFor();
+  await p.locator(".ocp-review").waitFor({ state: "hidden" });
+});
+
 test("settings: a validation error inline, then a value the plugin reads", async () => {
   const p = plugin("greeter");
   await p.locator(".ocp-config-box summary").click();
