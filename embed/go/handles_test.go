@@ -1,7 +1,9 @@
 package owncastplugins
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"runtime"
 	"strconv"
@@ -154,5 +156,44 @@ func BenchmarkFilterRaw(b *testing.B) {
 	benchFilter(b, func() error {
 		_, err := h.filterRaw(ctx, in)
 		return err
+	})
+}
+
+// BenchmarkGoSideCodec is the Go half of BenchmarkFilter alone: the event
+// into the envelope the host reads and the outcome back into an Outcome.
+// "direct" is Host.Filter's way (the envelope written directly, the host
+// leaving a passed event out of the outcome); "encoding-json" is the
+// generic way it replaced (json.Marshal of the Event, and an outcome that
+// carries the event back).
+func BenchmarkGoSideCodec(b *testing.B) {
+	h := newHost(b, nil, nil, "examples/rust/profanity-filter")
+	ev := chat("kim", "hello there, how is the stream going", 0)
+	out, err := h.filterRaw(background(), ev.envelope())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if bytes.Contains(out, []byte(`"event"`)) {
+		b.Fatalf("a passed event came back: %s", out)
+	}
+	withEvent := append([]byte(`{"event":`+string(ev.envelope())+`,`), out[1:]...)
+	b.Run("direct", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			_ = ev.envelope()
+			var o Outcome
+			if err := json.Unmarshal(out, &o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := json.Marshal(ev); err != nil {
+				b.Fatal(err)
+			}
+			var o Outcome
+			if err := json.Unmarshal(withEvent, &o); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

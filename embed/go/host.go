@@ -290,17 +290,17 @@ func (h *Host) filterRaw(ctx context.Context, event []byte) ([]byte, error) {
 // ends first, Filter returns ctx's error at once; the plugin call in
 // progress finishes within its own deadline and its result is discarded.
 func (h *Host) Filter(ctx context.Context, ev Event) (Outcome, error) {
-	in, err := json.Marshal(ev)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("owncastplugins: event: %w", err)
-	}
-	b, err := h.filterRaw(ctx, in)
+	b, err := h.filterRaw(ctx, ev.envelope())
 	if err != nil {
 		return Outcome{}, err
 	}
 	var o Outcome
 	if err := json.Unmarshal(b, &o); err != nil {
 		return Outcome{}, fmt.Errorf("owncastplugins: outcome: %w", err)
+	}
+	if o.Event.Type == "" {
+		// The host leaves the event out when every filter passed it.
+		o.Event = ev
 	}
 	return o, nil
 }
@@ -310,11 +310,7 @@ func (h *Host) Filter(ctx context.Context, ev Event) (Outcome, error) {
 // deadline) or when ctx ends (the rest goes on in the background). Run it
 // in a goroutine not to wait.
 func (h *Host) Notify(ctx context.Context, ev Event) error {
-	in, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("owncastplugins: event: %w", err)
-	}
-	return h.notifyRaw(ctx, in)
+	return h.notifyRaw(ctx, ev.envelope())
 }
 
 // notifyRaw fans out an event already in JSON.

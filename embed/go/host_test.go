@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -362,6 +363,11 @@ func TestBadInputIsAnError(t *testing.T) {
 	if string(o.Event.Payload) != `{"body":5}` && string(o.Event.Payload) != `{"body": 5}` {
 		t.Errorf("the payload changed: %s", o.Event.Payload)
 	}
+	// A payload that is not JSON at all is the host's to refuse (the Go side
+	// does not re-scan payloads).
+	if _, err := h.Filter(background(), Event{Type: "chat.message.received", Payload: json.RawMessage(`{"body": `)}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("payload that is not JSON: %v, want ErrInvalid", err)
+	}
 	if _, err := h.Enable("nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Enable(nope): %v", err)
 	}
@@ -430,5 +436,29 @@ func TestManageAPlugin(t *testing.T) {
 	o, err = h.Filter(background(), chat("fay", "heck", 1))
 	if err != nil || o.Result != ResultModified {
 		t.Fatalf("after Enable: %+v %v", o, err)
+	}
+}
+
+func TestEnvelopeIsWhatEncodingJSONWrites(t *testing.T) {
+	for _, ev := range []Event{
+		{Type: "chat.message.received", Payload: json.RawMessage(`{"body":"hi","user":"Kim"}`)},
+		{Type: "my.custom-event_2", Payload: json.RawMessage(` [1, 2] `)},
+		{Type: "quote\"back\\slash\nnewline", Payload: json.RawMessage(`"x"`)},
+		{Type: "ünïcode <&>", Payload: nil},
+	} {
+		var got, want interface{}
+		if err := json.Unmarshal(ev.envelope(), &got); err != nil {
+			t.Fatalf("%q: envelope is not JSON: %v (%s)", ev.Type, err, ev.envelope())
+		}
+		std, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: envelope %s, encoding/json %s", ev.Type, ev.envelope(), std)
+		}
 	}
 }

@@ -214,6 +214,41 @@ type Event struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
+// envelope is the event as the host reads it, {"eventType", "payload"},
+// written directly: encoding/json would re-scan and copy the payload, which
+// is already JSON (the host reports a payload that is not).
+func (e Event) envelope() []byte {
+	payload := e.Payload
+	if len(payload) == 0 {
+		payload = json.RawMessage("null")
+	}
+	b := make([]byte, 0, len(payload)+len(e.Type)+32)
+	b = append(b, `{"eventType":`...)
+	if plainName(e.Type) {
+		b = append(b, '"')
+		b = append(b, e.Type...)
+		b = append(b, '"')
+	} else {
+		quoted, _ := json.Marshal(e.Type) // a string always marshals
+		b = append(b, quoted...)
+	}
+	b = append(b, `,"payload":`...)
+	b = append(b, payload...)
+	return append(b, '}')
+}
+
+// plainName says whether s needs no escaping in a JSON string (event types
+// are dotted lowercase names; anything else takes the general path).
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // NewEvent builds an event from its type and any payload that marshals to
 // JSON (a ChatMessage for chat.message.received, your own struct for a
 // custom event).

@@ -451,10 +451,12 @@ fn parse_event(json: &[u8]) -> Result<Event, Fail> {
     Ok(Event::new(&env.event_type, &env.payload))
 }
 
-/// The outcome as JSON: `{"result": "pass"|"modified"|"dropped", "event":
+/// The outcome as JSON: `{"result": "pass"|"modified"|"dropped", "event"?:
 /// <envelope after the chain>, "dropped": {"plugin", "reason"} | null,
 /// "steps": [{"plugin", "result": "pass"|"modified"|"dropped"|"failed",
-/// "reason"?, "error"?}]}`.
+/// "reason"?, "error"?}]}`. `event` is left out when the result is `pass`
+/// (the event is the one the caller gave), which spares both sides a copy
+/// of the payload on the common path.
 fn outcome_json(o: &FilterOutcome) -> Vec<u8> {
     use serde_json::json;
     let modified = o.steps.iter().any(|s| s.result == StepResult::Modified);
@@ -479,8 +481,11 @@ fn outcome_json(o: &FilterOutcome) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"{\"result\":\"");
     out.extend_from_slice(result.as_bytes());
-    out.extend_from_slice(b"\",\"event\":");
-    out.extend_from_slice(&o.event.envelope_bytes());
+    out.push(b'"');
+    if result != "pass" {
+        out.extend_from_slice(b",\"event\":");
+        out.extend_from_slice(&o.event.envelope_bytes());
+    }
     out.extend_from_slice(b",\"dropped\":");
     serde_json::to_writer(&mut out, &dropped).expect("JSON values serialize");
     out.extend_from_slice(b",\"steps\":");
