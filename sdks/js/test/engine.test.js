@@ -80,8 +80,22 @@ test("engine module shape: exports, imports, custom section", { skip }, () => {
   assert.deepStrictEqual(exports, [...PLUGIN_EXPORTS, "wizer.initialize"]);
   const imports = WebAssembly.Module.imports(mod);
   const user = imports.filter((i) => i.module === "extism:host/user").map((i) => i.name).sort();
-  assert.strictEqual(user.length, 36);
-  for (const n of ["owncast_send_chat", "owncast_fs_exists", "owncast_add_actions", "owncast_clear_actions"]) {
+  assert.strictEqual(user.length, 45);
+  for (const n of [
+    "owncast_send_chat",
+    "owncast_fs_exists",
+    "owncast_add_actions",
+    "owncast_clear_actions",
+    "owncast_timer_set",
+    "owncast_timer_clear",
+    "owncast_config_get",
+    "owncast_asset_read",
+    "owncast_sql_exec",
+    "owncast_sql_query",
+    "owncast_users_register",
+    "owncast_auth_grant_session",
+    "owncast_auth_end_session",
+  ]) {
     assert.ok(user.includes(n), n);
   }
   const wasi = imports.filter((i) => i.module === "wasi_snapshot_preview1").map((i) => i.name).sort();
@@ -189,7 +203,9 @@ for (const mode of ["wasm", "shared"]) {
   });
 
   test(`${mode}: http requests`, { skip }, async () => {
-    const h = await host("echo", mode, { config: { greeting: "yo" } });
+    // owncast.config.get asks the host (owncast_config_get), which answers the
+    // effective value: the admin's setting, else the manifest's default
+    const h = await host("echo", mode, { hostData: { configValues: { greeting: "yo", limit: 3 } } });
     assert.deepStrictEqual(h.callJson("on_http_request", { method: "GET", path: "other" }), {
       status: 200,
       headers: { "x-plugin": "echo" },
@@ -198,6 +214,13 @@ for (const mode of ["wasm", "shared"]) {
     const r = h.callJson("on_http_request", { method: "GET", path: "config" });
     assert.strictEqual(r.headers["content-type"], "application/json");
     assert.deepStrictEqual(JSON.parse(r.body), { greeting: "yo", limit: 3 });
+    assert.deepStrictEqual(
+      h.calls.filter((c) => c[0] === "owncast_config_get"),
+      [
+        ["owncast_config_get", "greeting"],
+        ["owncast_config_get", "limit"],
+      ]
+    );
   });
 }
 
@@ -222,7 +245,12 @@ for (const mode of ["wasm", "shared"]) {
 test("every owncast.* function reaches its host function", { skip }, async () => {
   const h = await host("kitchen", "wasm", {
     http: (req, body) => ({ status: 201, body: JSON.stringify({ got: body === null ? null : JSON.parse(body) }), headers: { "x-a": "b" } }),
-    hostData: { chatHistory: [{ body: "old" }], server: { name: "srv" } },
+    hostData: {
+      chatHistory: [{ body: "old" }],
+      server: { name: "srv" },
+      configValues: { enabled: true, limit: 25 },
+      assets: { "welcome.txt": "hi there" },
+    },
     config: { enabled: "true" },
   });
   const run = (p) => {
@@ -294,8 +322,41 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
     ],
     { status: 201, ok: true, json: { got: { q: 1 } }, headers: { "x-a": "b" } }
   );
+  // timers: the host schedules, the callback runs on the timer.fire event
+  expectCall("timer.setTimeout", ["owncast_timer_set", 1n, 250n, 0n], 1);
+  expectCall("timer.setInterval", ["owncast_timer_set", 2n, 1000n, 1n], 2);
+  for (const [id, said] of [[1, "timer fired"], [2, "interval fired"], [2, "interval fired"], [1, null]]) {
+    h.calls = [];
+    h.callJson("on_event", { eventType: "timer.fire", payload: { id } });
+    assert.deepStrictEqual(h.calls, said ? [["owncast_send_chat", said]] : [], `timer ${id}`);
+  }
+  expectCall("timer.clear", ["owncast_timer_clear", 2n]);
   h.calls = [];
-  assert.strictEqual(run("config.get"), true);
+  h.callJson("on_event", { eventType: "timer.fire", payload: { id: 2 } });
+  assert.deepStrictEqual(h.calls, [], "a cleared interval does not fire");
+  expectCall("config.getHost", ["owncast_config_get", "limit"], 25);
+  expectCall("config.getUnset", ["owncast_config_get", "missing"], "fallback");
+  expectCall("assets.readText", ["owncast_asset_read", "welcome.txt"], "hi there");
+  expectCall("assets.read", ["owncast_asset_read", "welcome.txt"], [...Buffer.from("hi there")]);
+  expectCall("assets.readMissing", ["owncast_asset_read", "nope.txt"], null);
+  expectCall("sql.exec", ["owncast_sql_exec", { sql: "insert into t (a) values (?)", params: ["x"] }], {
+    rowsAffected: 1,
+    lastInsertId: 7,
+  });
+  expectCall("sql.query", ["owncast_sql_query", { sql: "select n from t", params: [] }], [{ n: 1 }]);
+  expectCall("sql.queryRow", ["owncast_sql_query", { sql: "select n from t where a = ?", params: [1], maxRows: 1 }], {
+    n: 1,
+  });
+  expectCall(
+    "users.register",
+    ["owncast_users_register", { authId: "gh:1", displayName: "Ann", handle: "ann", public: true }],
+    { userId: "user-gh:1" }
+  );
+  expectCall("auth.grantSession", ["owncast_auth_grant_session", { userId: "user-gh:1", ttl: 60 }], null);
+  expectCall("auth.endSession", ["owncast_auth_end_session"], null);
+  // config.get reads through owncast_config_get (typed JSON) when the engine imports it
+  expectCall("config.get", ["owncast_config_get", "enabled"], true);
+  h.calls = [];
   assert.strictEqual(run("var"), "y");
   assert.deepStrictEqual(run("text"), { len: 6, back: "héllo" });
   assert.strictEqual(run("async"), "later");

@@ -213,6 +213,29 @@ class StubHost {
       owncast_sse_send: (c, e, p) => rec("owncast_sse_send", str(c), str(e), str(p)),
       owncast_add_actions: (p) => (rec("owncast_add_actions", str(p)), ret({ ok: true })),
       owncast_clear_actions: (p) => (rec("owncast_clear_actions", p), ret({ ok: true })),
+      owncast_timer_set: (id, delay, repeat) => (rec("owncast_timer_set", id, delay, repeat), BigInt(d.timerRefused ? 0 : 1)),
+      owncast_timer_clear: (id) => rec("owncast_timer_clear", id),
+      owncast_config_get: (k) => {
+        const key = str(k);
+        rec("owncast_config_get", key);
+        const v = (d.configValues || {})[key];
+        return v === undefined ? 0n : ret(JSON.stringify(v));
+      },
+      owncast_asset_read: (p) => {
+        const name = str(p);
+        rec("owncast_asset_read", name);
+        const v = (d.assets || {})[name];
+        return v === undefined ? 0n : ret(v);
+      },
+      owncast_sql_exec: (p) => (rec("owncast_sql_exec", JSON.parse(str(p))), ret(d.sqlExec || { rowsAffected: 1, lastInsertId: 7 })),
+      owncast_sql_query: (p) => (rec("owncast_sql_query", JSON.parse(str(p))), ret(d.sqlQuery || { columns: ["n"], rows: [[1]] })),
+      owncast_users_register: (p) => {
+        const req = JSON.parse(str(p));
+        rec("owncast_users_register", req);
+        return ret({ userId: "user-" + req.authId });
+      },
+      owncast_auth_grant_session: (p) => (rec("owncast_auth_grant_session", JSON.parse(str(p))), ret({})),
+      owncast_auth_end_session: () => rec("owncast_auth_end_session"),
     };
     const out = {};
     for (const imp of WebAssembly.Module.imports(module)) {

@@ -875,4 +875,18 @@ host_functions! {
     // ui.modify
     fn owncast_add_actions(actions: u64) -> u64;
     fn owncast_clear_actions(arg: u64) -> u64;
+    // ambient (no permission): host-driven timers (the callback runs on the
+    // `timer.fire` event), the plugin's config values (JSON) and its assets/
+    fn owncast_timer_set(id: u64, delay_ms: u64, repeat: u64) -> u64;
+    fn owncast_timer_clear(id: u64) -> ();
+    fn owncast_config_get(key: u64) -> u64;
+    fn owncast_asset_read(path: u64) -> u64;
+    // storage.sql (JSON request {sql, params, maxRows?} -> JSON result)
+    fn owncast_sql_exec(request: u64) -> u64;
+    fn owncast_sql_query(request: u64) -> u64;
+    // users.register
+    fn owncast_users_register(request: u64) -> u64;
+    // auth.gate
+    fn owncast_auth_grant_session(request: u64) -> u64;
+    fn owncast_auth_end_session() -> ();
 }
