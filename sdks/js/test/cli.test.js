@@ -353,6 +353,43 @@ test("runtime: owncast-plugin test runs a JS plugin's scenarios (pass and fail, 
   assert.match(failed.failures.join("\n"), /chatSends/);
 });
 
+test("runtime: host timers, config values and assets through the real host (advanceTimers)", { skip: needBoth }, async () => {
+  const dir = await builtPlugin(
+    {
+      "src/plugin.js":
+        'const { definePlugin, owncast } = require("@owncast/plugin-sdk");\n' +
+        "let ticks = 0;\n" +
+        "let every = 0;\n" +
+        "module.exports = definePlugin({\n" +
+        "  onChatMessage() {\n" +
+        '    owncast.timer.setTimeout(() => owncast.chat.send(`${owncast.assets.readText("greeting.txt").trim()} ${owncast.config.get("word", "x")}`), 500);\n' +
+        "    every = owncast.timer.setInterval(() => {\n" +
+        "      ticks++;\n" +
+        "      owncast.chat.send(`tick ${ticks}`);\n" +
+        "      if (ticks === 2) owncast.timer.clear(every);\n" +
+        "    }, 1000);\n" +
+        "  },\n" +
+        "});\n",
+      "assets/greeting.txt": "hello\n",
+    },
+    { permissions: ["chat.send"], config: { word: { type: "string", default: "world" } } }
+  );
+  const chat = { event: "chat.message.received", payload: MSG("go") };
+  scenarios(dir, [
+    { name: "nothing before the delay", events: [chat, { advanceTimers: 400 }], expect: { chatSends: [] } },
+    {
+      name: "the timeout once, the interval until cleared",
+      given: { config: { word: "yo" } },
+      events: [chat, { advanceTimers: 400 }, { advanceTimers: 200 }, { advanceTimers: 3000 }],
+      expect: { chatSends: ["hello yo", "tick 1", "tick 2"] },
+    },
+    { name: "the manifest default without an admin value", events: [chat, { advanceTimers: 600 }], expect: { chatSends: ["hello world"] } },
+  ]);
+  const r = cli(["test", dir]);
+  assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /3 passed, 0 failed/);
+});
+
 test("runtime: the shared-engine form (<slug>.js, build --script) passes the same scenarios", { skip: needBoth }, async () => {
   const example = path.join(ROOT, "examples", "js", "relay");
   const dir = path.join(tmpRoot, "shared-relay");
