@@ -12,7 +12,7 @@ use crate::host::{Host, LoadedPlugin};
 use crate::permissions::Permission;
 use crate::plugin::CallError;
 use crate::services::auth_gate::{AuthVerdict, Session, SESSION_COOKIE};
-use crate::services::timer::{fire_event, Fire, MAX_FIRES_PER_ADVANCE};
+use crate::services::timer::{Fire, MAX_FIRES_PER_ADVANCE};
 use crate::types::User;
 use crate::types::{HttpRequest, HttpResponse};
 use futures::future::{join_all, BoxFuture};
@@ -276,7 +276,7 @@ impl Host {
 
 impl Host {
     async fn fire(&self, fire: &Fire) {
-        self.deliver(&fire.slug, &fire_event(fire.id)).await;
+        self.deliver(&fire.slug, &fire.event()).await;
         let timers = &self.services().timers;
         timers.finish(fire, timers.now());
     }

@@ -17,7 +17,7 @@ use crate::permissions::Permissions;
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
 use crate::services::auth_gate::SessionKeys;
-use crate::services::timer::TimerHub;
+use crate::services::timer::{TimerHub, TICK};
 use crate::types::Subscriptions;
 use owncast_plugin_contract::{PluginAssets, PluginBundle};
 use std::collections::BTreeMap;
@@ -377,6 +377,9 @@ impl Host {
         let old = self.plugins.write().unwrap().insert(plugin.slug().to_string(), plugin.clone());
         if old.is_some() {
             self.services.timers.cancel_plugin(plugin.slug());
+        }
+        if plugin.notifies(TICK) {
+            self.services.timers.start_tick(plugin.slug());
         }
         old
     }

@@ -25,6 +25,8 @@ struct ScriptInstance {
 }
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// `(slug, event type, payload)` of every event a `recorder` got.
+static RECORDED: std::sync::Mutex<Vec<(String, String, serde_json::Value)>> = std::sync::Mutex::new(Vec::new());
 static MAX_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 impl PluginLoader for ScriptLoader {
@@ -68,6 +70,11 @@ impl PluginInstance for ScriptInstance {
                 Ok(())
             }
             "broken" => Err(CallError::Trap("boom".into())),
+            "recorder" => {
+                let e = (self.ctx.slug().to_string(), event.event_type().to_string(), event.payload_json());
+                RECORDED.lock().unwrap().push(e);
+                Ok(())
+            }
             "sneaky" => {
                 // A plugin without chat.send calling it anyway (as a shared engine could).
                 self.ctx.chat_send("hi").map_err(|e| CallError::Guest(e.to_string()))
@@ -209,6 +216,36 @@ async fn a_call_outside_the_grant_is_refused_at_run_time() {
     h.notify(&Event::from_json("tick", serde_json::json!({})).unwrap()).await;
     let err = h.get("sneaky").unwrap().health().last_error.unwrap();
     assert!(err.contains("without permission chat.send"), "{err}");
+}
+
+#[tokio::test]
+async fn subscribers_get_a_tick_about_every_second_until_unloaded() {
+    let h = Arc::new(host());
+    let ticks = |slug: &str| -> Vec<u64> {
+        let r = RECORDED.lock().unwrap();
+        r.iter().filter(|(s, t, _)| s == slug && t == "tick").map(|(_, _, p)| p["now"].as_u64().unwrap()).collect()
+    };
+    h.load(plugin("ticker", "recorder", r#""events.emit""#, r#"{"notify":[{"event":"tick"}]}"#, 0)).await.unwrap();
+    h.load(plugin("deaf", "recorder", "", r#"{"notify":[{"event":"chat.message.received"}]}"#, 0)).await.unwrap();
+    assert!(h.services().timers.ticking("ticker") && !h.services().timers.ticking("deaf"));
+    assert_eq!(h.services().timers.pending("ticker"), 0, "the tick is not one of the plugin's own timers");
+    h.start_timers();
+    tokio::time::sleep(Duration::from_millis(2400)).await;
+    let got = ticks("ticker");
+    assert_eq!(got.len(), 2, "two ticks in 2.4 s: {got:?}");
+    assert!((800..1500).contains(&(got[1] - got[0])), "about a second apart: {got:?}");
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert!(wall - got[1] < 2000, "`now` is wall-clock ms: {got:?} vs {wall}");
+    assert!(ticks("deaf").is_empty(), "a plugin not subscribed gets no tick");
+
+    let p = h.get("ticker").unwrap();
+    let err = p.context().emit("tick", "{}").unwrap_err();
+    assert!(err.to_string().contains("plugins cannot emit it"), "{err}");
+
+    h.unload("ticker");
+    assert!(!h.services().timers.ticking("ticker"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(ticks("ticker").len(), 2, "no tick after the unload");
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ impl PluginContext {
                 format!("`{event_type}` is a built-in event; plugins emit custom events only"),
             ));
         }
-        if event_type == super::timer::TIMER_FIRE {
+        if event_type == super::timer::TIMER_FIRE || event_type == super::timer::TICK {
             return Err(self.failed(
                 "events.emit",
                 format!("`{event_type}` is delivered by the host's timers; plugins cannot emit it"),

@@ -7,6 +7,12 @@
 //! is unloaded or replaced. A repeating timer is re-armed only after its
 //! callback returned, so a slow callback cannot pile fires up.
 //!
+//! The hub also keeps each plugin's `tick`: a plugin subscribed to the
+//! `tick` event (upstream's `onTick`) gets it about once a second, payload
+//! `{"now": <wall-clock ms>}`, independent of its own timers and outside
+//! their cap. Ticks run on the real clock only: a scenario sends `tick`
+//! events as steps, so its results do not depend on how long it runs.
+//!
 //! The clock is real (the server drives it with [`Host::start_timers`]) or
 //! manual (scenario tests move it with [`Host::advance_timers`]).
 
@@ -24,12 +30,41 @@ pub const MIN_DELAY_MS: u64 = 100;
 pub const MAX_DELAY_MS: u64 = 24 * 60 * 60 * 1000;
 /// The event a due timer delivers; plugins cannot emit it.
 pub const TIMER_FIRE: &str = "timer.fire";
+/// The event subscribed plugins get about once a second; plugins cannot emit it.
+pub const TICK: &str = "tick";
+/// How often a subscribed plugin gets [`TICK`] (upstream: about once a second).
+pub const TICK_INTERVAL_MS: u64 = 1000;
 /// Fires one [`Host::advance_timers`] call may deliver before it gives up.
 pub const MAX_FIRES_PER_ADVANCE: usize = 10_000;
 
 /// The `timer.fire` event for timer `id`.
 pub fn fire_event(id: u64) -> Event {
     Event::new(TIMER_FIRE, &serde_json::json!({ "id": id }))
+}
+
+/// The `tick` event at wall-clock time `now_ms`.
+pub fn tick_event(now_ms: u64) -> Event {
+    Event::new(TICK, &serde_json::json!({ "now": now_ms }))
+}
+
+/// Which of a plugin's timers: one it armed, or the host's tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimerId {
+    Plugin(u64),
+    Tick,
+}
+
+impl Fire {
+    /// The event this fire delivers.
+    pub fn event(&self) -> Event {
+        match self.id {
+            TimerId::Plugin(id) => fire_event(id),
+            TimerId::Tick => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                tick_event(now.as_millis() as u64)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -46,13 +81,13 @@ struct Entry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fire {
     pub slug: String,
-    pub id: u64,
+    pub id: TimerId,
     seq: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct Timers {
-    entries: BTreeMap<(String, u64), Entry>,
+    entries: BTreeMap<(String, TimerId), Entry>,
     seq: u64,
     /// The manual clock's time (ms).
     pub(crate) manual_now: u64,
@@ -109,8 +144,8 @@ impl TimerHub {
         let delay = delay_ms.clamp(MIN_DELAY_MS, MAX_DELAY_MS);
         let now = self.now();
         let mut t = self.timers.lock().unwrap();
-        let key = (slug.to_string(), id);
-        if !t.entries.contains_key(&key) && t.entries.keys().filter(|(s, _)| s == slug).count() >= self.max_per_plugin {
+        let key = (slug.to_string(), TimerId::Plugin(id));
+        if !t.entries.contains_key(&key) && Self::armed_by(&t, slug) >= self.max_per_plugin {
             return false;
         }
         t.seq += 1;
@@ -121,9 +156,28 @@ impl TimerHub {
         true
     }
 
+    /// Starts `slug`'s tick (on the real clock only; nothing if it runs).
+    pub fn start_tick(&self, slug: &str) {
+        if self.is_manual() {
+            return;
+        }
+        let now = self.now();
+        let mut t = self.timers.lock().unwrap();
+        t.seq += 1;
+        let seq = t.seq;
+        let entry = Entry { due: Some(now + TICK_INTERVAL_MS), delay: TICK_INTERVAL_MS, repeat: true, seq };
+        t.entries.entry((slug.to_string(), TimerId::Tick)).or_insert(entry);
+        drop(t);
+        self.changed.notify_one();
+    }
+
     /// Cancels timer `id` of `slug` (nothing if it is not pending).
     pub fn clear(&self, slug: &str, id: u64) {
-        self.timers.lock().unwrap().entries.remove(&(slug.to_string(), id));
+        self.timers.lock().unwrap().entries.remove(&(slug.to_string(), TimerId::Plugin(id)));
+    }
+
+    fn armed_by(t: &Timers, slug: &str) -> usize {
+        t.entries.keys().filter(|(s, id)| s == slug && matches!(id, TimerId::Plugin(_))).count()
     }
 
     /// Cancels every timer of `slug`.
@@ -131,9 +185,14 @@ impl TimerHub {
         self.timers.lock().unwrap().entries.retain(|(s, _), _| s != slug);
     }
 
-    /// Timers `slug` has pending.
+    /// Timers `slug` has armed and pending (its tick not counted).
     pub fn pending(&self, slug: &str) -> usize {
-        self.timers.lock().unwrap().entries.keys().filter(|(s, _)| s == slug).count()
+        Self::armed_by(&self.timers.lock().unwrap(), slug)
+    }
+
+    /// Whether `slug`'s tick runs.
+    pub fn ticking(&self, slug: &str) -> bool {
+        self.timers.lock().unwrap().entries.contains_key(&(slug.to_string(), TimerId::Tick))
     }
 
     pub(crate) fn next_due(&self) -> Option<u64> {
@@ -181,7 +240,7 @@ mod tests {
         assert!(hub.set("q", 3, 500, false), "the cap is per plugin");
         assert_eq!(hub.next_due(), Some(MIN_DELAY_MS), "a delay under the minimum is raised");
         let f = hub.take_due(100).unwrap();
-        assert_eq!((f.slug.as_str(), f.id), ("p", 1));
+        assert_eq!((f.slug.as_str(), f.id), ("p", TimerId::Plugin(1)));
         assert_eq!(hub.take_due(100), None, "nothing else is due yet");
         hub.finish(&f, 100);
         assert_eq!(hub.pending("p"), 1, "a one-shot is gone after its fire");
@@ -191,10 +250,35 @@ mod tests {
         hub.clear("q", 3);
         assert_eq!(hub.next_due(), Some(1000), "the repeating timer runs again 500 ms after its fire");
         hub.set("p", 9, u64::MAX, false);
-        assert!(hub.timers.lock().unwrap().entries[&("p".to_string(), 9)].delay == MAX_DELAY_MS);
+        assert!(hub.timers.lock().unwrap().entries[&("p".to_string(), TimerId::Plugin(9))].delay == MAX_DELAY_MS);
         hub.cancel_plugin("p");
         assert_eq!(hub.pending("p"), 0);
         assert_eq!(hub.next_due(), None);
+    }
+
+    #[test]
+    fn ticks_repeat_outside_the_cap_and_only_on_the_real_clock() {
+        let manual = TimerHub::manual();
+        manual.start_tick("p");
+        assert!(!manual.ticking("p"), "a scenario's manual clock sends no ticks");
+
+        let hub = TimerHub { max_per_plugin: 1, ..TimerHub::real() };
+        hub.start_tick("p");
+        hub.start_tick("p");
+        assert!(hub.ticking("p"));
+        assert_eq!(hub.pending("p"), 0, "the tick is not one of the plugin's timers");
+        assert!(hub.set("p", 1, 5000, false), "nor does it take a place under the cap");
+        let due = hub.next_due().unwrap();
+        assert!(due <= hub.now() + TICK_INTERVAL_MS);
+        let f = hub.take_due(due).unwrap();
+        assert_eq!(f.id, TimerId::Tick);
+        let ev = f.event();
+        assert_eq!(ev.event_type(), TICK);
+        assert!(ev.payload_json()["now"].as_u64().unwrap() > 1_600_000_000_000, "wall-clock ms");
+        hub.finish(&f, due);
+        assert!(hub.ticking("p"), "a tick repeats");
+        hub.cancel_plugin("p");
+        assert!(!hub.ticking("p"));
     }
 
     #[test]
