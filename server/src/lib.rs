@@ -894,7 +894,9 @@ pub fn decode_path(raw: &str) -> Result<String, String> {
 }
 
 /// Whether `rel` (a path relative to the plugin's URL space) is one of its
-/// admin pages: it matches a page's glob, or lies beneath a page.
+/// admin pages: it matches a page's glob, as a file or as a directory (so
+/// upstream's `/admin/*` covers `/admin/` and `/admin` too), or lies beneath
+/// a page.
 pub fn is_admin_page(manifest: &Manifest, rel: &str) -> bool {
     let rel = rel.trim_start_matches('/');
     manifest.admin_pages.iter().any(|p| {
@@ -903,6 +905,6 @@ pub fn is_admin_page(manifest: &Manifest, rel: &str) -> bool {
             return true;
         }
         let rel = rel.trim_end_matches('/');
-        glob_match(pattern, rel) || glob_match(&format!("{pattern}/*"), rel)
+        glob_match(pattern, rel) || glob_match(pattern, &format!("{rel}/")) || glob_match(&format!("{pattern}/*"), rel)
     })
 }

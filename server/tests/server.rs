@@ -206,7 +206,11 @@ async fn unknown_plugins_and_routes() {
 #[tokio::test]
 async fn admin_pages_need_admin_auth() {
     let (_d, assets) = public_dir();
-    let extra = json!({"admin": {"pages": [{"title": "Settings", "path": "/admin"}, {"title": "Stats", "path": "stats/*.json"}]}});
+    let extra = json!({"admin": {"pages": [
+        {"title": "Settings", "path": "/admin"},
+        {"title": "Stats", "path": "stats/*.json"},
+        {"title": "Panel", "path": "/panel/*"}
+    ]}});
     let (_h, s) = one_plugin("guarded", SERVE, extra, assets, config()).await;
     let a = s.addr();
     for target in [
@@ -215,6 +219,10 @@ async fn admin_pages_need_admin_auth() {
         "/plugins/guarded/admin/deeper",
         "/plugins/guarded/stats/a.json",
         "/plugins/guarded//admin",
+        // upstream's `/panel/*` form covers the directory itself too
+        "/plugins/guarded/panel/",
+        "/plugins/guarded/panel",
+        "/plugins/guarded/panel/api/x",
     ] {
         let r = get(a, target).await;
         assert_eq!(r.status, 401, "{target}");

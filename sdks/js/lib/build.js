@@ -366,7 +366,7 @@ function checkPermissions(manifest, info, map, opts = {}) {
     warn('plugin.manifest.json: "chat.filter" is granted but the plugin has no filter handler (filterChatMessage)');
   }
   // http.serve without onHttpRequest is fine: it also serves public/.
-  const { missing, unused } = checkSources(map, manifest);
+  const { missing, unused } = checkSources(map, manifest, { commandReplies: info.handlers.includes("commands") });
   if (missing.length) {
     const lines = missing.map((c) => `${c.file}:${c.line}:${c.column}: ${c.api} needs the "${c.permission}" permission`);
     const needed = [...new Set(missing.map((c) => c.permission))].map((p) => JSON.stringify(p)).join(", ");

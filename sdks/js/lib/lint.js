@@ -111,21 +111,34 @@ function codeOnly(text) {
   return out.join("");
 }
 
-/** [{api, permission, file, line, column}] for each owncast.* call in the text. */
-function findCalls(text, file) {
+/**
+ * [{api, permission, file, line, column}] for each owncast.* call in the text.
+ * With `opts.commandReplies` (the plugin has a `commands` table) a command
+ * context's `x.reply(...)` and `x.replyPrivately(...)` count too: the SDK
+ * answers them with owncast.chat.send.
+ */
+function findCalls(text, file, opts = {}) {
   const perms = apiPermissions();
   const code = codeOnly(text);
   const calls = [];
+  const at = (index) => {
+    const upto = code.slice(0, index);
+    return { line: upto.split("\n").length, column: index - upto.lastIndexOf("\n") };
+  };
   const re = /\bowncast\s*\.\s*([A-Za-z]+)\s*\.\s*([A-Za-z]+)/g;
   let m;
   while ((m = re.exec(code))) {
     const api = `${m[1]}.${m[2]}`;
     const permission = perms[api];
     if (!permission) continue;
-    const upto = code.slice(0, m.index);
-    const line = upto.split("\n").length;
-    const column = m.index - upto.lastIndexOf("\n");
-    calls.push({ api: `owncast.${api}`, permission, file, line, column });
+    calls.push({ api: `owncast.${api}`, permission, file, ...at(m.index) });
+  }
+  if (opts.commandReplies) {
+    const replies = /\b([A-Za-z_$][\w$]*)\s*\.\s*(reply|replyPrivately)\s*\(/g;
+    while ((m = replies.exec(code))) {
+      if (m[1] === "owncast") continue;
+      calls.push({ api: `${m[1]}.${m[2]} (a command reply)`, permission: perms["chat.send"], file, ...at(m.index) });
+    }
   }
   return calls;
 }
@@ -135,7 +148,7 @@ function findCalls(text, file) {
  * sourcesContent, without the SDK and node_modules) against the manifest.
  * Returns {missing: [call...], unused: [permission...]}.
  */
-function checkSources(map, manifest) {
+function checkSources(map, manifest, opts = {}) {
   const granted = new Set(manifest.permissions || []);
   const missing = [];
   const used = new Set();
@@ -144,7 +157,7 @@ function checkSources(map, manifest) {
     if (source === "owncast-plugin-entry.js" || source.endsWith("/owncast-plugin-entry.js")) return;
     const text = map.sourcesContent && map.sourcesContent[i];
     if (typeof text !== "string") return;
-    for (const call of findCalls(text, source)) {
+    for (const call of findCalls(text, source, opts)) {
       used.add(call.permission);
       if (!granted.has(call.permission)) missing.push(call);
     }

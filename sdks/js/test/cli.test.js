@@ -173,6 +173,35 @@ test("bad input: a granted permission nothing uses is a warning", () => {
   assert.match(r.stderr, /warning: plugin\.manifest\.json: "storage\.kv" is granted but no owncast\.\* call/);
 });
 
+test("command replies (ctx.reply, ctx.replyPrivately) need chat.send: missing fails at the line, granted is used", () => {
+  const src = [
+    'const { definePlugin } = require("@owncast/plugin-sdk");',
+    "module.exports = definePlugin({",
+    "  commands: {",
+    '    ping: { run: (ctx) => ctx.reply("pong") },',
+    "    whisper: { run(c) { c.replyPrivately(c.argString); } },",
+    "  },",
+    "});",
+    "",
+  ].join("\n");
+  const bad = plugin({ "src/plugin.js": src }, { permissions: [] });
+  const r = cli(["build", bad, "--script"]);
+  assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /src\/plugin\.js:4:27: ctx\.reply \(a command reply\) needs the "chat\.send" permission/);
+  assert.match(r.stderr, /src\/plugin\.js:5:25: c\.replyPrivately \(a command reply\) needs the "chat\.send" permission/);
+  const good = plugin({ "src/plugin.js": src }, { permissions: ["chat.send"] });
+  const w = cli(["build", good, "--script"]);
+  assert.strictEqual(w.status, 0, w.stderr);
+  assert.doesNotMatch(w.stderr, /is granted but/);
+  // without a commands table a .reply() is someone else's method
+  const other = plugin(
+    { "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nconst x = { reply() {} };\nx.reply();\nmodule.exports = definePlugin({});\n' },
+    { permissions: [] }
+  );
+  const o = cli(["build", other, "--script"]);
+  assert.strictEqual(o.status, 0, o.stderr);
+});
+
 test("handler permissions: a content hook or onAuthCheck without its permission fails; with it, no unused warning", () => {
   const src =
     'const { definePlugin, authCheck } = require("@owncast/plugin-sdk");\n' +
