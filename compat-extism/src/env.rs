@@ -9,6 +9,7 @@ use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, budget, State};
 use owncast_plugin_host::capabilities::http_outbound::OutboundRequest;
 use owncast_plugin_host::capabilities::log::Level;
+use owncast_plugin_host::Permission;
 use wasmtime::{Caller, Linker};
 
 /// Extism's kernel namespace.
@@ -167,6 +168,12 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
             };
             // The wait is bounded by the deadline of the whole call (the dispatcher's).
             let ctx = caller.data().ctx.clone();
+            // Every legacy module links `http_request` (it is Extism's kernel),
+            // so its permission is checked on each call.
+            if let Err(refused) = ctx.require(Permission::NetworkFetch, "http_request") {
+                ctx.metrics().http_request(true);
+                return Err(wasmtime::Error::new(refused).context("http_request"));
+            }
             let resp = ctx.fetch(out).await.map_err(|e| wasmtime::Error::new(e).context("http_request"))?;
             if let Some(max) = caller.data().plugin.max_http_response_bytes() {
                 if resp.body.len() as u64 > max {

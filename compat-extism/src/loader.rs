@@ -3,7 +3,7 @@
 use crate::env::{self, ENV, KERNEL_FUNCTIONS};
 use crate::kernel::Kernel;
 use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
-use crate::user::{self, USER};
+use crate::user::{self, CallGate, USER};
 use crate::wasm::has_custom_section;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::logpipe::LogPipe;
@@ -150,8 +150,8 @@ impl ExtismLoader {
             if engine_built {
                 host_config.insert("manifest".into(), manifest_json(req.manifest));
             }
-            // Modules built on the engine import every host function: the
-            // runtime check in each PluginContext method is their gate.
+            // Modules built on the engine import every host function: each
+            // call is checked against the grant (`user::CallGate::EachCall`).
             let gate = if engine_built {
                 Gate::Runtime
             } else {
@@ -204,7 +204,8 @@ impl SharedEngine {
 enum Gate<'a> {
     /// At load: an import the grant does not cover refuses the module.
     Load { declared: &'a Permissions, grants: &'a Permissions },
-    /// At call time only (modules that import every function).
+    /// At call time only (modules that import every function): each
+    /// `owncast_*` function checks the calling plugin's grant.
     Runtime,
 }
 
@@ -250,8 +251,8 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
                 let (Some(f), Ok(needs)) = (user::find(name), for_legacy_function(name)) else {
                     return Err(unknown(m, name));
                 };
-                if let (Gate::Load { declared, grants }, Some(permission)) = (&gate, needs) {
-                    if !grants.contains(permission) {
+                let call_gate = match (&gate, needs) {
+                    (Gate::Load { declared, grants }, Some(permission)) if !grants.contains(permission) => {
                         return Err(LoadError::Ungranted {
                             file: file.to_string(),
                             import: name.to_string(),
@@ -259,7 +260,9 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
                             granted_by_manifest: declared.contains(permission),
                         });
                     }
-                }
+                    (Gate::Load { .. }, _) => CallGate::Linked,
+                    (Gate::Runtime, _) => CallGate::EachCall,
+                };
                 if !f.accepts(&ty) {
                     return Err(code(format!(
                         "imports `{USER}::{name}` with type {}; this host accepts {} (fewer arguments, no result or i32/i64 variants)",
@@ -267,7 +270,7 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
                         f.signature()
                     )));
                 }
-                f.define(&mut linker, ty).map_err(|e| code(format!("linking {name}: {e:#}")))?;
+                f.define(&mut linker, ty, call_gate).map_err(|e| code(format!("linking {name}: {e:#}")))?;
             }
             _ => return Err(unknown(m, name)),
         }

@@ -14,6 +14,7 @@ use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
 use owncast_plugin_host::capabilities::sql::{ExecResult, QueryResult, SqlRequest};
 use owncast_plugin_host::capabilities::users_register::{RegisterResult, UserRegistration};
+use owncast_plugin_host::permissions::for_legacy_function;
 use owncast_plugin_host::types::{
     ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate,
 };
@@ -104,6 +105,18 @@ fn shaped<T: serde::de::DeserializeOwned>(
 
 type Run = fn(&PluginContext, &In) -> Result<Out, HostCallError>;
 
+/// Where a linked `owncast_*` function's permission is checked.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum CallGate {
+    /// At load, by what the module imports (a self-contained module): the
+    /// function is linked only if the grant covers it.
+    Linked,
+    /// On each call, against the calling plugin's grant (modules linked to
+    /// every function: built on the JS engine, or a shared engine whose
+    /// plugins differ in their grants).
+    EachCall,
+}
+
 pub struct HostFn {
     pub name: &'static str,
     pub args: &'static [A],
@@ -157,17 +170,11 @@ host_fns! {
     // storage.sql: a request that is not one is a failed call the plugin sees.
     "owncast_sql_exec"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
         Ok(req) => c.sql_exec(&req).map(|r| json(&r)),
-        Err(e) => {
-            c.require(Permission::StorageSql, "sql.exec")?;
-            Ok(json(&ExecResult { error: Some(e), ..Default::default() }))
-        }
+        Err(e) => Ok(json(&ExecResult { error: Some(e), ..Default::default() })),
     };
     "owncast_sql_query"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
         Ok(req) => c.sql_query(&req).map(|r| json(&r)),
-        Err(e) => {
-            c.require(Permission::StorageSql, "sql.query")?;
-            Ok(json(&QueryResult { error: Some(e), ..Default::default() }))
-        }
+        Err(e) => Ok(json(&QueryResult { error: Some(e), ..Default::default() })),
     };
     // events.emit
     "owncast_emit_event"(P, P) -> Unit = |c, a| {
@@ -186,17 +193,12 @@ host_fns! {
     "owncast_video_config_write"(P) -> P = |c, a| {
         match serde_json::from_slice::<VideoConfigUpdate>(&a.bytes(0)) {
             Ok(update) => c.video_config_write(&update).map(|r| json(&r)),
-            Err(e) => {
-                // Still a video-config write: the permission comes first.
-                c.require(Permission::VideoConfigWrite, "video-config.write")?;
-                Ok(json(&OpResult::err(format!("not a video configuration update: {e}"))))
-            }
+            Err(e) => Ok(json(&OpResult::err(format!("not a video configuration update: {e}")))),
         }
     };
     // notifications.send
     "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
     "owncast_notify_browser_push"(P) -> Unit = |c, a| {
-        c.require(owncast_plugin_host::Permission::NotificationsSend, "notifications.notify-browser-push")?;
         let text = a.str(0);
         // `{title, body?, url?}`, or plain text as the title (as upstream's SDK sends a string).
         let push = match serde_json::from_str::<serde_json::Value>(&text) {
@@ -207,8 +209,6 @@ host_fns! {
     };
     "owncast_notify_fediverse"(P) -> Unit = |c, a| {
         let call = "notifications.notify-fediverse";
-        // The permission comes before the argument's shape.
-        c.require(owncast_plugin_host::Permission::NotificationsSend, call)?;
         let value = serde_json::from_slice::<serde_json::Value>(&a.bytes(0)).map_err(|e| c.failed(call, format!("not JSON: {e}")))?;
         let notification = shaped::<FediverseNotification>(c, call, "{type, body, image?, link?}", value)?;
         c.notify_fediverse(&notification).map(|_| Out::Unit)
@@ -222,10 +222,7 @@ host_fns! {
     // users.register: `{authId, displayName?, scopes?, ...}` in, `{userId}` or `{error}` out.
     "owncast_users_register"(P) -> P = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
         Ok(req) => c.users_register(&req).map(|r| json(&RegisterResult::from(r))),
-        Err(e) => {
-            c.require(Permission::UsersRegister, "users-register.register")?;
-            Ok(json(&RegisterResult::from(Err(format!("invalid request: {e}")))))
-        }
+        Err(e) => Ok(json(&RegisterResult::from(Err(format!("invalid request: {e}"))))),
     };
     // auth.gate: `{userId, ttl?}` in, `{}` or `{error}` out.
     "owncast_auth_grant_session"(P) -> P = |c, a| {
@@ -238,10 +235,7 @@ host_fns! {
         }
         let outcome = match serde_json::from_slice::<Grant>(&a.bytes(0)) {
             Ok(g) => c.auth_grant_session(&g.user_id, Some(g.ttl))?,
-            Err(e) => {
-                c.require(Permission::AuthGate, "auth-gate.grant-session")?;
-                Err(format!("invalid request: {e}"))
-            }
+            Err(e) => Err(format!("invalid request: {e}")),
         };
         Ok(json(&match outcome {
             Ok(()) => serde_json::json!({}),
@@ -264,10 +258,7 @@ host_fns! {
             .or_else(|_| serde_json::from_slice::<ActionButton>(&text).map(|b| vec![b]));
         match parsed {
             Ok(buttons) => c.add_actions(buttons).map(|r| json(&r)),
-            Err(e) => {
-                c.require(Permission::UiModify, "ui.add-actions")?;
-                Ok(json(&OpResult::err(format!("not a list of action buttons: {e}"))))
-            }
+            Err(e) => Ok(json(&OpResult::err(format!("not a list of action buttons: {e}")))),
         }
     };
     "owncast_clear_actions"(P) -> P = |c, _| c.clear_actions().map(|r| json(&r));
@@ -308,11 +299,22 @@ impl HostFn {
             && ty.results().all(|t| int(&t))
     }
 
+    /// The permission this function needs, from the declarations
+    /// ([`for_legacy_function`]); `None` for the ambient ones.
+    pub fn permission(&self) -> Option<Permission> {
+        for_legacy_function(self.name).ok().flatten()
+    }
+
     /// Defines this function in `linker` with the type the module declares.
-    pub fn define(&'static self, linker: &mut Linker<State>, ty: FuncType) -> wasmtime::Result<()> {
+    /// `gate` says whether each call is checked against the calling plugin's grant.
+    pub fn define(&'static self, linker: &mut Linker<State>, ty: FuncType, gate: CallGate) -> wasmtime::Result<()> {
         let result_is_i32 = matches!(ty.results().next(), Some(ValType::I32));
+        let needs = match gate {
+            CallGate::Linked => None,
+            CallGate::EachCall => self.permission(),
+        };
         linker.func_new(USER, self.name, ty, move |mut caller, params, results| {
-            self.call(&mut caller, params, results, result_is_i32)
+            self.call(&mut caller, params, results, result_is_i32, needs)
         })?;
         Ok(())
     }
@@ -323,7 +325,13 @@ impl HostFn {
         params: &[Val],
         results: &mut [Val],
         result_is_i32: bool,
+        needs: Option<Permission>,
     ) -> wasmtime::Result<()> {
+        // The call-time gate, before any argument is read. Typed, so a
+        // refusal reaches the dispatcher as `CallError::Refused`.
+        if let Some(permission) = needs {
+            caller.data().ctx.require(permission, self.name).map_err(wasmtime::Error::new)?;
+        }
         let mut args = Vec::with_capacity(self.args.len());
         for (i, kind) in self.args.iter().enumerate() {
             let raw = match params.get(i) {
@@ -362,7 +370,7 @@ fn kernel_trap(name: &str, arg: usize, e: KernelError) -> wasmtime::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use owncast_plugin_host::permissions::{for_legacy_function, CAPABILITIES, LEGACY_NAMES};
+    use owncast_plugin_host::permissions::{CAPABILITIES, LEGACY_NAMES};
 
     #[test]
     fn every_contract_function_is_implemented_and_gated() {

@@ -2,8 +2,9 @@
 //!
 //! A host call, whether it arrives through a WIT import or a legacy
 //! `owncast_*` function, lands on a method of [`PluginContext`] (one module per
-//! capability under [`crate::capabilities`]). The context checks the
-//! permission, applies the host's limits and calls the service.
+//! capability under [`crate::capabilities`]). The context applies the host's
+//! limits and calls the service; the permission was checked before (see
+//! [`PluginContext::require`]).
 
 use crate::event::Event;
 use crate::kv::{KvStore, Namespace};
@@ -37,6 +38,47 @@ pub struct HostServices {
     pub limits: Limits,
     /// Per-plugin metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl HostServices {
+    /// The one way services are put together. Settings values live in
+    /// `kv`; the SQL databases and private files under `data_dir`; metrics
+    /// start empty. Timers run on a manual clock and the SSE hub is a new
+    /// one until [`with_timers`](Self::with_timers) and
+    /// [`with_sse`](Self::with_sse) say otherwise. Owncast is called as
+    /// given (the host builder wraps it to run off the async workers).
+    pub fn new(
+        owncast: Arc<dyn Owncast>,
+        kv: Arc<dyn KvStore>,
+        outbound: Arc<dyn Outbound>,
+        sessions: Arc<SessionKeys>,
+        data_dir: PathBuf,
+        limits: Limits,
+    ) -> Self {
+        HostServices {
+            owncast,
+            config: Arc::new(ConfigValues::new(kv.clone())),
+            kv,
+            outbound,
+            sse: Arc::new(SseHub::default()),
+            timers: Arc::new(TimerHub::manual()),
+            sql: Arc::new(SqlStore::new(&data_dir)),
+            sessions,
+            data_dir,
+            limits,
+            metrics: Default::default(),
+        }
+    }
+
+    pub fn with_timers(mut self, timers: TimerHub) -> Self {
+        self.timers = Arc::new(timers);
+        self
+    }
+
+    pub fn with_sse(mut self, sse: Arc<SseHub>) -> Self {
+        self.sse = sse;
+        self
+    }
 }
 
 pub use crate::error::HostCallError;
@@ -123,7 +165,15 @@ impl PluginContext {
         Caller { slug: &self.slug, bot_name: self.manifest.bot_name() }
     }
 
-    /// Refuses a call the plugin's grant does not cover.
+    /// The call-time gate: refuses a call the plugin's grant does not cover,
+    /// as a typed [`HostCallError::Denied`] naming the plugin, the function
+    /// and the permission. Capability methods do not check permissions:
+    /// components and self-contained legacy modules are gated when they load
+    /// (only what the grant covers is linked); code linked to every host
+    /// function (modules built on the JS engine, shared-engine scripts) passes
+    /// this gate on each call, in the one wrapper every legacy host function
+    /// goes through (`owncast_compat_extism::user`), with the permission the
+    /// declarations give the function.
     pub fn require(&self, permission: Permission, call: &str) -> Result<(), HostCallError> {
         if self.grants.contains(permission) {
             Ok(())

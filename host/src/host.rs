@@ -1,7 +1,6 @@
 //! The set of loaded plugins and how one is loaded.
 
 use crate::call::{GuestCall, NoObserver, Observer, RouteHealth};
-use crate::capabilities::config::ConfigValues;
 #[cfg(doc)]
 use crate::capabilities::http_outbound::NetworkOutbound;
 use crate::capabilities::http_outbound::{NoNetwork, Outbound};
@@ -346,21 +345,16 @@ impl Host {
     /// place for trial loads of code the admin has not approved yet, so its
     /// `register()` can touch nothing real.
     pub fn sandbox(&self) -> Host {
-        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
-        let services = Arc::new(HostServices {
-            owncast: Arc::new(DetachedOwncast),
-            config: Arc::new(ConfigValues::new(kv.clone())),
-            kv,
-            outbound: Arc::new(NoNetwork),
-            sse: Arc::new(SseHub::default()),
-            // Never driven: a trial load's timers do not fire.
-            timers: Arc::new(TimerHub::manual()),
-            sql: Arc::new(crate::services::sql::SqlStore::new(std::env::temp_dir().join("owncast-plugin-sandbox"))),
-            sessions: self.services.sessions.clone(),
-            data_dir: std::env::temp_dir().join("owncast-plugin-sandbox"),
-            limits: self.runtime.limits().clone(),
-            metrics: Default::default(),
-        });
+        // Its timers are on a manual clock that is never driven: a trial
+        // load's timers do not fire.
+        let services = Arc::new(HostServices::new(
+            Arc::new(DetachedOwncast),
+            Arc::new(MemoryStore::default()),
+            Arc::new(NoNetwork),
+            self.services.sessions.clone(),
+            std::env::temp_dir().join("owncast-plugin-sandbox"),
+            self.runtime.limits().clone(),
+        ));
         Host {
             runtime: self.runtime.clone(),
             services,
@@ -458,19 +452,18 @@ impl HostBuilder {
         let kv = self.kv.unwrap_or_else(|| Arc::new(MemoryStore::default()));
         let data_dir = self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data"));
         let sessions = Arc::new(SessionKeys::load(&*kv)?);
-        let services = Arc::new(HostServices {
-            owncast: Arc::new(OffWorker(self.owncast)),
-            config: Arc::new(ConfigValues::new(kv.clone())),
-            kv,
-            outbound: self.outbound,
-            sse: self.sse.unwrap_or_default(),
-            timers: Arc::new(if self.manual_timers { TimerHub::manual() } else { TimerHub::real() }),
-            sql: Arc::new(crate::services::sql::SqlStore::new(&data_dir)),
-            sessions,
-            data_dir,
-            limits: runtime.limits().clone(),
-            metrics: Default::default(),
-        });
+        let services = Arc::new(
+            HostServices::new(
+                Arc::new(OffWorker(self.owncast)),
+                kv,
+                self.outbound,
+                sessions,
+                data_dir,
+                runtime.limits().clone(),
+            )
+            .with_timers(if self.manual_timers { TimerHub::manual() } else { TimerHub::real() })
+            .with_sse(self.sse.unwrap_or_default()),
+        );
         let mut loaders: Vec<Arc<dyn PluginLoader>> = vec![Arc::new(ComponentLoader)];
         loaders.extend(self.loaders);
         Ok(Host {

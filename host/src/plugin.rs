@@ -74,7 +74,9 @@ pub trait PluginLoader: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Whether these bytes (from a file of this name) are this loader's kind of code.
     fn recognizes(&self, bytes: &[u8], file: &str) -> bool;
-    /// Compiles and checks the code (imports against grants).
+    /// Compiles and checks the code (imports against grants). Capability
+    /// methods do not check permissions: a loader links only what the grant
+    /// covers, or gates each host call with [`PluginContext::require`].
     fn load(&self, req: LoadRequest<'_>) -> Result<Arc<dyn PluginCode>, LoadError>;
 }
 

@@ -76,8 +76,13 @@ impl PluginInstance for ScriptInstance {
                 Ok(())
             }
             "sneaky" => {
-                // A plugin without chat.send calling it anyway (as a shared engine could).
-                self.ctx.chat_send("hi").map_err(|e| CallError::Guest(e.to_string()))
+                // A plugin without chat.send calling it anyway, through the
+                // call-time gate a loader linking every host function applies
+                // (as the legacy shim does for a shared engine).
+                self.ctx
+                    .require(owncast_plugin_host::Permission::ChatSend, "owncast_send_chat")
+                    .and_then(|()| self.ctx.chat_send("hi"))
+                    .map_err(CallError::Refused)
             }
             _ => {
                 let _ = event;

@@ -4,7 +4,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::auth_gate as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::services::auth_gate::now;
 pub use crate::services::auth_gate::*;
 
@@ -15,7 +14,6 @@ impl PluginContext {
         user_id: &str,
         ttl_seconds: Option<u64>,
     ) -> Result<Result<(), String>, HostCallError> {
-        self.require(Permission::AuthGate, "auth-gate.grant-session")?;
         if user_id.is_empty() {
             return Ok(Err("userId is required".into()));
         }
@@ -37,7 +35,6 @@ impl PluginContext {
     }
 
     pub fn auth_end_session(&self) -> Result<(), HostCallError> {
-        self.require(Permission::AuthGate, "auth-gate.end-session")?;
         self.owncast().session_ended(&self.caller());
         if self.in_http() {
             self.set_session_change(SessionChange::Ended);

@@ -5,7 +5,6 @@ use super::{sanitize_html, trap};
 use crate::bindings::owncast::plugin::chat as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::owncast::ChatSend;
-use crate::permissions::Permission;
 
 /// Longest chat message a plugin may send, in bytes.
 pub const MAX_CHAT_BYTES: usize = 16 * 1024;
@@ -26,7 +25,6 @@ impl PluginContext {
     }
 
     fn chat(&self, message: ChatSend, call: &str) -> Result<(), HostCallError> {
-        self.require(Permission::ChatSend, call)?;
         let len = match &message {
             ChatSend::Message { body } | ChatSend::Action { body } | ChatSend::To { body, .. } => body.len(),
             ChatSend::System { html } => html.len(),

@@ -4,7 +4,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::chat_history as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::{ChatClient, ChatMessage};
 
 /// Most messages one history call returns.
@@ -15,12 +14,10 @@ pub const DEFAULT_HISTORY: u32 = 50;
 
 impl PluginContext {
     pub fn chat_history(&self, limit: u32) -> Result<Vec<ChatMessage>, HostCallError> {
-        self.require(Permission::ChatHistory, "chat-history.history")?;
         let limit = if limit == 0 { DEFAULT_HISTORY } else { limit.min(MAX_HISTORY) };
         Ok(self.owncast().chat_history(limit))
     }
     pub fn chat_clients(&self) -> Result<Vec<ChatClient>, HostCallError> {
-        self.require(Permission::ChatHistory, "chat-history.clients")?;
         Ok(self.owncast().chat_clients())
     }
 }

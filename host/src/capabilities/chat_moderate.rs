@@ -4,16 +4,13 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::chat_moderate as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 
 impl PluginContext {
     pub fn delete_message(&self, message_id: &str) -> Result<(), HostCallError> {
-        self.require(Permission::ChatModerate, "chat-moderate.delete-message")?;
         self.owncast().delete_message(&self.caller(), message_id);
         Ok(())
     }
     pub fn kick_client(&self, client_id: u64) -> Result<(), HostCallError> {
-        self.require(Permission::ChatModerate, "chat-moderate.kick-client")?;
         self.owncast().kick_client(&self.caller(), client_id);
         Ok(())
     }

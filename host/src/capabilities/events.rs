@@ -8,14 +8,12 @@ use super::PluginView;
 use crate::bindings::owncast::plugin::events as wit;
 use crate::context::{HostCallError, PluginContext};
 use crate::event::{self, Event};
-use crate::permissions::Permission;
 
 /// Largest payload of one emitted event.
 pub const MAX_EMIT_BYTES: usize = 256 * 1024;
 
 impl PluginContext {
     pub fn emit(&self, event_type: &str, payload_json: &str) -> Result<(), HostCallError> {
-        self.require(Permission::EventsEmit, "events.emit")?;
         if event_type.is_empty() || event_type.len() > 128 {
             return Err(self.failed("events.emit", "the event type must be 1-128 characters"));
         }
@@ -58,7 +56,6 @@ impl wit::Host for PluginView<'_> {
 
 #[cfg(test)]
 mod emit_cap_tests {
-    use crate::capabilities::{config::ConfigValues, sse::SseHub};
     use crate::context::{HostServices, PluginContext, MAX_EMITS_PER_CALL};
     use crate::kv::{KvStore, MemoryStore};
     use crate::manifest::Manifest;
@@ -70,19 +67,14 @@ mod emit_cap_tests {
     fn one_call_emits_at_most_the_cap() {
         let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
         let sessions = Arc::new(crate::services::auth_gate::SessionKeys::load(&*kv).unwrap());
-        let services = Arc::new(HostServices {
-            owncast: Arc::new(SimulatedOwncast::demo()),
-            config: Arc::new(ConfigValues::new(kv.clone())),
+        let services = Arc::new(HostServices::new(
+            Arc::new(SimulatedOwncast::demo()),
             kv,
-            outbound: Arc::new(CannedOutbound::new(Vec::new())),
-            sse: Arc::new(SseHub::default()),
-            timers: Arc::new(crate::services::timer::TimerHub::manual()),
-            sql: Arc::new(crate::services::sql::SqlStore::new(std::env::temp_dir())),
+            Arc::new(CannedOutbound::new(Vec::new())),
             sessions,
-            data_dir: std::env::temp_dir(),
-            limits: Limits::default(),
-            metrics: Default::default(),
-        });
+            std::env::temp_dir(),
+            Limits::default(),
+        ));
         let m =
             serde_json::json!({"name": "Storm", "slug": "storm", "version": "1.0.0", "permissions": ["events.emit"]});
         let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "storm/plugin.manifest.json").unwrap());

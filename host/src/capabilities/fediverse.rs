@@ -4,12 +4,10 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::fediverse as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::UrlResult;
 
 impl PluginContext {
     pub fn fediverse_post(&self, content: &str) -> Result<Result<UrlResult, String>, HostCallError> {
-        self.require(Permission::FediversePost, "fediverse.post")?;
         if content.trim().is_empty() {
             return Ok(Err("a post needs content".into()));
         }

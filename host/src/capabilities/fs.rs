@@ -8,7 +8,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::fs as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::OpResult;
 use std::path::{Component, Path, PathBuf};
 
@@ -82,13 +81,11 @@ impl PluginContext {
     }
 
     pub fn fs_read(&self, path: &str) -> Result<Option<Vec<u8>>, HostCallError> {
-        self.require(Permission::StorageFs, "fs.read")?;
         let p = self.fs_path(path, "fs.read")?;
         Ok(std::fs::read(p).ok())
     }
 
     pub fn fs_write(&self, path: &str, data: &[u8]) -> Result<OpResult, HostCallError> {
-        self.require(Permission::StorageFs, "fs.write")?;
         let limits = self.limits();
         if data.len() > limits.fs_file_bytes {
             return Ok(OpResult::err(format!(
@@ -135,7 +132,6 @@ impl PluginContext {
     }
 
     pub fn fs_list(&self, dir: &str) -> Result<Vec<String>, HostCallError> {
-        self.require(Permission::StorageFs, "fs.list")?;
         let p = self.fs_path(dir, "fs.list")?;
         let mut names: Vec<String> = std::fs::read_dir(p)
             .map(|rd| {
@@ -150,7 +146,6 @@ impl PluginContext {
     }
 
     pub fn fs_delete(&self, path: &str) -> Result<OpResult, HostCallError> {
-        self.require(Permission::StorageFs, "fs.delete")?;
         let p = self.fs_path(path, "fs.delete")?;
         if p == self.fs_root() {
             return Ok(OpResult::err("the plugin's directory itself cannot be deleted"));
@@ -163,7 +158,6 @@ impl PluginContext {
     }
 
     pub fn fs_exists(&self, path: &str) -> Result<bool, HostCallError> {
-        self.require(Permission::StorageFs, "fs.exists")?;
         Ok(self.fs_path(path, "fs.exists")?.exists())
     }
 }
@@ -189,7 +183,6 @@ impl wit::Host for PluginView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capabilities::{config::ConfigValues, sse::SseHub};
     use crate::context::HostServices;
     use crate::kv::{KvStore, MemoryStore};
     use crate::manifest::Manifest;
@@ -200,19 +193,14 @@ mod tests {
     fn ctx(data: &Path, permissions: &[&str], limits: Limits) -> Arc<PluginContext> {
         let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::default());
         let sessions = Arc::new(crate::capabilities::auth_gate::SessionKeys::load(&*kv).unwrap());
-        let services = Arc::new(HostServices {
-            owncast: Arc::new(SimulatedOwncast::demo()),
-            config: Arc::new(ConfigValues::new(kv.clone())),
+        let services = Arc::new(HostServices::new(
+            Arc::new(SimulatedOwncast::demo()),
             kv,
-            outbound: Arc::new(CannedOutbound::new(Vec::new())),
-            sse: Arc::new(SseHub::default()),
-            timers: Arc::new(crate::capabilities::timer::TimerHub::manual()),
-            sql: Arc::new(crate::capabilities::sql::SqlStore::new(data)),
+            Arc::new(CannedOutbound::new(Vec::new())),
             sessions,
-            data_dir: data.to_path_buf(),
+            data.to_path_buf(),
             limits,
-            metrics: Default::default(),
-        });
+        ));
         let m = serde_json::json!({"name": "Files", "slug": "files", "version": "1.0.0", "permissions": permissions});
         let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "files/plugin.manifest.json").unwrap());
         PluginContext::new(m.clone(), m.permissions.clone(), services)
@@ -296,20 +284,5 @@ mod tests {
         assert!(!r.ok, "{r:?}");
         assert!(c.fs_delete("d").unwrap().ok);
         assert!(c.fs_write("g", b"x").unwrap().ok, "deleting frees entries");
-    }
-
-    #[test]
-    fn without_the_permission_every_call_is_refused() {
-        let data = tempfile::tempdir().unwrap();
-        let c = ctx(data.path(), &[], Limits::default());
-        let denied = |e: HostCallError| {
-            assert!(matches!(e, HostCallError::Denied { permission: Permission::StorageFs, .. }), "{e}")
-        };
-        denied(c.fs_read("a").unwrap_err());
-        denied(c.fs_write("a", b"x").unwrap_err());
-        denied(c.fs_list("").unwrap_err());
-        denied(c.fs_delete("a").unwrap_err());
-        denied(c.fs_exists("a").unwrap_err());
-        assert!(!data.path().join("files").exists(), "nothing touched");
     }
 }

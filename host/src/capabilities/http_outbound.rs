@@ -5,7 +5,6 @@
 
 use crate::context::{HostCallError, PluginContext};
 use crate::manifest::host_allowed;
-use crate::permissions::Permission;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 pub use owncast_plugin_contract::outbound::{NoNetwork, Outbound, OutboundRequest, OutboundResponse};
@@ -58,18 +57,19 @@ pub fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 impl PluginContext {
-    /// Sends an outbound request if the plugin's grant and allowed hosts cover
-    /// it; counted in the plugin's metrics (refusals as denials).
+    /// Sends an outbound request if the plugin's allowed hosts cover it
+    /// (`network.fetch` was checked before: at load for components, on each
+    /// call of Extism's `http_request`); counted in the plugin's metrics
+    /// (refusals as denials).
     pub async fn fetch(&self, req: OutboundRequest) -> Result<OutboundResponse, HostCallError> {
         let result = self.fetch_checked(req).await;
-        let denied = matches!(&result, Err(HostCallError::Denied { .. } | HostCallError::HostNotAllowed { .. }));
+        let denied = matches!(&result, Err(HostCallError::HostNotAllowed { .. }));
         self.metrics().http_request(denied);
         result
     }
 
     async fn fetch_checked(&self, req: OutboundRequest) -> Result<OutboundResponse, HostCallError> {
         const CALL: &str = "http.fetch";
-        self.require(Permission::NetworkFetch, CALL)?;
         let uri: http::Uri = req.url.parse().map_err(|e| self.failed(CALL, format!("bad URL \"{}\": {e}", req.url)))?;
         match uri.scheme_str() {
             Some("http") | Some("https") => {}

@@ -5,15 +5,12 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::kv as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 
 impl PluginContext {
     pub fn kv_get(&self, key: &str) -> Result<Option<String>, HostCallError> {
-        self.require(Permission::StorageKv, "kv.get")?;
         self.kv_namespace().get(key).map_err(|e| self.failed("kv.get", e))
     }
     pub fn kv_set(&self, key: &str, value: &str) -> Result<(), HostCallError> {
-        self.require(Permission::StorageKv, "kv.set")?;
         self.kv_namespace().set(key, value).map_err(|e| self.failed("kv.set", e))
     }
 }

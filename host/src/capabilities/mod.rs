@@ -2,8 +2,9 @@
 //! service both plugin kinds call.
 //!
 //! Each module implements the capability's methods on
-//! [`PluginContext`](crate::context::PluginContext) (permission check, limits,
-//! the service) and the `bindgen!` `Host` trait of its WIT interface on
+//! [`PluginContext`](crate::context::PluginContext) (limits, the service; no
+//! permission check: that is the loaders' gate, see
+//! [`PluginContext::require`](crate::context::PluginContext::require)) and the `bindgen!` `Host` trait of its WIT interface on
 //! [`PluginView`], which only translates (as wasmtime-wasi's `WasiView`: the
 //! capabilities never name the loader's store type). The legacy shim (`owncast-compat-extism`) calls the same
 //! context methods from its `owncast_*` functions.

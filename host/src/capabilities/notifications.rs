@@ -4,22 +4,18 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::notifications as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::{BrowserPush, FediverseNotification};
 
 impl PluginContext {
     pub fn notify_discord(&self, content: &str) -> Result<(), HostCallError> {
-        self.require(Permission::NotificationsSend, "notifications.notify-discord")?;
         self.owncast().notify_discord(&self.caller(), content);
         Ok(())
     }
     pub fn notify_browser_push(&self, push: &BrowserPush) -> Result<(), HostCallError> {
-        self.require(Permission::NotificationsSend, "notifications.notify-browser-push")?;
         self.owncast().notify_browser_push(&self.caller(), push);
         Ok(())
     }
     pub fn notify_fediverse(&self, notification: &FediverseNotification) -> Result<(), HostCallError> {
-        self.require(Permission::NotificationsSend, "notifications.notify-fediverse")?;
         self.owncast().notify_fediverse(&self.caller(), notification);
         Ok(())
     }

@@ -5,33 +5,26 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::server as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::{Broadcaster, FederationInfo, ServerInfo, SocialHandle, StreamInfo};
 
 impl PluginContext {
     pub fn stream_current(&self) -> Result<StreamInfo, HostCallError> {
-        self.require(Permission::ServerRead, "server.stream-current")?;
         Ok(self.owncast().stream_current())
     }
     /// Every field left out while no broadcaster is connected.
     pub fn stream_broadcaster(&self) -> Result<Broadcaster, HostCallError> {
-        self.require(Permission::ServerRead, "server.stream-broadcaster")?;
         Ok(self.owncast().stream_broadcaster())
     }
     pub fn server_info(&self) -> Result<ServerInfo, HostCallError> {
-        self.require(Permission::ServerRead, "server.server-info")?;
         Ok(self.owncast().server_info())
     }
     pub fn server_socials(&self) -> Result<Vec<SocialHandle>, HostCallError> {
-        self.require(Permission::ServerRead, "server.server-socials")?;
         Ok(self.owncast().server_socials())
     }
     pub fn server_federation(&self) -> Result<FederationInfo, HostCallError> {
-        self.require(Permission::ServerRead, "server.server-federation")?;
         Ok(self.owncast().server_federation())
     }
     pub fn server_tags(&self) -> Result<Vec<String>, HostCallError> {
-        self.require(Permission::ServerRead, "server.server-tags")?;
         Ok(self.owncast().server_tags())
     }
 }

@@ -4,17 +4,14 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::sql as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 pub use crate::services::sql::*;
 use serde_json::Value;
 
 impl PluginContext {
     pub fn sql_exec(&self, req: &SqlRequest) -> Result<ExecResult, HostCallError> {
-        self.require(Permission::StorageSql, "sql.exec")?;
         Ok(self.services().sql.exec(self.slug(), req))
     }
     pub fn sql_query(&self, req: &SqlRequest) -> Result<QueryResult, HostCallError> {
-        self.require(Permission::StorageSql, "sql.query")?;
         Ok(self.services().sql.query(self.slug(), req))
     }
 }

@@ -6,7 +6,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::sse as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 
 pub use crate::services::sse::{
     client_key, SentFrame, SseFrame, SseHub, SseRefusal, SseSubscription, MAX_FRAME_BYTES, SSE_QUEUE,
@@ -14,7 +13,6 @@ pub use crate::services::sse::{
 
 impl PluginContext {
     pub fn sse_send(&self, channel: &str, event: &str, data: &str) -> Result<(), HostCallError> {
-        self.require(Permission::HttpSse, "sse.send")?;
         if data.len() + event.len() > MAX_FRAME_BYTES {
             return Err(self.failed("sse.send", format!("frame is over {MAX_FRAME_BYTES} bytes")));
         }

@@ -43,7 +43,6 @@ impl PluginContext {
 
     /// Appends buttons to the plugin's run-time list (upstream `owncast.actions.add`).
     pub fn add_actions(&self, actions: Vec<ActionButton>) -> Result<OpResult, HostCallError> {
-        self.require(Permission::UiModify, "ui.add-actions")?;
         let new = match validate_actions(self.slug(), self.grants().contains(Permission::HttpServe), actions) {
             Ok(list) => list,
             Err((field, message)) => return Ok(OpResult::err(format!("actions{field}: {message}"))),
@@ -61,7 +60,6 @@ impl PluginContext {
     /// Removes the buttons the plugin added at run time; its manifest's stay
     /// (upstream `owncast.actions.clear`).
     pub fn clear_actions(&self) -> Result<OpResult, HostCallError> {
-        self.require(Permission::UiModify, "ui.clear-actions")?;
         self.kv_namespace().delete(RUNTIME_ACTIONS_KEY).map_err(|e| self.failed("ui.clear-actions", e))?;
         Ok(OpResult::ok())
     }

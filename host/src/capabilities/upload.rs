@@ -4,7 +4,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::upload as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::UrlResult;
 
 /// Largest file a plugin may upload.
@@ -13,7 +12,6 @@ pub const MAX_UPLOAD_BYTES: usize = 10 << 20;
 impl PluginContext {
     /// `Ok(Err(_))` is a refusal the plugin sees as a value (bad name, too big).
     pub fn upload(&self, name: &str, data: &[u8]) -> Result<Result<UrlResult, String>, HostCallError> {
-        self.require(Permission::StorageUpload, "upload.upload")?;
         if data.len() > MAX_UPLOAD_BYTES {
             return Ok(Err(format!("{} bytes is over the {MAX_UPLOAD_BYTES}-byte upload limit", data.len())));
         }

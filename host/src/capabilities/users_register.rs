@@ -10,7 +10,6 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::users_register as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 pub use owncast_plugin_contract::types::UserRegistration;
 use serde::Serialize;
 
@@ -44,7 +43,6 @@ impl PluginContext {
 
     /// `Ok(Err(_))` is a refusal the plugin sees as a value.
     pub fn users_register(&self, req: &UserRegistration) -> Result<Result<String, String>, HostCallError> {
-        self.require(Permission::UsersRegister, "users-register.register")?;
         if req.auth_id.is_empty() {
             return Ok(Err("authId is required".into()));
         }

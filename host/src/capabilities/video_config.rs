@@ -5,16 +5,13 @@ use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::video_config as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::permissions::Permission;
 use crate::types::{OpResult, VideoConfig, VideoConfigUpdate};
 
 impl PluginContext {
     pub fn video_config_read(&self) -> Result<VideoConfig, HostCallError> {
-        self.require(Permission::VideoConfigRead, "video-config.read")?;
         Ok(self.owncast().video_config())
     }
     pub fn video_config_write(&self, update: &VideoConfigUpdate) -> Result<OpResult, HostCallError> {
-        self.require(Permission::VideoConfigWrite, "video-config.write")?;
         if let Some(l) = update.latency_level {
             if l > 4 {
                 return Ok(OpResult::err(format!("latencyLevel {l} is out of range 0-4")));
