@@ -597,6 +597,12 @@ export const owncast: {
     /** The setting's value, typed by the manifest's `config` schema; `fallback` when unset. */
     get<T = any>(key: string, fallback?: T): T;
   };
+  /**
+   * The Owncast server log, attributed to the plugin. `info`, `warning` and
+   * `error` are upstream's (owncast_log_*, no permission); arguments are
+   * joined like console's. `trace`, `debug` and `warn` (= `warning`) are this
+   * SDK's.
+   */
   log: {
     trace(...args: unknown[]): void;
     debug(...args: unknown[]): void;

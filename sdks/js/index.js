@@ -306,6 +306,29 @@ function logger(level) {
   };
 }
 
+/** Whether the engine imports host function `name` (false while the script loads). */
+function imported(name) {
+  if (G.__owncast_preinit || typeof Host === "undefined") return false;
+  if (!hostFunctions) hostFunctions = Host.getFunctions() || {};
+  return typeof hostFunctions[name] === "function";
+}
+
+/** console-style arguments as one log line: strings as they are, errors by their stack, the rest as JSON. */
+function logLine(args) {
+  return Array.prototype.map
+    .call(args, function (a) {
+      if (typeof a === "string") return a;
+      if (a instanceof Error) return a.stack || a.name + ": " + a.message;
+      try {
+        var s = JSON.stringify(a);
+        return s === undefined ? String(a) : s;
+      } catch (e) {
+        return String(a);
+      }
+    })
+    .join(" ");
+}
+
 /** Reads (and frees) a returned offset as bytes (Uint8Array); 0 means none (null). */
 function readBytes(off) {
   if (off === undefined || off === null || Number(off) === 0) return null;
@@ -370,8 +393,7 @@ function configValue(key, fallback) {
     throw new Error('owncast.config.get("' + key + '"): keys starting with "__" are reserved for the host');
   }
   var value = null;
-  var fns = typeof Host !== "undefined" && !G.__owncast_preinit ? hostFunctions || Host.getFunctions() || {} : {};
-  if (typeof fns.owncast_config_get === "function") {
+  if (imported("owncast_config_get")) {
     value = readJson(call(null, "owncast.config.get", "owncast_config_get", [key]));
   } else {
     var m = getManifest();
@@ -749,13 +771,24 @@ var owncast = {
     /** An admin-set config value, typed by the manifest's `config` schema. */
     get: configValue,
   },
+  // info/warning/error write to the server log through upstream's
+  // owncast_log_* (ambient) when the engine imports them, else through the
+  // console (Extism log_*); the host attributes both to the plugin.
   log: {
     trace: logger("trace"),
     debug: logger("debug"),
-    info: logger("info"),
-    warn: logger("warn"),
-    warning: logger("warn"),
-    error: logger("error"),
+    info: function () {
+      if (!imported("owncast_log_info")) return console.info.apply(console, arguments);
+      call(null, "owncast.log.info", "owncast_log_info", [logLine(arguments)]);
+    },
+    warning: function () {
+      if (!imported("owncast_log_warning")) return console.warn.apply(console, arguments);
+      call(null, "owncast.log.warning", "owncast_log_warning", [logLine(arguments)]);
+    },
+    error: function () {
+      if (!imported("owncast_log_error")) return console.error.apply(console, arguments);
+      call(null, "owncast.log.error", "owncast_log_error", [logLine(arguments)]);
+    },
   },
   /** The manifest this plugin runs with (from the host's config or the build). */
   manifest: function () {
@@ -774,6 +807,7 @@ var DEPRECATED = {
   "ui.addActions": "actions.add",
   "ui.clearActions": "actions.clear",
 };
+owncast.log.warn = owncast.log.warning;
 owncast.ui = {};
 Object.keys(DEPRECATED).forEach(function (alias) {
   var a = alias.split(".");

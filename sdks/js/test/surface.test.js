@@ -321,6 +321,36 @@ test("sql, users.register, auth, assets, emotes: upstream's request and result s
   assert.deepStrictEqual(o.server.emotes(), [{ name: "wave", url: "/e/wave.gif" }]);
 });
 
+test("log.info/warning/error: upstream's owncast_log_* when imported, else the console", () => {
+  const { sdk, calls } = fresh({ owncast_log_info: () => undefined, owncast_log_warning: () => undefined, owncast_log_error: () => undefined });
+  const log = sdk.owncast.log;
+  log.info("hello", { n: 1 }, 2);
+  log.warning("careful");
+  log.warn("the alias");
+  log.error(new TypeError("bad"));
+  assert.deepStrictEqual(calls.slice(0, 3), [
+    ["owncast_log_info", 'hello {"n":1} 2'],
+    ["owncast_log_warning", "careful"],
+    ["owncast_log_warning", "the alias"],
+  ]);
+  assert.strictEqual(calls[3][0], "owncast_log_error");
+  assert.match(calls[3][1], /^TypeError: bad/);
+
+  const { sdk: older, calls: none } = fresh({});
+  const seen = [];
+  const saved = { info: console.info, warn: console.warn, error: console.error };
+  for (const level of Object.keys(saved)) console[level] = (...a) => seen.push([level, ...a]);
+  try {
+    older.owncast.log.info("a", 1);
+    older.owncast.log.warning("b");
+    older.owncast.log.error("c");
+  } finally {
+    Object.assign(console, saved);
+  }
+  assert.deepStrictEqual(seen, [["info", "a", 1], ["warn", "b"], ["error", "c"]]);
+  assert.deepStrictEqual(none, []);
+});
+
 test("a host call the engine does not import says so, naming the function", () => {
   const { sdk } = fresh({});
   assert.throws(() => sdk.owncast.sql.query("SELECT 1"), /owncast\.sql\.query: host function owncast_sql_query is not imported/);
