@@ -152,8 +152,13 @@ impl Kernel {
         Ok(off)
     }
 
-    /// Frees a block; anything that is not a live block is ignored (as in Extism).
+    /// Frees a block; anything that is not a live block is ignored (as in
+    /// Extism), and so is the input block: `input_load_*` read it for the
+    /// whole call, so it stays until the next [`reset`](Self::reset).
     pub fn free(&mut self, off: u64) {
+        if off == self.input.0 {
+            return;
+        }
         let Some(b) = self.blocks.get_mut(&off) else { return };
         if b.free {
             return;
@@ -385,6 +390,24 @@ mod tests {
         assert_eq!(k.input_load_u8(2).unwrap(), b'c');
         assert_eq!(k.length(k.input_offset()), 3);
         assert!(k.input_load_u64(0).is_err());
+    }
+
+    #[test]
+    fn the_input_block_cannot_be_freed() {
+        // Found by the `extism_kernel` fuzz target (fuzz/regressions/extism_kernel):
+        // freeing the input block, the topmost one, gave its bytes back, and
+        // the next input_load read past the end of the kernel memory (a panic
+        // in the host).
+        let mut k = Kernel::default();
+        k.reset(b"abcdefgh");
+        let input = k.input_offset();
+        k.free(input);
+        assert_eq!(k.input_load_u8(7).unwrap(), b'h');
+        assert_eq!(k.input_load_u64(0).unwrap(), u64::from_le_bytes(*b"abcdefgh"));
+        assert_eq!(k.length(input), 8);
+        // The next allocation does not take its place.
+        let a = k.alloc(8, BIG, BIG, 0).unwrap();
+        assert_ne!(a, input);
     }
 
     #[test]

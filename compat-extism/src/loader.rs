@@ -535,6 +535,14 @@ impl RawInstance {
         Ok(RawInstance(ExtismInstance { code: code.0.clone(), ctx, live: Some(live) }))
     }
 
+    /// Replaces the live instance with a new one of the same code (what the
+    /// next call does after the module exited): fresh linear memory, kernel
+    /// memory and vars.
+    pub async fn restart(&mut self) -> Result<(), CallError> {
+        self.0.live = Some(self.0.code.live(self.0.ctx.clone()).await?);
+        Ok(())
+    }
+
     /// Calls `register`, `on_event`, `on_filter` or `on_http_request` with `input`; returns the output.
     pub async fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
         let e = match export {

@@ -59,9 +59,13 @@ impl Event {
     }
 
     /// An event whose payload is JSON text, kept byte for byte; text that is
-    /// not JSON becomes a JSON string.
+    /// not JSON becomes a JSON string. "JSON" is what serde_json reads back
+    /// into a value: the syntax alone is not enough (a number out of range
+    /// such as `1e999`, or a `\udc00` without its pair, passes a syntax
+    /// check, but [`payload_json`](Self::payload_json) and every parser of
+    /// the legacy envelope would then fail on it).
     pub fn from_text(event_type: &str, payload: &str) -> Event {
-        let payload: Arc<str> = if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() {
+        let payload: Arc<str> = if serde_json::from_str::<Value>(payload).is_ok() {
             payload.into()
         } else {
             Value::String(payload.to_string()).to_string().into()
@@ -305,6 +309,22 @@ mod tests {
         // Custom events keep their JSON; text that is not JSON becomes a string.
         assert_eq!(Event::from_text("x.y", "not json").payload_json(), json!("not json"));
         assert_eq!(Event::new("announcement.broadcast", &json!({"by": "a"})).payload_json(), json!({"by": "a"}));
+    }
+
+    #[test]
+    fn payload_text_that_only_looks_like_json_becomes_a_string() {
+        // Found by the `events` fuzz target (fuzz/regressions/events): these
+        // passed a syntax check, then `payload_json`, `to_envelope` and every
+        // legacy plugin's parse of the envelope failed on them.
+        for text in [r#"{"body": "hey \udc4b"}"#, "1e999", r#"[1, -1e400]"#] {
+            let e = Event::from_text("x.y", text);
+            assert_eq!(e.payload_json(), json!(text), "{text}");
+            let envelope: Value = serde_json::from_slice(&e.envelope_bytes()).unwrap();
+            assert_eq!(envelope["payload"], json!(text));
+        }
+        // A surrogate pair is fine and kept as given.
+        let pair = r#"{"body":"\ud83d\udc4b"}"#;
+        assert_eq!(Event::from_text("x.y", pair).payload_text(), pair);
     }
 
     #[test]

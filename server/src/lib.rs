@@ -333,8 +333,27 @@ impl PluginServer {
         Ok(RunningServer { addr, stop: stop_tx, task })
     }
 
+    /// Serves one connection over any byte stream, exactly as a connection
+    /// accepted by [`serve`](Self::serve) (its place under the connection
+    /// caps, its watchdog, HTTP/1.1 or HTTP/2): for the fuzzer, which feeds
+    /// raw request bytes without a socket. Returns when the connection ends;
+    /// a client over its connection cap is dropped at once.
+    #[doc(hidden)]
+    pub async fn serve_stream<S>(self: Arc<Self>, stream: S, remote: SocketAddr)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let place = self.gate.reserve().await;
+        if let Some(slot) = self.gate.admit(remote.ip(), place) {
+            self.connection(stream, remote, slot).await;
+        }
+    }
+
     /// One connection, HTTP/1.1 or HTTP/2 (prior knowledge), under its watchdog.
-    async fn connection(self: Arc<Self>, stream: tokio::net::TcpStream, remote: SocketAddr, _slot: limits::Slot) {
+    async fn connection<S>(self: Arc<Self>, stream: S, remote: SocketAddr, _slot: limits::Slot)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
         let activity = limits::Activity::new();
         let io = hyper_util::rt::TokioIo::new(limits::Watched::new(stream, activity.clone()));
         let server = self.clone();
