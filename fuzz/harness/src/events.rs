@@ -48,9 +48,14 @@ pub fn events(data: &[u8]) {
             m.typed().expect("a modify the host accepted types");
             m.envelope_bytes();
         }
-        // An event built from a JSON value, as Owncast hands them over.
+        // An event built from a JSON value, as Owncast hands them over,
+        // holds that value's text. (Not the value itself read back: serde_json's
+        // default float parser is not correctly rounded, so a number with more
+        // digits than an f64 holds can come back one ulp off; found by this
+        // target, fuzz/regressions/events/float-digits-beyond-f64.)
         if let Ok(built) = Event::from_json(event_type, v.clone()) {
-            assert_eq!(built.payload_json(), v);
+            assert_eq!(built.payload_text(), v.to_string());
+            built.payload_json();
         }
     }
 }

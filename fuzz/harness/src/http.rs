@@ -28,6 +28,8 @@ pub const ADMIN_PASSWORD: &str = "fuzz";
 /// end the connection.
 const READ_FOR: Duration = Duration::from_millis(1500);
 const END_WITHIN: Duration = Duration::from_secs(15);
+/// How long the client keeps its side open for the first answer byte.
+const ANSWER_WAIT: Duration = Duration::from_millis(50);
 
 fn server() -> &'static Arc<PluginServer> {
     static S: OnceLock<Arc<PluginServer>> = OnceLock::new();
@@ -52,18 +54,29 @@ pub fn http_server(data: &[u8]) {
         let (client, stream) = tokio::io::duplex(64 << 10);
         let conn = tokio::spawn(server.serve_stream(stream, remote));
         let (mut rd, mut wr) = tokio::io::split(client);
+        let (first, answered) = tokio::sync::oneshot::channel::<()>();
         let reader = tokio::spawn(async move {
             let mut out = Vec::new();
-            let _ = tokio::time::timeout(READ_FOR, rd.read_to_end(&mut out)).await;
+            let mut first = Some(first);
+            let _ = tokio::time::timeout(READ_FOR, async {
+                let mut buf = [0u8; 16 << 10];
+                while let Ok(n @ 1..) = rd.read(&mut buf).await {
+                    out.extend_from_slice(&buf[..n]);
+                    first.take().map(|f| f.send(()));
+                }
+            })
+            .await;
             out
         });
         // The server may stop reading (an answer before the body): then the
         // rest is not sent, as a client would see its connection closed.
-        let _ = tokio::time::timeout(READ_FOR, async {
-            let _ = wr.write_all(data).await;
-            let _ = wr.shutdown().await;
-        })
-        .await;
+        let _ = tokio::time::timeout(READ_FOR, wr.write_all(data)).await;
+        // The client half-closes once an answer starts (or the server
+        // closed, or after a while): hyper drops a connection whose client
+        // half-closed before its answer was ready, so an answer that waits
+        // on the plugin would otherwise rarely be read.
+        let _ = tokio::time::timeout(ANSWER_WAIT, answered).await;
+        let _ = tokio::time::timeout(READ_FOR, wr.shutdown()).await;
         let answer = match reader.await {
             Ok(a) => a,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
