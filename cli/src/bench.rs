@@ -194,16 +194,16 @@ impl Bench<'_> {
         let code = self.compile(bundle, &manifest)?;
         let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
         for _ in 0..20 {
-            drop(code.instantiate(ctx.clone()).await?);
+            drop(code.instantiate(ctx.clone(), None).await?);
         }
         let (mut inst, mut inst_reg) = (Vec::new(), Vec::new());
         for _ in 0..args.instances {
             let t = Instant::now();
-            let i = code.instantiate(ctx.clone()).await?;
+            let i = code.instantiate(ctx.clone(), None).await?;
             inst.push(t.elapsed());
             drop(i);
             let t = Instant::now();
-            let mut i = code.instantiate(ctx.clone()).await?;
+            let mut i = code.instantiate(ctx.clone(), None).await?;
             i.register().await?;
             inst_reg.push(t.elapsed());
         }
@@ -253,7 +253,7 @@ impl Bench<'_> {
         let mut live = Vec::new();
         for ((m, _), code) in copies.iter().zip(&codes) {
             let ctx = PluginContext::new(m.clone(), m.permissions.clone(), host.services().clone());
-            let mut i = code.instantiate(ctx).await?;
+            let mut i = code.instantiate(ctx, None).await?;
             i.register().await?;
             i.on_filter(&message(0, &args.dirty)).await?;
             live.push(i);

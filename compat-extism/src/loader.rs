@@ -5,6 +5,7 @@ use crate::kernel::Kernel;
 use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
 use crate::user::{self, CallGate, USER};
 use crate::wasm::has_custom_section;
+use owncast_plugin_host::context::CallScope;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::logpipe::LogPipe;
 use owncast_plugin_host::permissions::{for_legacy_function, Permissions};
@@ -336,9 +337,13 @@ struct CodeInner {
 
 #[async_trait::async_trait]
 impl PluginCode for ExtismCode {
-    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
-        let live = self.0.live(ctx.clone()).await?;
-        Ok(Box::new(ExtismInstance { code: self.0.clone(), ctx, live: Some(live) }))
+    async fn instantiate(
+        &self,
+        ctx: Arc<PluginContext>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Box<dyn PluginInstance>, CallError> {
+        let live = self.0.live(ctx.clone(), deadline).await?;
+        Ok(Box::new(ExtismInstance { code: self.0.clone(), ctx, live: Some(live), scope: CallScope::new(deadline) }))
     }
 }
 
@@ -358,7 +363,8 @@ struct Live {
 }
 
 impl CodeInner {
-    async fn live(&self, ctx: Arc<PluginContext>) -> Result<Live, CallError> {
+    /// A new instantiation; its start (`_initialize`) stops at `deadline`.
+    async fn live(&self, ctx: Arc<PluginContext>, deadline: Option<std::time::Instant>) -> Result<Live, CallError> {
         let limits = self.runtime.limits();
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .stdout(LogPipe::new(ctx.slug(), "stdout"))
@@ -367,6 +373,7 @@ impl CodeInner {
         let metered = owncast_plugin_host::metrics::MeteredLimits::new(store_limits(limits), ctx.metrics().clone());
         let state = State {
             ctx,
+            call: CallScope::new(deadline),
             plugin: self.plugin.clone(),
             kernel: Kernel::default(),
             vars: Default::default(),
@@ -379,7 +386,6 @@ impl CodeInner {
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
-        let deadline = store.data().ctx.call_deadline();
         let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let instance = self.prepared.pre.instantiate_async(&mut store).await.map_err(err)?;
@@ -413,6 +419,8 @@ struct ExtismInstance {
     /// `None` after the module exited (WASI `proc_exit(0)`): the next call
     /// starts a fresh instance.
     live: Option<Live>,
+    /// The next call's scope; in the store while the call runs.
+    scope: CallScope,
 }
 
 #[derive(Clone, Copy)]
@@ -461,7 +469,7 @@ impl ExtismInstance {
             return Err(CallError::MissingExport(name));
         }
         if self.live.is_none() {
-            self.live = Some(self.code.live(self.ctx.clone()).await?);
+            self.live = Some(self.code.live(self.ctx.clone(), self.scope.deadline).await?);
         }
         let limits = self.code.runtime.limits();
         let live = self.live.as_mut().unwrap();
@@ -479,14 +487,17 @@ impl ExtismInstance {
         };
         let store = &mut live.store;
         store.data_mut().kernel.reset(input);
+        // The call's scope goes where the host functions see it, for the call.
+        let deadline = self.scope.deadline;
+        store.data_mut().call = std::mem::take(&mut self.scope);
         // The CPU bound; the deadline of the whole call (host waits
         // included) is the dispatcher's.
-        let deadline = store.data().ctx.call_deadline();
         let _ticking = self.code.runtime.arm(store, export.kind(), deadline);
         let result = match f {
             Func::Status(f) => f.call_async(&mut *store, ()).await,
             Func::Unit(f) => f.call_async(&mut *store, ()).await.map(|()| 0),
         };
+        self.scope = std::mem::take(&mut store.data_mut().call);
         let rc = match result {
             Ok(rc) => rc,
             Err(e) => {
@@ -531,15 +542,15 @@ impl RawInstance {
     ) -> Result<RawInstance, LoadError> {
         let slug = req.manifest.slug.clone();
         let code = loader.load_code(req)?;
-        let live = code.0.live(ctx.clone()).await.map_err(|error| LoadError::Register { slug, error })?;
-        Ok(RawInstance(ExtismInstance { code: code.0.clone(), ctx, live: Some(live) }))
+        let live = code.0.live(ctx.clone(), None).await.map_err(|error| LoadError::Register { slug, error })?;
+        Ok(RawInstance(ExtismInstance { code: code.0.clone(), ctx, live: Some(live), scope: CallScope::default() }))
     }
 
     /// Replaces the live instance with a new one of the same code (what the
     /// next call does after the module exited): fresh linear memory, kernel
     /// memory and vars.
     pub async fn restart(&mut self) -> Result<(), CallError> {
-        self.0.live = Some(self.0.code.live(self.0.ctx.clone()).await?);
+        self.0.live = Some(self.0.code.live(self.0.ctx.clone(), None).await?);
         Ok(())
     }
 
@@ -588,6 +599,10 @@ fn is_blank(out: &[u8]) -> bool {
 
 #[async_trait::async_trait]
 impl PluginInstance for ExtismInstance {
+    fn scope(&mut self) -> &mut CallScope {
+        &mut self.scope
+    }
+
     async fn register(&mut self) -> Result<Registration, CallError> {
         if self.code.prepared.exports.register.is_none() {
             // Plugins without `register` are described by their manifest.

@@ -1,6 +1,7 @@
 //! What one legacy plugin instance's store holds.
 
 use crate::kernel::{Kernel, KernelError, Vars};
+use owncast_plugin_host::context::CallScope;
 use owncast_plugin_host::PluginContext;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ impl LegacyPlugin {
 
 pub struct State {
     pub ctx: Arc<PluginContext>,
+    /// The call in progress (moved in for each call, see the loader).
+    pub call: CallScope,
     pub plugin: Arc<LegacyPlugin>,
     pub kernel: Kernel,
     pub vars: Vars,

@@ -14,6 +14,7 @@ use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
 use owncast_plugin_host::capabilities::sql::{ExecResult, QueryResult, SqlRequest};
 use owncast_plugin_host::capabilities::users_register::{RegisterResult, UserRegistration};
+use owncast_plugin_host::capabilities::PluginView;
 use owncast_plugin_host::permissions::for_legacy_function;
 use owncast_plugin_host::types::{
     ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate,
@@ -103,7 +104,7 @@ fn shaped<T: serde::de::DeserializeOwned>(
     serde_json::from_value(v).map_err(|e| c.failed(call, format!("expected {shape}: {e}")))
 }
 
-type Run = fn(&PluginContext, &In) -> Result<Out, HostCallError>;
+type Run = fn(&mut PluginView<'_>, &In) -> Result<Out, HostCallError>;
 
 /// Where a linked `owncast_*` function's permission is checked.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -179,7 +180,7 @@ host_fns! {
     // events.emit
     "owncast_emit_event"(P, P) -> Unit = |c, a| {
         let payload = if a.is_none(1) { "null".to_string() } else { a.str(1) };
-        c.emit(&a.str(0), &payload).map(|_| Out::Unit)
+        c.emit_event(&a.str(0), &payload).map(|_| Out::Unit)
     };
     // server.read
     "owncast_stream_current"() -> P = |c, _| c.stream_current().map(|v| json(&v));
@@ -349,7 +350,9 @@ impl HostFn {
             });
         }
         // Typed, so a refusal reaches the dispatcher as `CallError::Refused`.
-        let out = (self.run)(&caller.data().ctx, &In(args)).map_err(|e| wasmtime::Error::new(e).context(self.name))?;
+        let state = caller.data_mut();
+        let mut view = PluginView { ctx: &state.ctx, call: &mut state.call };
+        let out = (self.run)(&mut view, &In(args)).map_err(|e| wasmtime::Error::new(e).context(self.name))?;
         let Some(slot) = results.first_mut() else { return Ok(()) };
         let value: i64 = match out {
             Out::Unit | Out::Bytes(None) => 0,

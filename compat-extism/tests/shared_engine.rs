@@ -116,7 +116,7 @@ async fn a_script_error_is_a_guest_error_with_the_js_message() {
         })
         .unwrap();
     let ctx = owncast_plugin_host::PluginContext::new(parsed.clone(), parsed.permissions.clone(), h.services().clone());
-    let mut inst = code.instantiate(ctx).await.unwrap();
+    let mut inst = code.instantiate(ctx, None).await.unwrap();
     let err = expect_err(inst.on_filter(&chat("x")).await);
     assert!(matches!(&err, CallError::Guest(m) if m.contains("TypeError: no filter today")), "{err}");
 }

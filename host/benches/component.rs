@@ -47,7 +47,7 @@ fn bench(c: &mut Criterion) {
         })
         .unwrap();
     let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
-    let mut instance = rt.block_on(code.instantiate(ctx.clone())).unwrap();
+    let mut instance = rt.block_on(code.instantiate(ctx.clone(), None)).unwrap();
     rt.block_on(instance.register()).unwrap();
     let event = message();
     let empty: Event = types::Event::Custom(CustomEvent { event_type: "x".into(), payload_json: String::new() }).into();
@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
         bch.iter(|| rt.block_on(instance.on_event(&empty)).unwrap());
     });
     g.bench_function("instantiate", |bch| {
-        bch.iter(|| rt.block_on(code.instantiate(ctx.clone())).unwrap());
+        bch.iter(|| rt.block_on(code.instantiate(ctx.clone(), None)).unwrap());
     });
     rt.block_on(host.load(bundle("profanity-filter"))).unwrap();
     g.bench_function("host.filter (one-plugin chain, dispatcher included)", |bch| {

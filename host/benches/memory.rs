@@ -47,7 +47,7 @@ fn main() {
     let mut live = Vec::new();
     let one = || {
         let ctx = PluginContext::new(manifest.clone(), manifest.permissions.clone(), host.services().clone());
-        let mut i = rt.block_on(code.instantiate(ctx)).unwrap();
+        let mut i = rt.block_on(code.instantiate(ctx, None)).unwrap();
         rt.block_on(i.register()).unwrap();
         rt.block_on(i.on_filter(&event)).unwrap();
         i

@@ -4,7 +4,7 @@
 //! [`crate::host`] (one deadline per call) and [`crate::dispatcher`] (chains,
 //! fan-out, strikes); depends on neither.
 
-use crate::context::PluginContext;
+use crate::context::CallScope;
 use crate::event::{Event, Verdict};
 use crate::metrics::Outcome;
 use crate::plugin::{CallError, PluginInstance};
@@ -86,10 +86,10 @@ pub(crate) trait GuestCall: Send + 'static {
     fn outcome(_output: &Self::Output) -> Option<Outcome> {
         None
     }
-    /// Runs just before the guest is called, on the plugin's context.
-    fn before(&self, _ctx: &PluginContext) {}
+    /// Runs just before the guest is called, on the call's scope.
+    fn before(&self, _call: &mut CallScope) {}
     /// Runs just after, whatever the result (the call may amend it).
-    fn after(&self, _ctx: &PluginContext, _result: &mut Result<Self::Output, CallError>) {}
+    fn after(&self, _call: &mut CallScope, _result: &mut Result<Self::Output, CallError>) {}
 }
 
 pub(crate) struct Notify(pub Event);
@@ -150,12 +150,12 @@ impl GuestCall for Http {
         instance.on_http_request(&self.0)
     }
     /// `auth.gate`'s session calls are meaningful only inside `on_http_request`.
-    fn before(&self, ctx: &PluginContext) {
-        ctx.begin_http();
+    fn before(&self, call: &mut CallScope) {
+        call.begin_http();
     }
     /// The session cookie the plugin granted or ended goes on its response.
-    fn after(&self, ctx: &PluginContext, result: &mut Result<HttpResponse, CallError>) {
-        let change = ctx.end_http();
+    fn after(&self, call: &mut CallScope, result: &mut Result<HttpResponse, CallError>) {
+        let change = call.end_http();
         if let Ok(resp) = result {
             crate::services::auth_gate::apply_session(resp, change);
         }

@@ -19,7 +19,7 @@ use crate::services::sql::SqlStore;
 use crate::services::sse::SseHub;
 use crate::services::timer::TimerHub;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Services shared by every plugin of one host.
 pub struct HostServices {
@@ -97,12 +97,58 @@ pub struct PluginContext {
     kv: Namespace,
     /// The plugin's bundled `assets/` directory, if it has one.
     assets_dir: Option<PathBuf>,
-    emitted: Mutex<Vec<Event>>,
-    /// When the call in progress must end (the dispatcher's deadline).
-    call_deadline: Mutex<Option<std::time::Instant>>,
     metrics: Arc<crate::metrics::PluginMetrics>,
-    /// `Some` while an `on_http_request` call runs: what it did to the session.
-    http_session: Mutex<Option<Option<SessionChange>>>,
+}
+
+/// What one call into a plugin carries besides its input: when it must end,
+/// the events the plugin emitted during it and, in an `on_http_request`
+/// call, what it did to the session. It lives with the call (in the
+/// instance's store while the guest runs, see
+/// [`PluginInstance::scope`](crate::plugin::PluginInstance::scope)), not on
+/// the plugin's shared context.
+#[derive(Debug, Default)]
+pub struct CallScope {
+    /// When the call must end (the dispatcher's deadline; guest code is
+    /// interrupted then: see [`Runtime::arm`](crate::runtime::Runtime::arm)).
+    pub deadline: Option<std::time::Instant>,
+    emitted: Vec<Event>,
+    /// `Some` in an `on_http_request` call: what it did to the session.
+    http_session: Option<Option<SessionChange>>,
+}
+
+impl CallScope {
+    pub fn new(deadline: Option<std::time::Instant>) -> Self {
+        CallScope { deadline, ..Default::default() }
+    }
+    /// Marks the call as an `on_http_request` call.
+    pub(crate) fn begin_http(&mut self) {
+        self.http_session = Some(None);
+    }
+    /// Ends it; returns what it did to the session.
+    pub(crate) fn end_http(&mut self) -> Option<SessionChange> {
+        self.http_session.take().flatten()
+    }
+    pub(crate) fn in_http(&self) -> bool {
+        self.http_session.is_some()
+    }
+    pub(crate) fn set_session_change(&mut self, change: SessionChange) {
+        if let Some(slot) = self.http_session.as_mut() {
+            *slot = Some(change);
+        }
+    }
+    /// Queues an event the plugin emitted; `false` (and not queued) once
+    /// the call has queued [`MAX_EMITS_PER_CALL`].
+    pub(crate) fn queue_emit(&mut self, event: Event) -> bool {
+        if self.emitted.len() >= MAX_EMITS_PER_CALL {
+            return false;
+        }
+        self.emitted.push(event);
+        true
+    }
+    /// The events the plugin emitted during the call, for the dispatcher.
+    pub fn take_emitted(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.emitted)
+    }
 }
 
 impl PluginContext {
@@ -126,9 +172,6 @@ impl PluginContext {
             manifest,
             grants,
             services,
-            emitted: Mutex::new(Vec::new()),
-            call_deadline: Mutex::new(None),
-            http_session: Mutex::new(None),
         })
     }
 
@@ -185,44 +228,5 @@ impl PluginContext {
 
     pub fn failed(&self, call: &str, message: impl std::fmt::Display) -> HostCallError {
         HostCallError::Failed { slug: self.slug.clone(), call: call.to_string(), message: message.to_string() }
-    }
-
-    /// When the call in progress must end, if the dispatcher runs it (guest
-    /// code is interrupted then: see [`Runtime::arm`](crate::runtime::Runtime::arm)).
-    pub fn call_deadline(&self) -> Option<std::time::Instant> {
-        *self.call_deadline.lock().unwrap()
-    }
-    pub(crate) fn set_call_deadline(&self, at: Option<std::time::Instant>) {
-        *self.call_deadline.lock().unwrap() = at;
-    }
-    /// Marks the start of an `on_http_request` call.
-    pub(crate) fn begin_http(&self) {
-        *self.http_session.lock().unwrap() = Some(None);
-    }
-    /// Marks its end; returns what it did to the session.
-    pub(crate) fn end_http(&self) -> Option<SessionChange> {
-        self.http_session.lock().unwrap().take().flatten()
-    }
-    pub(crate) fn in_http(&self) -> bool {
-        self.http_session.lock().unwrap().is_some()
-    }
-    pub(crate) fn set_session_change(&self, change: SessionChange) {
-        if let Some(slot) = self.http_session.lock().unwrap().as_mut() {
-            *slot = Some(change);
-        }
-    }
-    /// Queues an event the plugin emitted; `false` (and not queued) once
-    /// the call has queued [`MAX_EMITS_PER_CALL`].
-    pub(crate) fn queue_emit(&self, event: Event) -> bool {
-        let mut queue = self.emitted.lock().unwrap();
-        if queue.len() >= MAX_EMITS_PER_CALL {
-            return false;
-        }
-        queue.push(event);
-        true
-    }
-    /// Events the plugin emitted during the last call, for the dispatcher.
-    pub(crate) fn take_emitted(&self) -> Vec<Event> {
-        std::mem::take(&mut self.emitted.lock().unwrap())
     }
 }

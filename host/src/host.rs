@@ -6,7 +6,7 @@ use crate::capabilities::http_outbound::NetworkOutbound;
 use crate::capabilities::http_outbound::{NoNetwork, Outbound};
 use crate::capabilities::sse::SseHub;
 use crate::component::ComponentLoader;
-use crate::context::{HostServices, PluginContext};
+use crate::context::{CallScope, HostServices, PluginContext};
 use crate::event::Event;
 use crate::kv::{KvStore, MemoryStore};
 use crate::manifest::{Manifest, ManifestWarning};
@@ -143,20 +143,23 @@ impl LoadedPlugin {
     ) -> (Result<C::Output, CallError>, Vec<Event>) {
         // Guest code stops at the first epoch tick past it, even when this
         // task has been abandoned (one call at a time: the lock is held).
-        self.ctx.set_call_deadline(Some(deadline.into_std()));
+        let deadline = Some(deadline.into_std());
         // Taken out while it runs: if the call is abandoned at its deadline,
         // the instance goes with it and the next call gets a fresh one.
         let mut instance = match slot.take() {
             Some(i) => i,
-            None => match self.code.instantiate(self.ctx.clone()).await {
+            None => match self.code.instantiate(self.ctx.clone(), deadline).await {
                 Ok(i) => i,
                 Err(e) => return (Err(e), Vec::new()),
             },
         };
-        self.ctx.take_emitted();
-        call.before(&self.ctx);
+        // The call's own state, fresh (what an earlier call left is dropped).
+        let scope = instance.scope();
+        *scope = CallScope::new(deadline);
+        call.before(scope);
         let mut result = call.invoke(instance.as_mut()).await;
-        call.after(&self.ctx, &mut result);
+        let mut scope = std::mem::take(instance.scope());
+        call.after(&mut scope, &mut result);
         let result = result.and_then(|out| call.check(&out, self.ctx.limits()).map(|()| out));
         match &result {
             Err(e) if e.poisons_instance() => {
@@ -164,8 +167,7 @@ impl LoadedPlugin {
             }
             _ => *slot = Some(instance),
         }
-        self.ctx.set_call_deadline(None);
-        (result, self.ctx.take_emitted())
+        (result, scope.take_emitted())
     }
 }
 
@@ -295,16 +297,16 @@ impl Host {
         let slug = manifest.slug.clone();
         let allowed = self.runtime.limits().register_deadline;
         let deadline = Instant::now() + allowed;
-        ctx.set_call_deadline(Some(deadline.into_std()));
         let (c, cx) = (code.clone(), ctx.clone());
         let registered = bounded(deadline, allowed, async move {
-            let mut instance = c.instantiate(cx).await?;
+            // Its scope has the deadline; the next call starts a fresh one
+            // (what `register()` emitted is dropped).
+            let mut instance = c.instantiate(cx, Some(deadline.into_std())).await?;
             let reg = instance.register().await?;
             Ok::<_, CallError>((instance, reg))
         })
         .await
         .and_then(|r| r);
-        ctx.set_call_deadline(None);
         let (instance, reg) = registered.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
         let (subscriptions, reg_warnings) = manifest.check_registration(&reg, &bundle.manifest_file)?;
         let warnings: Vec<ManifestWarning> = manifest.warnings.iter().cloned().chain(reg_warnings).collect();
@@ -324,7 +326,6 @@ impl Host {
                 }
             }
         }
-        ctx.take_emitted();
         Ok(Arc::new(LoadedPlugin {
             manifest,
             subscriptions,

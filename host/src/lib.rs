@@ -33,7 +33,7 @@ pub mod runtime;
 pub mod services;
 pub mod wasm;
 
-pub use context::{HostCallError, HostServices, PluginContext};
+pub use context::{CallScope, HostCallError, HostServices, PluginContext};
 pub use host::{Host, HostBuilder, LoadedPlugin};
 pub use manifest::Manifest;
 pub use owncast_plugin_contract::{PluginAssets, PluginBundle};

@@ -1,7 +1,7 @@
 //! One plugin abstraction over every kind of plugin code: native components
 //! (this crate) and legacy Extism core modules (`owncast-compat-extism`).
 
-use crate::context::PluginContext;
+use crate::context::{CallScope, PluginContext};
 use crate::event::{Event, Verdict};
 use crate::manifest::Manifest;
 use crate::permissions::Permissions;
@@ -15,6 +15,9 @@ pub use crate::error::CallError;
 /// the host; each call has the deadline of its [`crate::runtime::CallKind`].
 #[async_trait::async_trait]
 pub trait PluginInstance: Send {
+    /// The call in progress (the next one, between calls): where the host
+    /// puts its deadline before calling and finds what it emitted after.
+    fn scope(&mut self) -> &mut CallScope;
     async fn register(&mut self) -> Result<Registration, CallError>;
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError>;
     async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError>;
@@ -29,7 +32,13 @@ pub trait PluginInstance: Send {
 /// Compiled plugin code, ready to instantiate.
 #[async_trait::async_trait]
 pub trait PluginCode: Send + Sync {
-    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError>;
+    /// A new instance; code it runs while starting stops at `deadline`,
+    /// which its [`scope`](PluginInstance::scope) keeps.
+    async fn instantiate(
+        &self,
+        ctx: Arc<PluginContext>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Box<dyn PluginInstance>, CallError>;
 }
 
 /// Why a plugin could not be loaded.

@@ -4,11 +4,14 @@
 mod common;
 
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_host::capabilities::PluginView;
 use owncast_plugin_host::dispatcher::HttpDispatchError;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::plugin::{LoadRequest, PluginCode};
 use owncast_plugin_host::types::{self, *};
-use owncast_plugin_host::{CallError, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader};
+use owncast_plugin_host::{
+    CallError, CallScope, Host, LoadError, PluginBundle, PluginContext, PluginInstance, PluginLoader,
+};
 use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,6 +25,7 @@ struct ScriptCode(String);
 struct ScriptInstance {
     behaviour: String,
     ctx: Arc<PluginContext>,
+    call: CallScope,
 }
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
@@ -43,13 +47,20 @@ impl PluginLoader for ScriptLoader {
 
 #[async_trait::async_trait]
 impl PluginCode for ScriptCode {
-    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
-        Ok(Box::new(ScriptInstance { behaviour: self.0.clone(), ctx }))
+    async fn instantiate(
+        &self,
+        ctx: Arc<PluginContext>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Box<dyn PluginInstance>, CallError> {
+        Ok(Box::new(ScriptInstance { behaviour: self.0.clone(), ctx, call: CallScope::new(deadline) }))
     }
 }
 
 #[async_trait::async_trait]
 impl PluginInstance for ScriptInstance {
+    fn scope(&mut self) -> &mut CallScope {
+        &mut self.call
+    }
     async fn register(&mut self) -> Result<Registration, CallError> {
         Ok(self.ctx.manifest().registration())
     }
@@ -59,7 +70,7 @@ impl PluginInstance for ScriptInstance {
             "looper" => {
                 let n = self.ctx.kv_get("n").unwrap().unwrap_or_default().parse::<u32>().unwrap_or(0);
                 self.ctx.kv_set("n", &(n + 1).to_string()).unwrap();
-                self.ctx.emit("loop", "{}").unwrap();
+                PluginView { ctx: &self.ctx, call: &mut self.call }.emit_event("loop", "{}").unwrap();
                 Ok(())
             }
             "slow" => {
@@ -244,7 +255,7 @@ async fn subscribers_get_a_tick_about_every_second_until_unloaded() {
     assert!(ticks("deaf").is_empty(), "a plugin not subscribed gets no tick");
 
     let p = h.get("ticker").unwrap();
-    let err = p.context().emit("tick", "{}").unwrap_err();
+    let err = PluginView { ctx: p.context(), call: &mut CallScope::default() }.emit_event("tick", "{}").unwrap_err();
     assert!(err.to_string().contains("plugins cannot emit it"), "{err}");
 
     h.unload("ticker");
@@ -257,9 +268,11 @@ async fn subscribers_get_a_tick_about_every_second_until_unloaded() {
 async fn plugins_may_not_emit_builtin_events() {
     let h = host();
     let p = h.load(plugin("spoofer", "none", r#""events.emit""#, "{}", 0)).await.unwrap();
-    let err = p.context().emit("chat.message.received", "{}").unwrap_err();
+    let mut call = CallScope::default();
+    let mut view = PluginView { ctx: p.context(), call: &mut call };
+    let err = view.emit_event("chat.message.received", "{}").unwrap_err();
     assert!(err.to_string().contains("built-in"), "{err}");
-    assert!(p.context().emit("x.y", "not json").unwrap_err().to_string().contains("not JSON"));
+    assert!(view.emit_event("x.y", "not json").unwrap_err().to_string().contains("not JSON"));
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
     let req = || LoadRequest { runtime: host.runtime(), bytes: &bundle.code, file: &bundle.code_file, manifest: &manifest, grants: &manifest.permissions };
     let mut raw = rt.block_on(RawInstance::new(&loader, req(), ctx.clone())).unwrap();
     let code = loader.load(req()).unwrap();
-    let mut typed = rt.block_on(code.instantiate(ctx.clone())).unwrap();
+    let mut typed = rt.block_on(code.instantiate(ctx.clone(), None)).unwrap();
 
     // The official Extism host, WASI on as the module needs it.
     let em = extism::Manifest::new([extism::Wasm::data(bundle.code.clone())]);

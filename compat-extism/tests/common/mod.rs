@@ -136,7 +136,7 @@ pub async fn instance(
     let code =
         loader.load(LoadRequest { runtime: host.runtime(), bytes: code, file, manifest: &m, grants: &grants })?;
     let ctx = PluginContext::new(m.clone(), grants, host.services().clone());
-    code.instantiate(ctx).await.map_err(|error| LoadError::Register { slug: m.slug.clone(), error })
+    code.instantiate(ctx, None).await.map_err(|error| LoadError::Register { slug: m.slug.clone(), error })
 }
 
 /// Whether tests may skip when a guest is not built: only when asked

@@ -3,21 +3,21 @@
 use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::auth_gate as wit;
-use crate::context::{HostCallError, PluginContext};
+use crate::context::HostCallError;
 use crate::services::auth_gate::now;
 pub use crate::services::auth_gate::*;
 
-impl PluginContext {
+impl PluginView<'_> {
     /// `Ok(Err(_))` is a refusal the plugin sees as a value.
     pub fn auth_grant_session(
-        &self,
+        &mut self,
         user_id: &str,
         ttl_seconds: Option<u64>,
     ) -> Result<Result<(), String>, HostCallError> {
         if user_id.is_empty() {
             return Ok(Err("userId is required".into()));
         }
-        if !self.in_http() {
+        if !self.call.in_http() {
             return Ok(Err("grantSession is only available inside an on_http_request handler".into()));
         }
         if !self.registered(user_id) {
@@ -30,14 +30,14 @@ impl PluginContext {
             expires: now() + ttl,
         });
         self.owncast().session_granted(&self.caller(), user_id, ttl);
-        self.set_session_change(SessionChange::Granted { token, max_age: ttl });
+        self.call.set_session_change(SessionChange::Granted { token, max_age: ttl });
         Ok(Ok(()))
     }
 
-    pub fn auth_end_session(&self) -> Result<(), HostCallError> {
+    pub fn auth_end_session(&mut self) -> Result<(), HostCallError> {
         self.owncast().session_ended(&self.caller());
-        if self.in_http() {
-            self.set_session_change(SessionChange::Ended);
+        if self.call.in_http() {
+            self.call.set_session_change(SessionChange::Ended);
         }
         Ok(())
     }
@@ -45,9 +45,9 @@ impl PluginContext {
 
 impl wit::Host for PluginView<'_> {
     fn grant_session(&mut self, user_id: String, ttl_seconds: Option<u64>) -> wasmtime::Result<Result<(), String>> {
-        self.ctx.auth_grant_session(&user_id, ttl_seconds).map_err(trap)
+        self.auth_grant_session(&user_id, ttl_seconds).map_err(trap)
     }
     fn end_session(&mut self) -> wasmtime::Result<()> {
-        self.ctx.auth_end_session().map_err(trap)
+        self.auth_end_session().map_err(trap)
     }
 }

@@ -1,19 +1,19 @@
 //! `events` — permission `events.emit`; legacy `owncast_emit_event`.
 //!
-//! An emitted event is queued on the context and fanned out by the
-//! dispatcher once the emitting call returns, one level deeper.
+//! An emitted event is queued on the call ([`CallScope`](crate::context::CallScope))
+//! and fanned out by the dispatcher once the emitting call returns, one level deeper.
 
 use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::events as wit;
-use crate::context::{HostCallError, PluginContext};
+use crate::context::HostCallError;
 use crate::event::{self, Event};
 
 /// Largest payload of one emitted event.
 pub const MAX_EMIT_BYTES: usize = 256 * 1024;
 
-impl PluginContext {
-    pub fn emit(&self, event_type: &str, payload_json: &str) -> Result<(), HostCallError> {
+impl PluginView<'_> {
+    pub fn emit_event(&mut self, event_type: &str, payload_json: &str) -> Result<(), HostCallError> {
         if event_type.is_empty() || event_type.len() > 128 {
             return Err(self.failed("events.emit", "the event type must be 1-128 characters"));
         }
@@ -38,7 +38,7 @@ impl PluginContext {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(payload_json) {
             return Err(self.failed("events.emit", format!("payload is not JSON: {e}")));
         }
-        if !self.queue_emit(Event::from_text(event_type, payload_json)) {
+        if !self.call.queue_emit(Event::from_text(event_type, payload_json)) {
             return Err(self.failed(
                 "events.emit",
                 format!("more than {} events in one call", crate::context::MAX_EMITS_PER_CALL),
@@ -50,13 +50,14 @@ impl PluginContext {
 
 impl wit::Host for PluginView<'_> {
     fn emit(&mut self, event_type: String, payload_json: String) -> wasmtime::Result<()> {
-        self.ctx.emit(&event_type, &payload_json).map_err(trap)
+        self.emit_event(&event_type, &payload_json).map_err(trap)
     }
 }
 
 #[cfg(test)]
 mod emit_cap_tests {
-    use crate::context::{HostServices, PluginContext, MAX_EMITS_PER_CALL};
+    use crate::capabilities::PluginView;
+    use crate::context::{CallScope, HostServices, PluginContext, MAX_EMITS_PER_CALL};
     use crate::kv::{KvStore, MemoryStore};
     use crate::manifest::Manifest;
     use crate::runtime::Limits;
@@ -79,13 +80,16 @@ mod emit_cap_tests {
             serde_json::json!({"name": "Storm", "slug": "storm", "version": "1.0.0", "permissions": ["events.emit"]});
         let m = Arc::new(Manifest::parse(&serde_json::to_vec(&m).unwrap(), "storm/plugin.manifest.json").unwrap());
         let ctx = PluginContext::new(m.clone(), m.permissions.clone(), services);
+        let mut call = CallScope::default();
+        let mut view = PluginView { ctx: &ctx, call: &mut call };
         for i in 0..MAX_EMITS_PER_CALL {
-            ctx.emit("storm.tick", &format!("{{\"i\":{i}}}")).unwrap();
+            view.emit_event("storm.tick", &format!("{{\"i\":{i}}}")).unwrap();
         }
-        let e = ctx.emit("storm.tick", "{}").unwrap_err().to_string();
+        let e = view.emit_event("storm.tick", "{}").unwrap_err().to_string();
         assert!(e.contains("storm") && e.contains("more than 1000 events in one call"), "{e}");
-        assert_eq!(ctx.take_emitted().len(), MAX_EMITS_PER_CALL);
+        assert_eq!(call.take_emitted().len(), MAX_EMITS_PER_CALL);
         // The next call starts with an empty queue.
-        ctx.emit("storm.tick", "{}").unwrap();
+        let mut next = CallScope::default();
+        PluginView { ctx: &ctx, call: &mut next }.emit_event("storm.tick", "{}").unwrap();
     }
 }

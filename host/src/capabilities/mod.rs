@@ -33,12 +33,22 @@ pub mod users_moderate;
 pub mod users_register;
 pub mod video_config;
 
-use crate::context::{HostCallError, PluginContext};
+use crate::context::{CallScope, HostCallError, PluginContext};
 use std::sync::Arc;
 
-/// A plugin's context as the `bindgen!` host traits see it during a call.
+/// A plugin as a host call sees it: its shared context and the call in
+/// progress (what the call emits, its session change). The `bindgen!` host
+/// traits are implemented on it, and the legacy shim calls through it.
 pub struct PluginView<'a> {
     pub ctx: &'a Arc<PluginContext>,
+    pub call: &'a mut CallScope,
+}
+
+impl std::ops::Deref for PluginView<'_> {
+    type Target = PluginContext;
+    fn deref(&self) -> &PluginContext {
+        self.ctx
+    }
 }
 
 /// The `HasData` marker whose data is a [`PluginView`] (for `add_to_linker`).

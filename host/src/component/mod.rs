@@ -8,7 +8,7 @@
 use crate::bindings::{Plugin, PluginPre};
 use crate::capabilities::http_outbound::OutboundHooks;
 use crate::capabilities::{PluginView, ViewOf};
-use crate::context::PluginContext;
+use crate::context::{CallScope, PluginContext};
 use crate::event::{Event, Verdict};
 use crate::logpipe::{CallOutput, LogPipe};
 use crate::permissions::{self, Permission, Permissions};
@@ -27,6 +27,8 @@ const PACKAGE: &str = "owncast:plugin/";
 /// What a component's store holds: the plugin's context plus WASI state.
 pub struct ComponentState {
     pub ctx: Arc<PluginContext>,
+    /// The call in progress.
+    call: CallScope,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: OutboundHooks,
@@ -151,7 +153,7 @@ type LinkFn = fn(&mut Linker<ComponentState>) -> wasmtime::Result<()>;
 /// The plugin's view of the host, as the capabilities implement the
 /// `bindgen!` traits on it (they never see this store type).
 fn view(s: &mut ComponentState) -> PluginView<'_> {
-    PluginView { ctx: &s.ctx }
+    PluginView { ctx: &s.ctx, call: &mut s.call }
 }
 
 /// How each `owncast:plugin` interface links: one row per interface of the
@@ -210,7 +212,11 @@ struct ComponentCode {
 
 #[async_trait::async_trait]
 impl PluginCode for ComponentCode {
-    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
+    async fn instantiate(
+        &self,
+        ctx: Arc<PluginContext>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Box<dyn PluginInstance>, CallError> {
         let limits = self.runtime.limits().clone();
         let stderr = CallOutput::default();
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
@@ -224,6 +230,7 @@ impl PluginCode for ComponentCode {
         let state = ComponentState {
             hooks: OutboundHooks { ctx: ctx.clone() },
             ctx,
+            call: CallScope::new(deadline),
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
@@ -231,7 +238,6 @@ impl PluginCode for ComponentCode {
         };
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| &mut s.limits);
-        let deadline = store.data().ctx.call_deadline();
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let plugin =
             self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
@@ -255,7 +261,7 @@ impl ComponentInstance {
     #[must_use]
     fn arm(&mut self, kind: CallKind) -> crate::runtime::Running {
         self.stderr.clear();
-        let deadline = self.store.data().ctx.call_deadline();
+        let deadline = self.store.data().call.deadline;
         self.runtime.arm(&mut self.store, kind, deadline)
     }
 
@@ -267,6 +273,10 @@ impl ComponentInstance {
 
 #[async_trait::async_trait]
 impl PluginInstance for ComponentInstance {
+    fn scope(&mut self) -> &mut CallScope {
+        &mut self.store.data_mut().call
+    }
+
     async fn register(&mut self) -> Result<Registration, CallError> {
         let _ticking = self.arm(CallKind::Register);
         let r = self.plugin.call_register(&mut self.store).await;

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
-use owncast_plugin_host::context::PluginContext;
+use owncast_plugin_host::context::{CallScope, PluginContext};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::owncast::Owncast;
@@ -75,14 +75,19 @@ struct FakeCode {
 
 #[async_trait::async_trait]
 impl PluginCode for FakeCode {
-    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Box<dyn PluginInstance>, CallError> {
-        Ok(Box::new(FakeInstance { spec: self.spec.clone(), ctx }))
+    async fn instantiate(
+        &self,
+        ctx: Arc<PluginContext>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Box<dyn PluginInstance>, CallError> {
+        Ok(Box::new(FakeInstance { spec: self.spec.clone(), ctx, call: CallScope::new(deadline) }))
     }
 }
 
 struct FakeInstance {
     spec: Value,
     ctx: Arc<PluginContext>,
+    call: CallScope,
 }
 
 fn query_param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -91,6 +96,9 @@ fn query_param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 #[async_trait::async_trait]
 impl PluginInstance for FakeInstance {
+    fn scope(&mut self) -> &mut CallScope {
+        &mut self.call
+    }
     async fn register(&mut self) -> Result<Registration, CallError> {
         if self.spec["registerFails"].as_bool() == Some(true) {
             return Err(CallError::Guest("register exploded".into()));
