@@ -489,6 +489,7 @@ mod tests {
             FediverseEngagement,
             FediverseAttachment,
             FediversePost,
+            FediverseQuote,
             CustomEvent,
             NotifySubscription,
             FilterSubscription,

@@ -21,11 +21,17 @@ pub const BUILTIN_EVENTS: &[&str] = &[
     "fediverse.repost",
     "fediverse.mention",
     "fediverse.reply",
+    "fediverse.quote",
 ];
 
-/// Whether `name` is a built-in event type (plugins may not emit these).
+/// Owncast's events without a WIT record of their own: components get them
+/// as `custom` (`fediverse.activity` is the verified inbound activity, a raw
+/// JSON object).
+pub const RECORDLESS_EVENTS: &[&str] = &["fediverse.activity"];
+
+/// Whether `name` is one of Owncast's events (plugins may not emit these).
 pub fn is_builtin(name: &str) -> bool {
-    BUILTIN_EVENTS.contains(&name)
+    BUILTIN_EVENTS.contains(&name) || RECORDLESS_EVENTS.contains(&name)
 }
 
 /// A payload that does not fit the record its event type needs: names the
@@ -153,6 +159,7 @@ impl Event {
             "fediverse.repost" => types::Event::FediverseRepost(parse(t, p)?),
             "fediverse.mention" => types::Event::FediverseMention(parse(t, p)?),
             "fediverse.reply" => types::Event::FediverseReply(parse(t, p)?),
+            "fediverse.quote" => types::Event::FediverseQuote(parse(t, p)?),
             _ => types::Event::Custom(CustomEvent { event_type: t.to_string(), payload_json: p.to_string() }),
         })
     }
@@ -176,6 +183,7 @@ impl From<types::Event> for Event {
                 text(p)
             }
             types::Event::FediverseMention(p) | types::Event::FediverseReply(p) => text(p),
+            types::Event::FediverseQuote(p) => text(p),
             types::Event::Custom(c) => return Event::from_text(&c.event_type, &c.payload_json),
         };
         Event { event_type: wit_event_type(&e).into(), payload }
@@ -200,6 +208,7 @@ pub fn wit_event_type(e: &types::Event) -> &str {
         types::Event::FediverseRepost(_) => BUILTIN_EVENTS[12],
         types::Event::FediverseMention(_) => BUILTIN_EVENTS[13],
         types::Event::FediverseReply(_) => BUILTIN_EVENTS[14],
+        types::Event::FediverseQuote(_) => BUILTIN_EVENTS[15],
         types::Event::Custom(c) => &c.event_type,
     }
 }
@@ -275,6 +284,23 @@ mod tests {
             .filter(|c| c != "custom")
             .collect();
         assert_eq!(cases, BUILTIN_EVENTS);
+    }
+
+    #[test]
+    fn fediverse_quotes_are_typed_and_raw_activities_come_as_custom() {
+        let quote = json!({"actor": {"name": "A", "handle": "@a@x.example"}, "target": {"url": "https://me/p/1"},
+                           "url": "https://x.example/q/9", "contentText": "so true", "extra": 1});
+        let Ok(types::Event::FediverseQuote(q)) = Event::new("fediverse.quote", &quote).typed() else { panic!() };
+        assert_eq!((q.target.url.as_str(), q.url.as_str()), ("https://me/p/1", "https://x.example/q/9"));
+        assert_eq!((q.content_text.as_deref(), q.content.as_deref()), (Some("so true"), None));
+        let e = Event::new("fediverse.quote", &json!({"url": 5})).typed().unwrap_err();
+        assert!(e.to_string().contains("fediverse.quote"), "{e}");
+
+        let activity = json!({"type": "Announce", "actor": "https://x.example/u/a", "object": {"id": 7}});
+        let Ok(types::Event::Custom(c)) = Event::new("fediverse.activity", &activity).typed() else { panic!() };
+        assert_eq!(c.event_type, "fediverse.activity");
+        assert_eq!(serde_json::from_str::<Value>(&c.payload_json).unwrap(), activity);
+        assert!(is_builtin("fediverse.activity") && is_builtin("fediverse.quote"), "plugins cannot emit them");
     }
 
     #[test]

@@ -336,6 +336,14 @@ impl Manifest {
     }
 
     fn check_subscriptions(&self) -> Result<(), (String, String)> {
+        for (i, n) in self.subscriptions.notify.iter().enumerate() {
+            if let Some(p) = crate::permissions::for_notify(&n.event).filter(|p| !self.permissions.contains(*p)) {
+                return Err((
+                    format!("subscriptions.notify[{i}]"),
+                    format!("subscribing to `{}` needs permission {p}", n.event),
+                ));
+            }
+        }
         for (i, f) in self.subscriptions.filter.iter().enumerate() {
             if let Some(p) = crate::permissions::for_filter(&f.event).filter(|p| !self.permissions.contains(*p)) {
                 return Err((
@@ -635,6 +643,29 @@ mod tests {
             assert_eq!(e.field, field, "{src}: {e}");
             assert!(e.to_string().starts_with("plugin.manifest.json: field"), "{e}");
         }
+    }
+
+    #[test]
+    fn notify_subscriptions_need_their_permission_like_filters() {
+        let with = |perms: &str, event: &str| {
+            parse(&format!(
+                r#"{{"name":"x","slug":"a","version":"1.0.0","permissions":[{perms}],"subscriptions":{{"notify":[{{"event":"stream.started"}},{{"event":"{event}"}}]}}}}"#
+            ))
+        };
+        for event in ["fediverse.follow", "fediverse.quote", "fediverse.activity", "fediverse.reply"] {
+            let e = with("", event).unwrap_err();
+            assert_eq!(e.field, "subscriptions.notify[1]");
+            assert!(
+                e.to_string().ends_with(&format!("subscribing to `{event}` needs permission fediverse.inbound")),
+                "{e}"
+            );
+            with(r#""fediverse.inbound""#, event).unwrap();
+        }
+        let e = with("", "sse.connect").unwrap_err();
+        assert!(e.to_string().ends_with("subscribing to `sse.connect` needs permission http.sse"), "{e}");
+        with(r#""http.sse""#, "sse.disconnect").unwrap();
+        with("", "tick").unwrap();
+        with("", "my-plugin.custom").unwrap();
     }
 
     #[test]

@@ -49,6 +49,7 @@ permissions! {
     UsersRegister = "users.register",
     AuthGate = "auth.gate",
     FediversePost = "fediverse.post",
+    FediverseInbound = "fediverse.inbound",
     HttpSse = "http.sse",
     UiModify = "ui.modify",
     NetworkFetch = "network.fetch",
@@ -154,6 +155,7 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability { permission: Permission::UsersRegister, interface: Some("users-register"), functions: &[] },
     Capability { permission: Permission::AuthGate, interface: Some("auth-gate"), functions: &[] },
     Capability { permission: Permission::FediversePost, interface: Some("fediverse"), functions: &[] },
+    Capability { permission: Permission::FediverseInbound, interface: None, functions: &[] },
     Capability { permission: Permission::HttpSse, interface: Some("sse"), functions: &[] },
     Capability { permission: Permission::UiModify, interface: Some("ui"), functions: &[] },
     Capability { permission: Permission::NetworkFetch, interface: None, functions: &[] },
@@ -239,6 +241,19 @@ pub fn for_wit_function(interface: &str, function: &str) -> Result<Option<Permis
 /// The permission filtering events of type `event` needs, if any.
 pub fn for_filter(event: &str) -> Option<Permission> {
     event.starts_with("chat.").then_some(Permission::ChatFilter)
+}
+
+/// The permission subscribing to notifications of `event` needs, if any
+/// (upstream: the fediverse events need `fediverse.inbound`, the SSE
+/// connection events `http.sse`).
+pub fn for_notify(event: &str) -> Option<Permission> {
+    if event.starts_with("fediverse.") {
+        Some(Permission::FediverseInbound)
+    } else if event == "sse.connect" || event == "sse.disconnect" {
+        Some(Permission::HttpSse)
+    } else {
+        None
+    }
 }
 
 /// The permission a legacy host function needs: `Ok(None)` for the ambient

@@ -85,6 +85,7 @@ pub(crate) mod kebab_names {
     pub const FediverseEngagement: &str = "fediverse-engagement";
     pub const FediverseAttachment: &str = "fediverse-attachment";
     pub const FediversePost: &str = "fediverse-post";
+    pub const FediverseQuote: &str = "fediverse-quote";
     pub const CustomEvent: &str = "custom-event";
     pub const NotifySubscription: &str = "notify-subscription";
     pub const FilterSubscription: &str = "filter-subscription";
@@ -214,6 +215,21 @@ wit_record! {
         content_text: String => "content-text",
         url: String => "url",
         posted_at: String => "posted-at",
+        in_reply_to: Option<String> => "in-reply-to",
+        attachments: Option<Vec<FediverseAttachment>> => "attachments",
+        language: Option<String> => "language",
+    }
+}
+
+wit_record! {
+    /// `fediverse.quote`.
+    pub struct FediverseQuote {
+        actor: FediverseActor => "actor",
+        target: FediverseTarget => "target",
+        url: String => "url",
+        content: Option<String> => "content",
+        content_text: Option<String> => "content-text",
+        posted_at: Option<String> => "posted-at",
         in_reply_to: Option<String> => "in-reply-to",
         attachments: Option<Vec<FediverseAttachment>> => "attachments",
         language: Option<String> => "language",
@@ -486,6 +502,8 @@ pub enum Event {
     FediverseMention(FediversePost),
     #[cfg_attr(feature = "component-model", component(name = "fediverse-reply"))]
     FediverseReply(FediversePost),
+    #[cfg_attr(feature = "component-model", component(name = "fediverse-quote"))]
+    FediverseQuote(FediverseQuote),
     #[cfg_attr(feature = "component-model", component(name = "custom"))]
     Custom(CustomEvent),
 }

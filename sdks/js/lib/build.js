@@ -336,11 +336,22 @@ function describePlugin(script, manifest, map) {
 /**
  * Handlers that need a permission of their own (upstream's rules): filters
  * chat.filter, onHttpRequest http.serve, content put into Owncast's page
- * ui.modify, the viewer-gate re-check auth.gate.
+ * ui.modify, the viewer-gate re-check auth.gate, the seven fediverse
+ * handlers fediverse.inbound, the SSE connection handlers http.sse (the
+ * host refuses the matching subscriptions without them).
  */
 const HANDLER_PERMISSIONS = [
   ["filterChatMessage", "chat.filter"],
   ["onHttpRequest", "http.serve"],
+  ["onSseConnect", "http.sse"],
+  ["onSseDisconnect", "http.sse"],
+  ["onFediverse", "fediverse.inbound"],
+  ["onFediverseFollow", "fediverse.inbound"],
+  ["onFediverseLike", "fediverse.inbound"],
+  ["onFediverseRepost", "fediverse.inbound"],
+  ["onFediverseQuote", "fediverse.inbound"],
+  ["onFediverseMention", "fediverse.inbound"],
+  ["onFediverseReply", "fediverse.inbound"],
   ["onTabContent", "ui.modify"],
   ["onPageContent", "ui.modify"],
   ["onPageStyles", "ui.modify"],

@@ -106,6 +106,23 @@ export interface FediversePost {
   language?: string | null;
 }
 
+/** `fediverse.quote`: an accepted quote of a local post (upstream `FediverseQuote`). `target` is the quoted local post, `url` the remote quote post; the content fields are present when the quoting server embedded its note. */
+export interface FediverseQuote {
+  actor: FediverseActor;
+  target: FediverseTarget;
+  /** Permalink to the remote quote post. */
+  url: string;
+  /** HTML from the source instance. */
+  content?: string | null;
+  /** The content with HTML stripped. */
+  contentText?: string | null;
+  /** RFC 3339. */
+  postedAt?: string | null;
+  inReplyTo?: string | null;
+  attachments?: FediverseAttachment[] | null;
+  language?: string | null;
+}
+
 /** A plugin-emitted event; the payload is JSON text. */
 export interface CustomEvent {
   eventType: string;
@@ -315,6 +332,7 @@ export interface EventPayloads {
   "fediverse.repost": FediverseEngagement;
   "fediverse.mention": FediversePost;
   "fediverse.reply": FediversePost;
+  "fediverse.quote": FediverseQuote;
 }
 
 export type BuiltinEventType = keyof EventPayloads;

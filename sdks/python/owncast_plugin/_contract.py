@@ -26,6 +26,7 @@ CAPABILITIES = {
     "users.register": ("users-register", ()),
     "auth.gate": ("auth-gate", ()),
     "fediverse.post": ("fediverse", ()),
+    "fediverse.inbound": (None, ()),
     "http.sse": ("sse", ()),
     "ui.modify": ("ui", ()),
     "network.fetch": (None, ()),

@@ -205,6 +205,7 @@ impl Event {
             Event::FediverseRepost(_) => "fediverse.repost",
             Event::FediverseMention(_) => "fediverse.mention",
             Event::FediverseReply(_) => "fediverse.reply",
+            Event::FediverseQuote(_) => "fediverse.quote",
             Event::Custom(custom) => return custom.event_type.clone(),
         };
         name.to_string()
