@@ -31,8 +31,10 @@ pub const USER: &str = "extism:host/user";
 pub enum A {
     /// A kernel offset (string, bytes or JSON).
     P,
-    /// An integer passed by value.
+    /// An integer passed by value, `i64` in the contract.
     I,
+    /// An integer passed by value, `i32` in the contract (a limit, a flag).
+    I32,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -125,7 +127,7 @@ pub struct HostFn {
     run: Run,
 }
 
-use A::{I, P};
+use A::{I, I32, P};
 
 macro_rules! host_fns {
     ($( $name:literal ($($a:ident),*) -> $r:ident = $run:expr; )*) => {
@@ -152,7 +154,7 @@ host_fns! {
     "owncast_send_chat_system"(P) -> Unit = |c, a| c.chat_send_system(&a.str(0)).map(|_| Out::Unit);
     "owncast_send_chat_to"(I, P) -> Unit = |c, a| c.chat_send_to(a.int(0) as u64, &a.str(1)).map(|_| Out::Unit);
     // chat.history
-    "owncast_chat_history"(I) -> P = |c, a| c.chat_history(a.int(0).clamp(0, u32::MAX as i64) as u32).map(|v| json(&v));
+    "owncast_chat_history"(I32) -> P = |c, a| c.chat_history(a.int(0).clamp(0, u32::MAX as i64) as u32).map(|v| json(&v));
     "owncast_chat_clients"() -> P = |c, _| c.chat_clients().map(|v| json(&v));
     // chat.moderate
     "owncast_delete_message"(P) -> Unit = |c, a| c.delete_message(&a.str(0)).map(|_| Out::Unit);
@@ -218,7 +220,7 @@ host_fns! {
     "owncast_users_list"() -> P = |c, _| c.users_list().map(|v| json(&v));
     "owncast_user_get"(P) -> P = |c, a| c.user_get(&a.str(0)).map(|v| v.map(|u| json(&u)).unwrap_or(Out::Bytes(None)));
     // users.moderate
-    "owncast_user_set_enabled"(P, I, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
+    "owncast_user_set_enabled"(P, I32, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
     "owncast_ban_ip"(P) -> Unit = |c, a| c.ban_ip(&a.str(0)).map(|_| Out::Unit);
     // users.register: `{authId, displayName?, scopes?, ...}` in, `{userId}` or `{error}` out.
     "owncast_users_register"(P) -> P = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
@@ -272,22 +274,15 @@ pub fn find(name: &str) -> Option<&'static HostFn> {
 impl HostFn {
     /// The contract's signature, e.g. `(i64, i64) -> i64`.
     pub fn signature(&self) -> String {
-        let args: Vec<&str> = self.args.iter().map(|a| if *a == A::P { "i64" } else { self.int_type() }).collect();
+        // Offsets, ids, delays and timer_set's repeat flag are i64; a limit
+        // and a flag i32 (upstream's engine.d.ts).
+        let args: Vec<&str> = self.args.iter().map(|a| if *a == A::I32 { "i32" } else { "i64" }).collect();
         let ret = match self.ret {
             R::Unit => String::new(),
             R::P => " -> i64".into(),
             R::I32 => " -> i32".into(),
         };
         format!("({}){ret}", args.join(", "))
-    }
-
-    fn int_type(&self) -> &'static str {
-        // limit (chat_history) and enabled (user_set_enabled) are i32; ids,
-        // delays and timer_set's repeat flag i64 (upstream's engine.d.ts).
-        match self.name {
-            "owncast_chat_history" | "owncast_user_set_enabled" => "i32",
-            _ => "i64",
-        }
     }
 
     /// Whether a module may import this function with type `ty`: integer
@@ -341,7 +336,7 @@ impl HostFn {
                 _ => 0,
             };
             args.push(match kind {
-                A::I => Arg::Int(raw),
+                A::I | A::I32 => Arg::Int(raw),
                 A::P => {
                     let block =
                         caller.data().kernel.block(self.name, raw as u64).map_err(|e| kernel_trap(self.name, i, e))?;

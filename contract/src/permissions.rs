@@ -1,14 +1,36 @@
 //! Permissions and what each one grants: a WIT interface (or some of its
-//! functions) and the legacy `owncast_*` host functions. One table serves the
-//! component linker, the legacy shim and the runtime checks.
+//! functions) and the legacy `owncast_*` host functions, declared once per
+//! capability in [`declarations!`]. One table serves the component linker,
+//! the legacy shim, the docs and the SDKs.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-macro_rules! permissions {
-    ($( $variant:ident = $name:literal ),* $(,)?) => {
+/// The interface of a declaration: a WIT interface name, or `_` for none.
+macro_rules! interface {
+    (_) => {
+        None
+    };
+    ($i:literal) => {
+        Some($i)
+    };
+}
+
+/// The contract's declarations, each capability once: its permission, the
+/// WIT interface it opens (and which of its functions, when permissions
+/// share an interface) and each function's legacy `owncast_*` name. The
+/// permission enum, [`CAPABILITIES`], [`LEGACY_NAMES`] and
+/// [`UNGATED_INTERFACES`] are generated from it.
+macro_rules! declarations {
+    (
+        ungated { $( $ui:literal { $( $uf:literal => $ul:literal ),* $(,)? } ),* $(,)? }
+        gated { $(
+            $variant:ident = $name:literal : $iface:tt $( only [ $( $only:literal ),* ] )?
+                { $( $f:literal => $l:literal ),* $(,)? }
+        ),* $(,)? }
+    ) => {
         /// A capability a plugin asks for in `plugin.manifest.json`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Permission { $( $variant ),* }
@@ -27,33 +49,96 @@ macro_rules! permissions {
                 match s { $( $name => Ok(Permission::$variant), )* _ => Err(UnknownPermission(s.to_string())) }
             }
         }
+
+        /// The table of CONTRACT.md's host functions, one row per permission.
+        pub const CAPABILITIES: &[Capability] = &[ $(
+            Capability {
+                permission: Permission::$variant,
+                interface: interface!($iface),
+                functions: &[ $( $( $only ),* )? ],
+            },
+        )* ];
+
+        /// Each WIT host function and its legacy Extism host function.
+        pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
+            $( $( ($ui, $uf, $ul), )* )*
+            $( $( ($iface, $f, $l), )* )*
+        ];
+
+        /// Interfaces of `owncast:plugin` every plugin gets.
+        pub const UNGATED_INTERFACES: &[&str] = &["types", $( $ui ),* ];
     };
 }
 
-permissions! {
-    ChatSend = "chat.send",
-    ChatHistory = "chat.history",
-    ChatModerate = "chat.moderate",
-    ChatFilter = "chat.filter",
-    StorageKv = "storage.kv",
-    StorageUpload = "storage.upload",
-    StorageFs = "storage.fs",
-    StorageSql = "storage.sql",
-    EventsEmit = "events.emit",
-    ServerRead = "server.read",
-    VideoConfigRead = "videoconfig.read",
-    VideoConfigWrite = "videoconfig.write",
-    NotificationsSend = "notifications.send",
-    UsersRead = "users.read",
-    UsersModerate = "users.moderate",
-    UsersRegister = "users.register",
-    AuthGate = "auth.gate",
-    FediversePost = "fediverse.post",
-    FediverseInbound = "fediverse.inbound",
-    HttpSse = "http.sse",
-    UiModify = "ui.modify",
-    NetworkFetch = "network.fetch",
-    HttpServe = "http.serve",
+declarations! {
+    // Ambient: every plugin gets these (upstream's "ambient (no permission)").
+    ungated {
+        "log" {},
+        "config" { "get" => "owncast_config_get" },
+        "timer" { "set" => "owncast_timer_set", "clear" => "owncast_timer_clear" },
+        "assets" { "read" => "owncast_asset_read" },
+    }
+    gated {
+        ChatSend = "chat.send": "chat" {
+            "send" => "owncast_send_chat",
+            "send-action" => "owncast_send_chat_action",
+            "send-system" => "owncast_send_chat_system",
+            "send-to" => "owncast_send_chat_to",
+        },
+        ChatHistory = "chat.history": "chat-history" {
+            "history" => "owncast_chat_history",
+            "clients" => "owncast_chat_clients",
+        },
+        ChatModerate = "chat.moderate": "chat-moderate" {
+            "delete-message" => "owncast_delete_message",
+            "kick-client" => "owncast_kick_client",
+        },
+        ChatFilter = "chat.filter": _ {},
+        StorageKv = "storage.kv": "kv" { "get" => "owncast_kv_get", "set" => "owncast_kv_set" },
+        StorageUpload = "storage.upload": "upload" { "upload" => "owncast_storage_upload" },
+        StorageFs = "storage.fs": "fs" {
+            "read" => "owncast_fs_read",
+            "write" => "owncast_fs_write",
+            "list" => "owncast_fs_list",
+            "delete" => "owncast_fs_delete",
+            "exists" => "owncast_fs_exists",
+        },
+        StorageSql = "storage.sql": "sql" { "exec" => "owncast_sql_exec", "query" => "owncast_sql_query" },
+        EventsEmit = "events.emit": "events" { "emit" => "owncast_emit_event" },
+        ServerRead = "server.read": "server" {
+            "stream-current" => "owncast_stream_current",
+            "stream-broadcaster" => "owncast_stream_broadcaster",
+            "server-info" => "owncast_server_info",
+            "server-socials" => "owncast_server_socials",
+            "server-federation" => "owncast_server_federation",
+            "server-tags" => "owncast_server_tags",
+        },
+        VideoConfigRead = "videoconfig.read": "video-config" only ["read"] { "read" => "owncast_video_config_read" },
+        VideoConfigWrite = "videoconfig.write": "video-config" only ["write"] {
+            "write" => "owncast_video_config_write",
+        },
+        NotificationsSend = "notifications.send": "notifications" {
+            "notify-discord" => "owncast_notify_discord",
+            "notify-browser-push" => "owncast_notify_browser_push",
+            "notify-fediverse" => "owncast_notify_fediverse",
+        },
+        UsersRead = "users.read": "users" { "list" => "owncast_users_list", "get" => "owncast_user_get" },
+        UsersModerate = "users.moderate": "users-moderate" {
+            "set-enabled" => "owncast_user_set_enabled",
+            "ban-ip" => "owncast_ban_ip",
+        },
+        UsersRegister = "users.register": "users-register" { "register" => "owncast_users_register" },
+        AuthGate = "auth.gate": "auth-gate" {
+            "grant-session" => "owncast_auth_grant_session",
+            "end-session" => "owncast_auth_end_session",
+        },
+        FediversePost = "fediverse.post": "fediverse" { "post" => "owncast_fediverse_post" },
+        FediverseInbound = "fediverse.inbound": _ {},
+        HttpSse = "http.sse": "sse" { "send" => "owncast_sse_send" },
+        UiModify = "ui.modify": "ui" { "add-actions" => "owncast_add_actions", "clear-actions" => "owncast_clear_actions" },
+        NetworkFetch = "network.fetch": _ {},
+        HttpServe = "http.serve": _ {},
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -135,90 +220,10 @@ impl Capability {
     }
 }
 
-/// The table of CONTRACT.md's host functions.
-pub const CAPABILITIES: &[Capability] = &[
-    Capability { permission: Permission::ChatSend, interface: Some("chat"), functions: &[] },
-    Capability { permission: Permission::ChatHistory, interface: Some("chat-history"), functions: &[] },
-    Capability { permission: Permission::ChatModerate, interface: Some("chat-moderate"), functions: &[] },
-    Capability { permission: Permission::ChatFilter, interface: None, functions: &[] },
-    Capability { permission: Permission::StorageKv, interface: Some("kv"), functions: &[] },
-    Capability { permission: Permission::StorageUpload, interface: Some("upload"), functions: &[] },
-    Capability { permission: Permission::StorageFs, interface: Some("fs"), functions: &[] },
-    Capability { permission: Permission::StorageSql, interface: Some("sql"), functions: &[] },
-    Capability { permission: Permission::EventsEmit, interface: Some("events"), functions: &[] },
-    Capability { permission: Permission::ServerRead, interface: Some("server"), functions: &[] },
-    Capability { permission: Permission::VideoConfigRead, interface: Some("video-config"), functions: &["read"] },
-    Capability { permission: Permission::VideoConfigWrite, interface: Some("video-config"), functions: &["write"] },
-    Capability { permission: Permission::NotificationsSend, interface: Some("notifications"), functions: &[] },
-    Capability { permission: Permission::UsersRead, interface: Some("users"), functions: &[] },
-    Capability { permission: Permission::UsersModerate, interface: Some("users-moderate"), functions: &[] },
-    Capability { permission: Permission::UsersRegister, interface: Some("users-register"), functions: &[] },
-    Capability { permission: Permission::AuthGate, interface: Some("auth-gate"), functions: &[] },
-    Capability { permission: Permission::FediversePost, interface: Some("fediverse"), functions: &[] },
-    Capability { permission: Permission::FediverseInbound, interface: None, functions: &[] },
-    Capability { permission: Permission::HttpSse, interface: Some("sse"), functions: &[] },
-    Capability { permission: Permission::UiModify, interface: Some("ui"), functions: &[] },
-    Capability { permission: Permission::NetworkFetch, interface: None, functions: &[] },
-    Capability { permission: Permission::HttpServe, interface: None, functions: &[] },
-];
-
-/// Each WIT host function and its legacy Extism host function.
-pub const LEGACY_NAMES: &[(&str, &str, &str)] = &[
-    // Ambient: every plugin gets these (upstream's "ambient (no permission)").
-    ("timer", "set", "owncast_timer_set"),
-    ("timer", "clear", "owncast_timer_clear"),
-    ("config", "get", "owncast_config_get"),
-    ("assets", "read", "owncast_asset_read"),
-    ("chat", "send", "owncast_send_chat"),
-    ("chat", "send-action", "owncast_send_chat_action"),
-    ("chat", "send-system", "owncast_send_chat_system"),
-    ("chat", "send-to", "owncast_send_chat_to"),
-    ("chat-history", "history", "owncast_chat_history"),
-    ("chat-history", "clients", "owncast_chat_clients"),
-    ("chat-moderate", "delete-message", "owncast_delete_message"),
-    ("chat-moderate", "kick-client", "owncast_kick_client"),
-    ("kv", "get", "owncast_kv_get"),
-    ("kv", "set", "owncast_kv_set"),
-    ("upload", "upload", "owncast_storage_upload"),
-    ("fs", "read", "owncast_fs_read"),
-    ("fs", "write", "owncast_fs_write"),
-    ("fs", "list", "owncast_fs_list"),
-    ("fs", "delete", "owncast_fs_delete"),
-    ("fs", "exists", "owncast_fs_exists"),
-    ("sql", "exec", "owncast_sql_exec"),
-    ("sql", "query", "owncast_sql_query"),
-    ("events", "emit", "owncast_emit_event"),
-    ("server", "stream-current", "owncast_stream_current"),
-    ("server", "stream-broadcaster", "owncast_stream_broadcaster"),
-    ("server", "server-info", "owncast_server_info"),
-    ("server", "server-socials", "owncast_server_socials"),
-    ("server", "server-federation", "owncast_server_federation"),
-    ("server", "server-tags", "owncast_server_tags"),
-    ("video-config", "read", "owncast_video_config_read"),
-    ("video-config", "write", "owncast_video_config_write"),
-    ("notifications", "notify-discord", "owncast_notify_discord"),
-    ("notifications", "notify-browser-push", "owncast_notify_browser_push"),
-    ("notifications", "notify-fediverse", "owncast_notify_fediverse"),
-    ("users", "list", "owncast_users_list"),
-    ("users", "get", "owncast_user_get"),
-    ("users-moderate", "set-enabled", "owncast_user_set_enabled"),
-    ("users-moderate", "ban-ip", "owncast_ban_ip"),
-    ("users-register", "register", "owncast_users_register"),
-    ("auth-gate", "grant-session", "owncast_auth_grant_session"),
-    ("auth-gate", "end-session", "owncast_auth_end_session"),
-    ("fediverse", "post", "owncast_fediverse_post"),
-    ("sse", "send", "owncast_sse_send"),
-    ("ui", "add-actions", "owncast_add_actions"),
-    ("ui", "clear-actions", "owncast_clear_actions"),
-];
-
 /// The legacy name of a WIT host function.
 pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
     LEGACY_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function).map(|(_, _, l)| *l)
 }
-
-/// Interfaces of `owncast:plugin` every plugin gets.
-pub const UNGATED_INTERFACES: &[&str] = &["types", "log", "config", "timer", "assets"];
 
 /// A WIT import the `owncast:plugin` contract does not define.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

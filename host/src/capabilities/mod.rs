@@ -9,32 +9,71 @@
 //! capabilities never name the loader's store type). The legacy shim (`owncast-compat-extism`) calls the same
 //! context methods from its `owncast_*` functions.
 
-pub mod assets;
-pub mod auth_gate;
-pub mod chat;
-pub mod chat_history;
-pub mod chat_moderate;
-pub mod config;
-pub mod events;
-pub mod fediverse;
-pub mod fs;
-pub mod http_outbound;
-pub mod kv;
-pub mod log;
-pub mod notifications;
-pub mod server;
-pub mod sql;
-pub mod sse;
-pub mod timer;
-pub mod ui;
-pub mod upload;
-pub mod users;
-pub mod users_moderate;
-pub mod users_register;
-pub mod video_config;
-
 use crate::context::{CallScope, HostCallError, PluginContext};
 use std::sync::Arc;
+use wasmtime::component::Linker;
+
+/// The capability modules, each named once. Those under `linked` implement
+/// the `owncast:plugin` interface of the same name (`chat_history` is
+/// `chat-history`) on [`PluginView`]; [`link`] is generated from this list,
+/// so a module listed here links, and a test checks the list against `wit/`
+/// and the contract's declarations.
+macro_rules! capabilities {
+    (linked { $( $m:ident ),* $(,)? } other { $( $o:ident ),* $(,)? }) => {
+        $( pub mod $m; )*
+        $( pub mod $o; )*
+
+        /// Adds the host implementation of `owncast:plugin/<interface>` to a
+        /// linker; `None` if no capability implements that interface.
+        pub(crate) fn link<T: HasView>(linker: &mut Linker<T>, interface: &str) -> Option<wasmtime::Result<()>> {
+            $(
+                if interface.replace('-', "_") == stringify!($m) {
+                    return Some(crate::bindings::owncast::plugin::$m::add_to_linker::<T, ViewOf>(linker, T::view));
+                }
+            )*
+            None
+        }
+
+        /// The interfaces [`link`] implements, in WIT spelling.
+        pub fn linked_interfaces() -> Vec<String> {
+            vec![ $( stringify!($m).replace('_', "-") ),* ]
+        }
+    };
+}
+
+capabilities! {
+    linked {
+        assets,
+        auth_gate,
+        chat,
+        chat_history,
+        chat_moderate,
+        config,
+        events,
+        fediverse,
+        fs,
+        kv,
+        log,
+        notifications,
+        server,
+        sql,
+        sse,
+        timer,
+        ui,
+        upload,
+        users,
+        users_moderate,
+        users_register,
+        video_config,
+    }
+    other { http_outbound }
+}
+
+/// A store's data that shows its plugin as a [`PluginView`] (the component
+/// loader's state), so capabilities link without naming it.
+pub trait HasView: Send + 'static {
+    fn view(&mut self) -> PluginView<'_>;
+}
 
 /// A plugin as a host call sees it: its shared context and the call in
 /// progress (what the call emits, its session change). The `bindgen!` host

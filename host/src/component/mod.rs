@@ -7,7 +7,7 @@
 
 use crate::bindings::{Plugin, PluginPre};
 use crate::capabilities::http_outbound::OutboundHooks;
-use crate::capabilities::{PluginView, ViewOf};
+use crate::capabilities::{HasView, PluginView};
 use crate::context::{CallScope, PluginContext};
 use crate::event::{Event, Verdict};
 use crate::logpipe::{CallOutput, LogPipe};
@@ -147,46 +147,13 @@ fn check_imports(
     Ok(needs)
 }
 
-/// Adds one `owncast:plugin` interface's host implementation to a linker.
-type LinkFn = fn(&mut Linker<ComponentState>) -> wasmtime::Result<()>;
-
 /// The plugin's view of the host, as the capabilities implement the
 /// `bindgen!` traits on it (they never see this store type).
-fn view(s: &mut ComponentState) -> PluginView<'_> {
-    PluginView { ctx: &s.ctx, call: &mut s.call }
+impl HasView for ComponentState {
+    fn view(&mut self) -> PluginView<'_> {
+        PluginView { ctx: &self.ctx, call: &mut self.call }
+    }
 }
-
-/// How each `owncast:plugin` interface links: one row per interface of the
-/// world (`tests::every_wit_interface_links_and_is_declared` checks it
-/// against `wit/` and the permission declarations). `types` has no functions.
-const LINKS: &[(&str, LinkFn)] = {
-    use crate::bindings::owncast::plugin as p;
-    type D = ViewOf;
-    &[
-        ("log", |l| p::log::add_to_linker::<_, D>(l, view)),
-        ("config", |l| p::config::add_to_linker::<_, D>(l, view)),
-        ("timer", |l| p::timer::add_to_linker::<_, D>(l, view)),
-        ("assets", |l| p::assets::add_to_linker::<_, D>(l, view)),
-        ("chat", |l| p::chat::add_to_linker::<_, D>(l, view)),
-        ("chat-history", |l| p::chat_history::add_to_linker::<_, D>(l, view)),
-        ("chat-moderate", |l| p::chat_moderate::add_to_linker::<_, D>(l, view)),
-        ("kv", |l| p::kv::add_to_linker::<_, D>(l, view)),
-        ("upload", |l| p::upload::add_to_linker::<_, D>(l, view)),
-        ("fs", |l| p::fs::add_to_linker::<_, D>(l, view)),
-        ("sql", |l| p::sql::add_to_linker::<_, D>(l, view)),
-        ("events", |l| p::events::add_to_linker::<_, D>(l, view)),
-        ("server", |l| p::server::add_to_linker::<_, D>(l, view)),
-        ("video-config", |l| p::video_config::add_to_linker::<_, D>(l, view)),
-        ("notifications", |l| p::notifications::add_to_linker::<_, D>(l, view)),
-        ("users", |l| p::users::add_to_linker::<_, D>(l, view)),
-        ("users-moderate", |l| p::users_moderate::add_to_linker::<_, D>(l, view)),
-        ("users-register", |l| p::users_register::add_to_linker::<_, D>(l, view)),
-        ("auth-gate", |l| p::auth_gate::add_to_linker::<_, D>(l, view)),
-        ("fediverse", |l| p::fediverse::add_to_linker::<_, D>(l, view)),
-        ("sse", |l| p::sse::add_to_linker::<_, D>(l, view)),
-        ("ui", |l| p::ui::add_to_linker::<_, D>(l, view)),
-    ]
-};
 
 fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Linker<ComponentState>> {
     let mut l = Linker::<ComponentState>::new(engine);
@@ -197,8 +164,8 @@ fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Li
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut l)?;
     }
     for interface in needs.owncast.iter().filter(|i| *i != "types") {
-        match LINKS.iter().find(|(name, _)| name == interface) {
-            Some((_, link)) => link(&mut l)?,
+        match crate::capabilities::link(&mut l, interface) {
+            Some(linked) => linked?,
             None => wasmtime::bail!("no host implementation for owncast:plugin/{interface}"),
         }
     }
@@ -306,7 +273,7 @@ impl PluginInstance for ComponentInstance {
 
 #[cfg(test)]
 mod tests {
-    use super::LINKS;
+    use crate::capabilities::linked_interfaces;
     use crate::permissions::{for_wit_function, legacy_name, CAPABILITIES, LEGACY_NAMES, UNGATED_INTERFACES};
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
@@ -337,8 +304,9 @@ mod tests {
     fn every_wit_interface_links_and_is_declared() {
         let wit = wit_imports();
         assert!(wit.len() > 10, "read the world's imports: {wit:?}");
-        let linked: BTreeSet<&str> = LINKS.iter().map(|(i, _)| *i).collect();
-        assert_eq!(linked.len(), LINKS.len(), "one link row per interface");
+        let list = linked_interfaces();
+        let linked: BTreeSet<&str> = list.iter().map(String::as_str).collect();
+        assert_eq!(linked.len(), list.len(), "one module per interface");
         for (interface, functions) in &wit {
             let declared = UNGATED_INTERFACES.contains(&interface.as_str())
                 || CAPABILITIES.iter().any(|c| c.interface == Some(interface.as_str()));
