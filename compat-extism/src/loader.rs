@@ -11,7 +11,8 @@ use owncast_plugin_host::logpipe::LogPipe;
 use owncast_plugin_host::permissions::{for_legacy_function, Permissions};
 use owncast_plugin_host::plugin::{is_component, is_core_module, LoadRequest};
 use owncast_plugin_host::runtime::{store_limits, CallKind};
-use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::ui::ContentHook;
 use owncast_plugin_host::{CallError, LoadError, PluginCode, PluginContext, PluginInstance, PluginLoader, Runtime};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -226,6 +227,8 @@ struct Exports {
     on_http_request: Option<Shape>,
     /// Optional (auth.gate): the gate's session re-validation.
     on_auth_check: Option<Shape>,
+    /// Optional page-content exports, in [`ContentHook::ALL`] order.
+    content: [Option<Shape>; 4],
 }
 
 /// A module linked and checked: shareable between the plugins of a shared engine.
@@ -286,6 +289,10 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
             "on_filter" => &mut exports.on_filter,
             "on_http_request" => &mut exports.on_http_request,
             "on_auth_check" => &mut exports.on_auth_check,
+            "on_tab_content" => &mut exports.content[0],
+            "on_page_content" => &mut exports.content[1],
+            "on_page_styles" => &mut exports.content[2],
+            "on_page_scripts" => &mut exports.content[3],
             "_initialize" => {
                 initialize = ty.params().len() == 0 && ty.results().len() == 0;
                 continue;
@@ -360,6 +367,7 @@ struct Live {
     on_filter: Option<Func>,
     on_http_request: Option<Func>,
     on_auth_check: Option<Func>,
+    content: [Option<Func>; 4],
 }
 
 impl CodeInner {
@@ -408,7 +416,11 @@ impl CodeInner {
         let on_filter = func("on_filter", ex.on_filter)?;
         let on_http_request = func("on_http_request", ex.on_http_request)?;
         let on_auth_check = func("on_auth_check", ex.on_auth_check)?;
-        Ok(Live { store, register, on_event, on_filter, on_http_request, on_auth_check })
+        let mut content: [Option<Func>; 4] = Default::default();
+        for (slot, hook) in content.iter_mut().zip(ContentHook::ALL) {
+            *slot = func(hook.export(), ex.content[content_index(hook)])?;
+        }
+        Ok(Live { store, register, on_event, on_filter, on_http_request, on_auth_check, content })
     }
 }
 
@@ -430,6 +442,12 @@ enum Export {
     OnFilter,
     OnHttpRequest,
     OnAuthCheck,
+    Content(ContentHook),
+}
+
+/// The position of a content export in [`Exports::content`] and [`Live::content`].
+fn content_index(hook: ContentHook) -> usize {
+    ContentHook::ALL.iter().position(|h| *h == hook).expect("every hook is in ALL")
 }
 
 impl Export {
@@ -440,6 +458,7 @@ impl Export {
             Export::OnFilter => "on_filter",
             Export::OnHttpRequest => "on_http_request",
             Export::OnAuthCheck => "on_auth_check",
+            Export::Content(hook) => hook.export(),
         }
     }
     fn kind(self) -> CallKind {
@@ -448,6 +467,7 @@ impl Export {
             Export::OnEvent => CallKind::Event,
             Export::OnFilter => CallKind::Filter,
             Export::OnHttpRequest | Export::OnAuthCheck => CallKind::Http,
+            Export::Content(_) => CallKind::Content,
         }
     }
     fn exported(self, e: &Exports) -> bool {
@@ -457,6 +477,7 @@ impl Export {
             Export::OnFilter => e.on_filter.is_some(),
             Export::OnHttpRequest => e.on_http_request.is_some(),
             Export::OnAuthCheck => e.on_auth_check.is_some(),
+            Export::Content(hook) => e.content[content_index(hook)].is_some(),
         }
     }
 }
@@ -479,6 +500,7 @@ impl ExtismInstance {
             Export::OnFilter => &live.on_filter,
             Export::OnHttpRequest => &live.on_http_request,
             Export::OnAuthCheck => &live.on_auth_check,
+            Export::Content(hook) => &live.content[content_index(hook)],
         };
         let f = match f {
             Some(Func::Status(f)) => Func::Status(f.clone()),
@@ -554,7 +576,9 @@ impl RawInstance {
         Ok(())
     }
 
-    /// Calls `register`, `on_event`, `on_filter` or `on_http_request` with `input`; returns the output.
+    /// Calls `register`, `on_event`, `on_filter`, `on_http_request` or an
+    /// optional export (`on_auth_check`, `on_tab_content`, ...) with `input`;
+    /// returns the output.
     pub async fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
         let e = match export {
             "register" => Export::Register,
@@ -562,7 +586,10 @@ impl RawInstance {
             "on_filter" => Export::OnFilter,
             "on_http_request" => Export::OnHttpRequest,
             "on_auth_check" => Export::OnAuthCheck,
-            _ => return Err(CallError::MissingExport("(not an Owncast export)")),
+            other => match ContentHook::ALL.into_iter().find(|h| h.export() == other) {
+                Some(hook) => Export::Content(hook),
+                None => return Err(CallError::MissingExport("(not an Owncast export)")),
+            },
         };
         self.0.call(e, input).await
     }
@@ -652,5 +679,23 @@ impl PluginInstance for ExtismInstance {
             return Ok(None);
         }
         parse_json("on_auth_check", "a verdict {action, reason?, ttl?}", &out).map(Some)
+    }
+
+    async fn content(
+        &mut self,
+        hook: ContentHook,
+        request: Option<&ContentRequest>,
+    ) -> Result<Option<String>, CallError> {
+        if self.code.prepared.exports.content[content_index(hook)].is_none() {
+            return Ok(None);
+        }
+        let input = match request {
+            Some(r) => serde_json::to_vec(r).expect("requests serialize"),
+            None => Vec::new(),
+        };
+        let out = self.call(Export::Content(hook), &input).await?;
+        String::from_utf8(out)
+            .map(Some)
+            .map_err(|e| CallError::BadOutput(format!("{}: the output is not UTF-8 text: {e}", hook.export())))
     }
 }

@@ -75,6 +75,63 @@ async fn hostile_legacy_scenarios_pass() {
     scenarios("hostile-legacy").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_tour_scenarios_pass() {
+    scenarios("page-tour").await;
+}
+
+/// page-tour's content exports through the server's merge: its failing tab
+/// and its never-ending one leave the rest of its content, and the page, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_tour_content_failures_stay_out_of_the_page() {
+    use owncast_plugin_host::types::ChatUser;
+    use owncast_plugin_host::ui::{content_request, ContentHook};
+    let Some(dir) = fixture("page-tour") else { return };
+    let h = Arc::new(
+        Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+            .runtime(runtime(|_| {}))
+            .loader(Arc::new(ExtismLoader::new()))
+            .build()
+            .unwrap(),
+    );
+    h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
+    let boom = h.call_content("page-tour", ContentHook::TabContent, Some(content_request("boom", None))).await;
+    assert!(boom.unwrap_err().contains("the boom tab failed"));
+    let started = std::time::Instant::now();
+    let spin = h.call_content("page-tour", ContentHook::TabContent, Some(content_request("spin", None))).await;
+    let deadline = h.runtime().limits().content_deadline;
+    assert!(started.elapsed() < deadline + std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(spin.unwrap_err().contains("on_tab_content"));
+
+    let p = h.get("page-tour").unwrap();
+    let ann = ChatUser { id: "u-ann".into(), display_name: "ann".into(), ..Default::default() };
+    let d = h.dynamic_content(&p, Some(&ann)).await;
+    let tabs: Vec<&str> = d.tabs.keys().map(String::as_str).collect();
+    assert_eq!(tabs, ["live"], "the static tab is a file, the boom tab failed");
+    assert!(d.tabs["live"].contains("<p>for ann</p>"));
+    assert_eq!(d.page.as_deref(), Some("<p>slot banner for ann</p>"));
+    assert_eq!(d.scripts.as_deref(), Some("window.liveLoaded = true;"));
+    let health = p.health();
+    assert_eq!(health.strikes, 0, "page content never strikes: {health:?}");
+    assert!(health.http_failures >= 3, "{health:?}");
+
+    let server = owncast_plugin_server::PluginServer::new(h.clone(), owncast_plugin_server::ServerConfig::default());
+    let req = http::Request::get("/api/plugins/config").body(bytes::Bytes::new()).unwrap();
+    let r = server.handle(req, "127.0.0.1:9".parse().unwrap()).await;
+    let j: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    let titles: Vec<&str> = j["pluginTabs"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Static", "Live"]);
+    let live = j["pluginTabs"][1]["html"].as_str().unwrap();
+    assert_eq!(live, "<h2>Tab live</h2><p>for guest</p>", "sanitized: no handler, no script");
+    let css = j["pluginStyles"].as_str().unwrap();
+    assert!(css.starts_with("/* plugin: page-tour — fixed.css */\n.fixed { color: blue }\n/* plugin: page-tour — on_page_styles */\n.live { color: red }<\\/style>"), "{css}");
+    let js = j["customJavascript"].as_str().unwrap();
+    assert!(
+        js.contains("try {\nwindow.fixedLoaded = true;\n}") && js.contains("try {\nwindow.liveLoaded = true;\n}"),
+        "{js}"
+    );
+}
+
 fn say(body: &str) -> owncast_plugin_host::event::Event {
     chat(body)
 }

@@ -254,6 +254,39 @@ impl Contract {
              value (in WIT, `custom-event.payload-json` holds it as text). A filter's `modify` payload replaces the \
              event's payload and keeps its type.\n"
         );
+        let page_id = self.resolve.packages[self.package].worlds["page-content"];
+        let page = &self.resolve.worlds[page_id];
+        let _ = writeln!(o, "### Optional exports (world `page-content`)\n\n{}\n", docs(&page.docs));
+        let _ = writeln!(
+            o,
+            "| WIT export | legacy Extism export | legacy input (JSON) | legacy output |\n|---|---|---|---|"
+        );
+        for (k, item) in &page.exports {
+            if let (WorldKey::Name(_), WorldItem::Function(f)) = (k, item) {
+                let legacy = f.name.replace('-', "_");
+                let input = if f.params.is_empty() { "none" } else { "`ContentRequest` `{slug, user?}`" };
+                let output = if legacy.ends_with("styles") {
+                    "CSS text"
+                } else if legacy.ends_with("scripts") {
+                    "JavaScript text"
+                } else {
+                    "HTML text"
+                };
+                let _ = writeln!(
+                    o,
+                    "| `{}` — {} | `{legacy}` | {input} | {output} |",
+                    self.signature(f),
+                    one_line(&f.docs)
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "\n`register`'s `commands` declare chat commands: the host matches each chat message the filters let \
+             through (after its notification) against every plugin's declarations and delivers a match to `on-event` \
+             as the custom event `chat.command` with the JSON payload `{{message, command, invokedAs, args, \
+             argString}}`; `!help` is answered by the host from the declarations.\n"
+        );
 
         let _ = writeln!(o, "## Host interfaces and permissions\n");
         let _ = writeln!(
@@ -495,6 +528,8 @@ mod tests {
             FilterSubscription,
             Subscriptions,
             Registration,
+            CommandInfo,
+            ContentRequest,
             HttpRequest,
             HttpResponse,
             OpResult,

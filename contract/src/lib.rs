@@ -6,12 +6,14 @@
 //! - [`types`], [`event`]: the WIT records and their legacy JSON shapes.
 //! - [`manifest`]: `plugin.manifest.json` and the `register()` cross-check.
 //! - [`permissions`]: what each permission opens.
+//! - [`commands`]: chat commands the host routes (`chat.command`, `!help`).
 //! - [`ui`]: UI contributions (action buttons, styles, scripts, page content, tabs).
 //! - [`bundle`]: a plugin's files (`PluginBundle`, a plugin directory).
 //! - [`owncast`], [`outbound`]: the seams Owncast implements (its server, its network).
 //! - [`contract`]: the WIT contract as a document model (`docs/WIRE_PROTOCOL.md`, TypeScript types).
 
 pub mod bundle;
+pub mod commands;
 pub mod contract;
 pub mod event;
 pub mod manifest;

@@ -16,6 +16,11 @@ pub struct Caller<'a> {
     pub bot_name: &'a str,
 }
 
+impl Caller<'static> {
+    /// The host itself (its answer to `!help`): no plugin, an empty slug.
+    pub const HOST: Caller<'static> = Caller { slug: "", bot_name: "Owncast" };
+}
+
 /// The kinds of chat message a plugin can send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]

@@ -91,6 +91,8 @@ pub(crate) mod kebab_names {
     pub const FilterSubscription: &str = "filter-subscription";
     pub const Subscriptions: &str = "subscriptions";
     pub const Registration: &str = "registration";
+    pub const CommandInfo: &str = "command-info";
+    pub const ContentRequest: &str = "content-request";
     pub const HttpRequest: &str = "http-request";
     pub const HttpResponse: &str = "http-response";
     pub const OpResult: &str = "op-result";
@@ -272,6 +274,31 @@ wit_record! {
         version: String => "version",
         permissions: Vec<String> => "permissions",
         subscriptions: Subscriptions => "subscriptions",
+        commands: Option<Vec<CommandInfo>> => "commands",
+    }
+}
+
+wit_record! {
+    /// A chat command the plugin answers (upstream's `CommandInfo`). The host
+    /// matches accepted chat messages against it and delivers `chat.command`.
+    pub struct CommandInfo {
+        name: String => "name",
+        prefix: Option<String> => "prefix",
+        description: Option<String> => "description",
+        usage: Option<String> => "usage",
+        aliases: Option<Vec<String>> => "aliases",
+        mod_only: Option<bool> => "mod-only",
+        case_sensitive: Option<bool> => "case-sensitive",
+        cooldown_ms: Option<u64> => "cooldown-ms",
+    }
+}
+
+wit_record! {
+    /// What a tab or page-slot export renders (upstream's `ContentRequest`):
+    /// the tab's or slot's slug and the viewer, when known.
+    pub struct ContentRequest {
+        slug: String => "slug",
+        user: Option<ChatUser> => "user",
     }
 }
 

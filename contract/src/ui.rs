@@ -16,12 +16,18 @@
 //!   `/plugins/<slug>/`, another plugin's path or an absolute URL is refused.
 //!   The host reads them from the plugin's `assets/` (else `public/`) folder
 //!   and inlines them ([`page_contributions`]).
+//! - A tab or `extraPageContent` slot without `content` is rendered by the
+//!   plugin (`on_tab_content`/`on_page_content` with a [`ContentRequest`]);
+//!   a plugin holding `ui.modify` may add CSS and JavaScript by exporting
+//!   `on_page_styles`/`on_page_scripts` ([`ContentHook`], [`DynamicContent`]).
 
 use crate::bundle::PluginAssets;
 use crate::manifest::is_upstream_slug;
 use crate::types::ActionButton;
+use crate::types::ContentRequest;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The key in a plugin's storage namespace that holds the buttons it added at
@@ -48,6 +54,66 @@ pub struct Tab {
     pub slug: String,
     /// `/plugins/<slug>/<file>.html`, rewritten.
     pub content: Option<String>,
+}
+
+/// The page-content exports a plugin may have, each optional; the host calls
+/// them when it builds the page contributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentHook {
+    /// A tab without `content`: `on_tab_content` with `{slug, user?}`, HTML back.
+    TabContent,
+    /// The `extraPageContent` slot without `content`: `on_page_content`, HTML back.
+    PageContent,
+    /// `on_page_styles`, no input: CSS appended after the plugin's `styles` files.
+    PageStyles,
+    /// `on_page_scripts`, no input: JavaScript appended after its `scripts` files.
+    PageScripts,
+}
+
+impl ContentHook {
+    pub const ALL: [ContentHook; 4] =
+        [ContentHook::TabContent, ContentHook::PageContent, ContentHook::PageStyles, ContentHook::PageScripts];
+
+    /// The legacy (Extism) export name, upstream's.
+    pub fn export(self) -> &'static str {
+        match self {
+            ContentHook::TabContent => "on_tab_content",
+            ContentHook::PageContent => "on_page_content",
+            ContentHook::PageStyles => "on_page_styles",
+            ContentHook::PageScripts => "on_page_scripts",
+        }
+    }
+
+    /// The component export name (the WIT name of the export).
+    pub fn wit_export(self) -> &'static str {
+        match self {
+            ContentHook::TabContent => "on-tab-content",
+            ContentHook::PageContent => "on-page-content",
+            ContentHook::PageStyles => "on-page-styles",
+            ContentHook::PageScripts => "on-page-scripts",
+        }
+    }
+
+    /// Whether the export takes a [`ContentRequest`] (tab and page content).
+    pub fn takes_request(self) -> bool {
+        matches!(self, ContentHook::TabContent | ContentHook::PageContent)
+    }
+}
+
+/// What one plugin's content exports returned for one page: HTML per
+/// dynamic tab (by tab slug), the page slot's HTML, extra CSS and JavaScript.
+/// What failed or timed out is absent (the page goes without it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DynamicContent {
+    pub tabs: BTreeMap<String, String>,
+    pub page: Option<String>,
+    pub styles: Option<String>,
+    pub scripts: Option<String>,
+}
+
+/// The request a tab or page-slot export receives.
+pub fn content_request(slug: &str, user: Option<&crate::types::ChatUser>) -> ContentRequest {
+    ContentRequest { slug: slug.to_string(), user: user.cloned() }
 }
 
 /// A plugin's validated UI contributions (paths already rewritten).
@@ -226,7 +292,7 @@ pub(crate) fn parse(
     obj: &Map<String, Value>,
     slug: &str,
     http_serve: bool,
-    warn: &mut dyn FnMut(&str, String),
+    _warn: &mut dyn FnMut(&str, String),
 ) -> Result<UiContributions, Refusal> {
     let mut ui = UiContributions::default();
     if let Some(v) = present(obj, "actions") {
@@ -265,7 +331,7 @@ pub(crate) fn parse(
                 if slot.is_none() {
                     return Err(("extraPageContent.slug".into(), "is required when there is no content".into()));
                 }
-                warn("extraPageContent", "without `content` upstream asks the plugin (on_page_content); this host does not, so it contributes nothing".into());
+                // Rendered by the plugin's `on_page_content`.
                 None
             }
         };
@@ -304,10 +370,8 @@ pub(crate) fn parse(
             }
             let content = match content {
                 Some(c) => Some(asset_path(slug, &c, ".html").map_err(|m| (at(".content"), m))?),
-                None => {
-                    warn(&at(""), "without `content` upstream asks the plugin (on_tab_content); this host does not, so the tab is left out".into());
-                    None
-                }
+                // Rendered by the plugin's `on_tab_content`.
+                None => None,
             };
             ui.tabs.push(Tab { title, slug: tab_slug, content });
         }
@@ -345,6 +409,8 @@ pub struct PluginPage<'a> {
     pub assets: &'a PluginAssets,
     /// Buttons the plugin added at run time (already checked).
     pub runtime_actions: Vec<ActionButton>,
+    /// What the plugin's content exports returned for this page.
+    pub dynamic: DynamicContent,
 }
 
 /// The file a contribution path names: in the plugin's `assets/`, else its
@@ -387,13 +453,39 @@ fn append(buf: &mut String, header: String, text: &str) {
     }
 }
 
+/// A file name or export as it is shown in the comment before a
+/// contribution: only characters that cannot end a comment or a string
+/// (letters, digits, `.`, `_`, `/`, `-`), anything else as `_`.
+fn label(source: &str) -> String {
+    source.chars().map(|c| if c.is_ascii_alphanumeric() || "._/-".contains(c) { c } else { '_' }).collect()
+}
+
+/// CSS that cannot end the `<style>` element it is put in.
+fn contained_css(css: &str) -> String {
+    css.replace("</style", "<\\/style").replace("</STYLE", "<\\/STYLE")
+}
+
+/// One plugin's script in the shared bundle, after a comment naming it, in
+/// a `try`/`catch` (as upstream) so that its failure at run time does not
+/// stop the scripts after it.
+fn guarded_script(buf: &mut String, slug: &str, source: &str, js: &str) {
+    let source = label(source);
+    buf.push_str(&format!("// plugin: {slug} — {source}\ntry {{\n{js}"));
+    if !js.ends_with('\n') {
+        buf.push('\n');
+    }
+    buf.push_str(&format!("}} catch (e) {{ console.error(\"plugin {slug} ({source}) failed:\", e); }}\n"));
+}
+
 /// Every plugin's contributions merged into the fields of Owncast's
 /// `/api/config` that upstream fills from them: `externalActions` (to follow
 /// the admin's own), `pluginStyles`, `extraPageContent` (to go before the
 /// admin's), `pluginTabs`, and `customJavascript` (what upstream appends to
-/// `/customjavascript`). Each file is preceded by a comment naming its
-/// plugin, as upstream does. HTML is sanitized; a `</style` in CSS is broken
-/// up so the styles cannot end their `<style>` element.
+/// `/customjavascript`). Each contribution is preceded by a comment naming
+/// its plugin and file (or export), as upstream does; what a plugin's
+/// content exports returned ([`DynamicContent`]) follows its files. HTML is
+/// sanitized; a `</style` in CSS is broken up so the styles cannot end their
+/// `<style>` element; each script runs in its own `try`/`catch`.
 pub fn page_contributions(plugins: &[PluginPage<'_>]) -> Value {
     let mut actions = Vec::new();
     let (mut styles, mut scripts, mut page) = (String::new(), String::new(), String::new());
@@ -405,23 +497,40 @@ pub fn page_contributions(plugins: &[PluginPage<'_>]) -> Value {
         }
         for path in &p.ui.styles {
             if let Some(css) = read_contribution(p.slug, p.assets, path) {
-                let css = css.replace("</style", "<\\/style").replace("</STYLE", "<\\/STYLE");
-                append(&mut styles, format!("/* plugin: {} — {} */\n", p.slug, rel(path)), &css);
+                append(
+                    &mut styles,
+                    format!("/* plugin: {} — {} */\n", p.slug, label(&rel(path))),
+                    &contained_css(&css),
+                );
             }
+        }
+        if let Some(css) = p.dynamic.styles.as_deref().filter(|c| !c.is_empty()) {
+            let export = ContentHook::PageStyles.export();
+            append(&mut styles, format!("/* plugin: {} — {export} */\n", p.slug), &contained_css(css));
         }
         for path in &p.ui.scripts {
             if let Some(js) = read_contribution(p.slug, p.assets, path) {
-                append(&mut scripts, format!("// plugin: {} — {}\n", p.slug, rel(path)), &js);
+                guarded_script(&mut scripts, p.slug, &rel(path), &js);
             }
         }
-        if let Some(path) = p.ui.extra_page_content.as_ref().and_then(|c| c.content.as_ref()) {
-            if let Some(html) = read_contribution(p.slug, p.assets, path) {
-                append(&mut page, format!("<!-- plugin: {} — {} -->\n", p.slug, rel(path)), &sanitize_page_html(&html));
+        if let Some(js) = p.dynamic.scripts.as_deref().filter(|j| !j.is_empty()) {
+            guarded_script(&mut scripts, p.slug, ContentHook::PageScripts.export(), js);
+        }
+        if let Some(slot) = &p.ui.extra_page_content {
+            let html = match &slot.content {
+                Some(path) => read_contribution(p.slug, p.assets, path).map(|h| (label(&rel(path)), h)),
+                None => p.dynamic.page.clone().map(|h| (ContentHook::PageContent.export().to_string(), h)),
+            };
+            if let Some((source, html)) = html {
+                append(&mut page, format!("<!-- plugin: {} — {source} -->\n", p.slug), &sanitize_page_html(&html));
             }
         }
         for t in &p.ui.tabs {
-            let Some(path) = &t.content else { continue };
-            if let Some(html) = read_contribution(p.slug, p.assets, path) {
+            let html = match &t.content {
+                Some(path) => read_contribution(p.slug, p.assets, path),
+                None => p.dynamic.tabs.get(&t.slug).cloned(),
+            };
+            if let Some(html) = html {
                 tabs.push(json!({
                     "slug": format!("{}/{}", p.slug, t.slug),
                     "pluginSlug": p.slug,
@@ -494,6 +603,15 @@ mod tests {
         }
         assert!(html.contains(r#"<b class="k" data-x="1">ok</b>"#), "{html}");
         assert!(out[0].url.is_none());
+    }
+
+    #[test]
+    fn contribution_labels_cannot_end_their_comment_or_string() {
+        assert_eq!(label("x*/y-->.css"), "x_/y--_.css");
+        let mut b = String::new();
+        guarded_script(&mut b, "me", "a\"); alert(1); //\n.js", "x()");
+        assert_eq!(b.lines().count(), 4, "{b}");
+        assert!(b.ends_with("console.error(\"plugin me (a____alert_1___//_.js) failed:\", e); }\n"), "{b}");
     }
 
     #[test]

@@ -183,7 +183,9 @@ type FediverseNotification struct {
 	Link  string `json:"link,omitempty"`
 }
 
-// Caller names the plugin a host call comes from.
+// Caller names the plugin a host call comes from. An empty Slug is the host
+// itself: its answer to the chat command !help, a "system" ChatSend built from
+// the plugins' command declarations.
 type Caller struct {
 	Slug string `json:"slug"`
 	// BotName is the plugin's chat identity (bot.displayName, or its name).

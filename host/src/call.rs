@@ -9,7 +9,8 @@ use crate::event::{Event, Verdict};
 use crate::metrics::Outcome;
 use crate::plugin::{CallError, PluginInstance};
 use crate::runtime::{CallKind, Limits};
-use crate::types::{HttpRequest, HttpResponse};
+use crate::types::{ContentRequest, HttpRequest, HttpResponse};
+use crate::ui::{ContentHook, MAX_CONTRIBUTION_BYTES};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -106,6 +107,28 @@ impl GuestCall for AuthCheck {
         instance: &'a mut dyn PluginInstance,
     ) -> BoxFuture<'a, Result<Option<serde_json::Value>, CallError>> {
         instance.on_auth_check(&self.0)
+    }
+}
+
+/// A page-content export (its request, for the tab and page-slot exports).
+pub(crate) struct Content(pub ContentHook, pub Option<ContentRequest>);
+
+impl GuestCall for Content {
+    type Output = Option<String>;
+    const KIND: CallKind = CallKind::Content;
+    fn invoke<'a>(&'a self, instance: &'a mut dyn PluginInstance) -> BoxFuture<'a, Result<Option<String>, CallError>> {
+        instance.content(self.0, self.1.as_ref())
+    }
+    /// What the page inlines has the size cap of a contributed file.
+    fn check(&self, output: &Option<String>, _limits: &Limits) -> Result<(), CallError> {
+        match output {
+            Some(text) if text.len() as u64 > MAX_CONTRIBUTION_BYTES => Err(CallError::BadOutput(format!(
+                "{}: returned {} bytes; the limit is {MAX_CONTRIBUTION_BYTES}",
+                self.0.export(),
+                text.len()
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -7,8 +7,10 @@
 
 use crate::call::{Filter, Http, Notify};
 pub use crate::call::{NoObserver, Observer};
+use crate::commands::{self, ChatLine};
 use crate::event::{Event, Verdict};
 use crate::host::{Host, LoadedPlugin};
+use crate::owncast::{Caller, ChatSend};
 use crate::permissions::Permission;
 use crate::plugin::CallError;
 use crate::services::auth_gate::{AuthVerdict, Session, SESSION_COOKIE};
@@ -19,6 +21,9 @@ use futures::future::{join_all, BoxFuture};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The event of an accepted chat message.
+const CHAT_MESSAGE_RECEIVED: &str = "chat.message.received";
 
 /// What happened in one link of a filter chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +90,53 @@ impl Host {
 
     /// Fans a notification out to every subscriber, concurrently; then the
     /// events they emitted, one level deeper. Returns when all have run.
+    ///
+    /// A `chat.message.received` notification is how Owncast hands over a
+    /// chat message its filters accepted: after the fan-out the message runs
+    /// the plugins' chat commands and the built-in `!help`
+    /// ([`Host::run_chat_commands`]).
     pub async fn notify(&self, event: &Event) {
-        self.notify_at(event.clone(), 0).await
+        self.notify_at(event.clone(), 0).await;
+        if event.event_type() == CHAT_MESSAGE_RECEIVED {
+            self.run_chat_commands(event).await;
+        }
+    }
+
+    /// Matches an accepted chat message against every enabled plugin's
+    /// declared commands and delivers each match to its plugin's `on_event`
+    /// as `chat.command`, concurrently (duplicates all run; a mod-only command
+    /// from a non-moderator, one cooling down and an unknown one are silent);
+    /// answers `!help` with a system message listing the commands. Messages
+    /// from bots run nothing. Returns how many commands were delivered.
+    pub async fn run_chat_commands(&self, message: &Event) -> usize {
+        let plugins: Vec<_> = self.plugins().into_iter().filter(|p| p.is_enabled() && !p.commands.is_empty()).collect();
+        if plugins.is_empty() {
+            // Nothing to run and nothing for `!help` to list.
+            return 0;
+        }
+        let Some(line) = ChatLine::read(&message.payload_json()) else { return 0 };
+        if line.bot {
+            return 0;
+        }
+        let mut targets = Vec::new();
+        for p in &plugins {
+            for c in &p.commands {
+                let Some(inv) = commands::match_command(&line.body, c) else { continue };
+                if !commands::allowed(&line, c) || !p.cooldowns.lock().unwrap().ready(&line, c) {
+                    continue;
+                }
+                let payload = commands::command_payload(message.payload_text(), &inv);
+                targets.push((p.slug().to_string(), Event::from_text(commands::CHAT_COMMAND, &payload)));
+            }
+        }
+        let delivered = join_all(targets.iter().map(|(slug, e)| self.deliver(slug, e))).await;
+        if commands::is_help(&line.body) {
+            let listed = plugins.iter().map(|p| (p.manifest.name.as_str(), p.commands.as_slice()));
+            if let Some(html) = commands::help_html(listed, line.moderator) {
+                self.services().owncast.send_chat(&Caller::HOST, ChatSend::System { html });
+            }
+        }
+        delivered.into_iter().filter(|d| *d).count()
     }
 
     fn notify_at(&self, event: Event, depth: u32) -> BoxFuture<'_, ()> {
@@ -130,6 +180,13 @@ impl Host {
         }
         self.dispatch_emitted(vec![(slug.to_string(), emitted)], 0).await;
         true
+    }
+
+    /// Fans out what one call of plugin `from` emitted.
+    pub(crate) async fn dispatch_emitted_from(&self, from: &str, emitted: Vec<Event>) {
+        if !emitted.is_empty() {
+            self.dispatch_emitted(vec![(from.to_string(), emitted)], 0).await;
+        }
     }
 
     async fn dispatch_emitted(&self, emitted: Vec<(String, Vec<Event>)>, depth: u32) {
@@ -250,24 +307,31 @@ impl Host {
     /// error (for the admin), and back off the route after `max_strikes` in
     /// a row; strikes are not touched either way.
     fn account_http<T>(&self, p: &LoadedPlugin, route: &str, result: &Result<T, CallError>) {
+        self.account_unstruck(p, "on_http_request", route, result)
+    }
+
+    /// Accounting of calls anyone can cause (HTTP handlers, page content):
+    /// failures are counted and kept as the last error (for the admin), and
+    /// back off `route` after `max_strikes` in a row; strikes are not touched.
+    pub(crate) fn account_unstruck<T>(&self, p: &LoadedPlugin, what: &str, route: &str, result: &Result<T, CallError>) {
         let threshold = self.runtime().limits().max_strikes;
         let mut h = p.health.lock().unwrap();
         h.calls += 1;
         match result {
             Err(e) if e.is_busy() => {
                 h.busy += 1;
-                tracing::warn!(plugin = %p.slug(), route, "on_http_request refused: {e}");
+                tracing::warn!(plugin = %p.slug(), route, "{what} refused: {e}");
             }
             Ok(_) => p.routes.lock().unwrap().record(route, true, threshold, Instant::now()),
             Err(e) => {
                 h.http_failures += 1;
-                h.last_error = Some(format!("on_http_request: {e}"));
+                h.last_error = Some(format!("{what}: {e}"));
                 h.last_error_at_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .ok()
                     .map(|d| d.as_millis() as u64);
-                tracing::warn!(plugin = %p.slug(), route, "on_http_request failed: {e}");
-                self.observer.failed(p.slug(), "on_http_request", e);
+                tracing::warn!(plugin = %p.slug(), route, "{what} failed: {e}");
+                self.observer.failed(p.slug(), what, e);
                 p.routes.lock().unwrap().record(route, false, threshold, Instant::now());
             }
         }

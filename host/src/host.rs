@@ -5,6 +5,7 @@ use crate::call::{GuestCall, NoObserver, Observer, RouteHealth};
 use crate::capabilities::http_outbound::NetworkOutbound;
 use crate::capabilities::http_outbound::{NoNetwork, Outbound};
 use crate::capabilities::sse::SseHub;
+use crate::commands::Cooldowns;
 use crate::component::ComponentLoader;
 use crate::context::{CallScope, HostServices, PluginContext};
 use crate::event::Event;
@@ -17,7 +18,7 @@ use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstanc
 use crate::runtime::{CallKind, Runtime, RuntimeConfig};
 use crate::services::auth_gate::SessionKeys;
 use crate::services::timer::{TimerHub, TICK};
-use crate::types::Subscriptions;
+use crate::types::{CommandInfo, Subscriptions};
 use owncast_plugin_contract::{PluginAssets, PluginBundle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,8 +41,9 @@ pub struct Health {
     pub calls: u64,
     /// Failed filter and notification calls.
     pub failures: u64,
-    /// Failed HTTP handler calls: anyone can send requests, so these never
-    /// strike; a route that keeps failing is backed off instead.
+    /// Failed HTTP handler and page-content calls: anyone can cause them, so
+    /// these never strike; a route or export that keeps failing is backed
+    /// off instead.
     pub http_failures: u64,
     /// Calls that could not start in time because the plugin was busy.
     pub busy: u64,
@@ -54,6 +56,10 @@ pub struct LoadedPlugin {
     pub subscriptions: Subscriptions,
     /// The manifest's and `register()`'s warnings (see [`ManifestWarning`]).
     pub warnings: Vec<ManifestWarning>,
+    /// The chat commands `register()` declared (checked; see [`crate::commands`]).
+    pub commands: Vec<CommandInfo>,
+    /// When each of its commands may run again for each user.
+    pub(crate) cooldowns: Mutex<Cooldowns>,
     pub kind: &'static str,
     pub assets: PluginAssets,
     code: Arc<dyn PluginCode>,
@@ -309,7 +315,9 @@ impl Host {
         .and_then(|r| r);
         let (instance, reg) = registered.map_err(|error| LoadError::Register { slug: slug.clone(), error })?;
         let (subscriptions, reg_warnings) = manifest.check_registration(&reg, &bundle.manifest_file)?;
-        let warnings: Vec<ManifestWarning> = manifest.warnings.iter().cloned().chain(reg_warnings).collect();
+        let (commands, command_warnings) = crate::commands::check(&reg, &bundle.manifest_file)?;
+        let warnings: Vec<ManifestWarning> =
+            manifest.warnings.iter().cloned().chain(reg_warnings).chain(command_warnings).collect();
         for w in &warnings {
             tracing::warn!(plugin = %slug, "{w}");
         }
@@ -330,6 +338,8 @@ impl Host {
             manifest,
             subscriptions,
             warnings,
+            commands,
+            cooldowns: Mutex::new(Cooldowns::default()),
             kind: loader.kind(),
             assets: bundle.assets,
             code,

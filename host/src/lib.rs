@@ -3,7 +3,8 @@
 //!
 //! - [`capabilities`]: one module per host capability (WIT host impl + service).
 //! - [`runtime`], [`plugin`], [`component`]: the engine and plugin code.
-//! - [`host`], [`dispatcher`]: loaded plugins, notifications, filter chains, strikes.
+//! - [`host`], [`dispatcher`]: loaded plugins, notifications, filter chains, chat commands, strikes.
+//! - [`content`]: page content the plugins render (tabs, page slot, styles, scripts).
 //! - [`context`]: a plugin's context and the host services it reaches.
 //! - [`kv`]: per-plugin key-value storage.
 //! - [`metrics`]: per-plugin call counts, latency, filter outcomes, memory, KV and HTTP use; Prometheus text.
@@ -13,12 +14,15 @@
 //! under its own module names so `owncast_plugin_host::manifest::Manifest`
 //! and the rest keep their paths.
 
-pub use owncast_plugin_contract::{bundle, contract, event, manifest, outbound, owncast, permissions, types, ui};
+pub use owncast_plugin_contract::{
+    bundle, commands, contract, event, manifest, outbound, owncast, permissions, types, ui,
+};
 
 pub mod bindings;
 pub mod call;
 pub mod capabilities;
 pub mod component;
+pub mod content;
 pub mod context;
 pub mod dispatcher;
 pub mod durable;

@@ -38,7 +38,8 @@ fn kind_index(kind: CallKind) -> usize {
     match kind {
         CallKind::Filter => 0,
         CallKind::Event | CallKind::Register => 1,
-        CallKind::Http => 2,
+        // Page content is asked for by page loads, as HTTP requests are.
+        CallKind::Http | CallKind::Content => 2,
     }
 }
 

@@ -6,7 +6,8 @@ use crate::event::{Event, Verdict};
 use crate::manifest::Manifest;
 use crate::permissions::Permissions;
 use crate::runtime::Runtime;
-use crate::types::{HttpRequest, HttpResponse, Registration};
+use crate::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
+use crate::ui::ContentHook;
 use std::sync::Arc;
 
 pub use crate::error::CallError;
@@ -25,6 +26,16 @@ pub trait PluginInstance: Send {
     /// The optional `on_auth_check` export (auth.gate): its JSON verdict, or
     /// `None` when the plugin has no such export.
     async fn on_auth_check(&mut self, _input: &serde_json::Value) -> Result<Option<serde_json::Value>, CallError> {
+        Ok(None)
+    }
+    /// One of the optional page-content exports ([`ContentHook`]): the text
+    /// it returned (HTML, CSS or JavaScript), or `None` when the plugin has no
+    /// such export. `request` is given to the tab and page-slot exports.
+    async fn content(
+        &mut self,
+        _hook: ContentHook,
+        _request: Option<&ContentRequest>,
+    ) -> Result<Option<String>, CallError> {
         Ok(None)
     }
 }

@@ -19,6 +19,10 @@ pub struct Limits {
     pub filter_deadline: Duration,
     pub event_deadline: Duration,
     pub http_deadline: Duration,
+    /// A page-content export (`on_tab_content`, `on_page_styles`, ...); the
+    /// host waits at most this long for all of one plugin's content while it
+    /// builds a page.
+    pub content_deadline: Duration,
     /// Consecutive failures after which a plugin is disabled.
     pub max_strikes: u32,
     /// How deeply `events.emit` may nest.
@@ -49,6 +53,7 @@ impl Default for Limits {
             filter_deadline: Duration::from_millis(50),
             event_deadline: Duration::from_secs(2),
             http_deadline: Duration::from_secs(5),
+            content_deadline: Duration::from_secs(1),
             max_strikes: 5,
             max_emit_depth: 8,
             http_body_bytes: 1 << 20,
@@ -69,6 +74,8 @@ pub enum CallKind {
     Event,
     Filter,
     Http,
+    /// A page-content export.
+    Content,
 }
 
 impl Limits {
@@ -78,6 +85,7 @@ impl Limits {
             CallKind::Event => self.event_deadline,
             CallKind::Filter => self.filter_deadline,
             CallKind::Http => self.http_deadline,
+            CallKind::Content => self.content_deadline,
         }
     }
 

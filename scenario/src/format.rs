@@ -62,7 +62,10 @@ pub struct Given {
     pub video_config: Option<VideoConfig>,
 }
 
-/// One step: exactly one of `event`, `filter`, `http`, `authCheck`, `advanceTimers`.
+/// One step: exactly one of `event`, `filter`, `http`, `tabContent`,
+/// `pageContent`, `pageStyles`, `pageScripts`, `authCheck`, `advanceTimers`.
+/// A `chat.message.received` event also runs the plugin's chat commands (and
+/// the host's `!help`), as Owncast does after notifying a message.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Step {
@@ -71,6 +74,14 @@ pub struct Step {
     pub event: Option<String>,
     pub filter: Option<String>,
     pub http: Option<HttpStep>,
+    /// Calls the plugin's `on_tab_content` with `{slug, user?}`.
+    pub tab_content: Option<ContentStep>,
+    /// Calls the plugin's `on_page_content` with `{slug, user?}`.
+    pub page_content: Option<ContentStep>,
+    /// Calls the plugin's `on_page_styles` (`slug` and `user` unused).
+    pub page_styles: Option<ContentStep>,
+    /// Calls the plugin's `on_page_scripts` (`slug` and `user` unused).
+    pub page_scripts: Option<ContentStep>,
     /// Calls the gate plugin's `on_auth_check`.
     pub auth_check: Option<AuthCheckStep>,
     /// Moves the timers' clock this many ms, firing what falls due (extension).
@@ -127,6 +138,28 @@ pub struct HttpExpect {
     pub body_contains: Option<String>,
 }
 
+/// Calls one of the plugin's content exports directly (whatever its
+/// manifest declares); a missing export returns `""`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentStep {
+    #[serde(default)]
+    pub slug: String,
+    pub user: Option<ChatUser>,
+    pub expect: Option<ContentExpect>,
+}
+
+/// What the export returned, as returned (not yet sanitized): each field
+/// checked when non-empty, as upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContentExpect {
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub body_contains: String,
+}
+
 /// Calls the gate plugin's `on_auth_check` with `{user}` and checks the verdict.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +209,30 @@ pub struct Expect {
     pub kv: Option<BTreeMap<String, String>>,
     pub http_requests: Option<Vec<HttpRequestExpect>>,
     pub sse_sends: Option<Vec<SseSendExpect>>,
+    /// Chat commands the plugin registered, matched by name in any order.
+    pub commands: Option<Vec<CommandExpect>>,
+}
+
+/// One registered chat command: `prefix`, `description` and `usage` are
+/// checked when non-empty, `aliases` when given; `modOnly`, `caseSensitive`
+/// and `cooldownMs` always (absent = `false`/`0`), as upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CommandExpect {
+    pub name: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub usage: String,
+    pub aliases: Option<Vec<String>>,
+    #[serde(default)]
+    pub mod_only: bool,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    #[serde(default)]
+    pub cooldown_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
@@ -314,6 +371,10 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
                 s.event.is_some(),
                 s.filter.is_some(),
                 s.http.is_some(),
+                s.tab_content.is_some(),
+                s.page_content.is_some(),
+                s.page_styles.is_some(),
+                s.page_scripts.is_some(),
                 s.auth_check.is_some(),
                 s.advance_timers.is_some(),
             ]
@@ -322,7 +383,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
             .count();
             if kinds != 1 {
                 return Err(fail(format!(
-                    "{at}: a step needs exactly one of `event`, `filter`, `http`, `authCheck`, `advanceTimers`"
+                    "{at}: a step needs exactly one of `event`, `filter`, `http`, `tabContent`, `pageContent`, `pageStyles`, `pageScripts`, `authCheck`, `advanceTimers`"
                 )));
             }
             if s.filter.is_none() && s.expect.is_some() {
@@ -394,6 +455,8 @@ mod tests {
                 {"http": {"path": "/x"}},
                 {"advanceTimers": 1500},
                 {"authCheck": {"user": {"id": "u"}, "expect": {"action": "deny"}}},
+                {"tabContent": {"slug": "t", "user": {"id": "u", "displayName": "U"}, "expect": {"body": "b", "bodyContains": "c"}}},
+                {"pageContent": {"slug": "p"}}, {"pageStyles": {}}, {"pageScripts": {"expect": {"bodyContains": "x"}}},
                 {"http": {"method": "POST", "path": "/x", "headers": {}, "body": "b", "authenticated": true, "expect": {"headers": {}, "body": "", "bodyContains": "o"}}}
             ],
             "expect": {
@@ -403,7 +466,8 @@ mod tests {
                 "fediverseOutbox": [], "userModerations": [{"userId": "u", "enabled": false, "reason": "r"}],
                 "bannedIPs": ["1.2.3.4"], "userRegistrations": [{"authId": "a"}], "sessionGrants": [{"userId": "u", "ttl": 60}],
                 "sessionClears": 1, "uploads": [{"name": "n", "body": "b"}], "videoConfigWrites": [{"latencyLevel": 3}],
-                "emits": [{"eventType": "e"}], "kv": {"k": ""}, "httpRequests": [{"url": "u"}], "sseSends": [{"channel": "c"}]
+                "emits": [{"eventType": "e"}], "kv": {"k": ""}, "httpRequests": [{"url": "u"}], "sseSends": [{"channel": "c"}],
+                "commands": [{"name": "ping", "prefix": "?", "description": "d", "usage": "u", "aliases": ["p"], "modOnly": true, "caseSensitive": true, "cooldownMs": 5}]
             }
         }]"#;
         let cases = parse(text, "t").unwrap();
@@ -413,7 +477,11 @@ mod tests {
         assert!(c.given.federation.as_ref().unwrap().enabled);
         assert!(c.events[1].expect.is_none());
         assert!(c.events[3].http.as_ref().unwrap().expect.is_none());
-        let he = c.events[6].http.as_ref().unwrap().expect.as_ref().unwrap();
+        let he = c.events[10].http.as_ref().unwrap().expect.as_ref().unwrap();
+        assert_eq!(c.events[6].tab_content.as_ref().unwrap().expect.as_ref().unwrap().body_contains, "c");
+        assert!(c.events[8].page_styles.as_ref().unwrap().slug.is_empty());
+        let cmd = &c.expect.commands.as_ref().unwrap()[0];
+        assert_eq!((cmd.name.as_str(), cmd.mod_only, cmd.cooldown_ms), ("ping", true, 5));
         assert_eq!((he.status, he.body_contains.as_deref()), (None, Some("o")));
         assert_eq!(c.expect.kicked_clients, Some(vec![7]));
         assert_eq!(c.expect.banned_ips, Some(vec!["1.2.3.4".to_string()]));

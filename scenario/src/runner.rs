@@ -11,6 +11,8 @@ use owncast_plugin_host::manifest::Manifest;
 use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::plugin::PluginLoader;
 use owncast_plugin_host::runtime::Runtime;
+use owncast_plugin_host::types::CommandInfo;
+use owncast_plugin_host::ui::{content_request, ContentHook};
 use owncast_plugin_host::{Host, PluginBundle};
 use owncast_plugin_server::{PluginServer, RequestAuth, ServerConfig};
 use owncast_plugin_testing::{CannedOutbound, SimulatedData, SimulatedOwncast};
@@ -185,7 +187,7 @@ impl ScenarioRunner {
         }
         let mut failures = Vec::new();
         match host.load(bundle.clone()).await {
-            Ok(_) => {
+            Ok(plugin) => {
                 for (i, step) in case.events.iter().enumerate() {
                     if let Err(f) = run_step(&server, &manifest.slug, step, i).await {
                         failures.push(f);
@@ -193,6 +195,7 @@ impl ScenarioRunner {
                 }
                 let effects = Effects {
                     slug: &manifest.slug,
+                    commands: &plugin.commands,
                     sim: &sim,
                     kv: &*kv,
                     outbound: &outbound,
@@ -248,7 +251,74 @@ async fn run_step(server: &PluginServer, slug: &str, step: &format::Step, i: usi
     if let Some(h) = &step.http {
         return run_http(server, slug, h, &at).await;
     }
+    let content = [
+        (&step.tab_content, ContentHook::TabContent, "tabContent"),
+        (&step.page_content, ContentHook::PageContent, "pageContent"),
+        (&step.page_styles, ContentHook::PageStyles, "pageStyles"),
+        (&step.page_scripts, ContentHook::PageScripts, "pageScripts"),
+    ];
+    for (content_step, hook, key) in content {
+        if let Some(c) = content_step {
+            return run_content(host, slug, hook, c, &format!("{at}.{key}")).await;
+        }
+    }
     Ok(())
+}
+
+/// Calls a content export as upstream's runner does (directly, a missing
+/// export answering `""`) and compares what it returned.
+async fn run_content(
+    host: &Host,
+    slug: &str,
+    hook: ContentHook,
+    step: &format::ContentStep,
+    at: &str,
+) -> Result<(), String> {
+    let request = hook.takes_request().then(|| content_request(&step.slug, step.user.as_ref()));
+    let text = host.call_content(slug, hook, request).await.map_err(|e| format!("{at} (slug {:?}): {e}", step.slug))?;
+    let Some(e) = &step.expect else { return Ok(()) };
+    if !e.body.is_empty() && e.body != text {
+        return Err(format!("{at}: body\n  expected: {:?}\n  actual:   {text:?}", e.body));
+    }
+    if !e.body_contains.is_empty() && !text.contains(&e.body_contains) {
+        return Err(format!("{at}: body does not contain {:?}\n  body: {text:?}", e.body_contains));
+    }
+    Ok(())
+}
+
+/// Each expected command against the registered one of its name.
+fn check_commands(want: &[format::CommandExpect], got: &[CommandInfo], failures: &mut Vec<String>) {
+    for w in want {
+        let Some(g) = got.iter().find(|g| g.name == w.name) else {
+            let names: Vec<&str> = got.iter().map(|g| g.name.as_str()).collect();
+            failures.push(format!("expect.commands: no registered command named {:?} (registered: {names:?})", w.name));
+            continue;
+        };
+        let at = format!("expect.commands[{:?}]", w.name);
+        let text = |field: &str, want: &str, got: Option<&str>| {
+            (!want.is_empty() && Some(want) != got).then(|| format!("{at}.{field}: expected {want:?}, got {got:?}"))
+        };
+        failures.extend(text("prefix", &w.prefix, g.prefix.as_deref()));
+        failures.extend(text("description", &w.description, g.description.as_deref()));
+        failures.extend(text("usage", &w.usage, g.usage.as_deref()));
+        let aliases = g.aliases.clone().unwrap_or_default();
+        if w.aliases.as_ref().is_some_and(|a| *a != aliases) {
+            failures.push(format!("{at}.aliases: expected {:?}, got {aliases:?}", w.aliases.as_ref().unwrap()));
+        }
+        let flags = [
+            ("modOnly", w.mod_only, g.mod_only.unwrap_or(false)),
+            ("caseSensitive", w.case_sensitive, g.case_sensitive.unwrap_or(false)),
+        ];
+        for (field, want, got) in flags {
+            if want != got {
+                failures.push(format!("{at}.{field}: expected {want}, got {got}"));
+            }
+        }
+        let cooldown = g.cooldown_ms.unwrap_or(0);
+        if w.cooldown_ms != cooldown {
+            failures.push(format!("{at}.cooldownMs: expected {}, got {cooldown}", w.cooldown_ms));
+        }
+    }
 }
 
 /// Upstream's semantics: `pass` = allowed with the payload unchanged,
@@ -368,6 +438,8 @@ async fn run_http(server: &PluginServer, slug: &str, h: &HttpStep, at: &str) -> 
 /// Where a case's effects are read from.
 struct Effects<'a> {
     slug: &'a str,
+    /// The chat commands the plugin registered.
+    commands: &'a [CommandInfo],
     sim: &'a SimulatedOwncast,
     kv: &'a dyn KvStore,
     outbound: &'a CannedOutbound,
@@ -579,6 +651,9 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
             (json!(w), json!(g))
         },
     );
+    if let Some(want) = &e.commands {
+        check_commands(want, fx.commands, failures);
+    }
     if let Some(want) = &e.kv {
         for (k, v) in want {
             // As upstream: a key that was never set reads as "".

@@ -317,7 +317,9 @@ export interface CommandDefinition {
   /** Minimum time between two runs per user, by message timestamp. */
   cooldownMs?: number;
   run(ctx: CommandContext): void;
+  /** A non-moderator sent this mod-only command (the host runs nothing; an extension that subscribes to chat messages). */
   onDenied?(ctx: CommandContext): void;
+  /** defineCommands only: the host drops a command cooling down silently, as upstream. */
   onCooldown?(ctx: CommandContext): void;
 }
 
@@ -332,11 +334,15 @@ export interface CommandsConfig {
 }
 
 export interface PluginDef {
-  /** Chat commands routed by the SDK (subscribes to chat messages). */
+  /**
+   * Chat commands: register() declares them (upstream's `commands`) and the
+   * host routes each match as `chat.command` to its run(ctx).
+   */
   commands?: Record<string, CommandDefinition>;
   /** Default "!". */
   commandPrefix?: string;
   commandsCaseSensitive?: boolean;
+  /** A prefixed message that names no command (subscribes to chat messages; an extension). */
   onUnknownCommand?(ctx: CommandContext): void;
 
   onChatMessage?: Notify<ChatMessage>;

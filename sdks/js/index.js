@@ -135,7 +135,7 @@ Object.keys(EVENT_HANDLERS).forEach(function (k) {
 });
 
 /** Events the host sends for the SDK's own machinery, never to `on`. */
-var INTERNAL_EVENTS = { timerFire: "timer.fire" };
+var INTERNAL_EVENTS = { timerFire: "timer.fire", chatCommand: "chat.command" };
 
 function editDistance(a, b) {
   a = a.toLowerCase();
@@ -1041,7 +1041,17 @@ function validate(def) {
         }
       }
     }
-    if (k === "commands") compileCommands(def); // throws on a bad table
+    if (k === "commands") {
+      compileCommands(def); // throws on a bad table
+      Object.keys(v).forEach(function (name) {
+        if (v[name] && v[name].onCooldown !== undefined) {
+          throw new TypeError(
+            'definePlugin: command "' + name + '": onCooldown is not available here: the host routes these commands and ' +
+              "drops one cooling down silently, as upstream (a defineCommands router in a handler can answer it)"
+          );
+        }
+      });
+    }
     if (k === "commandPrefix" && !v) throw new TypeError("definePlugin: commandPrefix must be a non-empty string");
   }
 }
@@ -1069,7 +1079,9 @@ function subscriptions(def) {
     if (EVENT_HANDLERS[k][0] === "filter") filters.push({ event: EVENT_HANDLERS[k][1] });
     else add(EVENT_HANDLERS[k][1]);
   }
-  if (def.commands) add(Events.ChatMessageReceived); // the SDK routes commands
+  // The host routes commands (chat.command); only onUnknownCommand and
+  // onDenied need to see every chat message.
+  if (seesCommandMessages(def)) add(Events.ChatMessageReceived);
   if (def.on) for (k in def.on) add(k);
   var priority = filterPriority(def);
   if (priority !== undefined) {
@@ -1079,8 +1091,9 @@ function subscriptions(def) {
 }
 
 // ---------------------------------------------------------------------------
-// Chat commands: `definePlugin({commands: {...}})` and `defineCommands(...)`,
-// routed here in the SDK from chat.message.received.
+// Chat commands. `definePlugin({commands: {...}})`: register() declares them
+// (upstream's `commands`) and the host routes each match to on_event as
+// `chat.command`. `defineCommands(...)`: a router the plugin calls itself.
 
 function isModerator(user) {
   return !!(user && typeof user === "object" && Array.isArray(user.scopes) && user.scopes.indexOf("MODERATOR") !== -1);
@@ -1167,6 +1180,91 @@ function defineCommands(config) {
   };
 }
 
+/** definePlugin's commands as register() declares them (upstream's CommandInfo). */
+function commandDeclarations(def) {
+  var prefix = def.commandPrefix === undefined || def.commandPrefix === null ? "!" : def.commandPrefix;
+  var cased = !!def.commandsCaseSensitive;
+  return Object.keys(def.commands).map(function (name) {
+    var c = def.commands[name];
+    return {
+      name: name,
+      prefix: prefix,
+      description: c.description || "",
+      usage: c.usage || "",
+      aliases: c.aliases || [],
+      modOnly: !!c.modOnly,
+      caseSensitive: cased,
+      cooldownMs: c.cooldownMs || 0,
+    };
+  });
+}
+
+function commandContext(msg, command, invokedAs, args, argString) {
+  return {
+    msg: msg,
+    user: msg && msg.user,
+    command: command,
+    invokedAs: invokedAs,
+    args: args,
+    argString: argString,
+    reply: function (text) {
+      owncast.chat.send(text);
+    },
+    replyPrivately: function (text) {
+      if (!owncast.chat.replyTo(msg, text)) owncast.chat.send(text);
+    },
+  };
+}
+
+/** A `chat.command` from the host: runs the declared command's run(ctx). */
+function runCommand(def, ev) {
+  if (!ev || typeof ev !== "object" || !def.commands) return undefined;
+  var c = Object.prototype.hasOwnProperty.call(def.commands, ev.command) ? def.commands[ev.command] : null;
+  if (!c || typeof c.run !== "function") return undefined;
+  return c.run(commandContext(ev.message, ev.command, ev.invokedAs || ev.command, ev.args || [], ev.argString || ""));
+}
+
+/** Whether the plugin answers what the host refuses silently (extensions). */
+function seesCommandMessages(def) {
+  if (!def.commands || typeof def.commands !== "object") return false;
+  if (typeof def.onUnknownCommand === "function") return true;
+  return Object.keys(def.commands).some(function (n) {
+    return def.commands[n] && typeof def.commands[n].onDenied === "function";
+  });
+}
+
+/**
+ * The extensions on a chat message the host routes commands from:
+ * onUnknownCommand for a prefixed word that is no command or alias, a
+ * command's onDenied for a mod-only command sent by a non-moderator (the
+ * host runs neither, as upstream).
+ */
+function runCommandExtensions(def, msg) {
+  var prefix = def.commandPrefix === undefined || def.commandPrefix === null ? "!" : def.commandPrefix;
+  var body = msg && typeof msg.body === "string" ? msg.body : "";
+  if (body.indexOf(prefix) !== 0) return undefined;
+  var m = /^(\S+)\s*([\s\S]*)$/.exec(body.slice(prefix.length).trim());
+  if (!m) return undefined;
+  var fold = function (s) {
+    return def.commandsCaseSensitive ? s : s.toLowerCase();
+  };
+  var known = commandDeclarations(def).filter(function (c) {
+    return [c.name].concat(c.aliases).some(function (n) {
+      return fold(n) === fold(m[1]);
+    });
+  })[0];
+  var rest = m[2].trim();
+  var ctx = function (command) {
+    return commandContext(msg, command, m[1], rest ? rest.split(/\s+/) : [], rest);
+  };
+  if (!known) {
+    return typeof def.onUnknownCommand === "function" ? def.onUnknownCommand(ctx(m[1])) : undefined;
+  }
+  var c = def.commands[known.name];
+  if (known.modOnly && !isModerator(msg.user) && typeof c.onDenied === "function") return c.onDenied(ctx(known.name));
+  return undefined;
+}
+
 var commandRouters = typeof WeakMap !== "undefined" ? new WeakMap() : null;
 function compileCommands(def) {
   var r = commandRouters && commandRouters.get(def);
@@ -1200,8 +1298,9 @@ function runEvent(def, ev) {
   var type = ev.eventType;
   var payload = ev.payload;
   if (type === INTERNAL_EVENTS.timerFire) return fireTimer(payload);
+  if (type === INTERNAL_EVENTS.chatCommand) return runCommand(def, payload);
   var results = [];
-  if (def.commands && type === Events.ChatMessageReceived) compileCommands(def)(payload);
+  if (type === Events.ChatMessageReceived && seesCommandMessages(def)) results.push(runCommandExtensions(def, payload));
   for (var k in EVENT_HANDLERS) {
     if (EVENT_HANDLERS[k][0] === "notify" && EVENT_HANDLERS[k][1] === type && typeof def[k] === "function") {
       results.push(def[k](payload));
@@ -1290,6 +1389,7 @@ function registerOutput(def) {
   var out = {};
   for (var k in m) if (Object.prototype.hasOwnProperty.call(m, k)) out[k] = m[k];
   out.subscriptions = subscriptions(def);
+  if (def.commands) out.commands = commandDeclarations(def);
   return JSON.stringify(out);
 }
 

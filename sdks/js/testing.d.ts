@@ -103,12 +103,51 @@ export interface AuthCheckStep {
   };
 }
 
+/** One of the plugin's content exports called directly; a missing export returns "". */
+export interface ContentCall {
+  /** The tab's or slot's slug (unused by pageStyles and pageScripts). */
+  slug?: string;
+  /** The viewer the tab or slot is rendered for. */
+  user?: ChatUser;
+  /** Each checked when non-empty, against the text as the plugin returned it. */
+  expect?: { body?: string; bodyContains?: string };
+}
+
+/** onTabContent with {slug, user?}. */
+export interface TabContentStep {
+  tabContent: ContentCall;
+}
+
+/** onPageContent with {slug, user?}. */
+export interface PageContentStep {
+  pageContent: ContentCall;
+}
+
+/** onPageStyles. */
+export interface PageStylesStep {
+  pageStyles: ContentCall;
+}
+
+/** onPageScripts. */
+export interface PageScriptsStep {
+  pageScripts: ContentCall;
+}
+
 /** Moves the host's timer clock this many milliseconds, firing what falls due (extension). */
 export interface AdvanceTimersStep {
   advanceTimers: number;
 }
 
-export type Step = EventStep | FilterStep | HttpStep | AuthCheckStep | AdvanceTimersStep;
+export type Step =
+  | EventStep
+  | FilterStep
+  | HttpStep
+  | TabContentStep
+  | PageContentStep
+  | PageStylesStep
+  | PageScriptsStep
+  | AuthCheckStep
+  | AdvanceTimersStep;
 
 /**
  * The effects after the last step. A list is compared whole and in order
@@ -142,6 +181,21 @@ export interface Expect {
   kv?: Record<string, string>;
   httpRequests?: { url: string; method?: string; body?: string }[];
   sseSends?: { channel: string; event?: string; data?: string }[];
+  /**
+   * Chat commands the plugin registered, matched by name in any order:
+   * prefix, description and usage checked when non-empty, aliases when
+   * given, modOnly, caseSensitive and cooldownMs always (absent: false/0).
+   */
+  commands?: {
+    name: string;
+    prefix?: string;
+    description?: string;
+    usage?: string;
+    aliases?: string[];
+    modOnly?: boolean;
+    caseSensitive?: boolean;
+    cooldownMs?: number;
+  }[];
 }
 
 /** One scenario: an entry of a __tests__/*.test.json file. */

@@ -534,7 +534,12 @@ impl PluginServer {
             if parts.method != Method::GET && parts.method != Method::HEAD {
                 return method_not_allowed("GET, HEAD").into();
             }
-            return if path.ends_with("actions") { page::actions(self) } else { page::config(self) }.into();
+            return if path.ends_with("actions") {
+                page::actions(self)
+            } else {
+                page::config(self, auth.user.as_ref()).await
+            }
+            .into();
         }
         // `/api/plugins/<slug>/icon` (public).
         if let Some(slug) = path.strip_prefix("/api/plugins/").and_then(|r| r.strip_suffix("/icon")) {

@@ -22,6 +22,13 @@ fn say(body: &str) -> Event {
     )
 }
 
+fn say_at(body: &str, at: &str) -> Event {
+    Event::new(
+        "chat.message.received",
+        &json!({"id": "m1", "user": {"id": "u1", "displayName": "alice"}, "body": body, "timestamp": at}),
+    )
+}
+
 fn sent(sim: &SimulatedOwncast) -> Vec<String> {
     sim.effects()
         .chat
@@ -130,4 +137,55 @@ async fn one_gate_at_a_time() {
     // With the first gate gone, a gate loads again (the fixture registers as
     // `ambient`, so it is the one reloaded).
     h.load(common::test_guest("ambient").unwrap()).await.expect("the only gate now");
+}
+
+/// A component declares chat commands in its WIT registration and receives
+/// matches as the custom event `chat.command`.
+#[tokio::test]
+async fn a_component_declares_commands_and_the_host_routes_them() {
+    let Some((h, sim, _d)) = host(true).await else { return };
+    let p = h.get("ambient").unwrap();
+    assert_eq!(p.commands.len(), 1);
+    assert_eq!((p.commands[0].name.as_str(), p.commands[0].cooldown_ms), ("roll", Some(5000)));
+    h.notify(&say_at("!DICE 2 d6", "2026-01-01T00:00:00Z")).await;
+    h.notify(&say_at("!roll again", "2026-01-01T00:00:01Z")).await;
+    h.notify(&say_at("!roll later", "2026-01-01T00:00:06Z")).await;
+    assert_eq!(sent(&sim), ["alice rolls 2 d6 as DICE (2)", "alice rolls later as roll (1)"]);
+    h.notify(&say_at("!help", "2026-01-01T00:00:07Z")).await;
+    let help: Vec<String> = sim
+        .effects()
+        .chat
+        .into_iter()
+        .filter_map(|(s, m)| if let ChatSend::System { html } = m { (s.is_empty()).then_some(html) } else { None })
+        .collect();
+    assert_eq!(help.len(), 1);
+    assert!(
+        help[0].contains("<strong>Ambient</strong></p><ul><li><code>!roll</code> — Roll the dice</li>"),
+        "{}",
+        help[0]
+    );
+}
+
+/// A component's page-content exports (world `page-content`) render its
+/// dynamic tab and page slot and add CSS, merged by the server.
+#[tokio::test]
+async fn a_component_renders_page_content() {
+    let Some((h, _sim, _d)) = host(true).await else { return };
+    assert_eq!(
+        h.call_content("ambient", owncast_plugin_host::ui::ContentHook::PageScripts, None).await.unwrap(),
+        "",
+        "the SDK's default"
+    );
+    let server = Arc::new(PluginServer::new(h.clone(), ServerConfig::default()));
+    let req = http::Request::get("/api/plugins/config").body(bytes::Bytes::new()).unwrap();
+    let r = server.handle(req, "127.0.0.1:9".parse().unwrap()).await;
+    assert_eq!(r.status(), 200);
+    let j: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    assert_eq!(
+        j["pluginTabs"],
+        json!([{"slug": "ambient/now", "pluginSlug": "ambient", "title": "Now", "html": "<p>tab now for guest</p>"}])
+    );
+    assert_eq!(j["extraPageContent"], "<!-- plugin: ambient — on_page_content -->\n<p>slot hello</p>\n");
+    assert_eq!(j["pluginStyles"], "/* plugin: ambient — on_page_styles */\n.ambient { color: green }\n");
+    assert_eq!(j["customJavascript"], "", "an empty script is left out");
 }

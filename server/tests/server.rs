@@ -619,7 +619,10 @@ async fn page_contributions_merge_every_enabled_plugin_as_owncasts_config_does()
     assert!(css.contains("/* plugin: theme — served.css */\np { margin: 0 }"), "public/ is read too: {css}");
     assert!(!css.to_ascii_lowercase().contains("</style"), "CSS cannot close its <style>: {css}");
     assert!(!css.contains("SECRET") && !css.contains("missing.css"), "{css}");
-    assert_eq!(j["customJavascript"], "// plugin: theme — app.js\nconsole.log('theme')\n");
+    assert_eq!(
+        j["customJavascript"],
+        "// plugin: theme — app.js\ntry {\nconsole.log('theme')\n} catch (e) { console.error(\"plugin theme (app.js) failed:\", e); }\n"
+    );
     let page = j["extraPageContent"].as_str().unwrap();
     assert!(page.starts_with("<!-- plugin: theme — banner.html -->\n<h2>Banner</h2>"), "{page}");
     assert_no_script(page);

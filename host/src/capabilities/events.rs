@@ -23,6 +23,14 @@ impl PluginView<'_> {
                 format!("`{event_type}` is a built-in event; plugins emit custom events only"),
             ));
         }
+        if event_type == crate::commands::CHAT_COMMAND {
+            return Err(self.failed(
+                "events.emit",
+                format!(
+                    "`{event_type}` is delivered by the host to the commands a plugin declares; plugins cannot emit it"
+                ),
+            ));
+        }
         if event_type == super::timer::TIMER_FIRE || event_type == super::timer::TICK {
             return Err(self.failed(
                 "events.emit",

@@ -14,7 +14,8 @@ use crate::logpipe::{CallOutput, LogPipe};
 use crate::permissions::{self, Permission, Permissions};
 use crate::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use crate::runtime::{store_limits, CallKind, Runtime};
-use crate::types::{HttpRequest, HttpResponse, Registration};
+use crate::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
+use crate::ui::ContentHook;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use wasmtime::component::{types::ComponentItem, Component, Linker, ResourceTable};
@@ -69,7 +70,8 @@ impl PluginLoader for ComponentLoader {
         let linker = build_linker(engine, &needs).map_err(|e| code_err(format!("linking: {e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| code_err(format!("{e:#}")))?;
         let pre = PluginPre::new(pre).map_err(|e| code_err(format!("does not export the plugin world: {e:#}")))?;
-        Ok(Arc::new(ComponentCode { pre, runtime: req.runtime.clone() }))
+        let content = content_exports(&component, engine);
+        Ok(Arc::new(ComponentCode { pre, runtime: req.runtime.clone(), content }))
     }
 }
 
@@ -175,6 +177,21 @@ fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Li
 struct ComponentCode {
     pre: PluginPre<ComponentState>,
     runtime: Arc<Runtime>,
+    /// The optional page-content exports the component has (world
+    /// `plugin-with-content` has all four; a component may export any).
+    content: Vec<ContentHook>,
+}
+
+/// Which of the optional content exports (`on-tab-content`, ...) a component has.
+fn content_exports(component: &Component, engine: &wasmtime::Engine) -> Vec<ContentHook> {
+    let names: BTreeSet<String> = component.component_type().exports(engine).map(|(n, _)| n.to_string()).collect();
+    ContentHook::ALL.into_iter().filter(|h| names.contains(h.wit_export())).collect()
+}
+
+/// A content export of an instance, typed.
+enum ContentFunc {
+    WithRequest(wasmtime::component::TypedFunc<(ContentRequest,), (String,)>),
+    Plain(wasmtime::component::TypedFunc<(), (String,)>),
 }
 
 #[async_trait::async_trait]
@@ -206,15 +223,31 @@ impl PluginCode for ComponentCode {
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|s| &mut s.limits);
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
-        let plugin =
-            self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
-        Ok(Box::new(ComponentInstance { store, plugin, runtime: self.runtime.clone(), stderr }))
+        let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
+        let instance = self.pre.instance_pre().instantiate_async(&mut store).await.map_err(err)?;
+        let plugin = Plugin::new(&mut store, &instance).map_err(err)?;
+        let mut content = Vec::with_capacity(self.content.len());
+        for hook in &self.content {
+            let name = hook.wit_export();
+            let typed = if hook.takes_request() {
+                instance.get_typed_func::<(ContentRequest,), (String,)>(&mut store, name).map(ContentFunc::WithRequest)
+            } else {
+                instance.get_typed_func::<(), (String,)>(&mut store, name).map(ContentFunc::Plain)
+            };
+            let want =
+                if hook.takes_request() { "func(request: content-request) -> string" } else { "func() -> string" };
+            let f = typed.map_err(|e| CallError::Instantiate(format!("export `{name}` must be `{want}`: {e:#}")))?;
+            content.push((*hook, f));
+        }
+        Ok(Box::new(ComponentInstance { store, plugin, content, runtime: self.runtime.clone(), stderr }))
     }
 }
 
 struct ComponentInstance {
     store: Store<ComponentState>,
     plugin: Plugin,
+    /// The optional content exports it has.
+    content: Vec<(ContentHook, ContentFunc)>,
     runtime: Arc<Runtime>,
     /// What the guest wrote to stderr during the current call.
     stderr: CallOutput,
@@ -268,6 +301,26 @@ impl PluginInstance for ComponentInstance {
         let _ticking = self.arm(CallKind::Http);
         let r = self.plugin.call_on_http_request(&mut self.store, request).await;
         r.map_err(|e| self.error(CallKind::Http, e))
+    }
+
+    async fn content(
+        &mut self,
+        hook: ContentHook,
+        request: Option<&ContentRequest>,
+    ) -> Result<Option<String>, CallError> {
+        let Some(i) = self.content.iter().position(|(h, _)| *h == hook) else { return Ok(None) };
+        let _ticking = self.arm(CallKind::Content);
+        let r = match &self.content[i].1 {
+            ContentFunc::WithRequest(f) => {
+                let f = *f;
+                f.call_async(&mut self.store, (request.cloned().unwrap_or_default(),)).await
+            }
+            ContentFunc::Plain(f) => {
+                let f = *f;
+                f.call_async(&mut self.store, ()).await
+            }
+        };
+        r.map(|(text,)| Some(text)).map_err(|e| self.error(CallKind::Content, e))
     }
 }
 

@@ -11,7 +11,8 @@ use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::owncast::Owncast;
 use owncast_plugin_host::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use owncast_plugin_host::types::{self, ChatMessage};
-use owncast_plugin_host::types::{HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
+use owncast_plugin_host::ui::ContentHook;
 use owncast_plugin_host::{Host, HostBuilder, Limits, PluginBundle, Runtime, RuntimeConfig};
 use owncast_plugin_testing::SimulatedOwncast;
 use serde_json::{json, Value};
@@ -23,7 +24,10 @@ use std::time::Duration;
 // ---- the fake plugin kind ---------------------------------------------------
 
 /// Code of a fake plugin: `FAKE` followed by JSON `{slug, version,
-/// permissions, registerFails?, noHttpHandler?}` (what `register()` reports).
+/// permissions, registerFails?, noHttpHandler?, commands?, content?}` (what
+/// `register()` reports; `content` maps a content export's name to what it
+/// returns: text, in which `{slug}` and `{user}` are the request's, or
+/// `"FAIL"` (fails) or `"SLOW"` (answers after 30 s)).
 pub fn fake_code(slug: &str, version: &str, permissions: &[&str]) -> Vec<u8> {
     let mut b = b"FAKE".to_vec();
     b.extend(serde_json::to_vec(&json!({"slug": slug, "version": version, "permissions": permissions})).unwrap());
@@ -45,6 +49,9 @@ pub fn manifest(slug: &str, version: &str, permissions: &[&str], extra: Value) -
     }
     serde_json::to_vec_pretty(&m).unwrap()
 }
+
+/// Every content export any fake plugin was asked for: `(slug, export)`.
+pub static CONTENT_CALLS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 /// Every event any fake plugin received: `(slug, event type, payload)`.
 pub static EVENTS: Mutex<Vec<(String, String, Value)>> = Mutex::new(Vec::new());
@@ -113,7 +120,29 @@ impl PluginInstance for FakeInstance {
                 .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
                 .unwrap_or_default(),
             subscriptions: Default::default(),
+            commands: serde_json::from_value(self.spec["commands"].clone()).unwrap_or_default(),
         })
+    }
+
+    async fn content(
+        &mut self,
+        hook: ContentHook,
+        request: Option<&ContentRequest>,
+    ) -> Result<Option<String>, CallError> {
+        CONTENT_CALLS.lock().unwrap().push((self.ctx.slug().to_string(), hook.export().to_string()));
+        match self.spec["content"][hook.export()].as_str() {
+            None => Ok(None),
+            Some("FAIL") => Err(CallError::Trap(format!("{} failed", hook.export()))),
+            Some("SLOW") => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(Some("late".into()))
+            }
+            Some(text) => {
+                let slug = request.map(|r| r.slug.as_str()).unwrap_or_default();
+                let user = request.and_then(|r| r.user.as_ref()).map(|u| u.display_name.as_str()).unwrap_or("guest");
+                Ok(Some(text.replace("{slug}", slug).replace("{user}", user)))
+            }
+        }
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {

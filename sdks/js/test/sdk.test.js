@@ -77,8 +77,12 @@ test("subscriptions are derived from handler names", () => {
   assert.deepStrictEqual(subscriptions({ filterChatMessage() {}, filterPriority: 10 }).filter, [
     { event: "chat.message.received", priority: 10 },
   ]);
-  // a commands table subscribes to chat messages
-  assert.deepStrictEqual(subscriptions({ commands: { hi: { run() {} } } }).notify, [{ event: "chat.message.received" }]);
+  // the host routes commands: a commands table alone subscribes to nothing,
+  // onUnknownCommand needs the chat messages
+  assert.deepStrictEqual(subscriptions({ commands: { hi: { run() {} } } }).notify, []);
+  assert.deepStrictEqual(subscriptions({ commands: { hi: { run() {} } }, onUnknownCommand() {} }).notify, [
+    { event: "chat.message.received" },
+  ]);
 });
 
 test("filter results", () => {

@@ -219,38 +219,50 @@ test("timers: the host schedules, timer.fire runs the callback in the instance",
   assert.deepStrictEqual(fired, ["once", "every", "every"]);
 });
 
-test("commands: prefix, aliases, moderator gate, per-user cooldown", () => {
+test("commands: declared in register() as upstream, run from the host's chat.command", () => {
   const sent = [];
   const { sdk } = fresh({ owncast_send_chat: (t) => void sent.push(t), owncast_send_chat_to: (id, t) => void sent.push(`@${id} ${t}`) });
   sdk.definePlugin({
+    commandPrefix: "?",
     commands: {
-      dice: { aliases: ["roll"], cooldownMs: 10000, run: (c) => c.reply(`${c.user.displayName} rolls ${c.args.join("+")}`), onCooldown: (c) => c.replyPrivately("slow down") },
-      clear: { modOnly: true, run: (c) => c.reply("cleared"), onDenied: (c) => c.reply("mods only") },
+      dice: { aliases: ["roll"], cooldownMs: 10000, usage: "?dice <n>...", run: (c) => c.reply(`${c.user.displayName} rolls ${c.args.join("+")} as ${c.invokedAs}`) },
+      clear: { modOnly: true, description: "Clear", run: (c) => c.replyPrivately(`cleared ${c.argString}`), onDenied: (c) => c.reply(`no ${c.command} for ${c.user.displayName}`) },
     },
     onUnknownCommand: (c) => c.reply(`no command ${c.command}`),
   });
-  const msg = (user, body, t, scopes) => ({
-    eventType: "chat.message.received",
-    payload: { id: "m", user: { id: user, displayName: user, scopes: scopes || [] }, body, clientId: 9, timestamp: `2024-01-01T00:00:${t}Z` },
-  });
-  const send = (m) => global.__owncast_dispatch("on_event", JSON.stringify(m));
-  send(msg("ann", "!dice 1 2", "00"));
-  send(msg("ann", "!ROLL 3", "05"));
-  send(msg("bob", "!roll 4", "06"));
-  send(msg("ann", "!roll 5", "11"));
-  send(msg("bob", "!clear", "12"));
-  send(msg("mod", "!clear", "13", ["MODERATOR"]));
-  send(msg("bob", "!nope", "14"));
-  send(msg("bob", "plain text", "15"));
-  assert.deepStrictEqual(sent, [
-    "ann rolls 1+2",
-    "@9 slow down",
-    "bob rolls 4",
-    "ann rolls 5",
-    "mods only",
-    "cleared",
-    "no command nope",
+  const d = global.__owncast_dispatch;
+  const reg = JSON.parse(d("register", ""));
+  assert.deepStrictEqual(reg.commands, [
+    { name: "dice", prefix: "?", description: "", usage: "?dice <n>...", aliases: ["roll"], modOnly: false, caseSensitive: false, cooldownMs: 10000 },
+    { name: "clear", prefix: "?", description: "Clear", usage: "", aliases: [], modOnly: true, caseSensitive: false, cooldownMs: 0 },
   ]);
+  // onUnknownCommand needs every chat message; the commands themselves do not.
+  assert.deepStrictEqual(reg.subscriptions.notify, [{ event: "chat.message.received" }]);
+  const message = (user, body) => ({ id: "m", user: { id: user, displayName: user }, body, clientId: 9, timestamp: "2024-01-01T00:00:00Z" });
+  const command = (name, invokedAs, args, user) =>
+    d("on_event", JSON.stringify({ eventType: "chat.command", payload: { message: message(user, "?x"), command: name, invokedAs, args, argString: args.join(" ") } }));
+  command("dice", "ROLL", ["1", "2"], "ann");
+  command("clear", "clear", ["all", "of", "it"], "mod");
+  command("gone", "gone", [], "ann"); // not declared: nothing runs
+  const chat = (body) => d("on_event", JSON.stringify({ eventType: "chat.message.received", payload: message("bob", body) }));
+  chat("?nope a b");
+  chat("?Roll 3"); // a command (the host runs it): not unknown
+  chat("?CLEAR"); // mod-only from a viewer: onDenied
+  chat("plain text");
+  assert.deepStrictEqual(sent, ["ann rolls 1+2 as ROLL", "@9 cleared all of it", "no command nope", "no clear for bob"]);
+});
+
+test("commands: refusals are the host's, silent as upstream", () => {
+  const { sdk } = fresh({});
+  assert.throws(
+    () => sdk.definePlugin({ commands: { clear: { cooldownMs: 5, run() {}, onCooldown() {} } } }),
+    /command "clear": onCooldown is not available here/
+  );
+  const { sdk: again } = fresh({});
+  again.definePlugin({ commands: { hi: { run() {} } } });
+  const reg = JSON.parse(global.__owncast_dispatch("register", ""));
+  assert.deepStrictEqual(reg.subscriptions.notify, [], "no chat subscription for commands alone");
+  assert.strictEqual(reg.commands[0].prefix, "!");
 });
 
 test("definePlugin returns the definition, with the Extism exports attached", () => {

@@ -144,6 +144,18 @@ export interface Subscriptions {
   filter: FilterSubscription[];
 }
 
+/** A chat command (upstream's `CommandInfo`): `prefix` (default `!`) and `name` or one of `aliases` start a human chat message the filters let through. `mod-only` commands run for moderators only; `cooldown-ms` limits how often one user runs it; names match without regard to case unless `case-sensitive`. */
+export interface CommandInfo {
+  name: string;
+  prefix?: string | null;
+  description?: string | null;
+  usage?: string | null;
+  aliases?: string[] | null;
+  modOnly?: boolean | null;
+  caseSensitive?: boolean | null;
+  cooldownMs?: number | null;
+}
+
 /** What `register` returns: the plugin as it sees itself. The host compares slug, version and permissions with `plugin.manifest.json`. */
 export interface Registration {
   slug: string;
@@ -151,6 +163,14 @@ export interface Registration {
   version: string;
   permissions: string[];
   subscriptions: Subscriptions;
+  /** The chat commands the plugin answers; the host delivers each match to `on-event` as the custom event `chat.command`. */
+  commands?: CommandInfo[] | null;
+}
+
+/** What a tab or page-slot export renders (upstream's `ContentRequest`): the slug of the tab or of the `extraPageContent` slot, and the viewer when known. */
+export interface ContentRequest {
+  slug: string;
+  user?: ChatUser | null;
 }
 
 /** A request under `/plugins/<slug>/`. */

@@ -25,7 +25,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from . import _bindings, _http
-from ._wire import ChatMessage, ChatUser, HttpRequest, Obj, from_wire, rfc3339_millis, to_wire, view
+from ._wire import ChatMessage, ChatUser, HttpRequest, Obj, from_wire, to_wire, view
 
 __all__ = ["plugin", "owncast", "filter", "auth_check", "CommandContext", "Obj", "ChatMessage", "ChatUser", "HttpRequest"]
 
@@ -73,47 +73,45 @@ class Registry:
         self.command_names: Dict[str, str] = {}
         self.command_prefix = "!"
         self.commands_case_sensitive = False
-        self.command_last_run: Dict[Tuple[str, str], float] = {}
         self.timers: Dict[int, Tuple[Callable[[], Any], bool]] = {}
         self.next_timer = 1
         self.unsupported: List[str] = []
 
     def subscriptions(self) -> Tuple[List[str], List[Tuple[str, Optional[int]]]]:
         """(notify events, [(filter event, priority)]), from the handlers present
-        (commands listen to chat messages)."""
+        (commands need none: the host routes them as `chat.command`)."""
         notify = list(self.notify)
-        if self.commands and CHAT_MESSAGE not in notify:
-            notify.append(CHAT_MESSAGE)
         notify += [e for e in self.custom if e not in notify]
         return notify, [(e, self.filter_priority) for e in self.filter]
 
-    def route_command(self, msg: Any) -> bool:
-        """Runs the command a chat message invokes; True when it was one."""
-        body = msg.body.strip() if isinstance(msg.body, str) else ""
-        if not self.commands or not body.startswith(self.command_prefix):
+    def command_infos(self) -> List[Dict[str, Any]]:
+        """The commands as `register()` declares them (upstream's CommandInfo, wire keys)."""
+        return [
+            {
+                "name": name,
+                "prefix": self.command_prefix,
+                "description": command.get("description") or "",
+                "usage": command.get("usage") or "",
+                "aliases": list(command.get("aliases") or []),
+                "modOnly": bool(command.get("mod_only")),
+                "caseSensitive": self.commands_case_sensitive,
+                "cooldownMs": int(command.get("cooldown_ms") or 0),
+            }
+            for name, command in self.commands.items()
+        ]
+
+    def run_command(self, event: Any) -> bool:
+        """Runs the command a host `chat.command` payload
+        `{message, command, invokedAs, args, argString}` names; True when one ran."""
+        if not isinstance(event, dict):
             return False
-        words = body[len(self.command_prefix) :].split(None, 1)
-        if not words:
+        command = self.commands.get(event.get("command"))
+        if command is None:
             return False
-        invoked = words[0]
-        name = self.command_names.get(invoked if self.commands_case_sensitive else invoked.lower())
-        if name is None:
-            return False
-        command = self.commands[name]
-        arg_string = words[1] if len(words) > 1 else ""
-        ctx = CommandContext(msg, name, invoked, arg_string.split(), arg_string)
-        user = msg.user
-        if command.get("mod_only") and "MODERATOR" not in ((user.scopes if user else None) or []):
-            return True
-        cooldown = command.get("cooldown_ms") or 0
-        if cooldown:
-            key = (name, (user.id if user else None) or "")
-            now = rfc3339_millis(msg.timestamp)
-            last = self.command_last_run.get(key)
-            if now is not None and last is not None and 0 <= now - last < cooldown:
-                return True
-            if now is not None:
-                self.command_last_run[key] = now
+        msg = view(event.get("message") or {})
+        name = event["command"]
+        args = [a for a in event.get("args") or [] if isinstance(a, str)]
+        ctx = CommandContext(msg, name, event.get("invokedAs") or name, args, event.get("argString") or "")
         command["run"](ctx)
         return True
 
@@ -232,11 +230,12 @@ class _Plugin:
     def commands(
         self, table: Dict[str, Dict[str, Any]], *, prefix: str = "!", case_sensitive: bool = False
     ) -> Dict[str, Dict[str, Any]]:
-        """Chat commands, routed by the SDK from chat.message.received (as the
-        JS SDK's `commands`): `{name: {run, aliases?, mod_only?, cooldown_ms?,
-        description?, usage?}}`; `run(ctx)` gets a `CommandContext`. A
-        moderator-only command is ignored for others; a command inside its
-        cooldown (per user, by message timestamps) is ignored."""
+        """Chat commands, as upstream's: `{name: {run, aliases?, mod_only?,
+        cooldown_ms?, description?, usage?}}`; `register()` declares them and
+        the host routes each chat message that invokes one to `run(ctx)` (a
+        `CommandContext`) as `chat.command`. The host ignores a mod-only
+        command from others and one inside its cooldown (per user, by message
+        timestamps), and lists the commands in its `!help`."""
         if not isinstance(table, dict):
             raise TypeError("commands table must be a dict")
         if not isinstance(prefix, str) or not prefix:

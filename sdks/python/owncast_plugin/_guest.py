@@ -11,7 +11,7 @@ import re
 import traceback
 from typing import Any, Dict, Optional
 
-from . import CHAT_MESSAGE, REGISTRY, _bindings, owncast
+from . import REGISTRY, _bindings, owncast
 from ._wire import Obj, from_wire, to_wire, view
 
 # Filled in by the build's entry module: the manifest's identity.
@@ -58,10 +58,17 @@ def registration() -> Any:
             notify=[t.NotifySubscription(event=e) for e in notify],
             filter=[t.FilterSubscription(event=e, priority=p) for e, p in filters],
         ),
+        commands=[t.CommandInfo(**{_snake(k): v for k, v in c.items()}) for c in REGISTRY.command_infos()] or None,
     )
 
 
+def _snake(key: str) -> str:
+    """`modOnly` -> `mod_only` (componentize-py's field names)."""
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), key)
+
+
 TIMER_FIRE = "timer.fire"
+CHAT_COMMAND = "chat.command"
 
 
 def fire_timer(payload: Any) -> None:
@@ -81,10 +88,11 @@ def on_event(event: Any) -> None:
     if kind == TIMER_FIRE and type(event).__name__ == "Event_Custom":
         fire_timer(_payload(event))
         return
+    if kind == CHAT_COMMAND and type(event).__name__ == "Event_Custom":
+        REGISTRY.run_command(_payload(event))
+        return
     handler = REGISTRY.notify.get(kind) or REGISTRY.custom.get(kind)
     payload = _payload(event)
-    if kind == CHAT_MESSAGE and REGISTRY.commands:
-        REGISTRY.route_command(payload)
     if handler is not None:
         handler(payload)
 

@@ -124,26 +124,33 @@ class Guest(unittest.TestCase):
         plugin.on_http_request(lambda req: "text " + req.path)
         self.assertEqual((self.http("GET", "/c").status, self.http("GET", "/c").body), (200, "text /c"))
 
-    def test_commands_route_chat_with_aliases_moderators_and_cooldowns(self):
+    def test_commands_are_declared_and_run_from_the_hosts_chat_command(self):
         runs = []
         plugin.commands(
             {
-                "roll": {"run": lambda ctx: runs.append((ctx.command, ctx.invoked_as, ctx.args, ctx.arg_string)), "aliases": ["dice"]},
-                "ban": {"run": lambda ctx: runs.append(("ban", ctx.user.display_name)), "mod_only": True},
-                "hug": {"run": lambda ctx: ctx.reply("hug!"), "cooldown_ms": 2000},
-            }
+                "roll": {"run": lambda ctx: runs.append((ctx.command, ctx.invoked_as, ctx.args, ctx.arg_string, ctx.user.display_name)), "aliases": ["dice"], "description": "Roll"},
+                "ban": {"run": lambda ctx: ctx.reply_privately("banned"), "mod_only": True, "cooldown_ms": 2000},
+            },
+            prefix="?",
         )
-        self.assertEqual([s.event for s in _guest.registration().subscriptions.notify], ["chat.message.received"])
-        _guest.on_event(message("!ROLL 2 d6"))
-        _guest.on_event(message("  !dice  "))
-        _guest.on_event(message("!ban bob"))
-        _guest.on_event(message("!ban bob", name="mo", scopes=["MODERATOR"]))
-        _guest.on_event(message("!hug", at="2024-01-01T00:00:00Z"))
-        _guest.on_event(message("!hug", at="2024-01-01T00:00:01Z"))
-        _guest.on_event(message("!hug", at="2024-01-01T00:00:02Z"))
-        _guest.on_event(message("!nope and roll"))
-        self.assertEqual(runs, [("roll", "ROLL", ["2", "d6"], "2 d6"), ("roll", "dice", [], ""), ("ban", "mo")])
-        self.assertEqual(self.chat.calls, [("send", ("hug!",)), ("send", ("hug!",))])
+        reg = _guest.registration()
+        self.assertEqual(reg.subscriptions.notify, [], "the host routes commands: no chat subscription")
+        self.assertEqual([(c.name, c.prefix, c.aliases, c.mod_only, c.cooldown_ms, c.description) for c in reg.commands], [
+            ("roll", "?", ["dice"], False, 0, "Roll"),
+            ("ban", "?", [], True, 2000, ""),
+        ])
+
+        def command(name, invoked_as, args):
+            msg = {"id": "m1", "user": {"id": "u-a", "displayName": "alice"}, "clientId": 7, "body": "?x", "timestamp": "2024-01-01T00:00:00Z"}
+            payload = {"message": msg, "command": name, "invokedAs": invoked_as, "args": args, "argString": " ".join(args)}
+            _guest.on_event(T.Event_Custom(T.CustomEvent(event_type="chat.command", payload_json=json.dumps(payload))))
+
+        command("roll", "DICE", ["2", "d6"])
+        command("ban", "ban", ["bob"])
+        command("gone", "gone", [])
+        _guest.on_event(message("?roll 1"))  # an ordinary chat message runs nothing itself
+        self.assertEqual(runs, [("roll", "DICE", ["2", "d6"], "2 d6", "alice")])
+        self.assertEqual(self.chat.calls, [("send_to", (7, "banned"))])
         with self.assertRaises(TypeError):
             plugin.commands({"x": {"run": None}})
 

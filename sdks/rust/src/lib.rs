@@ -64,6 +64,82 @@ pub mod bindings {
     });
 }
 
+/// The raw output of `wit_bindgen::generate!` for the world
+/// `owncast:plugin/page-content@1.0.0` (feature `page-content`); use
+/// [`PageContent`] and [`export_page_content!`].
+#[cfg(feature = "page-content")]
+#[allow(missing_docs, clippy::all)]
+pub mod page_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "owncast:plugin/page-content@1.0.0",
+        with: { "owncast:plugin/types@1.0.0": crate::bindings::owncast::plugin::types },
+        pub_export_macro: true,
+        export_macro_name: "__export_page_content_raw",
+        default_bindings_module: "::owncast_plugin::page_bindings",
+        runtime_path: "::owncast_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+/// Page content the plugin renders (feature `page-content`; upstream's
+/// `onTabContent`, `onPageContent`, `onPageStyles`, `onPageScripts`): the
+/// host calls these while it builds the viewer page. Tabs and the
+/// `extraPageContent` slot the manifest declares without a `content` file are
+/// rendered by [`PageContent::on_tab_content`] and
+/// [`PageContent::on_page_content`] (HTML, sanitized by the host); with
+/// `ui.modify` granted, [`PageContent::on_page_styles`] and
+/// [`PageContent::on_page_scripts`] add CSS and JavaScript. Each answers `""`
+/// (nothing) unless implemented. Export with [`export_page_content!`].
+#[cfg(feature = "page-content")]
+pub trait PageContent {
+    fn on_tab_content(_request: types::ContentRequest) -> String {
+        String::new()
+    }
+    fn on_page_content(_request: types::ContentRequest) -> String {
+        String::new()
+    }
+    fn on_page_styles() -> String {
+        String::new()
+    }
+    fn on_page_scripts() -> String {
+        String::new()
+    }
+}
+
+/// Exports a type implementing [`PageContent`] as the component's
+/// `on-tab-content`, `on-page-content`, `on-page-styles` and
+/// `on-page-scripts` (feature `page-content`), next to [`export_plugin!`].
+#[cfg(feature = "page-content")]
+#[macro_export]
+macro_rules! export_page_content {
+    ($plugin:ty) => {
+        const _: () = {
+            struct __OwncastPageExport;
+
+            impl $crate::page_bindings::Guest for __OwncastPageExport {
+                fn on_tab_content(request: $crate::types::ContentRequest) -> ::std::string::String {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::PageContent>::on_tab_content(request)
+                }
+                fn on_page_content(request: $crate::types::ContentRequest) -> ::std::string::String {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::PageContent>::on_page_content(request)
+                }
+                fn on_page_styles() -> ::std::string::String {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::PageContent>::on_page_styles()
+                }
+                fn on_page_scripts() -> ::std::string::String {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::PageContent>::on_page_scripts()
+                }
+            }
+
+            $crate::page_bindings::__export_page_content_raw!(__OwncastPageExport with_types_in $crate::page_bindings);
+        };
+    };
+}
+
 pub use bindings::owncast::plugin::{
     chat, chat_history, chat_moderate, config, events, fediverse, fs, kv, log,
     notifications, server, sse, types, ui, upload, users, users_moderate, video_config,
@@ -75,7 +151,7 @@ pub use bindings::wasi;
 pub use bindings::Guest;
 pub use types::{
     ActionButton, Broadcaster, BrowserPush, ChatClient, ChatMessage, ChatMessageModeration,
-    ChatUser, ChatUserRename, CustomEvent, Event, FederationInfo, FediverseActor,
+    ChatUser, ChatUserRename, CommandInfo, ContentRequest, CustomEvent, Event, FederationInfo, FediverseActor,
     FediverseAttachment, FediverseEngagement, FediverseNotification, FediversePost,
     FediverseTarget, FilterResult, FilterSubscription, HttpRequest, HttpResponse,
     NotifySubscription, OpResult, Registration, ServerInfo, SocialHandle, SseConnection,
@@ -209,6 +285,39 @@ impl Event {
             Event::Custom(custom) => return custom.event_type.clone(),
         };
         name.to_string()
+    }
+}
+
+/// The custom event a matched chat command arrives as.
+pub const CHAT_COMMAND: &str = "chat.command";
+
+/// A chat command the host matched (upstream's `CommandEvent`): declare
+/// commands in [`Registration::commands`]; each chat message the filters let
+/// through that invokes one reaches `on_event` as [`Event::Custom`]
+/// `chat.command` ([`Event::chat_command`]). No permission is needed.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatCommand {
+    /// The chat message as Owncast sent it (upstream's `ChatMessage` JSON).
+    pub message: serde_json::Value,
+    /// The declared name (whatever alias was typed).
+    pub command: String,
+    /// The name or alias as the sender typed it.
+    pub invoked_as: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Everything after the command word, trimmed.
+    #[serde(default)]
+    pub arg_string: String,
+}
+
+impl Event {
+    /// The chat command this event delivers, if it is one.
+    pub fn chat_command(&self) -> Option<ChatCommand> {
+        match self {
+            Event::Custom(c) if c.event_type == CHAT_COMMAND => serde_json::from_str(&c.payload_json).ok(),
+            _ => None,
+        }
     }
 }
 

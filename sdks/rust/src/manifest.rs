@@ -153,6 +153,7 @@ impl Manifest {
                     .map(|f| FilterSubscription { event: f.event.clone(), priority: f.priority })
                     .collect(),
             },
+            commands: None,
         }
     }
 

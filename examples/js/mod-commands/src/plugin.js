@@ -5,8 +5,10 @@
 //   ?announce <text>       moderators only (the MODERATOR scope on the
 //                          sender); others get onDenied's answer
 //   onUnknownCommand       a "?word" that is no command
-//   onChatMessage          still runs for every message, after the router:
-//                          here it notes each "?" message as a system line
+//   onChatMessage          still runs for every message, before the host
+//                          runs the command: here it notes each "?" message
+//                          as a system line
+// register() declares the commands; the host routes them (chat.command).
 // Names match without regard to case ("?PING" works).
 const { definePlugin, owncast, escapeHtml } = require("@owncast/plugin-sdk");
 

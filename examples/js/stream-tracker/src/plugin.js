@@ -2,7 +2,8 @@
 //
 // It keeps a little state in the key-value store (when the stream started,
 // who is in chat) and answers commands from the declarative `commands`
-// table (the SDK subscribes to chat for it; there is no onChatMessage):
+// table (register() declares them and the host routes them as
+// chat.command; there is no onChatMessage):
 //
 //   !uptime   seconds live (counted to the message's timestamp), viewers, title
 //   !who      the display names in chat

@@ -2,7 +2,8 @@
 
 It keeps a little state in the key-value store (when the stream started, who
 is in chat) and answers three chat commands, declared with `plugin.commands`
-(the SDK listens to chat for them; there is no on_chat_message):
+(register() declares them and the host routes matching chat messages to them
+as `chat.command`; there is no on_chat_message):
 
     !uptime   seconds live (counted to the message's timestamp), viewers, title
     !who      the display names in chat

@@ -198,8 +198,17 @@ const gate: Scenario = {
     { advanceTimers: 1500 },
     { event: "timer.fire", payload: { id: 1 } },
     { filter: "chat.message.received", payload: {}, expect: { action: "drop", reason: "/slow/" } },
+    { tabContent: { slug: "now", user: { id: "u", displayName: "U" } as ChatUser, expect: { bodyContains: "now" } } },
+    { pageContent: { slug: "banner", expect: { body: "<p>x</p>" } } },
+    { pageStyles: {} },
+    { pageScripts: { expect: { bodyContains: "window" } } },
   ],
-  expect: { userRegistrations: [{ authId: "shared" }], sessionGrants: [{ userId: "u-shared", ttl: 60 }], sessionClears: 1 },
+  expect: {
+    userRegistrations: [{ authId: "shared" }],
+    sessionGrants: [{ userId: "u-shared", ttl: 60 }],
+    sessionClears: 1,
+    commands: [{ name: "np", prefix: "!", aliases: [], modOnly: true, cooldownMs: 0 }],
+  },
 };
 // @ts-expect-error: the runner refuses unknown keys
 const typo: Scenario = { name: "t", expect: { chatSend: [] } };

@@ -1,9 +1,14 @@
 //! A component that calls the host functions newer upstream versions added,
 //! through their WIT interfaces: `timer`, `assets` (ambient), `sql`,
 //! `users-register` and `auth-gate`. Chat commands report what came back.
+//! It also declares a host-routed chat command (`!roll`) and renders page
+//! content (world `page-content`).
 
 use owncast_plugin::bindings::owncast::plugin::{assets, auth_gate, sql, timer, users_register};
-use owncast_plugin::{chat, export_plugin, http, manifest, Event, FilterResult, Guest, HttpRequest, HttpResponse, Registration};
+use owncast_plugin::{
+    chat, export_page_content, export_plugin, http, manifest, CommandInfo, ContentRequest, Event, FilterResult, Guest,
+    HttpRequest, HttpResponse, PageContent, Registration,
+};
 
 struct Ambient;
 
@@ -20,10 +25,27 @@ fn register(auth_id: &str) -> Result<String, String> {
 
 impl Guest for Ambient {
     fn register() -> Registration {
-        manifest!().registration()
+        let mut r = manifest!().registration();
+        // Host-routed chat commands (upstream's `commands`).
+        r.commands = Some(vec![CommandInfo {
+            name: "roll".into(),
+            prefix: Some("!".into()),
+            description: Some("Roll the dice".into()),
+            usage: None,
+            aliases: Some(vec!["dice".into()]),
+            mod_only: None,
+            case_sensitive: None,
+            cooldown_ms: Some(5000),
+        }]);
+        r
     }
 
     fn on_event(event: Event) {
+        if let Some(c) = event.chat_command() {
+            let from = c.message["user"]["displayName"].as_str().unwrap_or("?");
+            chat::send(&format!("{from} rolls {} as {} ({})", c.arg_string, c.invoked_as, c.args.len()));
+            return;
+        }
         match event {
             Event::Custom(c) if c.event_type == "timer.fire" => chat::send(&format!("fired {}", c.payload_json)),
             Event::ChatMessageReceived(m) => {
@@ -82,3 +104,19 @@ impl Guest for Ambient {
 }
 
 export_plugin!(Ambient);
+
+impl PageContent for Ambient {
+    fn on_tab_content(request: ContentRequest) -> String {
+        let viewer = request.user.map(|u| u.display_name).unwrap_or_else(|| "guest".into());
+        format!("<p>tab {} for {viewer}</p><script>alert(1)</script>", request.slug)
+    }
+    fn on_page_content(request: ContentRequest) -> String {
+        format!("<p>slot {}</p>", request.slug)
+    }
+    fn on_page_styles() -> String {
+        ".ambient { color: green }".into()
+    }
+    // on_page_scripts: the default, nothing.
+}
+
+export_page_content!(Ambient);
