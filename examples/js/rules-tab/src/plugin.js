@@ -98,7 +98,8 @@ function inline(src) {
       }
     }
     if (c === "[") {
-      const m = /^\[([^\]]+)\]\(([^()\s]*)\)/.exec(src.slice(i));
+      // the URL may hold one level of balanced parentheses, as Markdown allows
+      const m = /^\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))*)\)/.exec(src.slice(i));
       if (m) {
         const href = safeHref(m[2]);
         const text = inline(m[1]);
