@@ -4,15 +4,11 @@
 //! fixture (it declares settings). Bad input must get a 4xx: a 5xx or a
 //! panic is a bug, and the plugin must stay known afterwards.
 
-use crate::fixtures::{plugins_dir, FIXTURE};
+use crate::fixtures::{legacy_host, plugins_dir, FIXTURE};
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
-use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
-use owncast_plugin_host::Host;
 use owncast_plugin_manager::{ManagerConfig, PluginManager};
 use owncast_plugin_server::{PluginServer, RequestAuth, ServerConfig};
-use owncast_plugin_testing::SimulatedOwncast;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -28,10 +24,7 @@ fn server() -> &'static PluginServer {
     static S: OnceLock<PluginServer> = OnceLock::new();
     S.get_or_init(|| {
         super::runtime().block_on(async {
-            let host = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
-                .loader(Arc::new(ExtismLoader::new()))
-                .build()
-                .expect("a host");
+            let host = legacy_host();
             let host = Arc::new(host);
             // Its own copy of the plugins folder: approvals write its state file.
             let dir = plugins_dir().with_file_name("admin-plugins");

@@ -4,8 +4,12 @@
 //! declares settings, copied into a plugin folder with `public/` files, a
 //! dotfile, a link out of the folder and a secret beside it.
 
+use owncast_compat_extism::ExtismLoader;
+use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_host::Host;
+use owncast_plugin_testing::SimulatedOwncast;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The fixture's directory name and slug.
 pub const FIXTURE: &str = "kernel-tour";
@@ -60,4 +64,13 @@ pub(crate) fn plugins_dir() -> &'static Path {
 /// `plugins/kernel-tour/` of [`plugins_dir`].
 pub(crate) fn plugin_dir() -> PathBuf {
     plugins_dir().join(FIXTURE)
+}
+
+/// A host for the fixture as production runs a legacy plugin: the simulated
+/// Owncast, the network, the Extism loader (the HTTP and admin targets).
+pub(crate) fn legacy_host() -> Host {
+    Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .loader(Arc::new(ExtismLoader::new()))
+        .build()
+        .expect("a host")
 }

@@ -9,12 +9,9 @@
 //! answer may carry either secret. The connection must end once the client
 //! has left.
 
-use crate::fixtures::{plugin_dir, SECRETS};
-use owncast_compat_extism::ExtismLoader;
-use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
-use owncast_plugin_host::{Host, PluginBundle};
+use crate::fixtures::{legacy_host, plugin_dir, SECRETS};
+use owncast_plugin_host::PluginBundle;
 use owncast_plugin_server::{PluginServer, ServerConfig};
-use owncast_plugin_testing::SimulatedOwncast;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -35,10 +32,7 @@ fn server() -> &'static Arc<PluginServer> {
     static S: OnceLock<Arc<PluginServer>> = OnceLock::new();
     S.get_or_init(|| {
         super::runtime().block_on(async {
-            let host = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
-                .loader(Arc::new(ExtismLoader::new()))
-                .build()
-                .expect("a host");
+            let host = legacy_host();
             let bundle = PluginBundle::from_dir(&plugin_dir()).expect("the fixture's folder");
             host.load(bundle).await.expect("the fixture loads");
             let config = ServerConfig::new(host.runtime().limits()).admin_password(ADMIN_PASSWORD);
