@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::{example, runtime, with_manifest};
+use common::{example, runtime, sent, with_manifest};
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
-use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::types;
 use owncast_plugin_host::{Host, LoadError, Permission, Permissions, PluginBundle};
 use owncast_plugin_testing::SimulatedOwncast;
@@ -24,14 +23,6 @@ fn chat(user: &str, body: &str, ts: &str) -> Event {
         json!({"id": "m", "user": {"id": format!("u-{user}"), "displayName": user}, "body": body, "timestamp": ts}),
     )
     .unwrap()
-}
-
-fn sent(sim: &SimulatedOwncast) -> Vec<String> {
-    sim.effects()
-        .chat
-        .into_iter()
-        .filter_map(|(_, m)| if let ChatSend::Message { body } = m { Some(body) } else { None })
-        .collect()
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::sent;
+
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::owncast::ChatSend;
@@ -27,14 +29,6 @@ fn say_at(body: &str, at: &str) -> Event {
         "chat.message.received",
         &json!({"id": "m1", "user": {"id": "u1", "displayName": "alice"}, "body": body, "timestamp": at}),
     )
-}
-
-fn sent(sim: &SimulatedOwncast) -> Vec<String> {
-    sim.effects()
-        .chat
-        .into_iter()
-        .filter_map(|(_, m)| if let ChatSend::Message { body } = m { Some(body) } else { None })
-        .collect()
 }
 
 async fn host(manual: bool) -> Option<(Arc<Host>, Arc<SimulatedOwncast>, tempfile::TempDir)> {

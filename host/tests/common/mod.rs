@@ -8,7 +8,7 @@ use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::context::{CallScope, PluginContext};
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::{Event, Verdict};
-use owncast_plugin_host::owncast::Owncast;
+use owncast_plugin_host::owncast::{ChatSend, Owncast};
 use owncast_plugin_host::plugin::{CallError, LoadError, LoadRequest, PluginCode, PluginInstance, PluginLoader};
 use owncast_plugin_host::types::{self, ChatMessage};
 use owncast_plugin_host::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
@@ -52,6 +52,15 @@ pub fn manifest(slug: &str, version: &str, permissions: &[&str], extra: Value) -
 
 /// Every content export any fake plugin was asked for: `(slug, export)`.
 pub static CONTENT_CALLS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// The bodies of the ordinary chat messages plugins sent through `sim`.
+pub fn sent(sim: &SimulatedOwncast) -> Vec<String> {
+    sim.effects()
+        .chat
+        .into_iter()
+        .filter_map(|(_, m)| if let ChatSend::Message { body } = m { Some(body) } else { None })
+        .collect()
+}
 
 /// Every event any fake plugin received: `(slug, event type, payload)`.
 pub static EVENTS: Mutex<Vec<(String, String, Value)>> = Mutex::new(Vec::new());
