@@ -75,6 +75,12 @@ class Registry:
         self.commands_case_sensitive = False
         self.timers: Dict[int, Tuple[Callable[[], Any], bool]] = {}
         self.next_timer = 1
+        # Page content (world `page-content`'s exports): tab slug -> handler,
+        # page-slot slug -> handler, and the page's extra CSS and JavaScript.
+        self.tab_content: Dict[str, Callable[[Obj], Any]] = {}
+        self.page_content: Dict[str, Callable[[Obj], Any]] = {}
+        self.page_styles: Optional[Callable[[], Any]] = None
+        self.page_scripts: Optional[Callable[[], Any]] = None
         self.unsupported: List[str] = []
 
     def subscriptions(self) -> Tuple[List[str], List[Tuple[str, Optional[int]]]]:
@@ -215,17 +221,43 @@ class _Plugin:
     def on_auth_check(self, fn: F) -> F:
         return self._unsupported("plugin.on_auth_check (auth.gate)")(fn)
 
+    # Page content: world `page-content`'s exports. The build exports those
+    # the plugin defines; the host calls them while it builds the viewer
+    # page (permission `ui.modify`) and sanitizes the HTML. A handler returns
+    # a string; None (a bare `return`) contributes nothing.
     def on_tab_content(self, slug: str) -> Callable[[F], F]:
-        return self._unsupported("plugin.on_tab_content")
+        """The HTML of the manifest tab `slug` (a `tabs` entry without
+        `content`); the handler gets the request view (`req.slug`, `req.user`)."""
+        return self._content(REGISTRY.tab_content, slug, "on_tab_content")
 
     def on_page_content(self, slug: str) -> Callable[[F], F]:
-        return self._unsupported("plugin.on_page_content")
+        """The HTML of the `extraPageContent` slot `slug` (one without
+        `content`); the handler gets the request view (`req.slug`, `req.user`)."""
+        return self._content(REGISTRY.page_content, slug, "on_page_content")
+
+    @staticmethod
+    def _content(table: Dict[str, Callable[[Obj], Any]], slug: str, what: str) -> Callable[[F], F]:
+        if not isinstance(slug, str) or not slug:
+            raise TypeError(f"plugin.{what} needs the slug of the tab or slot, e.g. @plugin.{what}(\"rules\")")
+
+        def deco(fn: F) -> F:
+            table[slug] = fn
+            return fn
+
+        return deco
 
     def on_page_styles(self, fn: F) -> F:
-        return self._unsupported("plugin.on_page_styles")(fn)
+        """CSS added to the viewer page after the plugin's `styles` files.
+        Used bare: `@plugin.on_page_styles`."""
+        REGISTRY.page_styles = fn
+        return fn
 
     def on_page_scripts(self, fn: F) -> F:
-        return self._unsupported("plugin.on_page_scripts")(fn)
+        """JavaScript added to the viewer page after the plugin's `scripts`
+        files; the host runs it in its own try/catch. Used bare:
+        `@plugin.on_page_scripts`."""
+        REGISTRY.page_scripts = fn
+        return fn
 
     def commands(
         self, table: Dict[str, Dict[str, Any]], *, prefix: str = "!", case_sensitive: bool = False

@@ -1,5 +1,7 @@
 """The component's exports: `register`, `on-event`, `on-filter` and
-`on-http-request` of world `plugin`, dispatching to the handlers the plugin
+`on-http-request` of world `plugin`, and those of world `page-content` the
+plugin defines handlers for (`on-tab-content`, `on-page-content`,
+`on-page-styles`, `on-page-scripts`), dispatching to the handlers the plugin
 registered with `owncast_plugin.plugin`. The build's entry module imports the
 plugin, then this module's `Exports` as `WitWorld` (componentize-py's name
 for the world's export class)."""
@@ -165,6 +167,55 @@ def on_http_request(request: Any) -> Any:
     return t.HttpResponse(status=404, headers=[], body="not found")
 
 
+# The page-content exports, by WIT name: the registry's handler(s) each
+# dispatches to. The build exports those the plugin defines (`CONTENT`).
+CONTENT_HANDLERS = {
+    "on-tab-content": "tab_content",
+    "on-page-content": "page_content",
+    "on-page-styles": "page_styles",
+    "on-page-scripts": "page_scripts",
+}
+
+# Filled in by the build's entry module: the content exports the component has.
+CONTENT: set = set()
+
+
+def content_defined() -> set:
+    """The page-content exports whose handlers the plugin registered."""
+    return {export for export, attr in CONTENT_HANDLERS.items() if getattr(REGISTRY, attr)}
+
+
+def check_content_exports() -> None:
+    """At build time, after the plugin ran: a content handler the build did
+    not export would never be called; refuse it, naming the handler."""
+    missing = sorted(content_defined() - CONTENT)
+    if missing:
+        raise RuntimeError(
+            f"the plugin defines handlers for {', '.join(missing)}, which the build did not find in src/plugin.py "
+            "(use them as `@plugin.on_tab_content(...)`, `@plugin.on_page_styles`, ... on the `plugin` of owncast_plugin)"
+        )
+
+
+def _text(reply: Any, what: str) -> str:
+    """A content handler's reply: a string, or None for nothing."""
+    if reply is None:
+        return ""
+    if not isinstance(reply, str):
+        raise TypeError(f"{what} must return a string (or None), not {type(reply).__name__}")
+    return reply
+
+
+def content(export: str, request: Any = None) -> str:
+    """The text of content export `export` (a WIT name): the handler for the
+    request's slug (tabs, page slots) or the page's styles/scripts handler;
+    "" when there is none."""
+    handlers = getattr(REGISTRY, CONTENT_HANDLERS[export])
+    if request is None:
+        return _text(handlers(), export) if handlers is not None else ""
+    fn = handlers.get(request.slug)
+    return _text(fn(view(to_wire(request))), f"{export} for {request.slug!r}") if fn is not None else ""
+
+
 class Exports:
     """World `plugin`'s exports (componentize-py instantiates this class).
     A handler's exception propagates: the call traps, and the host counts a
@@ -192,4 +243,32 @@ class Exports:
             return on_http_request(request)
         except Exception:
             _log_failure(f"HTTP handler for {request.method} {request.path} failed")
+            raise
+
+    def on_tab_content(self, request: Any) -> str:
+        try:
+            return content("on-tab-content", request)
+        except Exception:
+            _log_failure(f"tab content for {request.slug} failed")
+            raise
+
+    def on_page_content(self, request: Any) -> str:
+        try:
+            return content("on-page-content", request)
+        except Exception:
+            _log_failure(f"page content for {request.slug} failed")
+            raise
+
+    def on_page_styles(self) -> str:
+        try:
+            return content("on-page-styles")
+        except Exception:
+            _log_failure("page styles failed")
+            raise
+
+    def on_page_scripts(self) -> str:
+        try:
+            return content("on-page-scripts")
+        except Exception:
+            _log_failure("page scripts failed")
             raise

@@ -94,15 +94,50 @@ def read_manifest(project: Path) -> Dict:
 # ---------------------------------------------------------------------------
 
 
-def _owncast_names(tree: ast.AST) -> Set[str]:
-    """Names the module binds to the SDK's `owncast` (usually `owncast`)."""
+def _sdk_names(tree: ast.AST, name: str) -> Set[str]:
+    """Names the module binds to the SDK's `name` (`owncast`, `plugin`):
+    usually the name itself."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "owncast_plugin":
             for alias in node.names:
-                if alias.name == "owncast":
-                    names.add(alias.asname or "owncast")
-    return names or {"owncast"}
+                if alias.name == name:
+                    names.add(alias.asname or name)
+    return names or {name}
+
+
+def _owncast_names(tree: ast.AST) -> Set[str]:
+    return _sdk_names(tree, "owncast")
+
+
+# `plugin.<decorator>` -> the page-content export (world `page-content` of
+# wit/) the component needs for it.
+CONTENT_DECORATORS = {
+    "on_tab_content": "on-tab-content",
+    "on_page_content": "on-page-content",
+    "on_page_styles": "on-page-styles",
+    "on_page_scripts": "on-page-scripts",
+}
+
+
+def _plugin_uses(tree: ast.AST) -> List[Tuple[str, int]]:
+    """(`plugin.<attribute>`, line) for each use of the SDK's `plugin` object."""
+    roots = _sdk_names(tree, "plugin")
+    uses = [
+        (node.attr, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in roots
+    ]
+    return sorted(uses, key=lambda u: u[1])
+
+
+def content_exports(source: str) -> Set[str]:
+    """The page-content exports a plugin source defines handlers for (WIT names)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {CONTENT_DECORATORS[a] for a, _ in _plugin_uses(tree) if a in CONTENT_DECORATORS}
 
 
 def check_source(source: str, filename: str, granted: Iterable[str]) -> List[str]:
@@ -145,15 +180,15 @@ def check_source(source: str, filename: str, granted: Iterable[str]) -> List[str
                 f"{filename}:{node.lineno}: {api} needs permission {perm}, which plugin.manifest.json does not "
                 f"grant: add \"{perm}\" to \"permissions\""
             )
-    plugin_unsupported = {"on_auth_check", "on_tab_content", "on_page_content", "on_page_styles", "on_page_scripts"}
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "plugin"
-            and node.attr in plugin_unsupported
-        ):
-            problems.append(f"{filename}:{node.lineno}: plugin.{node.attr}: this host's contract (wit/) has no such export yet")
+    plugin_unsupported = {"on_auth_check"}
+    for attr, line in _plugin_uses(tree):
+        if attr in plugin_unsupported:
+            problems.append(f"{filename}:{line}: plugin.{attr}: this host's contract (wit/) has no such export yet")
+        elif attr in CONTENT_DECORATORS and "ui.modify" not in granted:
+            problems.append(
+                f"{filename}:{line}: plugin.{attr} needs permission ui.modify (the host asks only plugins granted it "
+                f"for page content), which plugin.manifest.json does not grant: add \"ui.modify\" to \"permissions\""
+            )
     del plugin
     return problems
 
@@ -207,9 +242,11 @@ def granted_imports(permissions: Iterable[str]) -> Tuple[Set[str], Dict[str, Set
 _WORLD_RE = re.compile(r"world\s+plugin\s*\{(?P<body>.*?)\n\}", re.S)
 
 
-def derive_wit(wit: Path, out: Path, permissions: Iterable[str]) -> None:
+def derive_wit(wit: Path, out: Path, permissions: Iterable[str], content: Iterable[str] = ()) -> None:
     """Copies `wit` to `out` with world `plugin` importing only what
-    `permissions` grant (and ungranted functions of shared interfaces removed)."""
+    `permissions` grant (and ungranted functions of shared interfaces removed),
+    and exporting besides its own the `content` exports of world
+    `page-content` (WIT names, e.g. `on-tab-content`)."""
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(wit, out, ignore=shutil.ignore_patterns("*.md"))
@@ -230,9 +267,40 @@ def derive_wit(wit: Path, out: Path, permissions: Iterable[str]) -> None:
             elif name not in interfaces:
                 continue
         kept.append(line)
+    kept += _page_content_exports(text, set(content), wit / "world.wit")
     world_file.write_text(text[: m.start("body")] + "\n".join(kept) + text[m.end("body") :], encoding="utf-8")
     for iface, functions in partial.items():
         _keep_functions(out, iface, functions)
+
+
+_PAGE_WORLD_RE = re.compile(r"world\s+page-content\s*\{(?P<body>.*?)\n\}", re.S)
+
+
+def _page_content_exports(world_text: str, wanted: Set[str], where: Path) -> List[str]:
+    """The lines of world `page-content` (its `use` and the `wanted` exports,
+    with their doc comments) to add to world `plugin`."""
+    if not wanted:
+        return []
+    m = _PAGE_WORLD_RE.search(world_text)
+    if m is None:
+        raise BuildError(f"{where}: no `world page-content {{ ... }}` found (the plugin defines page-content handlers)")
+    out, docs, found = [], [], set()
+    for line in m.group("body").split("\n"):
+        s = line.strip()
+        if s.startswith("///"):
+            docs.append(line)
+            continue
+        em = re.match(r"export\s+([a-z][a-z0-9-]*)\s*:", s)
+        if s.startswith("use "):
+            out.append(line)
+        elif em and em.group(1) in wanted:
+            out += docs + [line]
+            found.add(em.group(1))
+        docs = []
+    missing = wanted - found
+    if missing:
+        raise BuildError(f"{where}: world `page-content` has no export {', '.join(sorted(missing))}")
+    return out
 
 
 def _keep_functions(wit: Path, iface: str, keep: Set[str]) -> None:
@@ -301,8 +369,11 @@ ENTRY = '''\
 from owncast_plugin import _guest
 
 _guest.MANIFEST.update({manifest})
+_guest.CONTENT.update({content})
 
 import plugin  # noqa: E402,F401  the plugin (src/plugin.py): its decorators run at build time
+
+_guest.check_content_exports()
 
 WitWorld = _guest.Exports
 '''
@@ -317,7 +388,8 @@ def build(project: Path, wit_dir: Optional[str] = None, force: bool = False, qui
     if not source.is_file():
         raise BuildError(f"{source}: not found (a Python plugin's code is src/plugin.py)")
     permissions = manifest.get("permissions", [])
-    problems = check_source(source.read_text(encoding="utf-8"), str(source.relative_to(project)), permissions)
+    text = source.read_text(encoding="utf-8")
+    problems = check_source(text, str(source.relative_to(project)), permissions)
     if problems:
         raise BuildError("\n".join(problems))
     wit = find_wit(project, wit_dir)
@@ -330,7 +402,8 @@ def build(project: Path, wit_dir: Optional[str] = None, force: bool = False, qui
             print(f"up to date: {out.name} ({out.stat().st_size} bytes)")
         return out
     work.mkdir(exist_ok=True)
-    derive_wit(wit, work / "wit", permissions)
+    content = sorted(content_exports(text))
+    derive_wit(wit, work / "wit", permissions, content)
     app = work / "app"
     if app.exists():
         shutil.rmtree(app)
@@ -338,7 +411,7 @@ def build(project: Path, wit_dir: Optional[str] = None, force: bool = False, qui
     shutil.copytree(SDK_DIR, app / "owncast_plugin", ignore=shutil.ignore_patterns("__pycache__", "template", "tests"))
     identity = {k: manifest.get(k) for k in ("name", "version", "permissions")}
     identity["slug"] = manifest.get("slug") or ""
-    (app / "owncast_entry.py").write_text(ENTRY.format(manifest=repr(identity)), encoding="utf-8")
+    (app / "owncast_entry.py").write_text(ENTRY.format(manifest=repr(identity), content=repr(set(content))), encoding="utf-8")
     tmp = work / f"{slug}.wasm.tmp"
     cmd = [
         _componentize_py(),

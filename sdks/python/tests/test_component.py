@@ -57,7 +57,7 @@ class LoadGate(unittest.TestCase):
             app.mkdir()
             shutil.copytree(SDK / "owncast_plugin", app / "owncast_plugin", ignore=shutil.ignore_patterns("__pycache__"))
             (app / "owncast_entry.py").write_text(
-                build.ENTRY.format(manifest=repr({k: manifest[k] for k in ("slug", "name", "version", "permissions")}))
+                build.ENTRY.format(manifest=repr({k: manifest[k] for k in ("slug", "name", "version", "permissions")}), content="set()")
             )
             subprocess.run(
                 [build._componentize_py(), "--quiet", "-d", str(WIT), "-w", "plugin", "componentize",
