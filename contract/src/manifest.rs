@@ -331,17 +331,36 @@ impl Manifest {
             sandbox,
             warnings,
         };
-        manifest.check_subscriptions().map_err(|(f, m)| err(&f, m))?;
+        let advice = manifest.check_subscriptions().map_err(|(f, m)| err(&f, m))?;
+        let mut manifest = manifest;
+        manifest.warnings.extend(advice.into_iter().map(|(field, message)| ManifestWarning {
+            file: file.to_string(),
+            field,
+            message,
+        }));
         Ok(manifest)
     }
 
-    fn check_subscriptions(&self) -> Result<(), (String, String)> {
+    /// Refuses a subscription the plugin's permissions do not allow, and
+    /// returns `(field, message)` warnings for those upstream loads anyway.
+    fn check_subscriptions(&self) -> Result<Vec<(String, String)>, (String, String)> {
+        use crate::permissions::NotifyGate;
+        let mut advice = Vec::new();
         for (i, n) in self.subscriptions.notify.iter().enumerate() {
-            if let Some(p) = crate::permissions::for_notify(&n.event).filter(|p| !self.permissions.contains(*p)) {
-                return Err((
-                    format!("subscriptions.notify[{i}]"),
-                    format!("subscribing to `{}` needs permission {p}", n.event),
-                ));
+            let field = format!("subscriptions.notify[{i}]");
+            match crate::permissions::for_notify(&n.event) {
+                Some(NotifyGate::Refused(p)) if !self.permissions.contains(p) => {
+                    return Err((field, format!("subscribing to `{}` needs permission {p}", n.event)));
+                }
+                Some(NotifyGate::Advised(p)) if !self.permissions.contains(p) => advice.push((
+                    field,
+                    format!(
+                        "subscribes to `{}` without permission {p}: no viewer can open its SSE streams, so the \
+                         event never comes from Owncast (add {p})",
+                        n.event
+                    ),
+                )),
+                _ => {}
             }
         }
         for (i, f) in self.subscriptions.filter.iter().enumerate() {
@@ -352,7 +371,7 @@ impl Manifest {
                 ));
             }
         }
-        Ok(())
+        Ok(advice)
     }
 
     /// The registration a plugin that reports none is taken to have: the
@@ -422,7 +441,15 @@ impl Manifest {
             reg.subscriptions.clone()
         };
         let checked = Manifest { subscriptions: subs.clone(), ..self.clone() };
-        checked.check_subscriptions().map_err(|(f, m)| err(&f, format!("register(): {m}")))?;
+        let advice = checked.check_subscriptions().map_err(|(f, m)| err(&f, format!("register(): {m}")))?;
+        // The manifest's own subscriptions were advised on at parse time.
+        if subs != self.subscriptions {
+            warnings.extend(advice.into_iter().map(|(field, message)| ManifestWarning {
+                file: file.to_string(),
+                field,
+                message: format!("register(): {message}"),
+            }));
+        }
         Ok((subs, warnings))
     }
 
@@ -662,9 +689,13 @@ mod tests {
             );
             with(r#""fediverse.inbound""#, event).unwrap();
         }
-        let e = with("", "sse.connect").unwrap_err();
-        assert!(e.to_string().ends_with("subscribing to `sse.connect` needs permission http.sse"), "{e}");
-        with(r#""http.sse""#, "sse.disconnect").unwrap();
+        // Upstream loads a plugin subscribing to the SSE connection events
+        // without http.sse; here it loads too, with a warning naming the field.
+        let m = with("", "sse.connect").unwrap();
+        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+        assert_eq!(m.warnings[0].field, "subscriptions.notify[1]");
+        assert!(m.warnings[0].message.contains("`sse.connect` without permission http.sse"), "{}", m.warnings[0]);
+        assert!(with(r#""http.sse""#, "sse.disconnect").unwrap().warnings.is_empty());
         with("", "tick").unwrap();
         with("", "my-plugin.custom").unwrap();
     }
@@ -747,6 +778,18 @@ mod tests {
         assert!(m.check_registration(&reg, "f").is_ok());
         reg.name = "Other".into();
         assert_eq!(m.check_registration(&reg, "f").unwrap_err().field, "slug");
+        // Handlers for the SSE connection events without http.sse: a warning,
+        // the subscription kept; the fediverse ones without fediverse.inbound: refused.
+        reg.slug = "echo-bot".into();
+        reg.subscriptions.notify = vec![NotifySubscription { event: "sse.disconnect".into() }];
+        let (subs, warnings) = m.check_registration(&reg, "f").unwrap();
+        assert_eq!(subs.notify[0].event, "sse.disconnect");
+        assert_eq!(warnings[0].field, "subscriptions.notify[0]");
+        assert!(warnings[0]
+            .message
+            .starts_with("register(): subscribes to `sse.disconnect` without permission http.sse"));
+        reg.subscriptions.notify = vec![NotifySubscription { event: "fediverse.follow".into() }];
+        assert_eq!(m.check_registration(&reg, "f").unwrap_err().field, "subscriptions.notify[0]");
     }
 
     #[test]

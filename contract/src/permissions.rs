@@ -248,14 +248,24 @@ pub fn for_filter(event: &str) -> Option<Permission> {
     event.starts_with("chat.").then_some(Permission::ChatFilter)
 }
 
-/// The permission subscribing to notifications of `event` needs, if any
-/// (upstream: the fediverse events need `fediverse.inbound`, the SSE
-/// connection events `http.sse`).
-pub fn for_notify(event: &str) -> Option<Permission> {
+/// What a notify subscription to an event needs without holding a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyGate {
+    /// Refused at load: the fediverse events need `fediverse.inbound`.
+    Refused(Permission),
+    /// Loads with a warning: upstream's host loads a plugin subscribing to
+    /// `sse.connect`/`sse.disconnect` without `http.sse` and dispatches to it
+    /// as to any subscriber; no connection can open without `http.sse` (its
+    /// SSE endpoint answers 404), so in production the events never come.
+    Advised(Permission),
+}
+
+/// The permission subscribing to notifications of `event` needs, if any.
+pub fn for_notify(event: &str) -> Option<NotifyGate> {
     if event.starts_with("fediverse.") {
-        Some(Permission::FediverseInbound)
+        Some(NotifyGate::Refused(Permission::FediverseInbound))
     } else if event == "sse.connect" || event == "sse.disconnect" {
-        Some(Permission::HttpSse)
+        Some(NotifyGate::Advised(Permission::HttpSse))
     } else {
         None
     }

@@ -96,9 +96,10 @@ pub(super) fn open(server: &PluginServer, plugin: &Arc<LoadedPlugin>, channel: &
         )
         .into();
     }
+    // 404 as upstream: without http.sse the plugin has no SSE endpoint.
     if !plugin.grants().contains(Permission::HttpSse) {
         return error_response(
-            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
             format!("plugin `{slug}` does not stream events (permission http.sse)"),
         )
         .into();

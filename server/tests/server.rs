@@ -681,7 +681,7 @@ async fn sse_streams_frames_and_keep_alives() {
 async fn sse_refusals() {
     let (_h, s) = one_plugin("nosse", SERVE, json!({}), PluginAssets::default(), config()).await;
     let r = get(s.addr(), "/plugins/nosse/_sse/x").await;
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404);
     assert_eq!(r.error(), "plugin `nosse` does not stream events (permission http.sse)");
     let (_h, s) = one_plugin("withsse", &["http.sse"], json!({}), PluginAssets::default(), config()).await;
     let r = get(s.addr(), &format!("/plugins/withsse/_sse/{}", "c".repeat(129))).await;
@@ -778,6 +778,31 @@ async fn sse_connect_and_disconnect_reach_only_the_owner() {
     assert_eq!(ev[0].1["channel"], "room");
     assert_eq!(ev[0].1["connectionId"], ev[1].1["connectionId"]);
     assert!(events_of("bystander").is_empty());
+}
+
+/// Upstream loads a plugin subscribing to the SSE connection events without
+/// http.sse (with a warning here) and dispatches to it like any subscriber;
+/// no viewer can open its stream (404), so Owncast never produces the event.
+#[tokio::test]
+async fn sse_subscription_without_http_sse_loads_with_a_warning() {
+    let subs = json!({"subscriptions": {"notify": [{"event": "sse.connect"}]}});
+    let host = host();
+    let p = host.load(bundle("nosseperm", &[], subs)).await.unwrap();
+    let w: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        w.iter().any(|w| w.contains("`subscriptions.notify[0]`") && w.contains("`sse.connect` without permission http.sse")),
+        "{w:?}"
+    );
+    let (_srv, running) = serve(PluginServer::new(host.clone(), config())).await;
+    assert_eq!(get(running.local_addr(), "/plugins/nosseperm/_sse/room").await.status, 404);
+    assert!(events_of("nosseperm").is_empty());
+    let event = owncast_plugin_host::event::Event::from(owncast_plugin_host::types::Event::SseConnect(
+        owncast_plugin_host::types::SseConnection { channel: "room".into(), connection_id: 7, user: None },
+    ));
+    assert!(host.notify_plugin("nosseperm", &event).await);
+    let ev = events_of("nosseperm");
+    assert_eq!(ev[0].0, "sse.connect");
+    assert_eq!(ev[0].1["connectionId"], 7);
 }
 
 #[tokio::test]

@@ -337,14 +337,12 @@ function describePlugin(script, manifest, map) {
  * Handlers that need a permission of their own (upstream's rules): filters
  * chat.filter, onHttpRequest http.serve, content put into Owncast's page
  * ui.modify, the viewer-gate re-check auth.gate, the seven fediverse
- * handlers fediverse.inbound, the SSE connection handlers http.sse (the
- * host refuses the matching subscriptions without them).
+ * handlers fediverse.inbound (the host refuses the matching subscriptions
+ * without them).
  */
 const HANDLER_PERMISSIONS = [
   ["filterChatMessage", "chat.filter"],
   ["onHttpRequest", "http.serve"],
-  ["onSseConnect", "http.sse"],
-  ["onSseDisconnect", "http.sse"],
   ["onFediverse", "fediverse.inbound"],
   ["onFediverseFollow", "fediverse.inbound"],
   ["onFediverseLike", "fediverse.inbound"],
@@ -369,6 +367,16 @@ function checkPermissions(manifest, info, map, opts = {}) {
     if (!hasHandler(h)) continue;
     usedByHandlers.add(perm);
     if (!perms.includes(perm)) problems.push(`${h} needs the "${perm}" permission`);
+  }
+  // Upstream's host loads these without http.sse (so does this one, with a
+  // warning): only a plugin holding it has SSE streams whose connections
+  // raise the events.
+  for (const h of ["onSseConnect", "onSseDisconnect"]) {
+    if (!hasHandler(h)) continue;
+    usedByHandlers.add("http.sse");
+    if (!perms.includes("http.sse")) {
+      warn(`plugin.manifest.json: ${h} never runs without the "http.sse" permission (no viewer can open the plugin's SSE streams)`);
+    }
   }
   if (problems.length) {
     fail(`plugin.manifest.json: ${[...new Set(problems)].join("; ")} (add to "permissions")`);

@@ -216,6 +216,19 @@ test("handler permissions: a content hook or onAuthCheck without its permission 
   assert.doesNotMatch(w.stderr, /is granted but/);
 });
 
+test("handler permissions: onSseConnect without http.sse builds with a warning (upstream loads it)", () => {
+  const src =
+    'const { definePlugin } = require("@owncast/plugin-sdk");\n' +
+    "module.exports = definePlugin({ onSseConnect() {}, onSseDisconnect() {} });\n";
+  const r = cli(["build", plugin({ "src/plugin.js": src }, { permissions: [] }), "--script"]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /warning: plugin\.manifest\.json: onSseConnect never runs without the "http\.sse" permission/);
+  assert.match(r.stderr, /onSseDisconnect never runs without/);
+  const w = cli(["build", plugin({ "src/plugin.js": src }, { permissions: ["http.sse"] }), "--script"]);
+  assert.strictEqual(w.status, 0, w.stderr);
+  assert.doesNotMatch(w.stderr, /never runs|is granted but/);
+});
+
 test("bad input: network.fetch without allowedHosts", () => {
   const dir = plugin(
     { "src/plugin.js": 'const { definePlugin } = require("@owncast/plugin-sdk");\nmodule.exports = definePlugin({});\n' },
