@@ -137,7 +137,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut builder = Host::builder(Arc::new(sim), Arc::new(NetworkOutbound))
         .runtime(setup::runtime()?)
         .kv(store)
-        .data_dir(a.data.join("plugin-data"));
+        .data_dir(a.data.join("plugin-storage"))
+        .migrate_storage_from(a.data.join("plugin-data"));
     for l in setup::loaders() {
         builder = builder.loader(l);
     }

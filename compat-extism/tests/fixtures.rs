@@ -193,8 +193,8 @@ async fn host_tour_effects_beyond_the_scenario_format() {
     assert_eq!(actions[0].html.as_deref(), Some("<i>buy</i>"));
     assert!(h.services().kv.get("plugins.kv.host-tour.owncast.actions").unwrap().is_some());
     // storage.fs stays inside the plugin's data directory.
-    assert!(!data.path().join("host-tour/notes/today.txt").exists(), "deleted by the command");
-    assert!(data.path().join("host-tour/notes").is_dir());
+    assert!(!data.path().join("host-tour/files/notes/today.txt").exists(), "deleted by the command");
+    assert!(data.path().join("host-tour/files/notes").is_dir(), "in upstream's layout: <data>/<slug>/files/");
 }
 
 /// `error_set` through a real PDK (`FnResult` error) reaches the host as the plugin's message.

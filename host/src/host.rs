@@ -237,6 +237,7 @@ pub struct HostBuilder {
     kv: Option<Arc<dyn KvStore>>,
     outbound: Arc<dyn Outbound>,
     data_dir: Option<PathBuf>,
+    legacy_data_dir: Option<PathBuf>,
     loaders: Vec<Arc<dyn PluginLoader>>,
     observer: Option<Arc<dyn Observer>>,
     sse: Option<Arc<SseHub>>,
@@ -254,6 +255,7 @@ impl Host {
             kv: None,
             outbound: network,
             data_dir: None,
+            legacy_data_dir: None,
             loaders: Vec::new(),
             observer: None,
             sse: None,
@@ -432,8 +434,17 @@ impl HostBuilder {
         self.kv = Some(kv);
         self
     }
+    /// Where plugins store their files and databases, as upstream lays it
+    /// out ([`crate::services::storage`]).
     pub fn data_dir(mut self, d: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(d.into());
+        self
+    }
+    /// The data directory of this host's earlier layout, whose contents
+    /// [`build`](Self::build) moves into the data directory first
+    /// ([`crate::services::storage::migrate_legacy_layout`]).
+    pub fn migrate_storage_from(mut self, d: impl Into<PathBuf>) -> Self {
+        self.legacy_data_dir = Some(d.into());
         self
     }
     pub fn sse(mut self, hub: Arc<SseHub>) -> Self {
@@ -462,6 +473,11 @@ impl HostBuilder {
         };
         let kv = self.kv.unwrap_or_else(|| Arc::new(MemoryStore::default()));
         let data_dir = self.data_dir.unwrap_or_else(|| std::env::temp_dir().join("owncast-plugin-data"));
+        if let Some(old) = &self.legacy_data_dir {
+            crate::services::storage::migrate_legacy_layout(old, &data_dir).map_err(|e| {
+                anyhow::anyhow!("moving plugin data from {} to {}: {e}", old.display(), data_dir.display())
+            })?;
+        }
         let sessions = Arc::new(SessionKeys::load(&*kv)?);
         let services = Arc::new(
             HostServices::new(

@@ -4,8 +4,8 @@ use super::{ManagerError, PluginManager};
 
 impl PluginManager {
     /// Deletes everything the plugin `slug` stored: its KV namespace, the
-    /// admin's settings for it, its private files (`storage.fs`) and its
-    /// metrics. Refused while the plugin is still installed.
+    /// admin's settings for it, its private files (`storage.fs`) and database
+    /// (`storage.sql`), both in its one storage directory, and its metrics. Refused while the plugin is still installed.
     pub fn purge_data(&self, slug: &str) -> Result<(), ManagerError> {
         owncast_plugin_host::manifest::validate_slug(slug).map_err(|_| ManagerError::NotFound(slug.to_string()))?;
         if self.knows(slug) || self.host().get(slug).is_some() {
@@ -24,7 +24,8 @@ impl PluginManager {
                     .map_err(|e| ManagerError::Io(format!("plugin `{slug}`: deleting its stored data: {e}")))?;
             }
         }
-        let dir = services.data_dir.join(slug);
+        services.sql.close(slug);
+        let dir = owncast_plugin_host::services::storage::plugin_dir(&services.data_dir, slug);
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

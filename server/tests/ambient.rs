@@ -87,8 +87,45 @@ async fn assets_sql_and_registration() {
             "registered Ok(\"u-ambient-zed\")",
         ]
     );
-    assert!(d.path().join("ambient.sql/plugin.db").is_file(), "the plugin's database is in the data directory");
+    assert!(
+        d.path().join("ambient/db/plugin.db").is_file(),
+        "the plugin's database is in its storage directory, as upstream lays it out"
+    );
     assert_eq!(sim.effects().user_registrations[0].auth_id, "zed");
+}
+
+/// A database and files of this host's earlier layout (`<old>/<slug>.sql/`,
+/// `<old>/<slug>/`) are moved into upstream's (`<new>/<slug>/db/`,
+/// `<new>/<slug>/files/`) when the host is built, and the plugin goes on with them.
+#[tokio::test]
+async fn the_earlier_storage_layout_is_migrated() {
+    let Some((h, sim, d)) = host(true).await else { return };
+    h.notify(&say("!sql bob")).await;
+    assert_eq!(sent(&sim), ["sql made=true id=1 names=bob pragma-refused=true"]);
+    h.unload("ambient");
+    h.services().sql.close("ambient");
+    drop(h);
+    // What the earlier release left on disk.
+    let old = tempfile::tempdir().unwrap();
+    std::fs::rename(d.path().join("ambient/db"), old.path().join("ambient.sql")).unwrap();
+    std::fs::create_dir_all(old.path().join("ambient/notes")).unwrap();
+    std::fs::write(old.path().join("ambient/notes/a.txt"), "kept").unwrap();
+    std::fs::remove_dir_all(d.path().join("ambient")).unwrap();
+
+    let sim = Arc::new(SimulatedOwncast::new(SimulatedData::default()));
+    let h = Arc::new(
+        Host::builder(sim.clone(), Arc::new(NetworkOutbound))
+            .data_dir(d.path())
+            .migrate_storage_from(old.path())
+            .manual_timers()
+            .build()
+            .unwrap(),
+    );
+    h.load(common::test_guest("ambient").unwrap()).await.unwrap();
+    h.notify(&say("!sql al")).await;
+    assert_eq!(sent(&sim), ["sql made=true id=2 names=al,bob pragma-refused=true"], "the migrated database is used");
+    assert_eq!(std::fs::read_to_string(d.path().join("ambient/files/notes/a.txt")).unwrap(), "kept");
+    assert!(!old.path().join("ambient.sql").exists() && !old.path().join("ambient").exists());
 }
 
 #[tokio::test]

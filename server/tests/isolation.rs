@@ -55,7 +55,7 @@ async fn a_plugin_cannot_read_another_plugins_kv_files_or_settings() {
     assert!(a.fs_write("secret.txt", b"alpha's file").unwrap().ok);
     assert_eq!(b.fs_read("secret.txt").unwrap(), None);
     assert!(!b.fs_list("").unwrap().contains(&"secret.txt".to_string()));
-    for path in ["../alpha/secret.txt", "/alpha/secret.txt", "../../alpha/secret.txt"] {
+    for path in ["../alpha/secret.txt", "/alpha/secret.txt", "../../alpha/files/secret.txt", "../db/plugin.db"] {
         assert!(b.fs_read(path).is_err(), "{path}");
         assert!(b.fs_exists(path).is_err(), "{path}");
         assert!(b.fs_delete(path).is_err(), "{path}");

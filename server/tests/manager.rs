@@ -434,6 +434,29 @@ async fn upload_is_validated_before_it_replaces_anything() {
     assert_eq!((r.status, r.error().as_str()), (404, "no plugin `up`"));
 }
 
+/// Deleting with `data=true` removes the plugin's one storage directory
+/// (upstream's `<data>/<slug>/` with `files/` and `db/`) and nobody else's.
+#[tokio::test]
+async fn delete_with_data_removes_the_plugins_storage_directory() {
+    let s = setup_with(tempfile::tempdir().unwrap(), None, config()).await;
+    let a = s.addr();
+    for slug in ["gone", "stays"] {
+        write_loose(s.plugins(), slug, "1.0.0", &[], json!({}));
+    }
+    s.manager.rescan().await;
+    let data = s.manager.host().services().data_dir.clone();
+    for slug in ["gone", "stays"] {
+        std::fs::create_dir_all(data.join(slug).join("files/notes")).unwrap();
+        std::fs::write(data.join(slug).join("files/notes/a.txt"), "a").unwrap();
+        std::fs::create_dir_all(data.join(slug).join("db")).unwrap();
+        std::fs::write(data.join(slug).join("db/plugin.db"), "").unwrap();
+    }
+    let r = admin(a, "DELETE", "/api/admin/plugins/gone?data=true", b"").await;
+    assert_eq!((r.status, r.json()), (200, json!({"deleted": "gone", "dataDeleted": true})));
+    assert!(!data.join("gone").exists());
+    assert!(data.join("stays/files/notes/a.txt").is_file() && data.join("stays/db/plugin.db").is_file());
+}
+
 #[tokio::test]
 async fn the_package_reader_refuses_unsafe_archives() {
     let limits = PackageLimits {

@@ -14,7 +14,8 @@ pub struct Config {
     pub plugins_dir: PathBuf,
     /// The host's own files: `kv.redb` (plugin storage), `plugins.json`
     /// (enabled set and approvals), `ocpkg/` (unpacked packages) and
-    /// `plugin-data/`.
+    /// `plugin-storage/<slug>/{files,db}` (upstream's layout; an earlier
+    /// `plugin-data/` is moved there at start).
     pub data_dir: PathBuf,
     /// The admin's choices (default `<dataDir>/plugins.json`).
     #[serde(default)]

@@ -335,7 +335,8 @@ fn build(config: &[u8], callbacks: Callbacks) -> Result<OcpHost, Fail> {
         .runtime(runtime)
         .kv(Arc::new(kv))
         .observer(Arc::new(CallbackObserver(callbacks)))
-        .data_dir(cfg.data_dir.join("plugin-data"))
+        .data_dir(cfg.data_dir.join("plugin-storage"))
+        .migrate_storage_from(cfg.data_dir.join("plugin-data"))
         .loader(Arc::new(extism))
         .build()
         .map_err(|e| err("building the host", &e))?;

@@ -1,5 +1,6 @@
 //! `fs` — permission `storage.fs`; legacy `owncast_fs_*`. Files live in
-//! `<data dir>/<slug>/`; a path that would leave it (absolute, `..`, through a
+//! `<data dir>/<slug>/files/` (upstream's layout, see
+//! [`crate::services::storage`]); a path that would leave it (absolute, `..`, through a
 //! symlink) is refused. Quotas ([`Limits`](crate::runtime::Limits)`::fs_*`):
 //! the size of one file, the bytes and the number of files and folders in
 //! the directory.
@@ -21,7 +22,7 @@ struct Usage {
 
 impl PluginContext {
     fn fs_root(&self) -> PathBuf {
-        self.services().data_dir.join(self.slug())
+        crate::services::storage::files_dir(&self.services().data_dir, self.slug())
     }
 
     /// Resolves a plugin-relative path inside its directory.

@@ -6,4 +6,5 @@ pub mod auth_gate;
 pub mod config;
 pub mod sql;
 pub mod sse;
+pub mod storage;
 pub mod timer;

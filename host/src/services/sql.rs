@@ -1,8 +1,9 @@
 //! `sql` — permission `storage.sql`; legacy `owncast_sql_exec`,
 //! `owncast_sql_query`. Each plugin has one private SQLite database (an
 //! embedded SQLite, so every host behaves the same) at
-//! `<data dir>/<slug>.sql/plugin.db`, next to its `storage.fs` directory and
-//! out of that API's reach (a slug has no `.`).
+//! `<data dir>/<slug>/db/plugin.db`, next to its `storage.fs` directory
+//! `files/` and out of that API's reach (upstream's layout, see
+//! [`super::storage`]).
 //!
 //! Upstream's rules (owncast/plugin-sdk `docs/WIRE_PROTOCOL.md`, `storage.sql`):
 //! parameters are null, booleans, numbers or strings; each `exec` is one
@@ -97,7 +98,7 @@ impl SqlStore {
 
     /// Where `slug`'s database lives.
     pub fn path(&self, slug: &str) -> PathBuf {
-        self.root.join(format!("{slug}.sql")).join("plugin.db")
+        super::storage::db_file(&self.root, slug)
     }
 
     fn db(&self, slug: &str) -> Result<Arc<Mutex<Db>>, String> {
