@@ -18,10 +18,19 @@
 //! With `--engine <wasm>` the same figures are taken for the shared-engine
 //! form too: `<slug>.js` from `owncast-plugin build --script`, run by one
 //! engine module compiled once for all plugins.
+//!
+//! `--memory-only` measures memory the way a host holds plugins: in this
+//! fresh process, one host loads N copies (each its own slug and its own
+//! bytes, a custom section naming the copy, so nothing is shared that N
+//! different plugins would not share), one chat message goes through the
+//! filter chain (every copy is called once), and the growth of the process's
+//! resident set over the empty host, divided by N, is the figure
+//! (everything a loaded, once-called plugin holds, shared code included).
 
 use crate::setup;
 use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
+use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
@@ -57,6 +66,15 @@ pub struct Args {
     /// The chat message the filter must change (its word list decides).
     #[arg(long, default_value = DIRTY)]
     dirty: String,
+    /// Only the memory figure: `--plugins` distinct copies in one host of
+    /// this fresh process, each called once (with `--engine`, only the
+    /// shared-engine form).
+    #[arg(long)]
+    memory_only: bool,
+    /// Load modules built on the JS engine whole, each with its own compiled
+    /// code (how the host loaded them before it shared the engine's code).
+    #[arg(long)]
+    whole_modules: bool,
 }
 
 /// Latency percentiles in microseconds.
@@ -93,6 +111,66 @@ pub(crate) fn rss_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// This process's memory by kind (Linux `smaps_rollup`), in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rollup {
+    rss: u64,
+    /// Proportional set size: a page mapped k times counts 1/k each time.
+    pss: u64,
+    /// Private anonymous memory (heap, dirtied linear memory and stacks).
+    anonymous: u64,
+}
+
+impl Rollup {
+    fn now() -> Option<Rollup> {
+        let text = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+        let mut r = Rollup::default();
+        for line in text.lines() {
+            let mut it = line.split_whitespace();
+            let (Some(key), Some(kb)) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
+            match key {
+                "Rss:" => r.rss = kb * 1024,
+                "Pss:" => r.pss = kb * 1024,
+                "Anonymous:" => r.anonymous = kb * 1024,
+                _ => {}
+            }
+        }
+        Some(r)
+    }
+
+    fn per(self, base: Rollup, n: usize) -> Value {
+        let each = |a: u64, b: u64| mib(a.saturating_sub(b) as f64 / n as f64);
+        json!({
+            "rss_mib": each(self.rss, base.rss),
+            "pss_mib": each(self.pss, base.pss),
+            "anonymous_mib": each(self.anonymous, base.anonymous),
+        })
+    }
+}
+
+/// `code` with a custom section appended: different bytes, the same module.
+fn with_custom_section(code: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    fn leb(mut v: usize, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            out.push(if v == 0 { b } else { b | 0x80 });
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    let mut body = Vec::new();
+    leb(name.len(), &mut body);
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    let mut out = code.to_vec();
+    out.push(0);
+    leb(body.len(), &mut out);
+    out.extend_from_slice(&body);
+    out
+}
+
 fn message(n: usize, body: &str) -> Event {
     Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
@@ -111,6 +189,10 @@ fn with_slug(bundle: &PluginBundle, slug: &str) -> anyhow::Result<PluginBundle> 
     let mut b = bundle.clone();
     b.manifest = serde_json::to_vec(&m)?;
     Ok(b)
+}
+
+fn is_wasm(code: &[u8]) -> bool {
+    code.starts_with(b"\0asm")
 }
 
 const CLEAN: &str = "hello there, how is everyone doing today?";
@@ -295,6 +377,72 @@ impl Bench<'_> {
         Ok(Value::Object(out))
     }
 
+    /// `--memory-only`: N distinct copies loaded into one host and called
+    /// once each, resident memory per plugin.
+    async fn memory(&self, label: &str, bundle: &PluginBundle) -> anyhow::Result<Value> {
+        let n = self.args.plugins;
+        let host = self.host()?;
+        let base = Rollup::now();
+        let t = Instant::now();
+        let mut slug = String::new();
+        for k in 0..n {
+            let mut b = with_slug(bundle, &format!("bench-copy-{k}"))?;
+            if is_wasm(&b.code) {
+                b.code = with_custom_section(&b.code, "owncast-bench-copy", k.to_string().as_bytes());
+            } else {
+                b.code.extend_from_slice(format!("\n// copy {k}\n").as_bytes());
+            }
+            slug = host.load(b).await?.slug().to_string();
+        }
+        let load = t.elapsed();
+        let loaded = Rollup::now();
+        let chain = host.filter_chain("chat.message.received").len();
+        anyhow::ensure!(chain == n, "{chain} of {n} copies loaded as chat-message filters");
+        let t = Instant::now();
+        let outcome = host.filter(message(0, &self.args.dirty)).await;
+        let call = t.elapsed();
+        let failed: Vec<String> = outcome
+            .steps
+            .iter()
+            .filter(|s| matches!(s.result, StepResult::Failed(_)))
+            .map(|s| format!("{}: {:?}", s.slug, s.result))
+            .collect();
+        anyhow::ensure!(failed.is_empty(), "filter calls failed: {failed:?}");
+        anyhow::ensure!(outcome.steps.len() == n, "{} of {n} copies were called", outcome.steps.len());
+        let called = Rollup::now();
+        let (Some(base), Some(loaded), Some(called)) = (base, loaded, called) else {
+            self.say("memory: /proc/self/smaps_rollup is not available on this platform".into());
+            return Ok(Value::Null);
+        };
+        let out = json!({
+            "plugins": n,
+            "form": label,
+            "code_bytes": bundle.code.len(),
+            "load_ms_each": ms(load) / n as f64,
+            "first_filter_chain_ms": ms(call),
+            "loaded": loaded.per(base, n),
+            "loaded_and_called": called.per(base, n),
+            "process_rss_mib": mib(called.rss as f64),
+        });
+        self.say(format!(
+            "== {label}: {n} copies of {} in one host, load {:.1} ms each, one filter call through all {:.1} ms",
+            slug.trim_end_matches(char::is_numeric),
+            ms(load) / n as f64,
+            ms(call)
+        ));
+        for (what, r) in [("loaded", loaded), ("loaded + called once", called)] {
+            let v = r.per(base, n);
+            self.say(format!(
+                "{what}: per plugin RSS {:.2} MiB (PSS {:.2}, anonymous {:.2}); process RSS {:.1} MiB",
+                v["rss_mib"].as_f64().unwrap_or(0.0),
+                v["pss_mib"].as_f64().unwrap_or(0.0),
+                v["anonymous_mib"].as_f64().unwrap_or(0.0),
+                mib(r.rss as f64)
+            ));
+        }
+        Ok(out)
+    }
+
     fn compile(
         &self,
         bundle: &PluginBundle,
@@ -321,15 +469,27 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The legacy loaders, then the host's own component loader (Rust and
     // Python plugins), as Host::load picks them.
     let component: Arc<dyn PluginLoader> = Arc::new(owncast_plugin_host::component::ComponentLoader);
-    let loader = setup::loaders()
+    let mut loader = setup::loaders()
         .into_iter()
         .chain([component])
         .find(|l| l.recognizes(&bundle.code, &bundle.code_file))
         .ok_or_else(|| anyhow::anyhow!("{}: not a plugin this host can load", bundle.code_file))?;
+    if args.whole_modules {
+        anyhow::ensure!(loader.kind() == "extism", "--whole-modules is about modules built on the JS engine");
+        loader = Arc::new(ExtismLoader::new().with_whole_engine_modules());
+    }
     let mut report = serde_json::Map::new();
-    let pre =
-        Bench { args: &args, runtime: runtime.clone(), loader }.measure("pre-initialized module", &bundle).await?;
-    report.insert("preinitialized".into(), pre);
+    let bench = Bench { args: &args, runtime: runtime.clone(), loader };
+    // `--memory-only --engine`: only the shared-engine form, so each form
+    // is measured in a process of its own.
+    if !(args.memory_only && args.engine.is_some()) {
+        let pre = if args.memory_only {
+            bench.memory("pre-initialized module", &bundle).await?
+        } else {
+            bench.measure("pre-initialized module", &bundle).await?
+        };
+        report.insert("preinitialized".into(), pre);
+    }
 
     if let Some(engine) = &args.engine {
         let slug = Manifest::parse(&bundle.manifest, &bundle.manifest_file)?.slug;
@@ -343,7 +503,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         })?;
         let shared = PluginBundle { code, code_file: script.display().to_string(), ..bundle.clone() };
         let loader: Arc<dyn PluginLoader> = Arc::new(ExtismLoader::new().with_shared_engine_file("js", engine)?);
-        let r = Bench { args: &args, runtime, loader }.measure("shared engine + script", &shared).await?;
+        let bench = Bench { args: &args, runtime, loader };
+        let r = if args.memory_only {
+            bench.memory("shared engine + script", &shared).await?
+        } else {
+            bench.measure("shared engine + script", &shared).await?
+        };
         report.insert("shared_engine".into(), r);
     }
     if args.json {

@@ -10,12 +10,16 @@
 //! - [`ExtismLoader`]: tells core modules from components by their bytes,
 //!   checks imports against the grant, and runs shared engines (one
 //!   interpreter module per language, the plugin's script in Extism config).
+//! - [`snapshot`]: modules built on the Owncast JS engine split into the
+//!   engine's code (compiled once for all of them) and each plugin's
+//!   snapshot (its memory image and globals).
 //!
 //! See README.md for the ABI mapping.
 
 pub mod env;
 pub mod kernel;
 mod loader;
+pub mod snapshot;
 pub mod state;
 pub mod user;
 pub mod wasm;

@@ -2,6 +2,7 @@
 
 use crate::env::{self, ENV, KERNEL_FUNCTIONS};
 use crate::kernel::Kernel;
+use crate::snapshot::{self, Const, Split, SNAPSHOT_MODULE};
 use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
 use crate::user::{self, CallGate, USER};
 use crate::wasm::has_custom_section;
@@ -16,8 +17,8 @@ use owncast_plugin_host::ui::ContentHook;
 use owncast_plugin_host::{CallError, LoadError, PluginCode, PluginContext, PluginInstance, PluginLoader, Runtime};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use wasmtime::{ExternType, InstancePre, Linker, Module, Store, TypedFunc, ValType};
+use std::sync::{Arc, Mutex, Weak};
+use wasmtime::{Extern, ExternType, Instance, InstancePre, Linker, Module, Store, TypedFunc, ValType};
 
 /// The custom section that marks a module built on the Owncast JS engine
 /// (it imports every `owncast_*` function and reads `manifest` from config).
@@ -80,6 +81,20 @@ const WASI_P1_FUNCTIONS: &[&str] = &[
 #[derive(Default)]
 pub struct ExtismLoader {
     engines: Vec<SharedEngine>,
+    /// The engine code of engine-built modules (see [`snapshot`]), compiled
+    /// and linked once per Wasmtime engine and code, shared by every plugin
+    /// built on it while one is loaded.
+    engine_code: Mutex<Vec<EngineCode>>,
+    /// Load engine-built modules whole, each compiled on its own (as before
+    /// the split; for comparison in benchmarks).
+    whole_engine_modules: bool,
+}
+
+struct EngineCode {
+    engine: wasmtime::Engine,
+    /// SHA-256 of the code module's bytes.
+    digest: [u8; 32],
+    prepared: Weak<Prepared>,
 }
 
 /// One interpreter module that runs every plugin of a language.
@@ -114,6 +129,21 @@ impl ExtismLoader {
         Ok(self.with_shared_engine(kind, bytes))
     }
 
+    /// Loads modules built on the JS engine whole, each with its own
+    /// compiled code, instead of sharing the engine's code between them
+    /// (`owncast-plugin bench --whole-modules` compares the two).
+    pub fn with_whole_engine_modules(mut self) -> Self {
+        self.whole_engine_modules = true;
+        self
+    }
+
+    /// How many compiled engine codes of engine-built modules are in use
+    /// (one per engine build and Wasmtime engine, however many plugins are
+    /// loaded on it; see [`snapshot`](crate::snapshot)).
+    pub fn engine_code_in_use(&self) -> usize {
+        self.engine_code.lock().unwrap().iter().filter(|c| c.prepared.strong_count() > 0).count()
+    }
+
     fn engine_for(&self, file: &str) -> Option<&SharedEngine> {
         let ext = Path::new(file).extension()?.to_str()?;
         self.engines.iter().find(|e| e.kind == ext)
@@ -143,23 +173,35 @@ impl ExtismLoader {
     fn load_code(&self, req: LoadRequest<'_>) -> Result<ExtismCode, LoadError> {
         let slug = req.manifest.slug.clone();
         let mut host_config = BTreeMap::from([("__slug".to_string(), slug)]);
+        let mut snapshot = None;
         let prepared = if is_core_module(req.bytes) {
-            let module = req.runtime.compile_module(req.bytes).map_err(|e| LoadError::Code {
-                file: req.file.to_string(),
-                message: format!("not a valid WebAssembly module: {e:#}"),
-            })?;
             let engine_built = has_custom_section(req.bytes, ENGINE_SECTION);
             if engine_built {
                 host_config.insert("manifest".into(), manifest_json(req.manifest));
             }
-            // Modules built on the engine import every host function: each
-            // call is checked against the grant (`user::CallGate::EachCall`).
-            let gate = if engine_built {
-                Gate::Runtime
-            } else {
-                Gate::Load { declared: &req.manifest.permissions, grants: req.grants }
-            };
-            Arc::new(prepare(&module, req.file, gate)?)
+            let split = engine_built && !self.whole_engine_modules;
+            match split.then(|| snapshot::split(req.bytes)).flatten() {
+                // The engine's code shared, the plugin's snapshot its own.
+                Some(split) => {
+                    let (prepared, s) = self.split_code(req.runtime, req.file, split)?;
+                    snapshot = Some(s);
+                    prepared
+                }
+                None => {
+                    let module = req.runtime.compile_module(req.bytes).map_err(|e| LoadError::Code {
+                        file: req.file.to_string(),
+                        message: format!("not a valid WebAssembly module: {e:#}"),
+                    })?;
+                    // Modules built on the engine import every host function: each
+                    // call is checked against the grant (`user::CallGate::EachCall`).
+                    let gate = if engine_built {
+                        Gate::Runtime
+                    } else {
+                        Gate::Load { declared: &req.manifest.permissions, grants: req.grants }
+                    };
+                    Arc::new(prepare(&module, req.file, gate)?)
+                }
+            }
         } else if let Some(engine) = self.engine_for(req.file) {
             let script = std::str::from_utf8(req.bytes).map_err(|e| LoadError::Code {
                 file: req.file.to_string(),
@@ -177,7 +219,41 @@ impl ExtismLoader {
         let plugin = Arc::new(LegacyPlugin {
             manifest: legacy_manifest(req.manifest, req.grants, req.runtime.limits(), host_config),
         });
-        Ok(ExtismCode(Arc::new(CodeInner { prepared, plugin, runtime: req.runtime.clone() })))
+        Ok(ExtismCode(Arc::new(CodeInner { prepared, snapshot, plugin, runtime: req.runtime.clone() })))
+    }
+
+    /// The shared engine code of a split engine-built module (compiled and
+    /// linked on first use), and the plugin's own snapshot.
+    fn split_code(
+        &self,
+        runtime: &Arc<Runtime>,
+        file: &str,
+        split: Split,
+    ) -> Result<(Arc<Prepared>, Snapshot), LoadError> {
+        use sha2::Digest;
+        let code_err = |what: &str, e: wasmtime::Error| LoadError::Code {
+            file: file.to_string(),
+            message: format!("not a valid WebAssembly module ({what}): {e:#}"),
+        };
+        let memory_module = runtime.compile_module(&split.memory).map_err(|e| code_err("its memory", e))?;
+        let memory = Linker::<State>::new(runtime.engine())
+            .instantiate_pre(&memory_module)
+            .map_err(|e| code_err("its memory", e))?;
+        let snapshot = Snapshot { memory, globals: split.globals };
+        let digest: [u8; 32] = sha2::Sha256::digest(&split.code).into();
+        let mut cache = self.engine_code.lock().unwrap();
+        cache.retain(|c| c.prepared.strong_count() > 0);
+        let found = cache
+            .iter()
+            .find(|c| c.digest == digest && wasmtime::Engine::same(&c.engine, runtime.engine()))
+            .and_then(|c| c.prepared.upgrade());
+        if let Some(prepared) = found {
+            return Ok((prepared, snapshot));
+        }
+        let module = runtime.compile_module(&split.code).map_err(|e| code_err("its engine code", e))?;
+        let prepared = Arc::new(prepare(&module, file, Gate::Runtime)?);
+        cache.push(EngineCode { engine: runtime.engine().clone(), digest, prepared: Arc::downgrade(&prepared) });
+        Ok((prepared, snapshot))
     }
 }
 
@@ -231,11 +307,30 @@ struct Exports {
     content: [Option<Shape>; 4],
 }
 
-/// A module linked and checked: shareable between the plugins of a shared engine.
+/// A module linked and checked: shareable between the plugins of a shared
+/// engine, and between the plugins built on one engine (the code module of
+/// a [`Split`]).
 struct Prepared {
-    pre: InstancePre<State>,
+    link: Link,
     exports: Exports,
     initialize: bool,
+}
+
+enum Link {
+    /// A module with its own memory: everything linked.
+    Whole(InstancePre<State>),
+    /// The code module of a [`Split`]: everything linked but its memory,
+    /// which each plugin's [`Snapshot`] provides.
+    Code { linker: Linker<State>, module: Module },
+}
+
+/// A plugin's own part of a split engine-built module.
+struct Snapshot {
+    /// The memory module: the plugin's memory with its snapshot as a
+    /// copy-on-write image.
+    memory: InstancePre<State>,
+    /// The snapshot values of the code module's mutable globals, by export name.
+    globals: Vec<(String, Const)>,
 }
 
 fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, LoadError> {
@@ -245,8 +340,14 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
     env::add_to_linker(&mut linker).map_err(|e| code(format!("linking the Extism kernel: {e:#}")))?;
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut State| &mut s.wasi)
         .map_err(|e| code(format!("linking WASI: {e:#}")))?;
+    let mut snapshot_memory = false;
     for import in module.imports() {
         let (m, name) = (import.module(), import.name());
+        if (m, name) == (SNAPSHOT_MODULE, snapshot::MEMORY) && matches!(import.ty(), ExternType::Memory(_)) {
+            // The code module of a split: each plugin's snapshot brings it.
+            snapshot_memory = true;
+            continue;
+        }
         let ExternType::Func(ty) = import.ty() else { return Err(unknown(m, name)) };
         match m {
             ENV if KERNEL_FUNCTIONS.contains(&name) => {}
@@ -319,8 +420,12 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
     {
         return Err(code("exports none of register, on_event, on_filter, on_http_request".into()));
     }
-    let pre = linker.instantiate_pre(module).map_err(|e| code(format!("{e:#}")))?;
-    Ok(Prepared { pre, exports, initialize })
+    let link = if snapshot_memory {
+        Link::Code { linker, module: module.clone() }
+    } else {
+        Link::Whole(linker.instantiate_pre(module).map_err(|e| code(format!("{e:#}")))?)
+    };
+    Ok(Prepared { link, exports, initialize })
 }
 
 fn show_type(ty: &wasmtime::FuncType) -> String {
@@ -338,6 +443,8 @@ struct ExtismCode(Arc<CodeInner>);
 
 struct CodeInner {
     prepared: Arc<Prepared>,
+    /// The plugin's snapshot when `prepared` is shared engine code ([`Link::Code`]).
+    snapshot: Option<Snapshot>,
     plugin: Arc<LegacyPlugin>,
     runtime: Arc<Runtime>,
 }
@@ -396,7 +503,36 @@ impl CodeInner {
         store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
         let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
-        let instance = self.prepared.pre.instantiate_async(&mut store).await.map_err(err)?;
+        let instance = match (&self.prepared.link, &self.snapshot) {
+            (Link::Whole(pre), _) => pre.instantiate_async(&mut store).await.map_err(err)?,
+            (Link::Code { linker, module }, Some(snapshot)) => {
+                let mem = snapshot.memory.instantiate_async(&mut store).await.map_err(err)?;
+                let memory = mem
+                    .get_memory(&mut store, snapshot::MEMORY)
+                    .ok_or_else(|| CallError::Instantiate("the snapshot's memory module exports no memory".into()))?;
+                let mut imports: Vec<Extern> = Vec::with_capacity(module.imports().len());
+                for import in module.imports() {
+                    imports.push(if import.module() == SNAPSHOT_MODULE {
+                        memory.into()
+                    } else {
+                        linker.get_by_import(&mut store, &import).ok_or_else(|| {
+                            CallError::Instantiate(format!("{}::{} is not linked", import.module(), import.name()))
+                        })?
+                    });
+                }
+                let instance = Instance::new_async(&mut store, module, &imports).await.map_err(err)?;
+                for (name, value) in &snapshot.globals {
+                    let global = instance
+                        .get_global(&mut store, name)
+                        .ok_or_else(|| CallError::Instantiate(format!("the engine code exports no global {name}")))?;
+                    global.set(&mut store, value.val()).map_err(err)?;
+                }
+                instance
+            }
+            (Link::Code { .. }, None) => {
+                return Err(CallError::Instantiate("engine code without a plugin snapshot".into()));
+            }
+        };
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
         if self.prepared.initialize {

@@ -173,3 +173,86 @@ async fn an_engine_built_module_is_gated_at_call_time() {
     perms.sort();
     assert_eq!(perms, ["chat.filter", "chat.send"]);
 }
+
+/// A built example plugin of `examples/js` (built by `tools/build-js-examples.sh`).
+fn js_example(name: &str) -> Option<owncast_plugin_host::PluginBundle> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/js").join(name);
+    match owncast_plugin_host::PluginBundle::from_dir(&dir) {
+        Ok(b) if b.code.starts_with(b"\0asm") => Some(b),
+        _ if may_skip_missing_guests() => {
+            eprintln!("skipped: {} is not built (tools/build-js-examples.sh)", dir.display());
+            None
+        }
+        other => panic!(
+            "{} is not built as a module (run tools/build-js-examples.sh, or set OWNCAST_SKIP_MISSING_GUESTS=1 to skip): {:?}",
+            dir.display(),
+            other.map(|b| b.code_file)
+        ),
+    }
+}
+
+fn chat_from(user: &str, body: &str, timestamp: &str) -> Event {
+    Event::from_json(
+        "chat.message.received",
+        json!({"id": "m", "user": {"id": user, "displayName": user}, "body": body, "timestamp": timestamp}),
+    )
+    .unwrap()
+}
+
+/// Modules built by `owncast-plugin build` (the engine pre-initialized with
+/// the plugin) load as the engine's code, compiled once for all of them, and
+/// each plugin's own snapshot: they run as the whole modules do, each with
+/// its own memory (JS state), and the shared code goes when the last of them does.
+#[tokio::test]
+async fn sdk_built_plugins_share_one_compiled_engine_and_keep_their_own_state() {
+    let (Some(profanity), Some(slow)) = (js_example("profanity-filter"), js_example("slow-mode")) else { return };
+    let loader = Arc::new(ExtismLoader::new());
+    let rt = runtime(|_| {});
+    let host = || {
+        Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+            .runtime(rt.clone())
+            .loader(loader.clone())
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (host(), host());
+    a.load(profanity.clone()).await.unwrap();
+    a.load(slow.clone()).await.unwrap();
+    b.load(slow).await.unwrap();
+    assert_eq!(loader.engine_code_in_use(), 1, "three plugins, one compiled engine");
+
+    let body = |out: &owncast_plugin_host::dispatcher::FilterOutcome| {
+        let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!("{:?}", out.event) };
+        m.body
+    };
+    // The profanity filter's word list and the slow mode's times are the
+    // plugins' own snapshot and memory.
+    let out = a.filter(chat_from("alice", "what the hell", "2024-01-01T00:00:00Z")).await;
+    assert_eq!((body(&out), out.dropped), ("what the ****".to_string(), None));
+    let out = a.filter(chat_from("alice", "damn", "2024-01-01T00:00:01Z")).await;
+    assert!(out.dropped.as_ref().is_some_and(|(slug, _)| slug == "slow-mode"), "{:?}", out.steps);
+    // Host b's slow mode has its own memory: alice has not spoken there.
+    let out = b.filter(chat_from("alice", "hi", "2024-01-01T00:00:01Z")).await;
+    assert_eq!((body(&out), out.dropped), ("hi".to_string(), None));
+
+    drop((a, b));
+    assert_eq!(loader.engine_code_in_use(), 0, "the engine code is dropped with its last plugin");
+}
+
+/// `with_whole_engine_modules`: the same plugins, each compiled whole (the
+/// comparison `owncast-plugin bench --whole-modules` makes).
+#[tokio::test]
+async fn sdk_built_plugins_can_load_whole() {
+    let Some(profanity) = js_example("profanity-filter") else { return };
+    let loader = Arc::new(ExtismLoader::new().with_whole_engine_modules());
+    let h = Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
+        .runtime(runtime(|_| {}))
+        .loader(loader.clone())
+        .build()
+        .unwrap();
+    h.load(profanity).await.unwrap();
+    assert_eq!(loader.engine_code_in_use(), 0);
+    let out = h.filter(chat_from("alice", "oh crap", "2024-01-01T00:00:00Z")).await;
+    let Ok(types::Event::ChatMessageReceived(m)) = out.event.typed() else { panic!() };
+    assert_eq!(m.body, "oh ****");
+}
