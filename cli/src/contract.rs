@@ -1,6 +1,8 @@
 //! `owncast-plugin contract`: documents generated from the WIT contract.
 
-use owncast_plugin_host::contract::Contract;
+use owncast_compat_extism::user::{HostFn, HOST_FUNCTIONS};
+use owncast_plugin_host::contract::{Contract, Sources};
+use owncast_plugin_host::runtime::Limits;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,7 +29,8 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let contract = Contract::load(&args.wit)?;
     let mut stale = Vec::new();
-    let outputs = [(args.md, contract.markdown()), (args.ts, contract.typescript()), (args.py, python_permissions())];
+    let outputs =
+        [(args.md, contract.markdown(&sources())), (args.ts, contract.typescript()), (args.py, python_permissions())];
     if outputs.iter().all(|(p, _)| p.is_none()) {
         anyhow::bail!("nothing to do: pass --md FILE, --ts FILE and/or --py FILE");
     }
@@ -50,6 +53,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("stale (regenerate with owncast-plugin contract): {}", stale.join(", "));
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// What the wire-protocol document renders besides `wit/` and the
+/// declarations, each from its one source: the legacy shim's host functions,
+/// the host's default limits and the scenario format's keys.
+fn sources() -> Sources {
+    Sources {
+        legacy: HOST_FUNCTIONS.iter().map(HostFn::wire).collect(),
+        limits: Limits::default().table(),
+        scenario: owncast_plugin_scenario::format::keys(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::state::{alloc_bytes, State};
 use owncast_plugin_host::capabilities::sql::{ExecResult, QueryResult, SqlRequest};
 use owncast_plugin_host::capabilities::users_register::{RegisterResult, UserRegistration};
 use owncast_plugin_host::capabilities::PluginView;
+use owncast_plugin_host::contract::{LegacyFunction, LegacyValue};
 use owncast_plugin_host::permissions::for_legacy_function;
 use owncast_plugin_host::types::{
     ActionButton, BrowserPush, FediverseNotification, OpResult, UrlResult, VideoConfigUpdate,
@@ -124,16 +125,40 @@ pub struct HostFn {
     pub name: &'static str,
     pub args: &'static [A],
     pub ret: R,
+    /// The JSON shape of the arguments, where they are not the WIT
+    /// function's parameters one to one (the wire-protocol document derives
+    /// the others from WIT).
+    pub input: Option<&'static str>,
+    /// The JSON shape of the result, where it is not the WIT result's.
+    pub output: Option<&'static str>,
     run: Run,
 }
 
 use A::{I, I32, P};
 
+/// `Some` of an optional shape.
+macro_rules! shape {
+    () => {
+        None
+    };
+    ($s:literal) => {
+        Some($s)
+    };
+}
+
 macro_rules! host_fns {
-    ($( $name:literal ($($a:ident),*) -> $r:ident = $run:expr; )*) => {
-        /// Every `owncast_*` function of the contract, with its canonical signature.
+    ($( $name:literal ($($a:ident),*) -> $r:ident $(input $input:literal)? $(output $output:literal)? = $run:expr; )*) => {
+        /// Every `owncast_*` function of the contract, with its canonical
+        /// signature (and its JSON shapes where WIT's do not say them).
         pub const HOST_FUNCTIONS: &[HostFn] = &[
-            $( HostFn { name: $name, args: &[$($a),*], ret: R::$r, run: $run }, )*
+            $( HostFn {
+                name: $name,
+                args: &[$($a),*],
+                ret: R::$r,
+                input: shape!($($input)?),
+                output: shape!($($output)?),
+                run: $run,
+            }, )*
         ];
     };
 }
@@ -171,11 +196,11 @@ host_fns! {
     "owncast_fs_delete"(P) -> P = |c, a| c.fs_delete(&a.str(0)).map(|r| json(&r));
     "owncast_fs_exists"(P) -> I32 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::I32(b as i32));
     // storage.sql: a request that is not one is a failed call the plugin sees.
-    "owncast_sql_exec"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+    "owncast_sql_exec"(P) -> P input "`{sql, params?}`" output "`{rowsAffected, lastInsertId}`, or `{error}`" = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
         Ok(req) => c.sql_exec(&req).map(|r| json(&r)),
         Err(e) => Ok(json(&ExecResult { error: Some(e), ..Default::default() })),
     };
-    "owncast_sql_query"(P) -> P = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+    "owncast_sql_query"(P) -> P input "`{sql, params?, maxRows?}`" output "`{columns, rows, truncated?}` (rows: arrays of values in `columns` order), or `{error}`" = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
         Ok(req) => c.sql_query(&req).map(|r| json(&r)),
         Err(e) => Ok(json(&QueryResult { error: Some(e), ..Default::default() })),
     };
@@ -193,7 +218,7 @@ host_fns! {
     "owncast_server_tags"() -> P = |c, _| c.server_tags().map(|v| json(&v));
     // videoconfig.read / videoconfig.write
     "owncast_video_config_read"() -> P = |c, _| c.video_config_read().map(|v| json(&v));
-    "owncast_video_config_write"(P) -> P = |c, a| {
+    "owncast_video_config_write"(P) -> P output "`OpResult` `{ok, error?}`" = |c, a| {
         match serde_json::from_slice::<VideoConfigUpdate>(&a.bytes(0)) {
             Ok(update) => c.video_config_write(&update).map(|r| json(&r)),
             Err(e) => Ok(json(&OpResult::err(format!("not a video configuration update: {e}")))),
@@ -201,7 +226,7 @@ host_fns! {
     };
     // notifications.send
     "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
-    "owncast_notify_browser_push"(P) -> Unit = |c, a| {
+    "owncast_notify_browser_push"(P) -> Unit input "`BrowserPush` `{title, body?, url?}`, or plain text (the title)" = |c, a| {
         let text = a.str(0);
         // `{title, body?, url?}`, or plain text as the title (as upstream's SDK sends a string).
         let push = match serde_json::from_str::<serde_json::Value>(&text) {
@@ -223,12 +248,12 @@ host_fns! {
     "owncast_user_set_enabled"(P, I32, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
     "owncast_ban_ip"(P) -> Unit = |c, a| c.ban_ip(&a.str(0)).map(|_| Out::Unit);
     // users.register: `{authId, displayName?, scopes?, ...}` in, `{userId}` or `{error}` out.
-    "owncast_users_register"(P) -> P = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
+    "owncast_users_register"(P) -> P output "`{userId}`, or `{error}`" = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
         Ok(req) => c.users_register(&req).map(|r| json(&RegisterResult::from(r))),
         Err(e) => Ok(json(&RegisterResult::from(Err(format!("invalid request: {e}"))))),
     };
     // auth.gate: `{userId, ttl?}` in, `{}` or `{error}` out.
-    "owncast_auth_grant_session"(P) -> P = |c, a| {
+    "owncast_auth_grant_session"(P) -> P input "`{userId, ttl?}` (ttl in seconds)" output "`{}`, or `{error}`" = |c, a| {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Grant {
@@ -254,7 +279,7 @@ host_fns! {
         c.sse_send(&a.str(0), &event, &a.str(2)).map(|_| Out::Unit)
     };
     // ui.modify
-    "owncast_add_actions"(P) -> P = |c, a| {
+    "owncast_add_actions"(P) -> P input "`ActionButton[]`, or one `ActionButton`" = |c, a| {
         // A list of buttons, or one button.
         let text = a.bytes(0);
         let parsed = serde_json::from_slice::<Vec<ActionButton>>(&text)
@@ -264,7 +289,7 @@ host_fns! {
             Err(e) => Ok(json(&OpResult::err(format!("not a list of action buttons: {e}")))),
         }
     };
-    "owncast_clear_actions"(P) -> P = |c, _| c.clear_actions().map(|r| json(&r));
+    "owncast_clear_actions"(P) -> P input "one ignored argument (pass 0)" = |c, _| c.clear_actions().map(|r| json(&r));
 }
 
 pub fn find(name: &str) -> Option<&'static HostFn> {
@@ -283,6 +308,28 @@ impl HostFn {
             R::I32 => " -> i32".into(),
         };
         format!("({}){ret}", args.join(", "))
+    }
+
+    /// This function as the wire-protocol document describes it
+    /// (`owncast-plugin contract --md`).
+    pub fn wire(&self) -> LegacyFunction {
+        let value = |a: &A| match a {
+            A::P => LegacyValue::Offset,
+            A::I => LegacyValue::I64,
+            A::I32 => LegacyValue::I32,
+        };
+        LegacyFunction {
+            name: self.name,
+            signature: self.signature(),
+            args: self.args.iter().map(value).collect(),
+            result: match self.ret {
+                R::Unit => LegacyValue::Unit,
+                R::P => LegacyValue::Offset,
+                R::I32 => LegacyValue::I32,
+            },
+            input: self.input,
+            output: self.output,
+        }
     }
 
     /// Whether a module may import this function with type `ty`: integer

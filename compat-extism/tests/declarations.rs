@@ -3,11 +3,12 @@
 //! permission and legacy `owncast_*` name) and this crate's implementations
 //! (`user::HOST_FUNCTIONS`, with their signatures): the JS engine's
 //! host-function externs (sdks/js/engine/src/lib.rs) and the JS SDK's call
-//! table (sdks/js/index.js). Read from the sources, so a function added,
+//! table (sdks/js/index.js), with the JS SDK name the declarations give each
+//! function (shown in docs/WIRE_PROTOCOL.md). Read from the sources, so a function added,
 //! renamed or re-permissioned on one side only fails here.
 
 use owncast_compat_extism::user::{find, HOST_FUNCTIONS};
-use owncast_plugin_host::permissions::{for_legacy_function, LEGACY_NAMES};
+use owncast_plugin_host::permissions::{for_legacy_function, js_name, LEGACY_NAMES};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -67,12 +68,15 @@ fn the_js_sdk_names_each_declared_functions_permission() {
     // `call(perm, "owncast.x.y", "owncast_x", ...)` and the helpers that
     // wrap it with the same first three arguments (sqlCall, jsonCall); the API
     // name may be passed through as `api` (scheduleTimer).
-    let re =
-        Regex::new(r#"\b(?:call|sqlCall|jsonCall)\((null|"([a-z.]+)"),\s*(?:"[A-Za-z.]+"|api),\s*"(owncast_[a-z_]+)""#)
-            .unwrap();
+    let re = Regex::new(
+        r#"\b(?:call|sqlCall|jsonCall)\((null|"([a-z.]+)"),\s*("owncast\.[A-Za-z.]+"|api),\s*"(owncast_[a-z_]+)""#,
+    )
+    .unwrap();
     let mut called = BTreeSet::new();
+    // (JS SDK name, legacy function) of each call site.
+    let mut names: BTreeSet<(String, String)> = BTreeSet::new();
     for c in re.captures_iter(&src) {
-        let name = c[3].to_string();
+        let name = c[4].to_string();
         // The SDK also feature-detects upstream functions this host does not
         // declare yet; those are not checked here.
         if let Ok(p) = for_legacy_function(&name) {
@@ -81,11 +85,46 @@ fn the_js_sdk_names_each_declared_functions_permission() {
                 p.map(|p| p.name()),
                 "sdks/js/index.js calls {name} under the wrong permission"
             );
+            match &c[3] {
+                "api" => names
+                    .extend(passed_api_names(&src, c.get(0).unwrap().start()).into_iter().map(|a| (a, name.clone()))),
+                api => {
+                    names.insert((api.trim_matches('"').to_string(), name.clone()));
+                }
+            }
             called.insert(name);
         }
     }
     let missing: Vec<_> = declared().into_iter().filter(|n| !called.contains(*n) && !NEWER.contains(n)).collect();
     assert!(missing.is_empty(), "declared functions the JS SDK never calls: {missing:?}");
+    // The JS SDK name the declarations give each function (docs/WIRE_PROTOCOL.md) is the SDK's.
+    for (interface, function, legacy) in LEGACY_NAMES {
+        if NEWER.contains(legacy) {
+            continue;
+        }
+        let js = format!("owncast.{}", js_name(interface, function));
+        assert!(
+            names.contains(&(js.clone(), legacy.to_string())),
+            "the declarations name {interface}#{function} `{js}` in the JS SDK, but sdks/js/index.js has no `{js}` \
+             calling {legacy} (declare its name with `as` in contract/src/permissions.rs); the SDK's names for \
+             {legacy}: {:?}",
+            names.iter().filter(|(_, l)| l == legacy).map(|(a, _)| a).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The API names passed as `api` to the helper whose body holds the call at
+/// `at` (`function scheduleTimer(fn, ms, repeat, api) { ... call(null, api, ...` is
+/// called as `scheduleTimer(fn, ms, false, "owncast.timer.setTimeout")`).
+fn passed_api_names(src: &str, at: usize) -> Vec<String> {
+    let helper = Regex::new(r"function (\w+)\([^)]*\bapi\)").unwrap();
+    let name = helper
+        .captures_iter(&src[..at])
+        .last()
+        .unwrap_or_else(|| panic!("sdks/js/index.js passes `api` at byte {at} outside a helper taking `api`"))[1]
+        .to_string();
+    let uses = Regex::new(&format!(r#"\b{name}\([^;]*?"(owncast\.[A-Za-z.]+)"\)"#)).unwrap();
+    uses.captures_iter(src).map(|c| c[1].to_string()).collect()
 }
 
 /// Declared functions the JS engine and SDK may lack (none: they import and

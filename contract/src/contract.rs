@@ -1,12 +1,57 @@
 //! The WIT contract as data: the wire-protocol document and the TypeScript
 //! declarations of the JSON shapes are generated from `wit/` here, so they
 //! cannot drift from it (`owncast-plugin contract --md/--ts`; tests compare
-//! the committed files with a fresh rendering).
+//! the committed files with a fresh rendering). The document also renders
+//! what lives outside `wit/`, each from its one source: the permissions and
+//! the JS SDK names of [`crate::permissions`]' declarations, and, passed in
+//! as [`Sources`] by crates this one cannot depend on, the legacy shim's
+//! host functions (their signatures and JSON shapes) and the host's limits.
 
 use crate::permissions::{self, CAPABILITIES};
 use std::fmt::Write;
 use std::path::Path;
 use wit_parser::{Docs, Function, InterfaceId, Resolve, Type, TypeDefKind, TypeId, WorldItem, WorldKey};
+
+/// How a legacy (Extism) host function passes an argument or its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyValue {
+    /// An Extism memory offset (`i64`) holding text, bytes or JSON; `0` is none.
+    Offset,
+    /// An integer by value, `i64`.
+    I64,
+    /// An integer by value, `i32`.
+    I32,
+    /// No result.
+    Unit,
+}
+
+/// A legacy `owncast_*` host function as the shim implements it.
+#[derive(Debug, Clone)]
+pub struct LegacyFunction {
+    pub name: &'static str,
+    /// E.g. `(i64, i64) -> i64`.
+    pub signature: String,
+    pub args: Vec<LegacyValue>,
+    pub result: LegacyValue,
+    /// The JSON shape of the arguments where they are not the WIT function's
+    /// parameters one to one; otherwise derived from WIT.
+    pub input: Option<&'static str>,
+    /// The JSON shape of the result where it is not the WIT result's.
+    pub output: Option<&'static str>,
+}
+
+/// What the wire-protocol document renders from outside this crate (which
+/// has no engine): the legacy shim's host functions
+/// (`owncast_compat_extism::user::HOST_FUNCTIONS`), the host's default
+/// limits (`owncast_plugin_host::runtime::Limits`, as `(field, value)`) and
+/// the scenario format's keys (`owncast_plugin_scenario`).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub legacy: Vec<LegacyFunction>,
+    pub limits: Vec<(String, String)>,
+    /// `(where, keys)`: each object of the scenario format and its keys.
+    pub scenario: Vec<(String, Vec<String>)>,
+}
 
 /// The parsed `owncast:plugin` package.
 pub struct Contract {
@@ -44,6 +89,27 @@ fn docs(d: &Docs) -> String {
 
 fn one_line(d: &Docs) -> String {
     docs(d).split("\n\n").next().unwrap_or("").replace('\n', " ")
+}
+
+/// The legacy (Extism) name of a WIT export: `on-http-request` is `on_http_request`.
+pub fn legacy_export(wit: &str) -> String {
+    wit.replace('-', "_")
+}
+
+/// The JS SDK's handler of a WIT export (a `definePlugin` key, e.g.
+/// `onHttpRequest`); `register`, `on-event` and `on-filter` are answered by
+/// `definePlugin` itself and the event handlers.
+pub fn js_export_name(wit: &str) -> Option<String> {
+    (!["register", "on-event", "on-filter"].contains(&wit)).then(|| camel(wit))
+}
+
+fn js_export(wit: &str) -> String {
+    js_export_name(wit).map(|n| format!("`{n}`")).unwrap_or_else(|| "—".into())
+}
+
+/// Text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 impl Contract {
@@ -188,6 +254,126 @@ impl Contract {
         format!("{}: func({}){result}", f.name, params.join(", "))
     }
 
+    /// The functions world `world` exports, in order.
+    pub fn exports(&self, world: &str) -> Vec<&Function> {
+        let id = self.resolve.packages[self.package].worlds[world];
+        self.resolve.worlds[id]
+            .exports
+            .iter()
+            .filter_map(|(k, item)| match (k, item) {
+                (WorldKey::Name(_), WorldItem::Function(f)) => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A legacy export's input: its one parameter's JSON, or none.
+    fn export_input(&self, f: &Function) -> String {
+        match f.params.first() {
+            None => "none".into(),
+            Some(p) => self.json_value(&p.ty),
+        }
+    }
+
+    fn export_output(&self, f: &Function) -> String {
+        f.result.as_ref().map(|t| self.json_value(t)).unwrap_or_else(|| "none".into())
+    }
+
+    /// A JSON value of WIT type `t`: its TypeScript name, and a record's keys.
+    fn json_value(&self, t: &Type) -> String {
+        match self.json_shape(t) {
+            Some(shape) => format!("`{}` `{shape}`", self.ts_type(t)),
+            None => format!("`{}`", self.ts_type(t)),
+        }
+    }
+
+    /// Whether `t` is `list<u8>` (bytes; in the legacy ABI the raw bytes).
+    fn is_bytes(&self, t: &Type) -> bool {
+        match t {
+            Type::Id(id) => match &self.resolve.types[*id].kind {
+                TypeDefKind::List(Type::U8) => true,
+                TypeDefKind::Type(t) => self.is_bytes(t),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A value of WIT type `t` in a legacy memory offset.
+    fn offset_value(&self, t: &Type) -> String {
+        if self.is_bytes(t) {
+            return "bytes".into();
+        }
+        match t {
+            Type::String => "text".into(),
+            Type::Id(id) => match &self.resolve.types[*id].kind {
+                TypeDefKind::Option(inner) => format!("{}, or 0 when none", self.offset_value(inner)),
+                TypeDefKind::Result(r) => format!(
+                    "{}, or `{{error}}`",
+                    r.ok.as_ref().map(|t| self.offset_value(t)).unwrap_or_else(|| "`{}`".into())
+                ),
+                TypeDefKind::Type(inner) => self.offset_value(inner),
+                _ => format!("`{}`", self.ts_type(t)),
+            },
+            other => format!("`{}`", self.ts_type(other)),
+        }
+    }
+
+    /// The legacy arguments of WIT function `f`, one per WIT parameter.
+    fn legacy_input(&self, f: &Function, args: &[LegacyValue]) -> String {
+        if args.is_empty() {
+            return "none".into();
+        }
+        let each = args.iter().enumerate().map(|(i, a)| {
+            let Some(p) = f.params.get(i) else { return format!("{}: unused", i + 1) };
+            let what = match (a, &p.ty) {
+                (LegacyValue::Offset, t) => self.offset_value(t),
+                (_, Type::Bool) => "1 or 0".into(),
+                (LegacyValue::I32, _) => "i32".into(),
+                _ => "i64".into(),
+            };
+            format!("`{}`: {what}", p.name)
+        });
+        each.collect::<Vec<_>>().join("; ")
+    }
+
+    /// The legacy result of WIT function `f`.
+    fn legacy_output(&self, f: &Function, result: LegacyValue) -> String {
+        match (result, &f.result) {
+            (LegacyValue::Unit, _) | (_, None) => "none".into(),
+            (LegacyValue::Offset, Some(t)) => self.offset_value(t),
+            (_, Some(Type::Bool)) => "1 or 0".into(),
+            (_, Some(_)) => "integer".into(),
+        }
+    }
+
+    /// The JSON object of a named WIT record, e.g. `{slug, user?}` (`?`: an
+    /// `option` field, which may be left out).
+    pub fn json_shape(&self, t: &Type) -> Option<String> {
+        let Type::Id(id) = t else { return None };
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Record(r) => {
+                let keys: Vec<String> = r
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let optional = matches!(&f.ty, Type::Id(t) if matches!(self.resolve.types[*t].kind, TypeDefKind::Option(_)));
+                        format!("{}{}", camel(&f.name), if optional { "?" } else { "" })
+                    })
+                    .collect();
+                Some(format!("{{{}}}", keys.join(", ")))
+            }
+            TypeDefKind::Type(t) => self.json_shape(t),
+            _ => None,
+        }
+    }
+
+    /// A named type of the `types` interface.
+    fn types_type(&self, name: &str) -> Option<Type> {
+        let iface = &self.resolve.interfaces[self.interface("types")?];
+        iface.types.get(name).map(|id| Type::Id(*id))
+    }
+
     /// Imported `owncast:plugin` interfaces in world order.
     fn imported_interfaces(&self) -> Vec<(String, InterfaceId)> {
         self.world()
@@ -204,7 +390,7 @@ impl Contract {
     }
 
     /// `docs/WIRE_PROTOCOL.md`.
-    pub fn markdown(&self) -> String {
+    pub fn markdown(&self, sources: &Sources) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "# Owncast plugin wire protocol\n");
         let _ = writeln!(
@@ -225,60 +411,58 @@ impl Contract {
         let _ = writeln!(o, "## Plugin exports\n\n{}\n", docs(&world.docs));
         let _ = writeln!(
             o,
-            "| WIT export | legacy Extism export | legacy input (JSON) | legacy output (JSON) |\n|---|---|---|---|"
+            "| WIT export | JS SDK | legacy Extism export | legacy input (JSON) | legacy output (JSON) |\n\
+             |---|---|---|---|---|"
         );
-        for (k, item) in &world.exports {
-            if let (WorldKey::Name(_), WorldItem::Function(f)) = (k, item) {
-                let (legacy, input, output) = match f.name.as_str() {
-                    "register" => ("register", "none", "`Registration`"),
-                    "on-event" => ("on_event", "`{eventType, payload}`", "none"),
-                    "on-filter" => (
-                        "on_filter",
-                        "`{eventType, payload}`",
-                        "`{action: \"pass\" \\| \"modify\" \\| \"drop\", payload?, reason?}`",
-                    ),
-                    "on-http-request" => ("on_http_request", "`HttpRequest`", "`HttpResponse`"),
-                    _ => ("", "", ""),
-                };
-                let _ = writeln!(
-                    o,
-                    "| `{}` — {} | `{legacy}` | {input} | {output} |",
-                    self.signature(f),
-                    one_line(&f.docs)
-                );
-            }
+        for f in self.exports("plugin") {
+            let (input, output) = match f.name.as_str() {
+                "on-event" => ("`{eventType, payload}`".to_string(), "none".to_string()),
+                "on-filter" => (
+                    "`{eventType, payload}`".into(),
+                    "`{action: \"pass\" \\| \"modify\" \\| \"drop\", payload?, reason?}`".into(),
+                ),
+                _ => (self.export_input(f), self.export_output(f)),
+            };
+            let _ = writeln!(
+                o,
+                "| `{}` — {} | {} | `{}` | {input} | {output} |",
+                self.signature(f),
+                one_line(&f.docs),
+                js_export(&f.name),
+                legacy_export(&f.name)
+            );
         }
         let _ = writeln!(
             o,
-            "\nA legacy event payload is the JSON of the event's record (below); a custom event's payload is any JSON \
-             value (in WIT, `custom-event.payload-json` holds it as text). A filter's `modify` payload replaces the \
-             event's payload and keeps its type.\n"
+            "\nA legacy event payload is the JSON of the event's record (see Events); a custom event's payload is any \
+             JSON value (in WIT, `custom-event.payload-json` holds it as text). A filter's `modify` payload replaces \
+             the event's payload and keeps its type. In the JS SDK, `definePlugin` builds `register`'s answer and its \
+             event handlers (Events) are `on-event` and `on-filter`.\n"
         );
         let page_id = self.resolve.packages[self.package].worlds["page-content"];
         let page = &self.resolve.worlds[page_id];
         let _ = writeln!(o, "### Optional exports (world `page-content`)\n\n{}\n", docs(&page.docs));
         let _ = writeln!(
             o,
-            "| WIT export | legacy Extism export | legacy input (JSON) | legacy output |\n|---|---|---|---|"
+            "| WIT export | JS SDK | legacy Extism export | legacy input (JSON) | legacy output |\n|---|---|---|---|---|"
         );
-        for (k, item) in &page.exports {
-            if let (WorldKey::Name(_), WorldItem::Function(f)) = (k, item) {
-                let legacy = f.name.replace('-', "_");
-                let input = if f.params.is_empty() { "none" } else { "`ContentRequest` `{slug, user?}`" };
-                let output = if legacy.ends_with("styles") {
-                    "CSS text"
-                } else if legacy.ends_with("scripts") {
-                    "JavaScript text"
-                } else {
-                    "HTML text"
-                };
-                let _ = writeln!(
-                    o,
-                    "| `{}` — {} | `{legacy}` | {input} | {output} |",
-                    self.signature(f),
-                    one_line(&f.docs)
-                );
-            }
+        for f in self.exports("page-content") {
+            let output = if f.name.ends_with("styles") {
+                "CSS text"
+            } else if f.name.ends_with("scripts") {
+                "JavaScript text"
+            } else {
+                "HTML text"
+            };
+            let _ = writeln!(
+                o,
+                "| `{}` — {} | {} | `{}` | {} | {output} |",
+                self.signature(f),
+                one_line(&f.docs),
+                js_export(&f.name),
+                legacy_export(&f.name),
+                self.export_input(f)
+            );
         }
         let _ = writeln!(
             o,
@@ -310,19 +494,39 @@ impl Contract {
             if iface.functions.is_empty() {
                 continue;
             }
-            let _ = writeln!(o, "| WIT function | permission | legacy host function |\n|---|---|---|");
+            let _ = writeln!(
+                o,
+                "| WIT function | permission | JS SDK | legacy host function | legacy input (JSON) | legacy output (JSON) |\n\
+                 |---|---|---|---|---|---|"
+            );
             for f in iface.functions.values() {
                 let p = match permissions::for_wit_function(&name, &f.name) {
                     Ok(Some(p)) => format!("`{p}`"),
                     _ => "—".into(),
                 };
-                let legacy = permissions::legacy_name(&name, &f.name).map(|l| format!("`{l}`")).unwrap_or("—".into());
+                let legacy_name = permissions::legacy_name(&name, &f.name);
+                let legacy = legacy_name.and_then(|l| sources.legacy.iter().find(|x| x.name == l));
+                let (legacy_cell, input, output) = match (legacy_name, legacy) {
+                    (Some(_), Some(l)) => (
+                        format!("`{}{}`", l.name, l.signature),
+                        l.input.map(str::to_string).unwrap_or_else(|| self.legacy_input(f, &l.args)),
+                        l.output.map(str::to_string).unwrap_or_else(|| self.legacy_output(f, l.result)),
+                    ),
+                    (Some(n), None) => (format!("`{n}`"), "—".into(), "—".into()),
+                    (None, _) => ("—".into(), "—".into(), "—".into()),
+                };
+                let js = match legacy_name {
+                    Some(_) => format!("`owncast.{}`", permissions::js_name(&name, &f.name)),
+                    None => "—".into(),
+                };
                 let d = one_line(&f.docs);
                 let sig = self.signature(f);
                 let _ = writeln!(
                     o,
-                    "| `{sig}`{} | {p} | {legacy} |",
-                    if d.is_empty() { String::new() } else { format!(" — {d}") }
+                    "| `{sig}`{} | {p} | {js} | {legacy_cell} | {} | {} |",
+                    if d.is_empty() { String::new() } else { format!(" — {d}") },
+                    cell(&input),
+                    cell(&output)
                 );
             }
             let _ = writeln!(o);
@@ -335,6 +539,10 @@ impl Contract {
              host) and caps bodies.\n"
         );
 
+        self.events_section(&mut o);
+        self.http_section(&mut o, sources);
+        limits_section(&mut o, sources);
+        scenario_section(&mut o, sources);
         let _ = writeln!(o, "## Types\n");
         let types = &self.resolve.interfaces[self.interface("types").expect("types")];
         for (name, id) in &types.types {
@@ -396,7 +604,69 @@ impl Contract {
         o
     }
 
-    /// TypeScript declarations of the JSON shapes (`sdks/js/types/contract.d.ts`).
+    /// `## Events`: each event type, its payload and the permissions it needs.
+    fn events_section(&self, o: &mut String) {
+        let _ = writeln!(o, "## Events\n");
+        let Some(Type::Id(id)) = self.types_type("event") else { return };
+        let td = &self.resolve.types[id];
+        let _ = writeln!(o, "{}\n", docs(&td.docs));
+        let TypeDefKind::Variant(v) = &td.kind else { return };
+        let _ =
+            writeln!(o, "| event type | WIT case | payload (JSON) | to subscribe | to filter |\n|---|---|---|---|---|");
+        for c in &v.cases {
+            let (event, payload) = if c.name == "custom" {
+                ("any other name".to_string(), "any JSON value".to_string())
+            } else {
+                (
+                    format!("`{}`", c.name.replace('-', ".")),
+                    c.ty.as_ref().map(|t| self.json_value(t)).unwrap_or_default(),
+                )
+            };
+            let event_type = c.name.replace('-', ".");
+            let perm = |p: Option<crate::permissions::Permission>| p.map(|p| format!("`{p}`")).unwrap_or("—".into());
+            let filter = if c.name == "custom" { "—".into() } else { perm(permissions::for_filter(&event_type)) };
+            let notify = match permissions::for_notify(&event_type) {
+                _ if c.name == "custom" => "—".into(),
+                Some(permissions::NotifyGate::Refused(p)) => format!("`{p}`"),
+                Some(permissions::NotifyGate::Advised(p)) => format!("`{p}` (advised: without it no connection opens)"),
+                None => "—".into(),
+            };
+            let _ = writeln!(o, "| {event} | `{}` | {} | {notify} | {filter} |", c.name, cell(&payload));
+        }
+        let _ = writeln!(o);
+    }
+
+    /// `## HTTP envelope`: what `on-http-request` gets and answers.
+    fn http_section(&self, o: &mut String, sources: &Sources) {
+        let _ = writeln!(o, "## HTTP envelope\n");
+        let Some(f) = self.exports("plugin").into_iter().find(|f| f.name == "on-http-request") else { return };
+        let _ = writeln!(
+            o,
+            "Permission `http.serve`. {} The host calls `{}` (legacy `{}`, JS SDK `{}`) with the request as JSON and \
+             reads the response from its output; see the records `http-request` and `http-response` under Types for \
+             each field.\n",
+            one_line(&f.docs),
+            f.name,
+            legacy_export(&f.name),
+            js_export_name(&f.name).unwrap_or_default()
+        );
+        let _ = writeln!(o, "- request: {}", self.export_input(f));
+        let _ = writeln!(o, "- response: {}", self.export_output(f));
+        let limit = |name: &str| sources.limits.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        for (name, what) in [
+            ("http_body_bytes", "largest request body a plugin receives"),
+            ("http_response_bytes", "largest response body it may answer"),
+            ("http_deadline", "deadline of one request"),
+            ("http_queue", "requests that may wait for a busy plugin before the host answers 503"),
+        ] {
+            if let Some(v) = limit(name) {
+                let _ = writeln!(o, "- {what}: {v} (`{name}`)");
+            }
+        }
+        let _ = writeln!(o);
+    }
+
+    /// TypeScript declarations of the JSON shapes    /// TypeScript declarations of the JSON shapes (`sdks/js/types/contract.d.ts`).
     pub fn typescript(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "// Generated from wit/ by `owncast-plugin contract --ts`. Do not edit by hand.");
@@ -458,6 +728,44 @@ impl Contract {
         );
         o
     }
+}
+
+/// `## Limits and deadlines`: the host's default limits.
+fn limits_section(o: &mut String, sources: &Sources) {
+    if sources.limits.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "## Limits and deadlines\n\nThe host's defaults (`owncast_plugin_host::runtime::Limits`; an embedder may \
+         change them). A call past its deadline is stopped and counts as a failure; a filter fails open; after \
+         `max_strikes` consecutive failures the plugin is disabled. Limits of single host functions (SQL, timers, \
+         assets, emit depth) are in their interfaces' notes above.\n"
+    );
+    let _ = writeln!(o, "| limit | default |\n|---|---|");
+    for (name, value) in &sources.limits {
+        let _ = writeln!(o, "| `{name}` | {value} |");
+    }
+    let _ = writeln!(o);
+}
+
+/// `## Scenario format`: every object of a scenario file and its keys.
+fn scenario_section(o: &mut String, sources: &Sources) {
+    if sources.scenario.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "## Scenario format\n\nA plugin's tests, `__tests__/*.test.json` (upstream's format, run by \
+         `owncast-plugin test`; docs/SCENARIOS.md explains each step): a JSON array of cases. Every key each \
+         object accepts (an unknown key is an error naming the file and the path):\n"
+    );
+    let _ = writeln!(o, "| object | keys |\n|---|---|");
+    for (at, keys) in &sources.scenario {
+        let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        let _ = writeln!(o, "| {at} | {} |", keys.join(", "));
+    }
+    let _ = writeln!(o);
 }
 
 #[cfg(test)]
@@ -583,25 +891,18 @@ mod tests {
     }
 
     #[test]
-    fn committed_wire_protocol_is_current() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/WIRE_PROTOCOL.md");
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == contract().markdown(),
-            "docs/WIRE_PROTOCOL.md is stale: run `owncast-plugin contract --md docs/WIRE_PROTOCOL.md`"
-        );
-    }
-
-    #[test]
     fn every_world_import_is_documented_with_its_permission() {
-        let md = contract().markdown();
+        let md = contract().markdown(&Sources::default());
         for c in CAPABILITIES {
             if let Some(i) = c.interface {
                 assert!(md.contains(&format!("### `{i}` — permission")), "{i}");
             }
         }
         assert!(
-            md.contains("| `send: func(body: string)` — A normal chat message. | `chat.send` | `owncast_send_chat` |"),
+            md.contains(
+                "| `send: func(body: string)` — A normal chat message. | `chat.send` | `owncast.chat.send` | \
+                 `owncast_send_chat` | — | — |"
+            ),
             "{md}"
         );
     }

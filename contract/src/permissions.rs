@@ -20,15 +20,16 @@ macro_rules! interface {
 
 /// The contract's declarations, each capability once: its permission, the
 /// WIT interface it opens (and which of its functions, when permissions
-/// share an interface) and each function's legacy `owncast_*` name. The
-/// permission enum, [`CAPABILITIES`], [`LEGACY_NAMES`] and
-/// [`UNGATED_INTERFACES`] are generated from it.
+/// share an interface), each function's legacy `owncast_*` name and, after
+/// `as`, its JS SDK name when that is not `<interface>.<function>` in
+/// camelCase. The permission enum, [`CAPABILITIES`], [`LEGACY_NAMES`],
+/// [`JS_NAMES`] and [`UNGATED_INTERFACES`] are generated from it.
 macro_rules! declarations {
     (
-        ungated { $( $ui:literal { $( $uf:literal => $ul:literal ),* $(,)? } ),* $(,)? }
+        ungated { $( $ui:literal { $( $uf:literal => $ul:literal $( as $ujs:literal )? ),* $(,)? } ),* $(,)? }
         gated { $(
             $variant:ident = $name:literal : $iface:tt $( only [ $( $only:literal ),* ] )?
-                { $( $f:literal => $l:literal ),* $(,)? }
+                { $( $f:literal => $l:literal $( as $js:literal )? ),* $(,)? }
         ),* $(,)? }
     ) => {
         /// A capability a plugin asks for in `plugin.manifest.json`.
@@ -65,6 +66,13 @@ macro_rules! declarations {
             $( $( ($iface, $f, $l), )* )*
         ];
 
+        /// The JS SDK names (`owncast.<name>`) of the WIT host functions whose
+        /// name is not `<interface>.<function>` in camelCase (see [`js_name`]).
+        pub const JS_NAMES: &[(&str, &str, &str)] = &[
+            $( $( $( ($ui, $uf, $ujs), )? )* )*
+            $( $( $( ($iface, $f, $js), )? )* )*
+        ];
+
         /// Interfaces of `owncast:plugin` every plugin gets.
         pub const UNGATED_INTERFACES: &[&str] = &["types", $( $ui ),* ];
     };
@@ -75,27 +83,27 @@ declarations! {
     ungated {
         "log" {},
         "config" { "get" => "owncast_config_get" },
-        "timer" { "set" => "owncast_timer_set", "clear" => "owncast_timer_clear" },
+        "timer" { "set" => "owncast_timer_set" as "timer.setTimeout", "clear" => "owncast_timer_clear" },
         "assets" { "read" => "owncast_asset_read" },
     }
     gated {
         ChatSend = "chat.send": "chat" {
             "send" => "owncast_send_chat",
             "send-action" => "owncast_send_chat_action",
-            "send-system" => "owncast_send_chat_system",
+            "send-system" => "owncast_send_chat_system" as "chat.system",
             "send-to" => "owncast_send_chat_to",
         },
         ChatHistory = "chat.history": "chat-history" {
-            "history" => "owncast_chat_history",
-            "clients" => "owncast_chat_clients",
+            "history" => "owncast_chat_history" as "chat.history",
+            "clients" => "owncast_chat_clients" as "chat.clients",
         },
         ChatModerate = "chat.moderate": "chat-moderate" {
-            "delete-message" => "owncast_delete_message",
-            "kick-client" => "owncast_kick_client",
+            "delete-message" => "owncast_delete_message" as "chat.deleteMessage",
+            "kick-client" => "owncast_kick_client" as "chat.kick",
         },
         ChatFilter = "chat.filter": _ {},
         StorageKv = "storage.kv": "kv" { "get" => "owncast_kv_get", "set" => "owncast_kv_set" },
-        StorageUpload = "storage.upload": "upload" { "upload" => "owncast_storage_upload" },
+        StorageUpload = "storage.upload": "upload" { "upload" => "owncast_storage_upload" as "storage.upload" },
         StorageFs = "storage.fs": "fs" {
             "read" => "owncast_fs_read",
             "write" => "owncast_fs_write",
@@ -106,36 +114,39 @@ declarations! {
         StorageSql = "storage.sql": "sql" { "exec" => "owncast_sql_exec", "query" => "owncast_sql_query" },
         EventsEmit = "events.emit": "events" { "emit" => "owncast_emit_event" },
         ServerRead = "server.read": "server" {
-            "stream-current" => "owncast_stream_current",
-            "stream-broadcaster" => "owncast_stream_broadcaster",
-            "server-info" => "owncast_server_info",
-            "server-socials" => "owncast_server_socials",
-            "server-federation" => "owncast_server_federation",
-            "server-tags" => "owncast_server_tags",
+            "stream-current" => "owncast_stream_current" as "stream.current",
+            "stream-broadcaster" => "owncast_stream_broadcaster" as "stream.broadcaster",
+            "server-info" => "owncast_server_info" as "server.info",
+            "server-socials" => "owncast_server_socials" as "server.socials",
+            "server-federation" => "owncast_server_federation" as "server.federation",
+            "server-tags" => "owncast_server_tags" as "server.tags",
         },
         VideoConfigRead = "videoconfig.read": "video-config" only ["read"] { "read" => "owncast_video_config_read" },
         VideoConfigWrite = "videoconfig.write": "video-config" only ["write"] {
             "write" => "owncast_video_config_write",
         },
         NotificationsSend = "notifications.send": "notifications" {
-            "notify-discord" => "owncast_notify_discord",
-            "notify-browser-push" => "owncast_notify_browser_push",
-            "notify-fediverse" => "owncast_notify_fediverse",
+            "notify-discord" => "owncast_notify_discord" as "notifications.discord",
+            "notify-browser-push" => "owncast_notify_browser_push" as "notifications.browserPush",
+            "notify-fediverse" => "owncast_notify_fediverse" as "notifications.fediverse",
         },
         UsersRead = "users.read": "users" { "list" => "owncast_users_list", "get" => "owncast_user_get" },
         UsersModerate = "users.moderate": "users-moderate" {
-            "set-enabled" => "owncast_user_set_enabled",
-            "ban-ip" => "owncast_ban_ip",
+            "set-enabled" => "owncast_user_set_enabled" as "users.setEnabled",
+            "ban-ip" => "owncast_ban_ip" as "users.banIP",
         },
-        UsersRegister = "users.register": "users-register" { "register" => "owncast_users_register" },
+        UsersRegister = "users.register": "users-register" { "register" => "owncast_users_register" as "users.register" },
         AuthGate = "auth.gate": "auth-gate" {
-            "grant-session" => "owncast_auth_grant_session",
-            "end-session" => "owncast_auth_end_session",
+            "grant-session" => "owncast_auth_grant_session" as "auth.grantSession",
+            "end-session" => "owncast_auth_end_session" as "auth.endSession",
         },
         FediversePost = "fediverse.post": "fediverse" { "post" => "owncast_fediverse_post" },
         FediverseInbound = "fediverse.inbound": _ {},
         HttpSse = "http.sse": "sse" { "send" => "owncast_sse_send" },
-        UiModify = "ui.modify": "ui" { "add-actions" => "owncast_add_actions", "clear-actions" => "owncast_clear_actions" },
+        UiModify = "ui.modify": "ui" {
+            "add-actions" => "owncast_add_actions" as "actions.add",
+            "clear-actions" => "owncast_clear_actions" as "actions.clear",
+        },
         NetworkFetch = "network.fetch": _ {},
         HttpServe = "http.serve": _ {},
     }
@@ -223,6 +234,16 @@ impl Capability {
 /// The legacy name of a WIT host function.
 pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
     LEGACY_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function).map(|(_, _, l)| *l)
+}
+
+/// The JS SDK's name of a WIT host function, under `owncast.`: the
+/// declared one ([`JS_NAMES`]), else `<interface>.<function>` in camelCase
+/// (`fs#read` is `fs.read`, `video-config#write` is `videoConfig.write`).
+pub fn js_name(interface: &str, function: &str) -> String {
+    match JS_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function) {
+        Some((_, _, js)) => js.to_string(),
+        None => format!("{}.{}", crate::contract::camel(interface), crate::contract::camel(function)),
+    }
 }
 
 /// A WIT import the `owncast:plugin` contract does not define.

@@ -79,6 +79,28 @@ pub enum CallKind {
 }
 
 impl Limits {
+    /// Each limit and its value, e.g. `("filter_deadline", "50ms")`, `("memory_bytes",
+    /// "64 MiB")`: read from the struct's `Debug`, so every field is listed
+    /// (the wire-protocol document's table).
+    pub fn table(&self) -> Vec<(String, String)> {
+        let text = format!("{self:#?}");
+        text.lines()
+            .filter_map(|line| line.trim().trim_end_matches(',').split_once(": "))
+            .map(|(name, value)| {
+                let value = match value.parse::<u64>() {
+                    Ok(n) if name.ends_with("_bytes") && n >= 1 << 20 && n % (1 << 20) == 0 => {
+                        format!("{} MiB", n >> 20)
+                    }
+                    Ok(n) if name.ends_with("_bytes") && n >= 1 << 10 && n % (1 << 10) == 0 => {
+                        format!("{} KiB", n >> 10)
+                    }
+                    _ => value.to_string(),
+                };
+                (name.to_string(), value)
+            })
+            .collect()
+    }
+
     pub fn deadline(&self, kind: CallKind) -> Duration {
         match kind {
             CallKind::Register => self.register_deadline,
@@ -509,6 +531,18 @@ pub fn store_limits(limits: &Limits) -> wasmtime::StoreLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limits_table_lists_every_field_readably() {
+        let table = Limits::default().table();
+        let get = |n: &str| table.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("memory_bytes"), Some("64 MiB"));
+        assert_eq!(get("filter_deadline"), Some("50ms"));
+        assert_eq!(get("max_strikes"), Some("5"));
+        assert_eq!(get("fs_entries"), Some("10000"));
+        let fields = format!("{:?}", Limits::default()).matches(": ").count();
+        assert_eq!(table.len(), fields);
+    }
 
     #[test]
     fn the_epoch_ticks_only_while_guest_code_may_run() {

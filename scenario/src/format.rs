@@ -341,7 +341,67 @@ pub struct SseSendExpect {
     pub data: String,
 }
 
-/// A scenario file that could not be read.
+/// Every object of the scenario format and the keys it accepts, read from
+/// the (strict) deserializers of the types above, so the wire-protocol
+/// document cannot drift from them: `(path, keys)`, e.g.
+/// `("case.events[].http", ["method", "path", ...])`. An object whose type
+/// accepts any key (a map, a record of the contract) is not listed.
+pub fn keys() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    probe_keys(&mut Vec::new(), &mut out);
+    out
+}
+
+/// A key no type has: the deserializers name the keys they expected instead.
+const PROBE: &str = "?probe";
+
+/// The path of a probed object: keys, each `true` when its value is an array.
+type ProbePath = Vec<(String, bool)>;
+
+fn probe_keys(path: &mut ProbePath, out: &mut Vec<(String, Vec<String>)>) {
+    let Some(keys) = expected_keys(path) else { return };
+    let at = std::iter::once("case".to_string())
+        .chain(path.iter().map(|(k, array)| format!("{k}{}", if *array { "[]" } else { "" })))
+        .collect::<Vec<_>>()
+        .join(".");
+    out.push((at, keys.clone()));
+    if path.len() >= 4 {
+        return;
+    }
+    for key in keys {
+        for array in [false, true] {
+            path.push((key.clone(), array));
+            let found = expected_keys(path).is_some();
+            if found {
+                probe_keys(path, out);
+            }
+            path.pop();
+            if found {
+                break;
+            }
+        }
+    }
+}
+
+/// The keys the object at `path` of a case accepts, when its type rejects unknown ones.
+fn expected_keys(path: &ProbePath) -> Option<Vec<String>> {
+    let mut value = serde_json::json!({ PROBE: 0 });
+    for (key, array) in path.iter().rev() {
+        if *array {
+            value = Value::Array(vec![value]);
+        }
+        value = serde_json::json!({ key.as_str(): value });
+    }
+    let message = serde_json::from_value::<Case>(value).err()?.to_string();
+    let rest = message.strip_prefix(&format!("unknown field `{PROBE}`, "))?;
+    if rest.starts_with("there are no fields") {
+        return Some(Vec::new());
+    }
+    let listed = rest.strip_prefix("expected ")?;
+    Some(listed.split('`').skip(1).step_by(2).map(str::to_string).collect())
+}
+
+/// A scenario file that could not be read./// A scenario file that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct FormatError {
@@ -414,6 +474,20 @@ pub fn regex_of(s: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_are_read_from_the_types() {
+        let keys = super::keys();
+        let at = |path: &str| keys.iter().find(|(p, _)| p == path).map(|(_, k)| k.clone()).unwrap_or_default();
+        assert_eq!(at("case"), ["name", "given", "events", "expect"]);
+        assert!(at("case.events[]").contains(&"tabContent".to_string()), "{keys:?}");
+        assert_eq!(at("case.events[].http")[..3], ["method", "path", "headers"]);
+        assert!(at("case.events[].tabContent").contains(&"slug".to_string()), "{keys:?}");
+        assert!(at("case.given").contains(&"httpResponses".to_string()), "{keys:?}");
+        assert!(at("case.expect").contains(&"chatSends".to_string()), "{keys:?}");
+        // A map (given.kv) or a string (events[].event) is not an object of the format.
+        assert!(keys.iter().all(|(p, _)| p != "case.given.kv" && p != "case.events[].event"));
+    }
+
     use super::*;
 
     fn err(text: &str) -> String {
