@@ -6,9 +6,11 @@
 // it. Offline: npm runs with `--offline` semantics, cargo with
 // CARGO_NET_OFFLINE, the host listens on a free loopback port. It reuses
 // what the rest of the build made: this SDK's engine wasm, the native
-// `owncast-plugin` in target/debug and, through tools/guest-env.sh, the
-// guest build folder target-guest (for the Rust component). A block that fails fails the test with its line
-// in the guide and the session's output.
+// `owncast-plugin` in target/debug, through tools/guest-env.sh the guest
+// build folder target-guest (for the Rust component) and through
+// tools/python-env.sh the Python toolchain in target/python (for the Python
+// component; set up by tools/test-all.sh before these tests). A block that
+// fails fails the test with its line in the guide and the session's output.
 //
 // Needs the engine and the native binary, like cli.test.js: it fails
 // without them unless OWNCAST_SKIP_MISSING_GUESTS=1.
@@ -101,6 +103,7 @@ test("the guide's blocks are found: shell commands and files", () => {
   assert.ok(sh.length >= 10, `only ${sh.length} sh blocks`);
   assert.ok(files.some((b) => b.file === "hello-bot/src/plugin.js"));
   assert.ok(files.some((b) => b.file === "hello-rs/src/lib.rs"));
+  assert.ok(files.some((b) => b.file === "hello-py/src/plugin.py"));
   // the harness itself: a failing block fails the session, naming its line
   const s = session(blocks("x\n```sh\ntrue\n```\n\n```txt file=a/b.txt\nhi\n```\n\n```sh\ngrep -q hi a/b.txt\nfalse\n```\n"));
   assert.match(s, /OWNCAST_GUIDE_LINE=6\n/);
@@ -144,7 +147,7 @@ test("docs/PLUGIN_AUTHOR_GUIDE.md runs as written", { skip, timeout: 30 * 60 * 1
     });
     assert.strictEqual(r.code, 0, `the guide failed (scratch ${dir}):\n${r.out.slice(-6000)}`);
     // the session reached the end and made what the guide promises
-    for (const f of ["hello-bot/hello-bot.ocpkg", "hello-rs/hello-rs.ocpkg", "caps/shouting/shouting.wasm"]) {
+    for (const f of ["hello-bot/hello-bot.ocpkg", "hello-rs/hello-rs.ocpkg", "hello-py/hello-py.ocpkg", "caps/shouting/shouting.wasm"]) {
       assert.ok(fs.existsSync(path.join(dir, f)), f);
     }
   } finally {
