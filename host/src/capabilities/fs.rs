@@ -244,7 +244,7 @@ mod tests {
         let c = ctx(data.path(), &["storage.fs"], Limits::default());
         assert!(c.fs_write("keep.txt", b"mine").unwrap().ok);
         // Planted links (a plugin cannot make one; a hostile folder could hold one).
-        let root = data.path().join("files");
+        let root = crate::services::storage::files_dir(data.path(), "files");
         std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
         std::os::unix::fs::symlink(outside.path().join("passwd"), root.join("passwd")).unwrap();
         for bad in ["out/passwd", "passwd", "out"] {
