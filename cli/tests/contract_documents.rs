@@ -29,6 +29,7 @@ fn the_wire_protocol_has_every_section() {
         "## Host interfaces and permissions",
         "## Events",
         "## HTTP envelope",
+        "## Manifest",
         "## Limits and deadlines",
         "## Scenario format",
         "## Types",

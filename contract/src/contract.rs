@@ -541,6 +541,7 @@ impl Contract {
 
         self.events_section(&mut o);
         self.http_section(&mut o, sources);
+        manifest_section(&mut o);
         limits_section(&mut o, sources);
         scenario_section(&mut o, sources);
         let _ = writeln!(o, "## Types\n");
@@ -728,6 +729,24 @@ impl Contract {
         );
         o
     }
+}
+
+/// `## Manifest`: every key of `plugin.manifest.json` ([`crate::manifest::FIELDS`]).
+fn manifest_section(o: &mut String) {
+    use crate::manifest::{EXTRA_SANDBOX_TOKENS, FIELDS, MAX_MANIFEST_BYTES};
+    let _ = writeln!(
+        o,
+        "## Manifest\n\n`plugin.manifest.json`, next to the plugin's code (`<slug>.wasm`), its optional `public/` \
+         (served under `/plugins/<slug>/`) and `assets/` (never served; UI files and `assets.read`). A JSON object of \
+         at most {} KiB; the keys this host reads (others are ignored); an error names the file and the key:\n",
+        MAX_MANIFEST_BYTES >> 10
+    );
+    let _ = writeln!(o, "| key | holds |\n|---|---|");
+    for (key, what) in FIELDS {
+        let _ = writeln!(o, "| `{key}` | {} |", cell(what));
+    }
+    let tokens: Vec<String> = EXTRA_SANDBOX_TOKENS.iter().map(|t| format!("`{t}`")).collect();
+    let _ = writeln!(o, "\nSandbox tokens a manifest may add: {}.\n", tokens.join(", "));
 }
 
 /// `## Limits and deadlines`: the host's default limits.

@@ -123,6 +123,67 @@ pub struct Manifest {
 
 const UI_FIELDS: &[&str] = &["actions", "styles", "scripts", "extraPageContent", "tabs"];
 
+/// Every top-level key of `plugin.manifest.json` this host reads, with what
+/// it holds: the manifest table of `docs/WIRE_PROTOCOL.md`. Tests check that
+/// [`Manifest::parse`] reads each of them and reads no other. Other keys
+/// (upstream's `category`, ...) are ignored.
+pub const FIELDS: &[(&str, &str)] = &[
+    ("api", "The contract version: `\"1\"`, the default."),
+    ("name", "Required. The plugin's name, shown to admins and viewers."),
+    (
+        "slug",
+        "The plugin's id in URLs (`/plugins/<slug>/`) and storage: lowercase letters, digits and `-`, starting \
+         with a letter, at most 64; made from `name` when left out.",
+    ),
+    ("version", "Required. The plugin's version (semver advised; a new version replaces the installed one)."),
+    ("description", "Shown to the admin."),
+    ("bot", "`{displayName}`: the chat name of the plugin's messages."),
+    ("permissions", "The permissions the plugin asks for (Host interfaces and permissions); the admin approves them."),
+    (
+        "filterPriority",
+        "The position of the plugin's filters in each chain, lower first (default 100); a filter subscription's \
+         `priority` overrides it.",
+    ),
+    (
+        "subscriptions",
+        "`{notify: [{event}], filter: [{event, priority?}]}`; compared with what `register` returns (the JS and \
+         Python SDKs derive it from the handlers).",
+    ),
+    (
+        "network",
+        "`{allowedHosts: [glob]}`: the hosts outbound HTTP may reach (`*` any run of characters; needs \
+         `network.fetch`).",
+    ),
+    (
+        "admin",
+        "`{pages: [{title, path, icon?}]}`: the plugin's pages in the admin's Plugins section (`path` inside its \
+         `/plugins/<slug>/` space).",
+    ),
+    (
+        "actions",
+        "UI (`ui.modify`): buttons under the stream, each an `ActionButton` (Types): `title` and exactly one of `url` \
+         (a `/path` is the plugin's space) or `html` (sanitized).",
+    ),
+    ("styles", "UI (`ui.modify`): CSS files of the plugin (`assets/`, else `public/`), inlined into the viewer page."),
+    ("scripts", "UI (`ui.modify`): JavaScript files of the plugin, added to the viewer page."),
+    (
+        "extraPageContent",
+        "UI (`ui.modify`): an HTML file, or `{slug, content?}`: a slot of the page's extra content; without \
+         `content` the plugin renders it (`on-page-content`).",
+    ),
+    (
+        "tabs",
+        "UI (`ui.modify`): `[{title, slug?, content?}]`: tabs next to the chat; a tab without `content` is \
+         rendered by the plugin (`on-tab-content`). HTML is sanitized.",
+    ),
+    (
+        "config",
+        "`{<key>: {type, default?, description?}}`: settings an admin edits, `type` one of `string`, `number`, \
+         `integer`, `boolean` (read with `config.get`).",
+    ),
+    ("sandbox", "Tokens added to the sandbox the plugin's pages run in, from those below the table."),
+];
+
 impl Manifest {
     /// Parses and validates manifest bytes; `file` names the source in errors.
     pub fn parse(bytes: &[u8], file: &str) -> Result<Manifest, ManifestError> {
@@ -582,6 +643,52 @@ pub fn check_extra_token(token: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    /// Each documented key is read: some wrong value of it is an error or a
+    /// warning naming it.
+    #[test]
+    fn every_documented_field_is_read() {
+        let probes = [
+            serde_json::json!(12345),
+            serde_json::json!({"?": true}),
+            serde_json::json!({"allowedHosts": 12345, "pages": 12345}),
+        ];
+        for (key, _) in FIELDS {
+            let read = probes.iter().any(|probe| {
+                let mut m = serde_json::json!({
+                    "name": "Probe", "version": "1.0.0",
+                    "permissions": ["ui.modify", "http.serve", "network.fetch"],
+                    "network": {"allowedHosts": ["example.com"]},
+                });
+                m[*key] = probe.clone();
+                match Manifest::parse(m.to_string().as_bytes(), "probe.json") {
+                    Err(e) => e.field.starts_with(key),
+                    Ok(m) => m.warnings.iter().any(|w| w.field.starts_with(key)),
+                }
+            });
+            assert!(read, "manifest key `{key}` is documented (FIELDS) but a wrong value of it is accepted silently");
+        }
+    }
+
+    /// And no other key is read: every key the parser looks up is documented.
+    #[test]
+    fn every_read_field_is_documented() {
+        let documented: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
+        for f in UI_FIELDS {
+            assert!(documented.contains(f), "UI field `{f}` is not in FIELDS");
+        }
+        for (file, text) in [("manifest.rs", include_str!("manifest.rs")), ("ui.rs", include_str!("ui.rs"))] {
+            for marker in ["obj.get(\"", "string(\"", "present(obj, \""] {
+                for (at, _) in text.match_indices(marker) {
+                    let key = text[at + marker.len()..].split('"').next().unwrap();
+                    assert!(
+                        documented.contains(&key),
+                        "{file} reads manifest key `{key}`, which FIELDS does not document"
+                    );
+                }
+            }
+        }
+    }
+
     use super::*;
 
     fn parse(s: &str) -> Result<Manifest, ManifestError> {
