@@ -84,7 +84,12 @@ fn default_dirs() -> Vec<PathBuf> {
 fn message(n: usize, user: &str, body: &str, seconds: u32) -> Event {
     Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
-        user: Some(ChatUser { id: format!("u-{user}"), display_name: user.to_string(), ..Default::default() }),
+        user: Some(ChatUser {
+            id: format!("u-{user}"),
+            display_name: user.to_string(),
+            display_color: Some(owncast_plugin_testing::display_color(&format!("u-{user}"))),
+            ..Default::default()
+        }),
         body: body.to_string(),
         timestamp: format!("2024-01-01T00:{:02}:{:02}Z", seconds / 60, seconds % 60),
         client_id: Some(n as u64),

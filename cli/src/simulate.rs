@@ -43,7 +43,12 @@ impl SimulatedChat {
             name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         let msg = ChatMessage {
             id: format!("sim-{n}"),
-            user: Some(ChatUser { id: format!("u-{id}"), display_name: name, ..Default::default() }),
+            user: Some(ChatUser {
+                display_color: Some(owncast_plugin_testing::display_color(&format!("u-{id}"))),
+                id: format!("u-{id}"),
+                display_name: name,
+                ..Default::default()
+            }),
             body: text,
             timestamp: crate::serve::rfc3339(std::time::SystemTime::now()),
             client_id: Some(n),

@@ -29,6 +29,23 @@ macro_rules! wit_record {
 
         impl SkipJson for $name {}
 
+        impl KnownKeys for $name {
+            fn unknown_key(v: &serde_json::Value, at: &str) -> Option<String> {
+                for (k, val) in v.as_object()? {
+                    $(
+                        if *k == crate::contract::camel($wit) {
+                            match <$ty as KnownKeys>::unknown_key(val, &format!("{at}.{k}")) {
+                                Some(e) => return Some(e),
+                                None => continue,
+                            }
+                        }
+                    )*
+                    return Some(format!("{at}.{k}"));
+                }
+                None
+            }
+        }
+
         impl WitRecord for $name {
             const WIT_NAME: &'static str = stringify_kebab!($name);
             const WIT_FIELDS: &'static [&'static str] = &[$($wit),*];
@@ -64,6 +81,34 @@ impl<T> SkipJson for Option<T> {
         self.is_none()
     }
 }
+
+/// Finds JSON keys a record does not have, where they would otherwise be
+/// ignored (scenario files, whose unknown keys are errors naming their path).
+pub trait KnownKeys {
+    /// The path (from `at`) of the first key in `v` that `Self`'s JSON form
+    /// (or a record inside it) does not have; values of the wrong type are
+    /// left to deserialization.
+    fn unknown_key(_v: &serde_json::Value, _at: &str) -> Option<String> {
+        None
+    }
+}
+
+impl<T: KnownKeys> KnownKeys for Option<T> {
+    fn unknown_key(v: &serde_json::Value, at: &str) -> Option<String> {
+        T::unknown_key(v, at)
+    }
+}
+
+impl<T: KnownKeys> KnownKeys for Vec<T> {
+    fn unknown_key(v: &serde_json::Value, at: &str) -> Option<String> {
+        v.as_array()?.iter().enumerate().find_map(|(i, e)| T::unknown_key(e, &format!("{at}[{i}]")))
+    }
+}
+
+macro_rules! no_keys {
+    ($($t:ty),*) => { $( impl KnownKeys for $t {} )* };
+}
+no_keys!(String, bool, u16, u32, u64, i32, i64, (String, String));
 
 macro_rules! never_skipped {
     ($($t:ty),*) => { $( impl SkipJson for $t {} )* };
@@ -120,6 +165,10 @@ wit_record! {
         is_bot: Option<bool> => "is-bot",
         is_authenticated: Option<bool> => "is-authenticated",
         scopes: Option<Vec<String>> => "scopes",
+        display_color: Option<u32> => "display-color",
+        previous_names: Option<Vec<String>> => "previous-names",
+        created_at: Option<String> => "created-at",
+        disabled_at: Option<String> => "disabled-at",
     }
 }
 
@@ -361,6 +410,7 @@ wit_record! {
         scopes: Option<Vec<String>> => "scopes",
         is_bot: Option<bool> => "is-bot",
         is_authenticated: Option<bool> => "is-authenticated",
+        display_color: Option<u32> => "display-color",
     }
 }
 
@@ -433,8 +483,9 @@ wit_record! {
         height: u32 => "height",
         framerate: u32 => "framerate",
         video_bitrate: u32 => "video-bitrate",
-        audio_bitrate: u32 => "audio-bitrate",
+        audio_bitrate: Option<u32> => "audio-bitrate",
         is_passthrough: bool => "is-passthrough",
+        cpu_usage_level: Option<u32> => "cpu-usage-level",
     }
 }
 
@@ -443,6 +494,7 @@ wit_record! {
         latency_level: u32 => "latency-level",
         codec: String => "codec",
         variants: Vec<StreamVariant> => "variants",
+        autoplay: Option<String> => "autoplay",
     }
 }
 
@@ -452,6 +504,7 @@ wit_record! {
         latency_level: Option<u32> => "latency-level",
         codec: Option<String> => "codec",
         variants: Option<Vec<StreamVariant>> => "variants",
+        autoplay: Option<String> => "autoplay",
     }
 }
 

@@ -20,6 +20,12 @@ type ChatUser struct {
 	IsBot           bool     `json:"isBot,omitempty"`
 	IsAuthenticated bool     `json:"isAuthenticated,omitempty"`
 	Scopes          []string `json:"scopes,omitempty"`
+	// DisplayColor is the user's chat color (Owncast's palette index).
+	DisplayColor  *uint32  `json:"displayColor,omitempty"`
+	PreviousNames []string `json:"previousNames,omitempty"`
+	// CreatedAt and DisabledAt are RFC 3339.
+	CreatedAt  string `json:"createdAt,omitempty"`
+	DisabledAt string `json:"disabledAt,omitempty"`
 }
 
 // ChatMessage is the payload of chat.message.received and what
@@ -73,6 +79,8 @@ type User struct {
 	Scopes          []string `json:"scopes,omitempty"`
 	IsBot           bool     `json:"isBot,omitempty"`
 	IsAuthenticated bool     `json:"isAuthenticated,omitempty"`
+	// DisplayColor is the user's chat color (Owncast's palette index).
+	DisplayColor *uint32 `json:"displayColor,omitempty"`
 }
 
 // ChatClient is a connected chat session, not a user: one user may have
@@ -139,8 +147,10 @@ type StreamVariant struct {
 	Framerate uint32 `json:"framerate"`
 	// VideoBitrate and AudioBitrate are in Kbps.
 	VideoBitrate  uint32 `json:"videoBitrate"`
-	AudioBitrate  uint32 `json:"audioBitrate"`
+	AudioBitrate  uint32 `json:"audioBitrate,omitempty"`
 	IsPassthrough bool   `json:"isPassthrough"`
+	// CPUUsageLevel is the encoder's CPU use, 0 (lowest) to 4 (highest).
+	CPUUsageLevel *uint32 `json:"cpuUsageLevel,omitempty"`
 }
 
 // VideoConfig is the video configuration.
@@ -148,6 +158,8 @@ type VideoConfig struct {
 	LatencyLevel uint32          `json:"latencyLevel"`
 	Codec        string          `json:"codec"`
 	Variants     []StreamVariant `json:"variants"`
+	// Autoplay is "off", "always" or "sound-only".
+	Autoplay string `json:"autoplay,omitempty"`
 }
 
 // MarshalJSON writes no variants as [] (the field is not optional).
@@ -164,6 +176,7 @@ type VideoConfigUpdate struct {
 	LatencyLevel *uint32         `json:"latencyLevel,omitempty"`
 	Codec        *string         `json:"codec,omitempty"`
 	Variants     []StreamVariant `json:"variants,omitempty"`
+	Autoplay     *string         `json:"autoplay,omitempty"`
 }
 
 // BrowserPush is a browser push notification.

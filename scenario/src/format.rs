@@ -10,8 +10,8 @@
 //! steps move).
 
 use owncast_plugin_host::types::{
-    Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, ServerInfo, SocialHandle, StreamInfo, User,
-    VideoConfig, VideoConfigUpdate,
+    Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, KnownKeys, ServerInfo, SocialHandle, StreamInfo,
+    User, VideoConfig, VideoConfigUpdate,
 };
 use owncast_plugin_testing::CannedResponse;
 use serde::Deserialize;
@@ -421,6 +421,10 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
     let cases: Vec<Case> = serde_path_to_error::deserialize(de)
         .map_err(|e| FormatError { file: file.to_string(), message: format!("at `{}`: {}", e.path(), e.inner()) })?;
     let fail = |message: String| FormatError { file: file.to_string(), message };
+    if let Some(at) = unknown_record_key(&serde_json::from_str(text).unwrap_or_default()) {
+        let key = at.rsplit('.').next().unwrap_or(&at).split('[').next().unwrap_or_default().to_string();
+        return Err(fail(format!("at `{at}`: unknown field `{key}`")));
+    }
     for (i, c) in cases.iter().enumerate() {
         if c.name.is_empty() {
             return Err(fail(format!("at `[{i}].name`: a scenario needs a name")));
@@ -467,6 +471,55 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FormatError> {
     Ok(cases)
 }
 
+/// The first key of a record-typed value (users, stream info, an HTTP step's
+/// `user`, ...) that its record does not have: the records themselves
+/// accept any key (a legacy plugin's payloads keep theirs), a scenario may not.
+/// Event and filter `payload`s go to the plugin as written and are not checked.
+fn unknown_record_key(file: &Value) -> Option<String> {
+    fn field<T: KnownKeys>(v: &Value, key: &str, at: &str) -> Option<String> {
+        v.get(key).and_then(|f| T::unknown_key(f, &format!("{at}.{key}")))
+    }
+    for (i, case) in file.as_array()?.iter().enumerate() {
+        let at = format!("[{i}].given");
+        if let Some(g) = case.get("given") {
+            let found = field::<StreamInfo>(g, "stream", &at)
+                .or_else(|| field::<ServerInfo>(g, "server", &at))
+                .or_else(|| field::<Vec<ChatMessage>>(g, "chatHistory", &at))
+                .or_else(|| field::<Vec<ChatClient>>(g, "chatClients", &at))
+                .or_else(|| field::<Vec<User>>(g, "users", &at))
+                .or_else(|| field::<Vec<SocialHandle>>(g, "socials", &at))
+                .or_else(|| field::<FederationInfo>(g, "federation", &at))
+                .or_else(|| field::<Broadcaster>(g, "broadcaster", &at))
+                .or_else(|| field::<VideoConfig>(g, "videoConfig", &at));
+            if found.is_some() {
+                return found;
+            }
+        }
+        for (j, step) in case.get("events").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let at = format!("[{i}].events[{j}]");
+            for kind in ["http", "tabContent", "pageContent", "pageStyles", "pageScripts"] {
+                if let Some(s) = step.get(kind) {
+                    if let Some(found) = field::<ChatUser>(s, "user", &format!("{at}.{kind}")) {
+                        return Some(found);
+                    }
+                }
+            }
+            if let Some(found) =
+                step.get("authCheck").and_then(|s| field::<User>(s, "user", &format!("{at}.authCheck")))
+            {
+                return Some(found);
+            }
+        }
+        if let Some(found) = case
+            .get("expect")
+            .and_then(|e| field::<Vec<VideoConfigUpdate>>(e, "videoConfigWrites", &format!("[{i}].expect")))
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
 /// The pattern inside `/.../`, if `s` is written that way.
 pub fn regex_of(s: &str) -> Option<&str> {
     (s.len() >= 2 && s.starts_with('/') && s.ends_with('/')).then(|| &s[1..s.len() - 1])
@@ -509,6 +562,75 @@ mod tests {
         assert!(e.contains("at `[0].given.httpResponses[0].methd`"), "{e}");
         let e = err(r#"[{"name":"a","events":[{"http":{"path":"/","expect":{"statuss":200}}}]}]"#);
         assert!(e.contains("at `[0].events[0].http.expect.statuss`"), "{e}");
+    }
+
+    /// Upstream's newest `User` (every chat identity, the HTTP and content
+    /// steps' `user` included), `StreamVariant.cpuUsageLevel` and
+    /// `VideoConfig.autoplay` parse and keep their values; a key no record has
+    /// is an error naming its path, however deep in a record it is.
+    #[test]
+    fn record_values_take_upstreams_newest_keys_and_refuse_others() {
+        let user = r#"{"id":"u1","displayName":"kim","displayColor":3,"previousNames":["k"],"createdAt":"2024-01-01T00:00:00Z","disabledAt":"2024-02-01T00:00:00Z","scopes":["MODERATOR"],"isBot":false,"isAuthenticated":true}"#;
+        let text = format!(
+            r#"[{{"name":"a","given":{{"users":[{user}],"chatHistory":[{{"id":"m","user":{user},"body":"b","timestamp":"t"}}],
+                "videoConfig":{{"latencyLevel":1,"codec":"libx264","autoplay":"sound-only","variants":[{{"width":1,"height":1,"framerate":30,"videoBitrate":1200,"cpuUsageLevel":3,"isPassthrough":false}}]}}}},
+              "events":[{{"http":{{"path":"/me","user":{user}}}}},{{"tabContent":{{"slug":"t","user":{user}}}}},{{"authCheck":{{"user":{user}}}}},
+                        {{"event":"x","payload":{{"anything":{{"goes":1}}}}}}],
+              "expect":{{"videoConfigWrites":[{{"autoplay":"off","variants":[{{"width":1,"height":1,"framerate":1,"videoBitrate":1,"cpuUsageLevel":0,"isPassthrough":true}}]}}]}}}}]"#
+        );
+        let c = &parse(&text, "t.test.json").unwrap()[0];
+        let u = c.events[0].http.as_ref().unwrap().user.as_ref().unwrap();
+        assert_eq!((u.display_color, u.previous_names.as_deref()), (Some(3), Some(&["k".to_string()][..])));
+        assert_eq!(u.disabled_at.as_deref(), Some("2024-02-01T00:00:00Z"));
+        assert_eq!(c.given.users[0].display_color, Some(3));
+        assert_eq!(c.given.chat_history[0].user.as_ref().unwrap().display_color, Some(3));
+        let vc = c.given.video_config.as_ref().unwrap();
+        assert_eq!((vc.autoplay.as_deref(), vc.variants[0].cpu_usage_level), (Some("sound-only"), Some(3)));
+        assert_eq!(vc.variants[0].audio_bitrate, None);
+        for (bad, at) in [
+            (
+                r#""http":{"path":"/me","user":{"id":"u","displayName":"k","displayColour":3}}"#,
+                "[0].events[0].http.user.displayColour",
+            ),
+            (
+                r#""pageContent":{"slug":"s","user":{"id":"u","displayName":"k","nick":"x"}}"#,
+                "[0].events[0].pageContent.user.nick",
+            ),
+            (r#""authCheck":{"user":{"id":"u","displayName":"k","colour":1}}"#, "[0].events[0].authCheck.user.colour"),
+        ] {
+            let e = err(&format!(r#"[{{"name":"a","events":[{{{bad}}}]}}]"#));
+            assert!(e.contains(&format!("at `{at}`: unknown field `{}`", at.rsplit('.').next().unwrap())), "{e}");
+        }
+        let e = err(
+            r#"[{"name":"a","given":{"chatHistory":[{"id":"m","user":{"id":"u","displayName":"k","color":2},"body":"b","timestamp":"t"}]}}]"#,
+        );
+        assert!(e.contains("at `[0].given.chatHistory[0].user.color`: unknown field `color`"), "{e}");
+        let e = err(
+            r#"[{"name":"a","given":{"videoConfig":{"latencyLevel":1,"codec":"c","variants":[{"width":1,"height":1,"framerate":1,"videoBitrate":1,"isPassthrough":false,"cpu":2}]}}}]"#,
+        );
+        assert!(e.contains("at `[0].given.videoConfig.variants[0].cpu`"), "{e}");
+        let e = err(r#"[{"name":"a","expect":{"videoConfigWrites":[{"autoPlay":"off"}]}}]"#);
+        assert!(e.contains("at `[0].expect.videoConfigWrites[0].autoPlay`"), "{e}");
+    }
+
+    /// Every scenario file of the repository (examples, legacy fixtures, test
+    /// guests) parses, record-valued keys included.
+    #[test]
+    fn every_scenario_file_in_the_repository_parses() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["examples/js", "examples/rust", "examples/python", "compat-extism/fixtures", "host/tests/guests"] {
+            for plugin in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                for f in std::fs::read_dir(plugin.path().join("__tests__")).into_iter().flatten().flatten() {
+                    if f.file_name().to_string_lossy().ends_with(".test.json") {
+                        files.push(f.path());
+                    }
+                }
+            }
+        }
+        assert!(files.len() > 50, "{} scenario files found", files.len());
+        let bad: Vec<String> = files.iter().filter_map(|f| parse_file(f).err().map(|e| e.to_string())).collect();
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 
     #[test]

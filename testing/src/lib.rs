@@ -8,4 +8,4 @@ pub mod canned;
 pub mod simulated;
 
 pub use canned::{CannedOutbound, CannedResponse};
-pub use simulated::{Effects, SimulatedData, SimulatedOwncast};
+pub use simulated::{display_color, Effects, SimulatedData, SimulatedOwncast, AUTOPLAY_MODES};

@@ -52,6 +52,15 @@ pub struct Effects {
 /// Watches the chat messages plugins send: `(plugin, kind, message)`.
 type ChatObserver = Box<dyn Fn(&str, &str, &ChatSend) + Send + Sync>;
 
+/// The chat color Owncast gives a new user (an index into its palette of 8,
+/// picked at random there; derived from the id here so runs repeat).
+pub fn display_color(user_id: &str) -> u32 {
+    user_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 8
+}
+
+/// Owncast's player autoplay modes (upstream `AutoplayMode`).
+pub const AUTOPLAY_MODES: &[&str] = &["off", "always", "sound-only"];
+
 /// An in-memory Owncast.
 #[derive(Default)]
 pub struct SimulatedOwncast {
@@ -102,9 +111,11 @@ impl SimulatedOwncast {
                     height: 720,
                     framerate: 30,
                     video_bitrate: 2500,
-                    audio_bitrate: 160,
+                    audio_bitrate: Some(160),
                     is_passthrough: false,
+                    cpu_usage_level: Some(2),
                 }],
+                autoplay: Some("off".into()),
             },
             ..Default::default()
         })
@@ -206,6 +217,12 @@ impl Owncast for SimulatedOwncast {
             if v.is_empty() {
                 return OpResult::err("at least one video variant is required");
             }
+            if let Some(level) = v.iter().filter_map(|v| v.cpu_usage_level).find(|l| *l > 4) {
+                return OpResult::err(format!("cpuUsageLevel {level} is not 0-4"));
+            }
+        }
+        if let Some(a) = update.autoplay.as_deref().filter(|a| !AUTOPLAY_MODES.contains(a)) {
+            return OpResult::err(format!("autoplay \"{a}\" is not one of {}", AUTOPLAY_MODES.join(", ")));
         }
         self.set_data(|d| {
             if let Some(l) = update.latency_level {
@@ -214,8 +231,21 @@ impl Owncast for SimulatedOwncast {
             if let Some(c) = &update.codec {
                 d.video_config.codec = c.clone();
             }
+            if let Some(a) = &update.autoplay {
+                d.video_config.autoplay = Some(a.clone());
+            }
             if let Some(v) = &update.variants {
-                d.video_config.variants = v.clone();
+                // As upstream: audio is not part of a variant update, each
+                // output keeps the audio it had.
+                let before = std::mem::take(&mut d.video_config.variants);
+                d.video_config.variants = v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, new)| StreamVariant {
+                        audio_bitrate: new.audio_bitrate.or(before.get(i).and_then(|b| b.audio_bitrate)),
+                        ..new.clone()
+                    })
+                    .collect();
             }
         });
         self.record(|e| e.video_config_writes.push(update.clone()));
@@ -271,7 +301,8 @@ impl Owncast for SimulatedOwncast {
                 } else {
                     registration.display_name.clone()
                 };
-                d.users.push(User { id: id.clone(), display_name, ..Default::default() });
+                let display_color = Some(display_color(&id));
+                d.users.push(User { id: id.clone(), display_name, display_color, ..Default::default() });
             }
         });
         Ok(id)

@@ -1,7 +1,7 @@
 // Generated from wit/ by `owncast-plugin contract --ts`. Do not edit by hand.
 // The JSON shapes of the owncast:plugin@1.0.0 records (camelCase keys).
 
-/** A chat participant as chat events carry it: the payload of `chat.user.joined` and `chat.user.parted`, and the user of renames, moderation, SSE connections and HTTP requests (upstream `ChatUser`). */
+/** A chat participant as chat events carry it: the payload of `chat.user.joined` and `chat.user.parted`, and the user of renames, moderation, SSE connections and HTTP requests. Upstream's newest protocol carries its one `User` there, so this has every field of [`user`](#user) (those a chat event may lack are options). */
 export interface ChatUser {
   id: string;
   displayName: string;
@@ -9,6 +9,13 @@ export interface ChatUser {
   isAuthenticated?: boolean | null;
   /** Owncast access scopes, e.g. `MODERATOR`. */
   scopes?: string[] | null;
+  /** The user's chat color (Owncast's palette index). */
+  displayColor?: number | null;
+  previousNames?: string[] | null;
+  /** RFC 3339. */
+  createdAt?: string | null;
+  /** RFC 3339, set while the user is disabled (banned). */
+  disabledAt?: string | null;
 }
 
 /** A chat message: the payload of `chat.message.received`, and what `chat-history.history` returns (upstream `ChatMessage`). */
@@ -216,6 +223,8 @@ export interface User {
   scopes?: string[] | null;
   isBot?: boolean | null;
   isAuthenticated?: boolean | null;
+  /** The user's chat color (Owncast's palette index). */
+  displayColor?: number | null;
 }
 
 /** A connected chat session, not a user: one user may have several (upstream `HostChatClient`). */
@@ -282,9 +291,11 @@ export interface StreamVariant {
   framerate: number;
   /** Kbps. */
   videoBitrate: number;
-  /** Kbps. */
-  audioBitrate: number;
+  /** Kbps. Upstream's newest protocol leaves audio out (a variant update keeps the output's audio settings). */
+  audioBitrate?: number | null;
   isPassthrough: boolean;
+  /** Encoder CPU use, 0 (lowest) to 4 (highest). */
+  cpuUsageLevel?: number | null;
 }
 
 /** Upstream `VideoConfig`. */
@@ -292,6 +303,8 @@ export interface VideoConfig {
   latencyLevel: number;
   codec: string;
   variants: StreamVariant[];
+  /** How the player starts: `off`, `always` or `sound-only`. */
+  autoplay?: string | null;
 }
 
 /** Fields left out stay as they are (upstream `VideoConfigUpdate`). */
@@ -299,6 +312,8 @@ export interface VideoConfigUpdate {
   latencyLevel?: number | null;
   codec?: string | null;
   variants?: StreamVariant[] | null;
+  /** `off`, `always` or `sound-only`. */
+  autoplay?: string | null;
 }
 
 /** Upstream `BrowserPushPayload`. */
