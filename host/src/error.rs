@@ -128,6 +128,27 @@ fn guest_function(bt: &wasmtime::WasmBacktrace) -> Option<String> {
     bt.frames().iter().find_map(|frame| {
         // `{:#}`: without the hashes and crate disambiguators mangling adds.
         let name = format!("{:#}", rustc_demangle::demangle(frame.func_name()?));
-        (!MACHINERY.iter().any(|m| name.starts_with(m))).then_some(name)
+        (!MACHINERY.iter().any(|m| name.starts_with(m))).then(|| export_name(&name).unwrap_or(name))
     })
+}
+
+/// The WIT export a wit-bindgen export shim stands for
+/// (`..::_export_on_filter_cabi::<..>` is `on-filter`): whether the
+/// compiler inlined the plugin's function into the shim or not, the admin
+/// sees the same name.
+fn export_name(frame: &str) -> Option<String> {
+    let shim = frame.split("::").find_map(|seg| seg.strip_prefix("_export_"))?;
+    let export = shim.split("_cabi").next().filter(|_| shim.contains("_cabi"))?;
+    Some(export.replace('_', "-"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_export_shim_frame_reads_as_its_wit_export() {
+        let shim = "owncast_plugin::bindings::_export_on_filter_cabi::<buggy_filter::_::__OwncastPluginExport>";
+        assert_eq!(super::export_name(shim).as_deref(), Some("on-filter"));
+        assert_eq!(super::export_name("buggy_filter::filter"), None);
+        assert_eq!(super::export_name("x::_export_on_event"), None);
+    }
 }
