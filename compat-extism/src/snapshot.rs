@@ -10,7 +10,8 @@
 //! - the *code module*: the module without its memory and data, importing
 //!   its memory from [`SNAPSHOT_MODULE`] instead, every defined mutable global
 //!   initialized to zero and exported as `owncast:global:<index>`, custom
-//!   sections dropped. Identical bytes for every plugin of one engine build.
+//!   sections but `name` dropped. Identical bytes for every plugin of one
+//!   engine build.
 //! - the *memory module*, one per plugin: just the memory (same limits) and
 //!   the data segments, exporting `memory`. Wasmtime turns its data into a
 //!   copy-on-write image, so an instance maps the snapshot and only the pages
@@ -269,7 +270,14 @@ pub fn split(module: &[u8]) -> Option<Split> {
             saw_imports = true;
         }
         match id {
-            0 => {} // custom sections: dropped
+            // Custom sections are dropped, but for function names (traps'
+            // backtraces, profilers), the same for every plugin.
+            0 => {
+                let mut r = Reader::new(body);
+                if r.name()? == b"name" {
+                    put_section(0, body, &mut code);
+                }
+            }
             2 => {
                 let mut r = Reader::new(body);
                 let n = r.u32()?;
