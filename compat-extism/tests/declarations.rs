@@ -113,6 +113,49 @@ fn the_js_sdk_names_each_declared_functions_permission() {
     }
 }
 
+#[test]
+fn the_js_sdk_has_each_documented_event_handler() {
+    use owncast_plugin_host::event::{js_filter_handler, js_handler, BUILTIN_EVENTS};
+    let src = source("sdks/js/index.js");
+    let block = src
+        .split("var Events = freeze({")
+        .nth(1)
+        .expect("sdks/js/index.js defines Events")
+        .split("});")
+        .next()
+        .unwrap();
+    let constants: std::collections::BTreeMap<String, String> = Regex::new(r#"(\w+): "([a-z.]+)""#)
+        .unwrap()
+        .captures_iter(block)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect();
+    // (handler, kind, event type) of EVENT_HANDLERS.
+    let handlers: BTreeSet<(String, String, String)> = Regex::new(r#"(\w+): \["(notify|filter)", Events\.(\w+)\]"#)
+        .unwrap()
+        .captures_iter(&src)
+        .map(|c| {
+            let event = constants.get(&c[3]).unwrap_or_else(|| panic!("Events.{} is not defined", &c[3]));
+            (c[1].to_string(), c[2].to_string(), event.clone())
+        })
+        .collect();
+    for event in BUILTIN_EVENTS {
+        let want = (js_handler(event), "notify".to_string(), event.to_string());
+        assert!(
+            handlers.contains(&want),
+            "docs/WIRE_PROTOCOL.md names `{}` the JS SDK's handler of {event}, which sdks/js/index.js's \
+             EVENT_HANDLERS lacks (declare it in contract/src/event.rs JS_HANDLERS)",
+            want.0
+        );
+        let filters: Vec<&String> =
+            handlers.iter().filter(|(_, k, e)| k == "filter" && e == event).map(|(h, _, _)| h).collect();
+        assert_eq!(
+            filters,
+            js_filter_handler(event).map(|f| f.to_string()).iter().collect::<Vec<_>>(),
+            "the JS SDK's filter handlers of {event} (contract/src/event.rs JS_HANDLERS)"
+        );
+    }
+}
+
 /// The API names passed as `api` to the helper whose body holds the call at
 /// `at` (`function scheduleTimer(fn, ms, repeat, api) { ... call(null, api, ...` is
 /// called as `scheduleTimer(fn, ms, false, "owncast.timer.setTimeout")`).

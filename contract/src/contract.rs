@@ -612,8 +612,11 @@ impl Contract {
         let td = &self.resolve.types[id];
         let _ = writeln!(o, "{}\n", docs(&td.docs));
         let TypeDefKind::Variant(v) = &td.kind else { return };
-        let _ =
-            writeln!(o, "| event type | WIT case | payload (JSON) | to subscribe | to filter |\n|---|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "| event type | WIT case | JS SDK handler | payload (JSON) | to subscribe | to filter |\n\
+             |---|---|---|---|---|---|"
+        );
         for c in &v.cases {
             let (event, payload) = if c.name == "custom" {
                 ("any other name".to_string(), "any JSON value".to_string())
@@ -632,7 +635,17 @@ impl Contract {
                 Some(permissions::NotifyGate::Advised(p)) => format!("`{p}` (advised: without it no connection opens)"),
                 None => "—".into(),
             };
-            let _ = writeln!(o, "| {event} | `{}` | {} | {notify} | {filter} |", c.name, cell(&payload));
+            let js = match c.name.as_str() {
+                "custom" => "`on: {\"<type>\": fn}`".to_string(),
+                _ => {
+                    let notify = format!("`{}`", crate::event::js_handler(&event_type));
+                    match crate::event::js_filter_handler(&event_type) {
+                        Some(f) => format!("{notify}, `{f}`"),
+                        None => notify,
+                    }
+                }
+            };
+            let _ = writeln!(o, "| {event} | `{}` | {js} | {} | {notify} | {filter} |", c.name, cell(&payload));
         }
         let _ = writeln!(o);
     }

@@ -29,6 +29,29 @@ pub const BUILTIN_EVENTS: &[&str] = &[
 /// JSON object).
 pub const RECORDLESS_EVENTS: &[&str] = &["fediverse.activity"];
 
+/// The JS SDK's `definePlugin` handlers of the built-in events whose
+/// notification handler is not `on` + the event type in PascalCase
+/// (`stream.started` is `onStreamStarted`), and those it filters: `(event
+/// type, notification handler, filter handler)`. The compat-extism
+/// declarations test checks them against sdks/js/index.js.
+pub const JS_HANDLERS: &[(&str, &str, Option<&str>)] = &[
+    ("chat.message.received", "onChatMessage", Some("filterChatMessage")),
+    ("chat.message.moderated", "onMessageModerated", None),
+];
+
+/// The JS SDK's notification handler of built-in event `event` (see [`JS_HANDLERS`]).
+pub fn js_handler(event: &str) -> String {
+    match JS_HANDLERS.iter().find(|(e, _, _)| *e == event) {
+        Some((_, handler, _)) => handler.to_string(),
+        None => format!("on{}", crate::contract::pascal(&event.replace('.', "-"))),
+    }
+}
+
+/// The JS SDK's filter handler of built-in event `event`, if it has one.
+pub fn js_filter_handler(event: &str) -> Option<&'static str> {
+    JS_HANDLERS.iter().find(|(e, _, _)| *e == event).and_then(|(_, _, f)| *f)
+}
+
 /// Whether `name` is one of Owncast's events (plugins may not emit these).
 pub fn is_builtin(name: &str) -> bool {
     BUILTIN_EVENTS.contains(&name) || RECORDLESS_EVENTS.contains(&name)
