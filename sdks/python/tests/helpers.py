@@ -16,6 +16,14 @@ sys.path.insert(0, str(SDK))
 from owncast_plugin import build  # noqa: E402
 
 
+def record(cls, **given):
+    """A componentize-py record (a dataclass) with `given` and every other field None
+    (the optional fields a test does not care about)."""
+    import dataclasses
+
+    return cls(**{**{f.name: None for f in dataclasses.fields(cls)}, **given})
+
+
 def bindings(permissions, keep=None):
     """Imports componentize-py's bindings of the world derived from
     `permissions`; returns {interface: module}. The folder lives as long as `keep`."""

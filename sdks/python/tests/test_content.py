@@ -18,7 +18,7 @@ import unittest
 from pathlib import Path
 from types import SimpleNamespace
 
-from helpers import ROOT, WIT, bindings, build
+from helpers import ROOT, WIT, bindings, build, record
 
 KEEP = []
 T = bindings(["ui.modify"], KEEP)["types"]
@@ -128,7 +128,7 @@ class Exports(unittest.TestCase):
         _bindings.install({"types": T})
 
     def request(self, slug, name=None):
-        user = T.ChatUser(id="u1", display_name=name, is_bot=None, is_authenticated=None, scopes=None) if name else None
+        user = record(T.ChatUser, id="u1", display_name=name) if name else None
         return T.ContentRequest(slug=slug, user=user)
 
     def test_each_export_dispatches_to_its_handler(self):

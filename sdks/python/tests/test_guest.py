@@ -6,7 +6,7 @@ import json
 import unittest
 from unittest import mock
 
-from helpers import bindings
+from helpers import bindings, record
 
 KEEP = []
 MODULES = bindings(["chat.send", "storage.kv", "server.read"], KEEP)
@@ -36,7 +36,7 @@ class KV:
 
 
 def message(body, name="alice", is_bot=None, client_id=7, scopes=None, at="2024-01-01T00:00:00Z"):
-    user = T.ChatUser(id="u-" + name, display_name=name, is_bot=is_bot, is_authenticated=None, scopes=scopes)
+    user = record(T.ChatUser, id="u-" + name, display_name=name, is_bot=is_bot, scopes=scopes)
     return T.Event_ChatMessageReceived(T.ChatMessage(id="m1", user=user, client_id=client_id, body=body, timestamp=at))
 
 
