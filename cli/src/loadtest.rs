@@ -4,7 +4,8 @@
 //!
 //! - chat messages at a target rate through the filter chain, then the
 //!   notification fan-out of what passed (`Host::filter`, `Host::notify`:
-//!   what Owncast calls);
+//!   what Owncast calls), the fan-out running on while the next message
+//!   comes (at most `MAX_FANOUTS` at once);
 //! - HTTP requests to a well-behaved plugin's handler (`--http-plugin`);
 //! - SSE viewers on that plugin's channel, fed frames through its
 //!   `sse_send` host function (no example plugin sends SSE on its own);
@@ -14,11 +15,12 @@
 //!   requests that keep their handlers stalled).
 //!
 //! Reports throughput, filter-chain latency (p50/p99) of ordinary messages,
+//! fan-out latency,
 //! the host's own per-plugin latency, HTTP p50/p99, SSE frames received and
 //! dropped, and the host's RSS once a second. Hostile plugins are kept
 //! running (`max_strikes` is lifted) so they misbehave for the whole run.
 
-use crate::bench::{rss_bytes, stats, Stats};
+use crate::bench::{rss_bytes, Stats};
 use crate::setup;
 use owncast_plugin_host::capabilities::http_outbound::NoNetwork;
 use owncast_plugin_host::capabilities::sse::SseHub;
@@ -45,7 +47,9 @@ pub struct Args {
     /// (profanity-filter, slow-mode, chat-logger, message-counter, overlay).
     #[arg(long = "plugin")]
     plugins: Vec<PathBuf>,
-    /// Use the Rust component examples instead of the JS ones as the default chain.
+    /// Use the Rust component examples instead of the JS ones: profanity-filter
+    /// and slow-mode filter, echo-bot and stream-tracker-rs are notified,
+    /// file-manager-rs serves HTTP and SSE.
     #[arg(long)]
     rust: bool,
     /// Hostile plugin directories (built). Default: host/tests/guests/hostile
@@ -76,12 +80,13 @@ pub struct Args {
     /// HTTP requests per second to the HTTP plugin.
     #[arg(long, default_value_t = 100)]
     http_rate: u64,
-    /// The plugin (slug) whose HTTP handler and SSE channel are exercised.
-    #[arg(long, default_value = "overlay")]
-    http_plugin: String,
-    /// Its handler's path.
-    #[arg(long, default_value = "/api/messages")]
-    http_path: String,
+    /// The plugin (slug) whose HTTP handler and SSE channel are exercised
+    /// (default: overlay, with `--rust` file-manager-rs).
+    #[arg(long)]
+    http_plugin: Option<String>,
+    /// Its handler's path (default: overlay's /api/messages, file-manager-rs's /admin/api/files).
+    #[arg(long)]
+    http_path: Option<String>,
     /// SSE viewers that read as fast as they can.
     #[arg(long, default_value_t = 50)]
     viewers: usize,
@@ -102,7 +107,13 @@ fn repo() -> PathBuf {
 
 fn default_plugins(rust: bool) -> Vec<PathBuf> {
     let names: &[&str] = if rust {
-        &["examples/rust/profanity-filter", "examples/rust/slow-mode", "examples/rust/echo-bot", "examples/js/overlay"]
+        &[
+            "examples/rust/profanity-filter",
+            "examples/rust/slow-mode",
+            "examples/rust/echo-bot",
+            "examples/rust/stream-tracker",
+            "examples/rust/file-manager",
+        ]
     } else {
         &[
             "examples/js/profanity-filter",
@@ -136,6 +147,12 @@ const HOSTILE_COMMANDS: &[&str] = &[
     "!stress recurse",    // safeguard-stress: recursion
 ];
 
+/// Notification fan-outs running at once, at most.
+const MAX_FANOUTS: usize = 4096;
+
+/// The admin token of the run's server (it listens on loopback for the run only).
+const LOADTEST_TOKEN: &str = "loadtest-admin";
+
 /// HTTP paths that stall a hostile plugin's handler (`/plugins/<slug><path>`).
 const HOSTILE_HTTP: &[(&str, &str)] = &[("hostile", "/sleep?ms=10000"), ("safeguard-stress", "/spin")];
 
@@ -161,15 +178,75 @@ fn chat(n: u64, rate: u64, body: &str) -> Event {
     }))
 }
 
+/// Latencies counted in buckets 1% wide (1 µs to over an hour): the
+/// tally's memory stays the same however many messages a run times (a list
+/// of every latency grew the RSS this test watches).
+struct Hist {
+    counts: Vec<u64>,
+    n: u64,
+    sum_us: f64,
+    min_us: f64,
+    max_us: f64,
+}
+
+/// Bucket `i` holds latencies up to `GROWTH^i` µs.
+const GROWTH: f64 = 1.01;
+const BUCKETS: usize = 2300;
+
+impl Default for Hist {
+    fn default() -> Self {
+        Hist { counts: vec![0; BUCKETS], n: 0, sum_us: 0.0, min_us: f64::INFINITY, max_us: 0.0 }
+    }
+}
+
+impl Hist {
+    fn record(&mut self, d: Duration) {
+        let us = d.as_secs_f64() * 1e6;
+        let i = if us <= 1.0 { 0 } else { ((us.ln() / GROWTH.ln()).ceil() as usize).min(BUCKETS - 1) };
+        self.counts[i] += 1;
+        self.n += 1;
+        self.sum_us += us;
+        self.min_us = self.min_us.min(us);
+        self.max_us = self.max_us.max(us);
+    }
+
+    /// The upper bound of the bucket holding quantile `q` (at most the maximum seen).
+    fn quantile(&self, q: f64) -> f64 {
+        let rank = ((q * self.n as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return GROWTH.powi(i as i32).min(self.max_us);
+            }
+        }
+        self.max_us
+    }
+
+    fn stats(&self) -> Option<Stats> {
+        (self.n > 0).then(|| Stats {
+            n: self.n as usize,
+            p50_us: self.quantile(0.5),
+            p90_us: self.quantile(0.9),
+            p99_us: self.quantile(0.99),
+            mean_us: self.sum_us / self.n as f64,
+            min_us: self.min_us,
+            max_us: self.max_us,
+        })
+    }
+}
+
 #[derive(Default)]
 struct Tally {
-    chain_us: Mutex<Vec<Duration>>,
-    hostile_chain_us: Mutex<Vec<Duration>>,
+    chain_us: Mutex<Hist>,
+    hostile_chain_us: Mutex<Hist>,
+    /// Fan-outs of passed messages, from start to the last plugin's answer.
+    fanout_us: Mutex<Hist>,
     done: AtomicU64,
     dropped_by_filter: AtomicU64,
     failed_steps_good: AtomicU64,
     failed_steps_hostile: AtomicU64,
-    http_us: Mutex<Vec<Duration>>,
+    http_us: Mutex<Hist>,
     http_bad: AtomicU64,
     hostile_http: Mutex<Vec<u16>>,
     sse_frames: AtomicU64,
@@ -212,6 +289,8 @@ struct Report {
     chain: Option<Stats>,
     /// Filter chain, messages carrying a hostile command.
     chain_hostile: Option<Stats>,
+    /// Notification fan-out of the messages that passed (every subscriber answered or was cut).
+    fanout: Option<Stats>,
     failed_steps_well_behaved: u64,
     failed_steps_hostile: u64,
     http: Option<Stats>,
@@ -229,9 +308,12 @@ struct Report {
     plugins: Vec<PluginLine>,
 }
 
-async fn load_dir(host: &Host, dir: &Path, extra_permissions: &[&str]) -> anyhow::Result<String> {
+/// Loads a built plugin; the one whose slug is `http_plugin` gets `http.sse` too.
+async fn load_dir(host: &Host, dir: &Path, http_plugin: &str) -> anyhow::Result<String> {
     let mut bundle = PluginBundle::from_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: {e} (build it first: tools/build-js-examples.sh, tools/build-rust-guests.sh, tools/build-extism-fixtures.sh)", dir.display()))?;
+    let slug: Value = serde_json::from_slice(&bundle.manifest)?;
+    let extra_permissions: &[&str] = if slug["slug"] == http_plugin { &["http.sse"] } else { &[] };
     if !extra_permissions.is_empty() {
         // JS plugins take their registration from the host's manifest.
         let mut m: Value = serde_json::from_slice(&bundle.manifest)?;
@@ -279,24 +361,30 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         a.hostile.clone()
     };
+    let http_plugin =
+        a.http_plugin.clone().unwrap_or_else(|| if a.rust { "file-manager-rs" } else { "overlay" }.into());
+    let http_path = a
+        .http_path
+        .clone()
+        .unwrap_or_else(|| if http_plugin == "file-manager-rs" { "/admin/api/files" } else { "/api/messages" }.into());
     let mut hostile_slugs = Vec::new();
     for d in &plugin_dirs {
-        let is_http = d.file_name().is_some_and(|n| n == a.http_plugin.as_str());
-        let slug = load_dir(&host, d, if is_http { &["http.sse"] } else { &[] }).await?;
+        let slug = load_dir(&host, d, &http_plugin).await?;
         say(format!("loaded {slug}"));
     }
     for d in &hostile_dirs {
-        let slug = load_dir(&host, d, &[]).await?;
+        let slug = load_dir(&host, d, "").await?;
         say(format!("loaded {slug} (hostile)"));
         hostile_slugs.push(slug);
     }
     let http_ctx = host
-        .get(&a.http_plugin)
-        .ok_or_else(|| anyhow::anyhow!("--http-plugin {} is not loaded", a.http_plugin))?
+        .get(&http_plugin)
+        .ok_or_else(|| anyhow::anyhow!("--http-plugin {http_plugin} is not loaded"))?
         .context()
         .clone();
 
-    let mut sc = ServerConfig::default();
+    // The requests carry an admin token: a plugin's `/admin/*` routes (file-manager-rs's) are the admin's.
+    let mut sc = ServerConfig::default().admin_token(LOADTEST_TOKEN);
     sc.limits.max_connections_per_client = viewers_total + 256;
     sc.limits.max_connections = viewers_total + 512;
     let server = Arc::new(PluginServer::new(host.clone(), sc));
@@ -313,7 +401,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut tasks = Vec::new();
     for i in 0..viewers_total {
         let slow = i >= a.viewers;
-        let (t, target) = (tally.clone(), format!("/plugins/{}/_sse/{channel}", a.http_plugin));
+        let (t, target) = (tally.clone(), format!("/plugins/{http_plugin}/_sse/{channel}"));
         tasks.push(tokio::spawn(async move { viewer(addr, &target, slow, end, &t).await }));
     }
     let opened = Instant::now();
@@ -335,13 +423,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     // HTTP to the well-behaved handler, and stalls to the hostile ones.
     if a.http_rate > 0 {
-        let (t, path, rate) = (tally.clone(), format!("/plugins/{}{}", a.http_plugin, a.http_path), a.http_rate);
+        let (t, path, rate) = (tally.clone(), format!("/plugins/{http_plugin}{http_path}"), a.http_rate);
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < end {
                 let t0 = Instant::now();
                 match http_get(addr, &path).await {
-                    Some(200) => t.http_us.lock().unwrap().push(t0.elapsed()),
+                    Some(200) => t.http_us.lock().unwrap().record(t0.elapsed()),
                     _ => {
                         t.http_bad.fetch_add(1, Relaxed);
                     }
@@ -388,10 +476,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         ((a.rate as f64 / a.hostile_rate).round() as u64).max(1)
     };
     let hostile_sent = Arc::new(AtomicUsize::new(0));
+    let fanouts = Arc::new(tokio::sync::Semaphore::new(MAX_FANOUTS));
     let mut senders = Vec::new();
     for _ in 0..a.concurrency.max(1) {
-        let (host, t, next, hostile_sent, hostile_slugs) =
-            (host.clone(), tally.clone(), next.clone(), hostile_sent.clone(), hostile_slugs.clone());
+        let (host, t, next, hostile_sent, hostile_slugs, fanouts) =
+            (host.clone(), tally.clone(), next.clone(), hostile_sent.clone(), hostile_slugs.clone(), fanouts.clone());
         let rate = a.rate.max(1);
         senders.push(tokio::spawn(async move {
             loop {
@@ -412,7 +501,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 let t0 = Instant::now();
                 let out = host.filter(chat(n, rate, body)).await;
                 let took = t0.elapsed();
-                if hostile { &t.hostile_chain_us } else { &t.chain_us }.lock().unwrap().push(took);
+                if hostile { &t.hostile_chain_us } else { &t.chain_us }.lock().unwrap().record(took);
                 for s in &out.steps {
                     if let StepResult::Failed(_) = s.result {
                         if hostile_slugs.contains(&s.slug) { &t.failed_steps_hostile } else { &t.failed_steps_good }
@@ -422,7 +511,18 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 if out.dropped.is_some() {
                     t.dropped_by_filter.fetch_add(1, Relaxed);
                 } else {
-                    host.notify(&out.event).await;
+                    // The fan-out runs on, as Owncast's does (`ocp_notify`
+                    // returns at its timeout): a plugin slow to take its
+                    // notification holds its own queue, not the chat. At
+                    // most MAX_FANOUTS run at once; past that the chat waits.
+                    let permit = fanouts.clone().acquire_owned().await.expect("never closed");
+                    let (host, t) = (host.clone(), t.clone());
+                    tokio::spawn(async move {
+                        let t0 = Instant::now();
+                        host.notify(&out.event).await;
+                        t.fanout_us.lock().unwrap().record(t0.elapsed());
+                        drop(permit);
+                    });
                 }
                 t.done.fetch_add(1, Relaxed);
             }
@@ -436,6 +536,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         s.await?;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    // The fan-outs still running finish (each call has its deadline).
+    let _ = tokio::time::timeout(Duration::from_secs(15), fanouts.acquire_many(MAX_FANOUTS as u32)).await;
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(15), t).await;
     }
@@ -447,10 +549,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         (Some(w), Some(l)) if w > 0.0 => Some((l.rss_mib - w) / w * 100.0),
         _ => None,
     };
-    let take = |m: &Mutex<Vec<Duration>>| {
-        let v = std::mem::take(&mut *m.lock().unwrap());
-        (!v.is_empty()).then(|| stats(v))
-    };
+    let take = |m: &Mutex<Hist>| m.lock().unwrap().stats();
     let mut plugins = Vec::new();
     for p in host.plugins() {
         let slug = p.slug().to_string();
@@ -477,6 +576,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         chat_sent_by_plugins: tally.plugin_chat.load(Relaxed) + owncast.take_effects().chat.len() as u64,
         chain: take(&tally.chain_us),
         chain_hostile: take(&tally.hostile_chain_us),
+        fanout: take(&tally.fanout_us),
         failed_steps_well_behaved: tally.failed_steps_good.load(Relaxed),
         failed_steps_hostile: tally.failed_steps_hostile.load(Relaxed),
         http: take(&tally.http_us),
@@ -518,6 +618,7 @@ fn print_report(r: &Report) {
     println!("chat messages the plugins sent: {}", r.chat_sent_by_plugins);
     println!("filter chain, ordinary messages: {}", st(&r.chain));
     println!("filter chain, {} hostile commands: {}", r.hostile_commands, st(&r.chain_hostile));
+    println!("notification fan-out: {}", st(&r.fanout));
     println!("failed filter steps: well-behaved {}, hostile {}", r.failed_steps_well_behaved, r.failed_steps_hostile);
     println!(
         "HTTP: {} ({} failures); hostile handlers answered {:?}",
@@ -553,9 +654,10 @@ fn print_report(r: &Report) {
 async fn http_get(addr: SocketAddr, path: &str) -> Option<u16> {
     let fut = async {
         let mut s = TcpStream::connect(addr).await.ok()?;
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: loadtest\r\nConnection: close\r\n\r\n").as_bytes())
-            .await
-            .ok()?;
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: loadtest\r\nAuthorization: Bearer {LOADTEST_TOKEN}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).await.ok()?;
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await.ok()?;
         std::str::from_utf8(buf.get(9..12)?).ok()?.parse().ok()

@@ -75,17 +75,14 @@ pub enum HttpDispatchError {
 }
 
 impl Host {
-    /// Plugins subscribed to `event_type` as notifications.
+    /// Enabled plugins subscribed to `event_type` as notifications.
     fn notify_targets(&self, event_type: &str) -> Vec<Arc<LoadedPlugin>> {
-        self.plugins().into_iter().filter(|p| p.is_enabled() && p.notifies(event_type)).collect()
+        self.route(event_type, false).iter().filter(|p| p.is_enabled()).cloned().collect()
     }
 
     /// The filter chain for `event_type`, lowest priority first (slug breaks ties).
     pub fn filter_chain(&self, event_type: &str) -> Vec<Arc<LoadedPlugin>> {
-        let mut chain: Vec<_> =
-            self.plugins().into_iter().filter(|p| p.is_enabled() && p.filters(event_type)).collect();
-        chain.sort_by_key(|p| (p.filter_priority(event_type), p.slug().to_string()));
-        chain
+        self.route(event_type, true).iter().filter(|p| p.is_enabled()).cloned().collect()
     }
 
     /// Fans a notification out to every subscriber, concurrently; then the
@@ -209,15 +206,17 @@ impl Host {
 
     /// Runs the filter chain for `event`.
     pub async fn filter(&self, event: Event) -> FilterOutcome {
-        let chain = self.filter_chain(event.event_type());
+        let chain = self.route(event.event_type(), true);
         let mut current = event;
-        let mut steps = Vec::new();
+        let mut steps = Vec::with_capacity(chain.len());
         let mut emitted = Vec::new();
         let mut dropped = None;
-        for p in chain {
+        for p in chain.iter().filter(|p| p.is_enabled()) {
             let (result, em) = p.call(Filter(current.clone())).await;
-            emitted.push((p.slug().to_string(), em));
-            self.account(&p, "on_filter", &result);
+            if !em.is_empty() {
+                emitted.push((p.slug().to_string(), em));
+            }
+            self.account(p, "on_filter", &result);
             let step = match result {
                 Ok(Verdict::Pass) => StepResult::Pass,
                 Ok(Verdict::Modify(e)) => {
@@ -236,7 +235,9 @@ impl Host {
                 break;
             }
         }
-        self.dispatch_emitted(emitted, 0).await;
+        if !emitted.is_empty() {
+            self.dispatch_emitted(emitted, 0).await;
+        }
         FilterOutcome { event: current, dropped, steps }
     }
 
@@ -262,7 +263,7 @@ impl Host {
         self.account_http(&p, &route, &result);
         self.dispatch_emitted(vec![(slug.to_string(), emitted)], 0).await;
         result.map_err(|error| match error {
-            CallError::Busy(_) | CallError::QueueFull(_) => HttpDispatchError::Busy { slug: slug.to_string(), error },
+            error if error.is_busy() => HttpDispatchError::Busy { slug: slug.to_string(), error },
             error => HttpDispatchError::Failed { slug: slug.to_string(), error },
         })
     }

@@ -40,6 +40,10 @@ pub enum CallError {
     /// within its deadline (counted from its arrival).
     #[error("could not start within {0:?}: the plugin is busy with another call")]
     Busy(Duration),
+    /// A filter skipped: the plugin's call in progress had run this long
+    /// already ([`crate::Limits::filter_stall`]).
+    #[error("skipped: the plugin has been busy with another call for {0:?}")]
+    Stalled(Duration),
     /// The plugin was busy and this many HTTP requests were already waiting for it.
     #[error("the plugin is busy and {0} requests are already waiting for it")]
     QueueFull(usize),
@@ -81,14 +85,18 @@ impl CallError {
     pub fn poisons_instance(&self) -> bool {
         !matches!(
             self,
-            CallError::MissingExport(_) | CallError::Busy(_) | CallError::QueueFull(_) | CallError::BadInput(_)
+            CallError::MissingExport(_)
+                | CallError::Busy(_)
+                | CallError::Stalled(_)
+                | CallError::QueueFull(_)
+                | CallError::BadInput(_)
         )
     }
 
     /// Whether the call never started because the plugin was busy: not the
     /// plugin's failure (no strike).
     pub fn is_busy(&self) -> bool {
-        matches!(self, CallError::Busy(_) | CallError::QueueFull(_))
+        matches!(self, CallError::Busy(_) | CallError::Stalled(_) | CallError::QueueFull(_))
     }
 }
 

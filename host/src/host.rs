@@ -22,7 +22,7 @@ use crate::types::{CommandInfo, Subscriptions};
 use owncast_plugin_contract::{PluginAssets, PluginBundle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -66,6 +66,9 @@ pub struct LoadedPlugin {
     ctx: Arc<PluginContext>,
     /// The one instance; a call holds the lock while it runs.
     instance: Arc<tokio::sync::Mutex<Option<Box<dyn PluginInstance>>>>,
+    /// When the call holding the instance got it and its deadline
+    /// ([`since_start`]); 0 while none does.
+    busy: Arc<Busy>,
     /// HTTP requests waiting for the instance.
     http_waiting: AtomicUsize,
     pub(crate) health: Mutex<Health>,
@@ -127,12 +130,13 @@ impl LoadedPlugin {
                     },
                     _ => None,
                 };
-                match tokio::time::timeout_at(deadline, self.instance.clone().lock_owned()).await {
+                match self.wait_for_instance(C::KIND, deadline).await {
                     Ok(slot) => slot,
-                    Err(_) => return (Err(CallError::Busy(allowed)), Vec::new()),
+                    Err(e) => return (Err(e), Vec::new()),
                 }
             }
         };
+        let slot = Held::new(slot, &self.busy, deadline);
         let plugin = self.clone();
         match bounded(deadline, allowed, async move { plugin.run(slot, call, deadline).await }).await {
             Ok(done) => done,
@@ -140,10 +144,49 @@ impl LoadedPlugin {
         }
     }
 
+    /// Waits in turn for the instance until `deadline`. A filter waits only
+    /// while the call in progress is younger than [`crate::Limits::filter_stall`]:
+    /// a plugin stalled in a long call is skipped at once (its filter fails
+    /// open), so it cannot hold every message of the chat up to the filter
+    /// deadline. A call past its own deadline is being cut and lets go soon:
+    /// that is waited for.
+    async fn wait_for_instance(&self, kind: CallKind, deadline: Instant) -> Result<Slot, CallError> {
+        let busy_error = || CallError::Busy(self.ctx.limits().deadline(kind));
+        let acquire = self.instance.clone().lock_owned();
+        tokio::pin!(acquire);
+        if kind != CallKind::Filter {
+            return tokio::time::timeout_at(deadline, acquire).await.map_err(|_| busy_error());
+        }
+        let stall = self.ctx.limits().filter_stall;
+        loop {
+            let now = since_start();
+            let (since, until) = (self.busy.since.load(Ordering::Acquire), self.busy.until.load(Ordering::Acquire));
+            let look_again = if since == 0 {
+                // Just starting or just ending.
+                Some(stall)
+            } else if now >= until {
+                None
+            } else {
+                let ran = Duration::from_nanos(now.saturating_sub(since));
+                if ran >= stall {
+                    return Err(CallError::Stalled(ran));
+                }
+                Some((stall - ran).min(Duration::from_nanos(until - now)))
+            };
+            let wake = look_again.map_or(deadline, |d| deadline.min(Instant::now() + d));
+            match tokio::time::timeout_at(wake, &mut acquire).await {
+                Ok(slot) => return Ok(slot),
+                Err(_) if wake >= deadline => return Err(busy_error()),
+                // Still held: by the same call (older now) or the next one.
+                Err(_) => {}
+            }
+        }
+    }
+
     /// The call itself, on its own task, holding the instance lock.
     async fn run<C: GuestCall>(
         &self,
-        mut slot: tokio::sync::OwnedMutexGuard<Option<Box<dyn PluginInstance>>>,
+        mut slot: Held,
         call: C,
         deadline: Instant,
     ) -> (Result<C::Output, CallError>, Vec<Event>) {
@@ -174,6 +217,60 @@ impl LoadedPlugin {
             _ => *slot = Some(instance),
         }
         (result, scope.take_emitted())
+    }
+}
+
+type Slot = tokio::sync::OwnedMutexGuard<Option<Box<dyn PluginInstance>>>;
+
+/// Nanoseconds since the first call of the process (never 0).
+fn since_start() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64 + 1
+}
+
+/// When the call holding a plugin's instance got it and when its deadline
+/// passes, in [`since_start`] nanoseconds; `since` is 0 while no call holds it.
+#[derive(Default)]
+struct Busy {
+    since: AtomicU64,
+    until: AtomicU64,
+}
+
+/// The instance held by one call, which marks when it got it for the calls
+/// waiting ([`LoadedPlugin::wait_for_instance`]) and clears the mark before
+/// letting go, even when the call is abandoned at its deadline.
+struct Held {
+    slot: Slot,
+    busy: Arc<Busy>,
+}
+
+impl Held {
+    fn new(slot: Slot, busy: &Arc<Busy>, deadline: Instant) -> Self {
+        let now = since_start();
+        let left = deadline.saturating_duration_since(Instant::now()).as_nanos() as u64;
+        busy.until.store(now.saturating_add(left), Ordering::Release);
+        busy.since.store(now, Ordering::Release);
+        Held { slot, busy: busy.clone() }
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = Option<Box<dyn PluginInstance>>;
+    fn deref(&self) -> &Self::Target {
+        &self.slot
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.slot
+    }
+}
+
+impl Drop for Held {
+    /// Runs before the lock is released (fields drop after this).
+    fn drop(&mut self) {
+        self.busy.since.store(0, Ordering::Release);
     }
 }
 
@@ -224,7 +321,24 @@ pub struct Host {
     services: Arc<HostServices>,
     loaders: Vec<Arc<dyn PluginLoader>>,
     plugins: RwLock<BTreeMap<String, Arc<LoadedPlugin>>>,
+    /// Who filters and who is notified of each event type, worked out once
+    /// per set of plugins rather than for every message.
+    routing: RwLock<Routing>,
     pub(crate) observer: Arc<dyn Observer>,
+}
+
+/// Plugins subscribed to one event type (filters in chain order).
+pub(crate) type Route = Arc<[Arc<LoadedPlugin>]>;
+
+/// The routes looked up since the set of plugins last changed. Only event
+/// types some plugin subscribes to are kept, so invented event names (a
+/// plugin's emits) cannot grow it.
+#[derive(Default)]
+struct Routing {
+    /// Bumped on every change of the set of plugins.
+    generation: u64,
+    /// Event type → its subscribers: `[notifications, filters]`.
+    routes: [std::collections::HashMap<String, Route>; 2],
 }
 
 /// Builds a [`Host`]. The Owncast it serves and the network its plugins
@@ -347,6 +461,7 @@ impl Host {
             code,
             ctx,
             instance: Arc::new(tokio::sync::Mutex::new(Some(instance))),
+            busy: Arc::default(),
             http_waiting: AtomicUsize::new(0),
             health: Mutex::new(Health::default()),
             routes: Mutex::new(Default::default()),
@@ -373,6 +488,7 @@ impl Host {
             services,
             loaders: self.loaders.clone(),
             plugins: RwLock::new(BTreeMap::new()),
+            routing: RwLock::default(),
             observer: Arc::new(NoObserver),
         }
     }
@@ -382,6 +498,7 @@ impl Host {
     pub fn install(&self, plugin: Arc<LoadedPlugin>) -> Option<Arc<LoadedPlugin>> {
         tracing::info!(plugin = %plugin.slug(), version = %plugin.manifest.version, kind = plugin.kind, "plugin loaded");
         let old = self.plugins.write().unwrap().insert(plugin.slug().to_string(), plugin.clone());
+        self.reroute();
         if old.is_some() {
             self.services.timers.cancel_plugin(plugin.slug());
         }
@@ -402,6 +519,7 @@ impl Host {
     /// buttons it added at run time stay in its storage for its return).
     pub fn unload(&self, slug: &str) -> Option<Arc<LoadedPlugin>> {
         let p = self.plugins.write().unwrap().remove(slug);
+        self.reroute();
         if p.is_some() {
             self.services.timers.cancel_plugin(slug);
             self.services.sql.close(slug);
@@ -412,6 +530,44 @@ impl Host {
 
     pub fn get(&self, slug: &str) -> Option<Arc<LoadedPlugin>> {
         self.plugins.read().unwrap().get(slug).cloned()
+    }
+
+    /// Forgets the routes after a change of the set of plugins.
+    fn reroute(&self) {
+        let mut r = self.routing.write().unwrap();
+        r.generation += 1;
+        r.routes = Default::default();
+    }
+
+    /// The plugins that filter (`filters`, in chain order: lowest priority
+    /// first, slug breaking ties) or are notified of `event_type`, enabled or
+    /// not (callers skip the disabled ones: a plugin is disabled without the
+    /// set changing).
+    pub(crate) fn route(&self, event_type: &str, filters: bool) -> Route {
+        let generation = {
+            let r = self.routing.read().unwrap();
+            if let Some(route) = r.routes[filters as usize].get(event_type) {
+                return route.clone();
+            }
+            r.generation
+        };
+        let mut list: Vec<_> = self
+            .plugins()
+            .into_iter()
+            .filter(|p| if filters { p.filters(event_type) } else { p.notifies(event_type) })
+            .collect();
+        if filters {
+            list.sort_by(|a, b| {
+                (a.filter_priority(event_type), a.slug()).cmp(&(b.filter_priority(event_type), b.slug()))
+            });
+        }
+        let route: Route = list.into();
+        let mut r = self.routing.write().unwrap();
+        // Not if the set changed meanwhile (the list may be the old set's).
+        if !route.is_empty() && r.generation == generation {
+            r.routes[filters as usize].insert(event_type.to_string(), route.clone());
+        }
+        route
     }
 
     /// Loaded plugins in slug order.
@@ -498,6 +654,7 @@ impl HostBuilder {
             services,
             loaders,
             plugins: RwLock::new(BTreeMap::new()),
+            routing: RwLock::default(),
             observer: self.observer.unwrap_or_else(|| Arc::new(NoObserver)),
         })
     }

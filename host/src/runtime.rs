@@ -37,6 +37,12 @@ pub struct Limits {
     /// HTTP requests that may wait for a plugin busy with another call;
     /// more are refused at once (the server answers 503).
     pub http_queue: usize,
+    /// A filter does not wait for a plugin whose call in progress has run
+    /// this long: the plugin is stalled (a call running to its deadline, a
+    /// slow HTTP handler), and its filter step fails open at once instead of
+    /// holding every message behind it for up to the filter deadline. A
+    /// plugin that is merely busy with quick calls is waited for.
+    pub filter_stall: Duration,
     /// Largest file a plugin may write (`storage.fs`).
     pub fs_file_bytes: usize,
     /// Most bytes a plugin may keep in its directory (`storage.fs`).
@@ -60,6 +66,7 @@ impl Default for Limits {
             http_response_bytes: 10 << 20,
             output_bytes: 4 << 20,
             http_queue: 3,
+            filter_stall: Duration::from_millis(5),
             fs_file_bytes: 10 << 20,
             fs_dir_bytes: 100 << 20,
             fs_entries: 10_000,

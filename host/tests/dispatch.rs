@@ -176,6 +176,32 @@ async fn each_filter_sees_the_previous_output_in_priority_order() {
     assert_eq!(h.get("c-timeout").unwrap().health().strikes, 1, "a timeout fails open and earns a strike");
 }
 
+/// The chain and the notified plugins are worked out once per set of
+/// plugins: a load, a replacement (with another priority), an unload and a
+/// disabled plugin show in the next message's route.
+#[tokio::test]
+async fn routes_follow_loads_replacements_unloads_and_disabling() {
+    let h = host();
+    let order = |out: owncast_plugin_host::dispatcher::FilterOutcome| -> Vec<String> {
+        out.steps.into_iter().map(|s| s.slug).collect()
+    };
+    h.load(plugin("b", "upper", r#""chat.filter""#, FILTER_CHAT, 20)).await.unwrap();
+    assert_eq!(order(h.filter(chat("hi")).await), ["b"]);
+    h.load(plugin("a", "upper", r#""chat.filter""#, FILTER_CHAT, 10)).await.unwrap();
+    assert_eq!(order(h.filter(chat("hi")).await), ["a", "b"]);
+    h.load(plugin("a", "upper", r#""chat.filter""#, FILTER_CHAT, 30)).await.unwrap();
+    assert_eq!(order(h.filter(chat("hi")).await), ["b", "a"], "the replacement's priority");
+    h.unload("b");
+    assert_eq!(order(h.filter(chat("hi")).await), ["a"]);
+    h.load(plugin("t", "timeout", r#""chat.filter""#, FILTER_CHAT, 0)).await.unwrap();
+    for _ in 0..h.runtime().limits().max_strikes {
+        h.filter(chat("hi")).await;
+    }
+    assert!(!h.get("t").unwrap().is_enabled());
+    assert_eq!(order(h.filter(chat("hi")).await), ["a"], "a disabled plugin leaves the chain");
+    assert_eq!(h.filter_chain("chat.message.received").len(), 1);
+}
+
 #[tokio::test]
 async fn a_filter_may_not_change_the_event_type() {
     let h = host();

@@ -159,3 +159,71 @@ async fn the_epoch_ticker_sleeps_while_no_call_runs() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(h.runtime().epoch_ticks(), idle, "no ticks while idle");
 }
+
+/// A filter does not queue behind a plugin stalled in a long call (here a
+/// filter looping to its deadline): once the call in progress has run
+/// `filter_stall`, the next message skips that plugin at once (fails open,
+/// counted as busy, no strike) instead of waiting up to the filter deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_stalled_in_a_long_call_is_skipped_at_once() {
+    // Long deadline, so "at once" and "at the deadline" are far apart even on a loaded machine.
+    let limits = Limits {
+        filter_deadline: Duration::from_secs(3),
+        filter_stall: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let Some(h) = hostile_host(limits).await else { panic!("the hostile test guest is not built") };
+    let h = Arc::new(h);
+    let spinning = {
+        let h = h.clone();
+        tokio::spawn(async move { h.filter(msg("spin")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = Instant::now();
+    let out = h.filter(msg("hello")).await;
+    let took = start.elapsed();
+    let err = failure(&out);
+    assert!(err.starts_with("skipped: the plugin has been busy with another call for"), "{err}");
+    assert!(out.dropped.is_none(), "fails open");
+    assert!(took < Duration::from_millis(1500), "skipped at once, not at the 3 s deadline ({took:?})");
+    let health = h.get("hostile").unwrap().health();
+    assert_eq!((health.strikes, health.busy), (0, 1), "not the plugin's failure: {health:?}");
+    assert!(failure(&spinning.await.unwrap()).contains("timed out after 3s"));
+    assert_eq!(h.filter(msg("hello")).await.steps[0].result, StepResult::Pass, "served again once it is free");
+}
+
+/// A plugin busy with a call younger than `filter_stall` is waited for: its
+/// filter still sees the message (here behind a 300 ms HTTP handler); the
+/// same handler running longer than `filter_stall` gets the filter skipped,
+/// so a slow route cannot slow the chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_waits_for_a_call_younger_than_the_stall_bound_and_skips_an_older_one() {
+    use owncast_plugin_host::types::HttpRequest;
+    for (stall, waits) in [(Duration::from_secs(2), true), (Duration::from_millis(50), false)] {
+        let limits = Limits { filter_deadline: Duration::from_secs(3), filter_stall: stall, ..Limits::default() };
+        let Some(h) = hostile_host(limits).await else { panic!("the hostile test guest is not built") };
+        let h = Arc::new(h);
+        let slow = {
+            let h = h.clone();
+            let req = HttpRequest {
+                method: "GET".into(),
+                path: "/sleep".into(),
+                query: vec![("ms".into(), "600".into())],
+                ..Default::default()
+            };
+            tokio::spawn(async move { h.http_request("hostile", &req).await.map(|r| r.status) })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let start = Instant::now();
+        let out = h.filter(msg("hello")).await;
+        let took = start.elapsed();
+        if waits {
+            assert_eq!(out.steps[0].result, StepResult::Pass, "stall {stall:?}: filtered after the handler");
+            assert!(took >= Duration::from_millis(200), "stall {stall:?}: it waited for the handler ({took:?})");
+        } else {
+            assert!(failure(&out).starts_with("skipped"), "stall {stall:?}: {}", failure(&out));
+            assert!(took < Duration::from_millis(300), "stall {stall:?}: skipped at once ({took:?})");
+        }
+        assert_eq!(slow.await.unwrap().unwrap(), 200, "stall {stall:?}");
+    }
+}
