@@ -5,13 +5,15 @@
 //!
 //! Arguments are `P` (a kernel offset holding a string or JSON; `0` reads as
 //! empty) or `I` (a plain integer). Results are `P` (`0` = none/miss) or an
-//! `i32`. Each import is bound with the type the module declares, so the
+//! integer. Operations answer upstream's envelope, `{}` or `{"error": ...}`
+//! (a refusal stays a refusal: the call fails). Each import is bound with the type the module declares, so the
 //! variants found in the wild work: fewer arguments than the contract (the
 //! missing ones read as `0`), no result where the contract has one (the
 //! result is dropped), `i32` where the contract says `i64` and back.
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
+use owncast_plugin_host::capabilities::log::Level;
 use owncast_plugin_host::capabilities::sql::{ExecResult, QueryResult, SqlRequest};
 use owncast_plugin_host::capabilities::users_register::{RegisterResult, UserRegistration};
 use owncast_plugin_host::capabilities::PluginView;
@@ -42,7 +44,8 @@ pub enum A {
 pub enum R {
     Unit,
     P,
-    I32,
+    /// An integer (`i64`, as every scalar of upstream's ABI).
+    I64,
 }
 
 /// Decoded arguments.
@@ -82,11 +85,38 @@ pub enum Out {
     Unit,
     /// `None` is offset 0.
     Bytes(Option<Vec<u8>>),
-    I32(i32),
+    Int(i64),
 }
 
 fn json<T: Serialize>(v: &T) -> Out {
     Out::Bytes(Some(serde_json::to_vec(v).expect("host records serialize")))
+}
+
+/// Upstream's operation-result envelope: `{}`, or `{"error": message}`.
+fn envelope(r: Result<(), String>) -> Out {
+    json(&match r {
+        Ok(()) => serde_json::json!({}),
+        Err(e) => serde_json::json!({ "error": e }),
+    })
+}
+
+/// An operation's outcome as the envelope; a refusal (no permission, a host
+/// outside `network.allowedHosts`) stays a refusal.
+fn op(r: Result<(), HostCallError>) -> Result<Out, HostCallError> {
+    match r {
+        Ok(()) => Ok(envelope(Ok(()))),
+        Err(HostCallError::Failed { message, .. }) => Ok(envelope(Err(message))),
+        Err(refusal) => Err(refusal),
+    }
+}
+
+/// An [`OpResult`] (`{ok, error?}` for components) as the envelope.
+fn op_result(r: Result<OpResult, HostCallError>) -> Result<Out, HostCallError> {
+    match r {
+        Ok(o) if o.ok => Ok(envelope(Ok(()))),
+        Ok(o) => Ok(envelope(Err(o.error.unwrap_or_else(|| "the operation failed".into())))),
+        Err(e) => op(Err(e)),
+    }
 }
 
 fn url_result(r: Result<UrlResult, String>) -> Out {
@@ -105,6 +135,12 @@ fn shaped<T: serde::de::DeserializeOwned>(
     v: serde_json::Value,
 ) -> Result<T, HostCallError> {
     serde_json::from_value(v).map_err(|e| c.failed(call, format!("expected {shape}: {e}")))
+}
+
+/// `owncast_log_*`: the message (UTF-8, invalid bytes replaced) to the server log.
+fn log(c: &mut PluginView<'_>, level: Level, a: &In) -> Result<Out, HostCallError> {
+    c.log_to_server(level, &a.str(0));
+    Ok(Out::Unit)
 }
 
 type Run = fn(&mut PluginView<'_>, &In) -> Result<Out, HostCallError>;
@@ -165,7 +201,7 @@ macro_rules! host_fns {
 
 host_fns! {
     // ambient: every plugin gets these
-    "owncast_timer_set"(I, I, I) -> I32 = |c, a| Ok(Out::I32(c.timer_set(a.int(0) as u64, a.int(1) as u64, a.int(2) != 0) as i32));
+    "owncast_timer_set"(I, I, I) -> I64 = |c, a| Ok(Out::Int(c.timer_set(a.int(0) as u64, a.int(1) as u64, a.int(2) == 1) as i64));
     "owncast_timer_clear"(I) -> Unit = |c, a| {
         c.timer_clear(a.int(0) as u64);
         Ok(Out::Unit)
@@ -173,6 +209,9 @@ host_fns! {
     // A key the manifest does not declare, or one with no value and no default, is 0.
     "owncast_config_get"(P) -> P = |c, a| Ok(Out::Bytes(c.config_get(&a.str(0)).filter(|v| v != "null").map(String::into_bytes)));
     "owncast_asset_read"(P) -> P = |c, a| Ok(Out::Bytes(c.asset_read(&a.str(0))));
+    "owncast_log_info"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Info, a);
+    "owncast_log_warning"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Warn, a);
+    "owncast_log_error"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Error, a);
     // chat.send
     "owncast_send_chat"(P) -> Unit = |c, a| c.chat_send(&a.str(0)).map(|_| Out::Unit);
     "owncast_send_chat_action"(P) -> Unit = |c, a| c.chat_send_action(&a.str(0)).map(|_| Out::Unit);
@@ -182,19 +221,19 @@ host_fns! {
     "owncast_chat_history"(I32) -> P = |c, a| c.chat_history(a.int(0).clamp(0, u32::MAX as i64) as u32).map(|v| json(&v));
     "owncast_chat_clients"() -> P = |c, _| c.chat_clients().map(|v| json(&v));
     // chat.moderate
-    "owncast_delete_message"(P) -> Unit = |c, a| c.delete_message(&a.str(0)).map(|_| Out::Unit);
-    "owncast_kick_client"(I) -> Unit = |c, a| c.kick_client(a.int(0) as u64).map(|_| Out::Unit);
+    "owncast_delete_message"(P) -> P output "`{}`, or `{error}`" = |c, a| op(c.delete_message(&a.str(0)));
+    "owncast_kick_client"(I) -> P output "`{}`, or `{error}`" = |c, a| op(c.kick_client(a.int(0) as u64));
     // storage.kv
     "owncast_kv_get"(P) -> P = |c, a| c.kv_get(&a.str(0)).map(|v| Out::Bytes(v.map(String::into_bytes)));
-    "owncast_kv_set"(P, P) -> Unit = |c, a| c.kv_set(&a.str(0), &a.str(1)).map(|_| Out::Unit);
+    "owncast_kv_set"(P, P) -> P output "`{}`, or `{error}`" = |c, a| op(c.kv_set(&a.str(0), &a.str(1)));
     // storage.upload
     "owncast_storage_upload"(P, P) -> P = |c, a| c.upload(&a.str(0), &a.bytes(1)).map(url_result);
     // storage.fs
     "owncast_fs_read"(P) -> P = |c, a| c.fs_read(&a.str(0)).map(Out::Bytes);
-    "owncast_fs_write"(P, P) -> P = |c, a| c.fs_write(&a.str(0), &a.bytes(1)).map(|r| json(&r));
+    "owncast_fs_write"(P, P) -> P output "`{}`, or `{error}`" = |c, a| op_result(c.fs_write(&a.str(0), &a.bytes(1)));
     "owncast_fs_list"(P) -> P = |c, a| c.fs_list(&a.str(0)).map(|v| json(&v));
-    "owncast_fs_delete"(P) -> P = |c, a| c.fs_delete(&a.str(0)).map(|r| json(&r));
-    "owncast_fs_exists"(P) -> I32 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::I32(b as i32));
+    "owncast_fs_delete"(P) -> P output "`{}`, or `{error}`" = |c, a| op_result(c.fs_delete(&a.str(0)));
+    "owncast_fs_exists"(P) -> I64 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::Int(b as i64));
     // storage.sql: a request that is not one is a failed call the plugin sees.
     "owncast_sql_exec"(P) -> P input "`{sql, params?}`" output "`{rowsAffected, lastInsertId}`, or `{error}`" = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
         Ok(req) => c.sql_exec(&req).map(|r| json(&r)),
@@ -214,14 +253,15 @@ host_fns! {
     "owncast_stream_broadcaster"() -> P = |c, _| c.stream_broadcaster().map(|v| json(&v));
     "owncast_server_info"() -> P = |c, _| c.server_info().map(|v| json(&v));
     "owncast_server_socials"() -> P = |c, _| c.server_socials().map(|v| json(&v));
+    "owncast_server_emotes"() -> P = |c, _| c.server_emotes().map(|v| json(&v));
     "owncast_server_federation"() -> P = |c, _| c.server_federation().map(|v| json(&v));
     "owncast_server_tags"() -> P = |c, _| c.server_tags().map(|v| json(&v));
     // videoconfig.read / videoconfig.write
     "owncast_video_config_read"() -> P = |c, _| c.video_config_read().map(|v| json(&v));
-    "owncast_video_config_write"(P) -> P output "`OpResult` `{ok, error?}`" = |c, a| {
+    "owncast_video_config_write"(P) -> P output "`{}`, or `{error}`" = |c, a| {
         match serde_json::from_slice::<VideoConfigUpdate>(&a.bytes(0)) {
-            Ok(update) => c.video_config_write(&update).map(|r| json(&r)),
-            Err(e) => Ok(json(&OpResult::err(format!("not a video configuration update: {e}")))),
+            Ok(update) => op_result(c.video_config_write(&update)),
+            Err(e) => Ok(envelope(Err(format!("not a video configuration update: {e}")))),
         }
     };
     // notifications.send
@@ -245,8 +285,8 @@ host_fns! {
     "owncast_users_list"() -> P = |c, _| c.users_list().map(|v| json(&v));
     "owncast_user_get"(P) -> P = |c, a| c.user_get(&a.str(0)).map(|v| v.map(|u| json(&u)).unwrap_or(Out::Bytes(None)));
     // users.moderate
-    "owncast_user_set_enabled"(P, I32, P) -> Unit = |c, a| c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)).map(|_| Out::Unit);
-    "owncast_ban_ip"(P) -> Unit = |c, a| c.ban_ip(&a.str(0)).map(|_| Out::Unit);
+    "owncast_user_set_enabled"(P, I32, P) -> P output "`{}`, or `{error}`" = |c, a| op(c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)));
+    "owncast_ban_ip"(P) -> P output "`{}`, or `{error}`" = |c, a| op(c.ban_ip(&a.str(0)));
     // users.register: `{authId, displayName?, scopes?, ...}` in, `{userId}` or `{error}` out.
     "owncast_users_register"(P) -> P output "`{userId}`, or `{error}`" = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
         Ok(req) => c.users_register(&req).map(|r| json(&RegisterResult::from(r))),
@@ -265,10 +305,7 @@ host_fns! {
             Ok(g) => c.auth_grant_session(&g.user_id, Some(g.ttl))?,
             Err(e) => Err(format!("invalid request: {e}")),
         };
-        Ok(json(&match outcome {
-            Ok(()) => serde_json::json!({}),
-            Err(e) => serde_json::json!({ "error": e }),
-        }))
+        Ok(envelope(outcome))
     };
     "owncast_auth_end_session"() -> Unit = |c, _| c.auth_end_session().map(|_| Out::Unit);
     // fediverse.post
@@ -279,17 +316,17 @@ host_fns! {
         c.sse_send(&a.str(0), &event, &a.str(2)).map(|_| Out::Unit)
     };
     // ui.modify
-    "owncast_add_actions"(P) -> P input "`ActionButton[]`, or one `ActionButton`" = |c, a| {
+    "owncast_add_actions"(P) -> P input "`ActionButton[]`, or one `ActionButton`" output "`{}`, or `{error}`" = |c, a| {
         // A list of buttons, or one button.
         let text = a.bytes(0);
         let parsed = serde_json::from_slice::<Vec<ActionButton>>(&text)
             .or_else(|_| serde_json::from_slice::<ActionButton>(&text).map(|b| vec![b]));
         match parsed {
-            Ok(buttons) => c.add_actions(buttons).map(|r| json(&r)),
-            Err(e) => Ok(json(&OpResult::err(format!("not a list of action buttons: {e}")))),
+            Ok(buttons) => op_result(c.add_actions(buttons)),
+            Err(e) => Ok(envelope(Err(format!("not a list of action buttons: {e}")))),
         }
     };
-    "owncast_clear_actions"(P) -> P input "one ignored argument (pass 0)" = |c, _| c.clear_actions().map(|r| json(&r));
+    "owncast_clear_actions"(P) -> P input "one ignored argument (pass 0)" output "`{}`, or `{error}`" = |c, _| op_result(c.clear_actions());
 }
 
 pub fn find(name: &str) -> Option<&'static HostFn> {
@@ -297,16 +334,14 @@ pub fn find(name: &str) -> Option<&'static HostFn> {
 }
 
 impl HostFn {
-    /// The contract's signature, e.g. `(i64, i64) -> i64`.
+    /// The contract's signature, e.g. `(i64, i64) -> i64`: every argument
+    /// and result an `i64`, as upstream's wire protocol has them (it has no
+    /// `i32` host imports; [`HostFn::accepts`] takes the `i32` variants too).
     pub fn signature(&self) -> String {
         // Offsets, ids, delays and timer_set's repeat flag are i64; a limit
-        // and a flag i32 (upstream's engine.d.ts).
+        // and a flag i32 (upstream's engine.d.ts); every result i64.
         let args: Vec<&str> = self.args.iter().map(|a| if *a == A::I32 { "i32" } else { "i64" }).collect();
-        let ret = match self.ret {
-            R::Unit => String::new(),
-            R::P => " -> i64".into(),
-            R::I32 => " -> i32".into(),
-        };
+        let ret = if self.ret == R::Unit { "" } else { " -> i64" };
         format!("({}){ret}", args.join(", "))
     }
 
@@ -325,7 +360,7 @@ impl HostFn {
             result: match self.ret {
                 R::Unit => LegacyValue::Unit,
                 R::P => LegacyValue::Offset,
-                R::I32 => LegacyValue::I32,
+                R::I64 => LegacyValue::I64,
             },
             input: self.input,
             output: self.output,
@@ -398,7 +433,7 @@ impl HostFn {
         let Some(slot) = results.first_mut() else { return Ok(()) };
         let value: i64 = match out {
             Out::Unit | Out::Bytes(None) => 0,
-            Out::I32(v) => v as i64,
+            Out::Int(v) => v,
             Out::Bytes(Some(b)) => {
                 alloc_bytes(caller, &b).map_err(|e| wasmtime::Error::msg(format!("{}: {e}", self.name)))? as i64
             }
@@ -429,7 +464,18 @@ mod tests {
         let gated: Vec<&str> = CAPABILITIES.iter().flat_map(|c| c.legacy_functions()).collect();
         let ambient: Vec<&str> =
             HOST_FUNCTIONS.iter().map(|f| f.name).filter(|n| for_legacy_function(n) == Ok(None)).collect();
-        assert_eq!(ambient, ["owncast_timer_set", "owncast_timer_clear", "owncast_config_get", "owncast_asset_read"]);
+        assert_eq!(
+            ambient,
+            [
+                "owncast_timer_set",
+                "owncast_timer_clear",
+                "owncast_config_get",
+                "owncast_asset_read",
+                "owncast_log_info",
+                "owncast_log_warning",
+                "owncast_log_error"
+            ]
+        );
         assert_eq!(gated.len() + ambient.len(), HOST_FUNCTIONS.len());
     }
 
@@ -445,5 +491,7 @@ mod tests {
         assert!(!add.accepts(&FuncType::new(&engine, [ValType::F64], [])));
         assert_eq!(find("owncast_send_chat_to").unwrap().signature(), "(i64, i64)");
         assert_eq!(find("owncast_chat_history").unwrap().signature(), "(i32) -> i64");
+        assert_eq!(find("owncast_timer_set").unwrap().signature(), "(i64, i64, i64) -> i64");
+        assert_eq!(find("owncast_delete_message").unwrap().signature(), "(i64) -> i64");
     }
 }

@@ -132,6 +132,30 @@ async fn page_tour_content_failures_stay_out_of_the_page() {
     );
 }
 
+#[tokio::test]
+async fn newest_tour_scenarios_pass() {
+    scenarios("newest-tour").await;
+}
+
+/// A log line over the cap reaches Owncast cut to 8 KiB, still attributed.
+#[tokio::test]
+async fn newest_tour_long_log_lines_are_capped() {
+    let Some(dir) = fixture("newest-tour") else { return };
+    let sim = Arc::new(SimulatedOwncast::default());
+    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
+        .runtime(runtime(|_| {}))
+        .loader(Arc::new(ExtismLoader::new()))
+        .build()
+        .unwrap();
+    h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
+    h.notify(&say("!longlog")).await;
+    let logs = sim.effects().logs;
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].plugin, "newest-tour");
+    assert_eq!(logs[0].level, owncast_plugin_host::owncast::LogLevel::Info);
+    assert_eq!(logs[0].message, "x".repeat(owncast_plugin_host::capabilities::log::MAX_LOG_BYTES));
+}
+
 fn say(body: &str) -> owncast_plugin_host::event::Event {
     chat(body)
 }

@@ -41,20 +41,49 @@ pub enum ChatSend {
     },
 }
 
+/// The severity of a plugin's log line; upstream's `owncast_log_info`,
+/// `owncast_log_warning` and `owncast_log_error` are the last three (the
+/// scenario format's `logs[].level` spells them `info`, `warning`, `error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+impl LogLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
 /// Owncast's side of the host calls. Implementations must be cheap and must
 /// not block for long: they run on the calling plugin's time budget.
 pub trait Owncast: Send + Sync + 'static {
     fn send_chat(&self, from: &Caller<'_>, message: ChatSend);
     fn chat_history(&self, limit: u32) -> Vec<ChatMessage>;
     fn chat_clients(&self) -> Vec<ChatClient>;
-    fn delete_message(&self, from: &Caller<'_>, message_id: &str);
-    fn kick_client(&self, from: &Caller<'_>, client_id: u64);
+    /// The moderation calls answer `Err` with a message the plugin sees
+    /// (upstream's `{"error": ...}`) when Owncast could not do it.
+    fn delete_message(&self, from: &Caller<'_>, message_id: &str) -> Result<(), String>;
+    fn kick_client(&self, from: &Caller<'_>, client_id: u64) -> Result<(), String>;
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String>;
     fn stream_current(&self) -> StreamInfo;
     /// `Broadcaster::default()` while offline.
     fn stream_broadcaster(&self) -> Broadcaster;
     fn server_info(&self) -> ServerInfo;
     fn server_socials(&self) -> Vec<SocialHandle>;
+    /// The custom chat emotes.
+    fn server_emotes(&self) -> Vec<Emote>;
     fn server_federation(&self) -> FederationInfo;
     fn server_tags(&self) -> Vec<String>;
     fn video_config(&self) -> VideoConfig;
@@ -64,8 +93,8 @@ pub trait Owncast: Send + Sync + 'static {
     fn notify_fediverse(&self, from: &Caller<'_>, notification: &FediverseNotification);
     fn users(&self) -> Vec<User>;
     fn user(&self, id: &str) -> Option<User>;
-    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str);
-    fn ban_ip(&self, from: &Caller<'_>, ip: &str);
+    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str) -> Result<(), String>;
+    fn ban_ip(&self, from: &Caller<'_>, ip: &str) -> Result<(), String>;
     fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String>;
     /// `users.register`: finds or creates the authenticated user for the
     /// external identity `registration.auth_id` of plugin `from.slug`; the
@@ -79,6 +108,11 @@ pub trait Owncast: Send + Sync + 'static {
     fn session_granted(&self, _from: &Caller<'_>, _user_id: &str, _ttl_seconds: u64) {}
     /// `auth.gate`: the gate plugin ended the requester's session.
     fn session_ended(&self, _from: &Caller<'_>) {}
+    /// A plugin wrote a line to the server log (`owncast_log_*`, WIT `log`),
+    /// at most 8 KiB. The host has already written it to its own `tracing`
+    /// log (target `plugin`, field `plugin` = the slug); an Owncast with a log
+    /// of its own may keep it there too.
+    fn plugin_log(&self, _from: &Caller<'_>, _level: LogLevel, _message: &str) {}
 }
 
 /// The Owncast of a host attached to no server (the manager's trial loads of
@@ -99,8 +133,12 @@ impl Owncast for DetachedOwncast {
     fn chat_clients(&self) -> Vec<ChatClient> {
         Vec::new()
     }
-    fn delete_message(&self, _: &Caller<'_>, _: &str) {}
-    fn kick_client(&self, _: &Caller<'_>, _: u64) {}
+    fn delete_message(&self, _: &Caller<'_>, _: &str) -> Result<(), String> {
+        Err(DETACHED.into())
+    }
+    fn kick_client(&self, _: &Caller<'_>, _: u64) -> Result<(), String> {
+        Err(DETACHED.into())
+    }
     fn upload(&self, _: &Caller<'_>, _: &str, _: &[u8]) -> Result<UrlResult, String> {
         Err(DETACHED.into())
     }
@@ -114,6 +152,9 @@ impl Owncast for DetachedOwncast {
         ServerInfo::default()
     }
     fn server_socials(&self) -> Vec<SocialHandle> {
+        Vec::new()
+    }
+    fn server_emotes(&self) -> Vec<Emote> {
         Vec::new()
     }
     fn server_federation(&self) -> FederationInfo {
@@ -137,8 +178,12 @@ impl Owncast for DetachedOwncast {
     fn user(&self, _: &str) -> Option<User> {
         None
     }
-    fn set_user_enabled(&self, _: &Caller<'_>, _: &str, _: bool, _: &str) {}
-    fn ban_ip(&self, _: &Caller<'_>, _: &str) {}
+    fn set_user_enabled(&self, _: &Caller<'_>, _: &str, _: bool, _: &str) -> Result<(), String> {
+        Err(DETACHED.into())
+    }
+    fn ban_ip(&self, _: &Caller<'_>, _: &str) -> Result<(), String> {
+        Err(DETACHED.into())
+    }
     fn fediverse_post(&self, _: &Caller<'_>, _: &str) -> Result<UrlResult, String> {
         Err(DETACHED.into())
     }

@@ -66,11 +66,12 @@ macro_rules! declarations {
             $( $( ($iface, $f, $l), )* )*
         ];
 
-        /// The JS SDK names (`owncast.<name>`) of the WIT host functions whose
-        /// name is not `<interface>.<function>` in camelCase (see [`js_name`]).
-        pub const JS_NAMES: &[(&str, &str, &str)] = &[
-            $( $( $( ($ui, $uf, $ujs), )? )* )*
-            $( $( $( ($iface, $f, $js), )? )* )*
+        /// The JS SDK names (`owncast.<name>`), by legacy name, of the host
+        /// functions whose name is not `<interface>.<function>` in camelCase
+        /// (see [`js_name`]).
+        pub const JS_NAMES: &[(&str, &str)] = &[
+            $( $( $( ($ul, $ujs), )? )* )*
+            $( $( $( ($l, $js), )? )* )*
         ];
 
         /// Interfaces of `owncast:plugin` every plugin gets.
@@ -81,7 +82,12 @@ macro_rules! declarations {
 declarations! {
     // Ambient: every plugin gets these (upstream's "ambient (no permission)").
     ungated {
-        "log" {},
+        // One WIT function, `log(level, message)`; upstream has one legacy function per level.
+        "log" {
+            "log" => "owncast_log_info" as "log.info",
+            "log" => "owncast_log_warning" as "log.warning",
+            "log" => "owncast_log_error" as "log.error",
+        },
         "config" { "get" => "owncast_config_get" },
         "timer" { "set" => "owncast_timer_set" as "timer.setTimeout", "clear" => "owncast_timer_clear" },
         "assets" { "read" => "owncast_asset_read" },
@@ -118,6 +124,7 @@ declarations! {
             "stream-broadcaster" => "owncast_stream_broadcaster" as "stream.broadcaster",
             "server-info" => "owncast_server_info" as "server.info",
             "server-socials" => "owncast_server_socials" as "server.socials",
+            "server-emotes" => "owncast_server_emotes" as "server.emotes",
             "server-federation" => "owncast_server_federation" as "server.federation",
             "server-tags" => "owncast_server_tags" as "server.tags",
         },
@@ -233,15 +240,21 @@ impl Capability {
 
 /// The legacy name of a WIT host function.
 pub fn legacy_name(interface: &str, function: &str) -> Option<&'static str> {
-    LEGACY_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function).map(|(_, _, l)| *l)
+    legacy_names(interface, function).next()
 }
 
-/// The JS SDK's name of a WIT host function, under `owncast.`: the
+/// Every legacy name of a WIT host function (`log#log` has one per level).
+pub fn legacy_names<'a>(interface: &'a str, function: &'a str) -> impl Iterator<Item = &'static str> + 'a {
+    LEGACY_NAMES.iter().filter(move |(i, f, _)| *i == interface && *f == function).map(|(_, _, l)| *l)
+}
+
+/// The JS SDK's name, under `owncast.`, of the WIT host function
+/// `interface#function` reached through the legacy function `legacy`: the
 /// declared one ([`JS_NAMES`]), else `<interface>.<function>` in camelCase
 /// (`fs#read` is `fs.read`, `video-config#write` is `videoConfig.write`).
-pub fn js_name(interface: &str, function: &str) -> String {
-    match JS_NAMES.iter().find(|(i, f, _)| *i == interface && *f == function) {
-        Some((_, _, js)) => js.to_string(),
+pub fn js_name(interface: &str, function: &str, legacy: &str) -> String {
+    match JS_NAMES.iter().find(|(l, _)| *l == legacy) {
+        Some((_, js)) => js.to_string(),
         None => format!("{}.{}", crate::contract::camel(interface), crate::contract::camel(function)),
     }
 }
@@ -334,7 +347,7 @@ mod tests {
         for (i, f, l) in LEGACY_NAMES {
             match for_wit_function(i, f) {
                 Ok(Some(_)) => {}
-                Ok(None) => assert!(["timer", "config", "assets"].contains(i), "{l}: {i}#{f} is ungated"),
+                Ok(None) => assert!(["timer", "config", "assets", "log"].contains(i), "{l}: {i}#{f} is ungated"),
                 Err(NotInContract) => panic!("{l}: {i}#{f} is not in the contract"),
             }
         }
@@ -352,7 +365,7 @@ mod tests {
             .collect();
         assert_eq!(read, ["owncast_video_config_read"]);
         // upstream's owncast_* functions this host implements (owncast/plugin-sdk engines/javascript/engine.d.ts)
-        assert_eq!(LEGACY_NAMES.len(), 45);
+        assert_eq!(LEGACY_NAMES.len(), 49);
     }
 
     #[test]

@@ -147,6 +147,7 @@ pub(crate) mod kebab_names {
     pub const Broadcaster: &str = "broadcaster";
     pub const ServerInfo: &str = "server-info";
     pub const SocialHandle: &str = "social-handle";
+    pub const Emote: &str = "emote";
     pub const FederationInfo: &str = "federation-info";
     pub const StreamVariant: &str = "stream-variant";
     pub const VideoConfig: &str = "video-config";
@@ -465,6 +466,15 @@ wit_record! {
         platform: String => "platform",
         url: String => "url",
         icon: Option<String> => "icon",
+    }
+}
+
+wit_record! {
+    /// A custom chat emote (upstream `Emote`): the name chat clients replace
+    /// and the URL of its image.
+    pub struct Emote {
+        name: String => "name",
+        url: String => "url",
     }
 }
 

@@ -157,6 +157,29 @@ func TestEveryCallbackMethodIsAnswered(t *testing.T) {
 	}
 }
 
+// An Owncast that could not do a moderation answers an error, which the host
+// turns into the plugin's {"error": ...}; emotes answer a list.
+func TestModerationErrorsAndEmotesAreAnswered(t *testing.T) {
+	e := &embedder{owncast: &fullOwncast{}}
+	if _, err := e.dispatch("chat.delete", []byte(`{"messageId": "gone"}`)); err == nil || err.Error() != "no message gone" {
+		t.Fatalf("chat.delete of a missing message: %v", err)
+	}
+	if _, err := e.dispatch("chat.delete", []byte(`{"messageId": "m1"}`)); err != nil {
+		t.Fatalf("chat.delete: %v", err)
+	}
+	if _, err := (&embedder{owncast: NoOwncast{}}).dispatch("users.banIp", []byte(`{"ip": "10.0.0.1"}`)); err == nil {
+		t.Fatal("NoOwncast bans nobody and says so")
+	}
+	got, err := e.dispatch("server.emotes", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got)
+	if string(b) != `[{"name":"gopher","url":"/img/emoji/gopher.png"}]` {
+		t.Fatalf("server.emotes answered %s", b)
+	}
+}
+
 func TestConcurrentFilterAndNotify(t *testing.T) {
 	rec := &recorder{}
 	h := newHost(t, rec, nil, "examples/rust/profanity-filter", "examples/rust/echo-bot")

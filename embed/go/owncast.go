@@ -25,8 +25,10 @@ type Owncast interface {
 	SendChat(from Caller, msg ChatSend)
 	ChatHistory(limit uint32) []ChatMessage
 	ChatClients() []ChatClient
-	DeleteMessage(from Caller, messageID string)
-	KickClient(from Caller, clientID uint64)
+	// DeleteMessage, KickClient, SetUserEnabled and BanIP return an error
+	// the plugin sees (upstream's {"error": ...}) when Owncast could not do it.
+	DeleteMessage(from Caller, messageID string) error
+	KickClient(from Caller, clientID uint64) error
 	// Upload stores a file a plugin uploads and returns its URL.
 	Upload(from Caller, name string, data []byte) (url string, err error)
 	StreamCurrent() StreamInfo
@@ -34,6 +36,7 @@ type Owncast interface {
 	StreamBroadcaster() *Broadcaster
 	ServerInfo() ServerInfo
 	ServerSocials() []SocialHandle
+	ServerEmotes() []Emote
 	ServerFederation() FederationInfo
 	ServerTags() []string
 	VideoConfig() VideoConfig
@@ -44,8 +47,8 @@ type Owncast interface {
 	Users() []User
 	// User is nil when there is no such user.
 	User(id string) *User
-	SetUserEnabled(from Caller, id string, enabled bool, reason string)
-	BanIP(from Caller, ip string)
+	SetUserEnabled(from Caller, id string, enabled bool, reason string) error
+	BanIP(from Caller, ip string) error
 	// FediversePost publishes a post and returns its URL.
 	FediversePost(from Caller, content string) (url string, err error)
 }
@@ -64,28 +67,29 @@ type NoOwncast struct{}
 
 var errUnsupported = errors.New("not supported by this server")
 
-func (NoOwncast) SendChat(Caller, ChatSend)                        {}
-func (NoOwncast) ChatHistory(uint32) []ChatMessage                 { return nil }
-func (NoOwncast) ChatClients() []ChatClient                        { return nil }
-func (NoOwncast) DeleteMessage(Caller, string)                     {}
-func (NoOwncast) KickClient(Caller, uint64)                        {}
-func (NoOwncast) Upload(Caller, string, []byte) (string, error)    { return "", errUnsupported }
-func (NoOwncast) StreamCurrent() StreamInfo                        { return StreamInfo{} }
-func (NoOwncast) StreamBroadcaster() *Broadcaster                  { return nil }
-func (NoOwncast) ServerInfo() ServerInfo                           { return ServerInfo{} }
-func (NoOwncast) ServerSocials() []SocialHandle                    { return nil }
-func (NoOwncast) ServerFederation() FederationInfo                 { return FederationInfo{} }
-func (NoOwncast) ServerTags() []string                             { return nil }
-func (NoOwncast) VideoConfig() VideoConfig                         { return VideoConfig{} }
-func (NoOwncast) WriteVideoConfig(Caller, VideoConfigUpdate) error { return errUnsupported }
-func (NoOwncast) NotifyDiscord(Caller, string)                     {}
-func (NoOwncast) NotifyBrowserPush(Caller, BrowserPush)            {}
-func (NoOwncast) NotifyFediverse(Caller, FediverseNotification)    {}
-func (NoOwncast) Users() []User                                    { return nil }
-func (NoOwncast) User(string) *User                                { return nil }
-func (NoOwncast) SetUserEnabled(Caller, string, bool, string)      {}
-func (NoOwncast) BanIP(Caller, string)                             {}
-func (NoOwncast) FediversePost(Caller, string) (string, error)     { return "", errUnsupported }
+func (NoOwncast) SendChat(Caller, ChatSend)                         {}
+func (NoOwncast) ChatHistory(uint32) []ChatMessage                  { return nil }
+func (NoOwncast) ChatClients() []ChatClient                         { return nil }
+func (NoOwncast) DeleteMessage(Caller, string) error                { return errUnsupported }
+func (NoOwncast) KickClient(Caller, uint64) error                   { return errUnsupported }
+func (NoOwncast) Upload(Caller, string, []byte) (string, error)     { return "", errUnsupported }
+func (NoOwncast) StreamCurrent() StreamInfo                         { return StreamInfo{} }
+func (NoOwncast) StreamBroadcaster() *Broadcaster                   { return nil }
+func (NoOwncast) ServerInfo() ServerInfo                            { return ServerInfo{} }
+func (NoOwncast) ServerSocials() []SocialHandle                     { return nil }
+func (NoOwncast) ServerEmotes() []Emote                             { return nil }
+func (NoOwncast) ServerFederation() FederationInfo                  { return FederationInfo{} }
+func (NoOwncast) ServerTags() []string                              { return nil }
+func (NoOwncast) VideoConfig() VideoConfig                          { return VideoConfig{} }
+func (NoOwncast) WriteVideoConfig(Caller, VideoConfigUpdate) error  { return errUnsupported }
+func (NoOwncast) NotifyDiscord(Caller, string)                      {}
+func (NoOwncast) NotifyBrowserPush(Caller, BrowserPush)             {}
+func (NoOwncast) NotifyFediverse(Caller, FediverseNotification)     {}
+func (NoOwncast) Users() []User                                     { return nil }
+func (NoOwncast) User(string) *User                                 { return nil }
+func (NoOwncast) SetUserEnabled(Caller, string, bool, string) error { return errUnsupported }
+func (NoOwncast) BanIP(Caller, string) error                        { return errUnsupported }
+func (NoOwncast) FediversePost(Caller, string) (string, error)      { return "", errUnsupported }
 
 // embedder is what the cgo.Handle in the host's user_data refers to.
 type embedder struct {
@@ -97,7 +101,7 @@ type embedder struct {
 // checks it against the host's list).
 var methods = []string{
 	"chat.send", "chat.history", "chat.clients", "chat.delete", "chat.kick", "upload",
-	"stream.current", "stream.broadcaster", "server.info", "server.socials", "server.federation",
+	"stream.current", "stream.broadcaster", "server.info", "server.socials", "server.emotes", "server.federation",
 	"server.tags", "video.config", "video.config.write", "notify.discord", "notify.browserPush",
 	"notify.fediverse", "users.list", "users.get", "users.setEnabled", "users.banIp", "fediverse.post",
 	"observe.emitted", "observe.failed", "observe.disabled",
@@ -168,9 +172,9 @@ func (e *embedder) dispatch(method string, raw []byte) (interface{}, error) {
 	case "chat.clients":
 		return nonNil(o.ChatClients()), nil
 	case "chat.delete":
-		o.DeleteMessage(a.From, a.MessageID)
+		return nil, o.DeleteMessage(a.From, a.MessageID)
 	case "chat.kick":
-		o.KickClient(a.From, a.ClientID)
+		return nil, o.KickClient(a.From, a.ClientID)
 	case "upload":
 		data, err := base64.StdEncoding.DecodeString(a.Data)
 		if err != nil {
@@ -189,6 +193,8 @@ func (e *embedder) dispatch(method string, raw []byte) (interface{}, error) {
 		return o.ServerInfo(), nil
 	case "server.socials":
 		return nonNil(o.ServerSocials()), nil
+	case "server.emotes":
+		return nonNil(o.ServerEmotes()), nil
 	case "server.federation":
 		return o.ServerFederation(), nil
 	case "server.tags":
@@ -215,9 +221,9 @@ func (e *embedder) dispatch(method string, raw []byte) (interface{}, error) {
 	case "users.get":
 		return o.User(a.ID), nil
 	case "users.setEnabled":
-		o.SetUserEnabled(a.From, a.ID, a.Enabled, a.Reason)
+		return nil, o.SetUserEnabled(a.From, a.ID, a.Enabled, a.Reason)
 	case "users.banIp":
-		o.BanIP(a.From, a.IP)
+		return nil, o.BanIP(a.From, a.IP)
 	case "fediverse.post":
 		url, err := o.FediversePost(a.From, a.Content)
 		if err != nil {

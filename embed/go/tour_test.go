@@ -45,9 +45,16 @@ func (f *fullOwncast) ChatHistory(limit uint32) []ChatMessage {
 func (f *fullOwncast) ChatClients() []ChatClient {
 	return []ChatClient{{ID: 3, UserID: "u-3", DisplayName: "Zed", IPAddress: "192.0.2.3", MessageCount: 1}}
 }
-func (f *fullOwncast) DeleteMessage(from Caller, id string) { f.note("delete " + id) }
-func (f *fullOwncast) KickClient(from Caller, id uint64) {
+func (f *fullOwncast) DeleteMessage(from Caller, id string) error {
+	if id == "gone" {
+		return errors.New("no message gone")
+	}
+	f.note("delete " + id)
+	return nil
+}
+func (f *fullOwncast) KickClient(from Caller, id uint64) error {
 	f.note(fmt.Sprint("kick ", id))
+	return nil
 }
 func (f *fullOwncast) Upload(from Caller, name string, data []byte) (string, error) {
 	f.note("upload " + name + " " + string(data))
@@ -94,14 +101,21 @@ func (f *fullOwncast) User(id string) *User {
 	}
 	return nil
 }
-func (f *fullOwncast) SetUserEnabled(from Caller, id string, enabled bool, reason string) {
+func (f *fullOwncast) SetUserEnabled(from Caller, id string, enabled bool, reason string) error {
 	if enabled {
 		f.note("enable " + id)
 	} else {
 		f.note("disable " + id + " " + reason)
 	}
+	return nil
 }
-func (f *fullOwncast) BanIP(from Caller, ip string) { f.note("ban " + ip) }
+func (f *fullOwncast) BanIP(from Caller, ip string) error {
+	f.note("ban " + ip)
+	return nil
+}
+func (f *fullOwncast) ServerEmotes() []Emote {
+	return []Emote{{Name: "gopher", URL: "/img/emoji/gopher.png"}}
+}
 func (f *fullOwncast) FediversePost(from Caller, content string) (string, error) {
 	f.note("post " + content)
 	return "https://owncast.example/posts/77", nil

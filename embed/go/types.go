@@ -133,6 +133,13 @@ type SocialHandle struct {
 	Icon     string `json:"icon,omitempty"`
 }
 
+// Emote is one of the server's custom chat emotes: the name chat clients
+// replace and the URL of its image.
+type Emote struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
 // FederationInfo describes the server's fediverse account.
 type FederationInfo struct {
 	Enabled   bool   `json:"enabled"`

@@ -51,11 +51,13 @@ func (s *server) SendChat(from ocp.Caller, m ocp.ChatSend) {
 }
 func (s *server) ChatHistory(limit uint32) []ocp.ChatMessage { return nil }
 func (s *server) ChatClients() []ocp.ChatClient              { return nil }
-func (s *server) DeleteMessage(from ocp.Caller, id string) {
+func (s *server) DeleteMessage(from ocp.Caller, id string) error {
 	s.say("  owncast: %s deletes chat message %s", from.Slug, id)
+	return nil
 }
-func (s *server) KickClient(from ocp.Caller, id uint64) {
+func (s *server) KickClient(from ocp.Caller, id uint64) error {
 	s.say("  owncast: %s disconnects chat client %d", from.Slug, id)
+	return nil
 }
 func (s *server) Upload(from ocp.Caller, name string, data []byte) (string, error) {
 	s.say("  owncast: %s uploads %s (%d bytes)", from.Slug, name, len(data))
@@ -69,6 +71,7 @@ func (s *server) ServerInfo() ocp.ServerInfo {
 	return ocp.ServerInfo{Name: "Go embed demo", Summary: "A Go server standing in for Owncast", URL: "http://127.0.0.1:8080", Version: "0.2.0"}
 }
 func (s *server) ServerSocials() []ocp.SocialHandle    { return nil }
+func (s *server) ServerEmotes() []ocp.Emote            { return nil }
 func (s *server) ServerFederation() ocp.FederationInfo { return ocp.FederationInfo{} }
 func (s *server) ServerTags() []string                 { return []string{"demo", "go"} }
 func (s *server) VideoConfig() ocp.VideoConfig {
@@ -89,10 +92,14 @@ func (s *server) NotifyFediverse(from ocp.Caller, n ocp.FediverseNotification) {
 }
 func (s *server) Users() []ocp.User        { return nil }
 func (s *server) User(id string) *ocp.User { return nil }
-func (s *server) SetUserEnabled(from ocp.Caller, id string, enabled bool, reason string) {
+func (s *server) SetUserEnabled(from ocp.Caller, id string, enabled bool, reason string) error {
 	s.say("  owncast: %s sets user %s enabled=%v (%s)", from.Slug, id, enabled, reason)
+	return nil
 }
-func (s *server) BanIP(from ocp.Caller, ip string) { s.say("  owncast: %s bans %s", from.Slug, ip) }
+func (s *server) BanIP(from ocp.Caller, ip string) error {
+	s.say("  owncast: %s bans %s", from.Slug, ip)
+	return nil
+}
 func (s *server) FediversePost(from ocp.Caller, content string) (string, error) {
 	s.say("  owncast: %s posts to the fediverse: %s", from.Slug, content)
 	return "https://owncast.example/posts/1", nil

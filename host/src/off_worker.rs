@@ -1,6 +1,6 @@
 //! Owncast callbacks off the runtime's worker threads.
 
-use crate::owncast::{Caller, ChatSend, Owncast};
+use crate::owncast::{Caller, ChatSend, LogLevel, Owncast};
 
 use crate::types::*;
 use std::sync::Arc;
@@ -32,10 +32,10 @@ impl Owncast for OffWorker {
     fn chat_clients(&self) -> Vec<ChatClient> {
         off_worker(|| self.0.chat_clients())
     }
-    fn delete_message(&self, from: &Caller<'_>, message_id: &str) {
+    fn delete_message(&self, from: &Caller<'_>, message_id: &str) -> Result<(), String> {
         off_worker(|| self.0.delete_message(from, message_id))
     }
-    fn kick_client(&self, from: &Caller<'_>, client_id: u64) {
+    fn kick_client(&self, from: &Caller<'_>, client_id: u64) -> Result<(), String> {
         off_worker(|| self.0.kick_client(from, client_id))
     }
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
@@ -52,6 +52,9 @@ impl Owncast for OffWorker {
     }
     fn server_socials(&self) -> Vec<SocialHandle> {
         off_worker(|| self.0.server_socials())
+    }
+    fn server_emotes(&self) -> Vec<Emote> {
+        off_worker(|| self.0.server_emotes())
     }
     fn server_federation(&self) -> FederationInfo {
         off_worker(|| self.0.server_federation())
@@ -80,10 +83,10 @@ impl Owncast for OffWorker {
     fn user(&self, id: &str) -> Option<User> {
         off_worker(|| self.0.user(id))
     }
-    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str) {
+    fn set_user_enabled(&self, from: &Caller<'_>, id: &str, enabled: bool, reason: &str) -> Result<(), String> {
         off_worker(|| self.0.set_user_enabled(from, id, enabled, reason))
     }
-    fn ban_ip(&self, from: &Caller<'_>, ip: &str) {
+    fn ban_ip(&self, from: &Caller<'_>, ip: &str) -> Result<(), String> {
         off_worker(|| self.0.ban_ip(from, ip))
     }
     fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
@@ -97,5 +100,8 @@ impl Owncast for OffWorker {
     }
     fn session_ended(&self, from: &Caller<'_>) {
         off_worker(|| self.0.session_ended(from))
+    }
+    fn plugin_log(&self, from: &Caller<'_>, level: LogLevel, message: &str) {
+        off_worker(|| self.0.plugin_log(from, level, message))
     }
 }

@@ -5,13 +5,13 @@
 //! Project extensions, each optional and never needed by an upstream file:
 //! a JSON (non-string) `http.body`, `http.expect.body` or
 //! `httpResponses[].body` (sent or compared as JSON, the expected body as a
-//! subset of the actual one), a filter `reason` written `/regex/`, and the
+//! subset of the actual one), a filter `reason` written `/regex/`, the
 //! step `{"advanceTimers": ms}` (the host's timers run on a clock only these
-//! steps move).
+//! steps move) and `given.emotes` (what `owncast.server.emotes()` returns).
 
 use owncast_plugin_host::types::{
-    Broadcaster, ChatClient, ChatMessage, ChatUser, FederationInfo, KnownKeys, ServerInfo, SocialHandle, StreamInfo,
-    User, VideoConfig, VideoConfigUpdate,
+    Broadcaster, ChatClient, ChatMessage, ChatUser, Emote, FederationInfo, KnownKeys, ServerInfo, SocialHandle,
+    StreamInfo, User, VideoConfig, VideoConfigUpdate,
 };
 use owncast_plugin_testing::CannedResponse;
 use serde::Deserialize;
@@ -55,6 +55,9 @@ pub struct Given {
     pub users: Vec<User>,
     #[serde(default)]
     pub socials: Vec<SocialHandle>,
+    /// `owncast.server.emotes()` (extension: upstream's runner has no emotes fixture).
+    #[serde(default)]
+    pub emotes: Vec<Emote>,
     pub federation: Option<FederationInfo>,
     pub broadcaster: Option<Broadcaster>,
     #[serde(default)]
@@ -203,6 +206,8 @@ pub struct Expect {
     #[serde(default)]
     pub session_clears: u32,
     pub uploads: Option<Vec<UploadExpect>>,
+    /// Lines the plugin wrote to the server log (`owncast.log.*`).
+    pub logs: Option<Vec<LogExpect>>,
     pub video_config_writes: Option<Vec<VideoConfigUpdate>>,
     pub emits: Option<Vec<EmitExpect>>,
     /// Keys that must hold these values; a missing key equals `""`.
@@ -300,12 +305,25 @@ pub struct SessionGrantExpect {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UploadExpect {
     pub name: String,
     /// The uploaded bytes as text; checked when non-empty.
     #[serde(default)]
     pub body: String,
+    /// The uploaded bytes in standard base64; checked when given (`""` too).
+    pub body_base64: Option<String>,
+}
+
+/// Every field compared, as upstream.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogExpect {
+    /// The plugin's slug.
+    pub plugin: String,
+    /// `info`, `warning` or `error`.
+    pub level: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -560,6 +578,8 @@ mod tests {
         assert!(e.contains("at `[0].expect.fediversePosts[0].bdy`"), "{e}");
         let e = err(r#"[{"name":"a","given":{"httpResponses":[{"url":"*","methd":"GET"}]}}]"#);
         assert!(e.contains("at `[0].given.httpResponses[0].methd`"), "{e}");
+        let e = err(r#"[{"name":"a","expect":{"logs":[{"plugin":"p","level":"info","msg":"x"}]}}]"#);
+        assert!(e.contains("at `[0].expect.logs[0].msg`"), "{e}");
         let e = err(r#"[{"name":"a","events":[{"http":{"path":"/","expect":{"statuss":200}}}]}]"#);
         assert!(e.contains("at `[0].events[0].http.expect.statuss`"), "{e}");
     }
@@ -661,7 +681,8 @@ mod tests {
                 "browserPushes": [{"title": "t"}], "fediversePosts": [{"type": "follow", "body": "b", "image": "i", "link": "l"}],
                 "fediverseOutbox": [], "userModerations": [{"userId": "u", "enabled": false, "reason": "r"}],
                 "bannedIPs": ["1.2.3.4"], "userRegistrations": [{"authId": "a"}], "sessionGrants": [{"userId": "u", "ttl": 60}],
-                "sessionClears": 1, "uploads": [{"name": "n", "body": "b"}], "videoConfigWrites": [{"latencyLevel": 3}],
+                "sessionClears": 1, "uploads": [{"name": "n", "body": "b"}, {"name": "m", "bodyBase64": ""}],
+                "logs": [{"plugin": "p", "level": "warning", "message": "m"}], "videoConfigWrites": [{"latencyLevel": 3}],
                 "emits": [{"eventType": "e"}], "kv": {"k": ""}, "httpRequests": [{"url": "u"}], "sseSends": [{"channel": "c"}],
                 "commands": [{"name": "ping", "prefix": "?", "description": "d", "usage": "u", "aliases": ["p"], "modOnly": true, "caseSensitive": true, "cooldownMs": 5}]
             }
@@ -682,6 +703,8 @@ mod tests {
         assert_eq!(c.expect.kicked_clients, Some(vec![7]));
         assert_eq!(c.expect.banned_ips, Some(vec!["1.2.3.4".to_string()]));
         assert_eq!(c.expect.session_clears, 1);
+        assert_eq!(c.expect.uploads.as_ref().unwrap()[1].body_base64.as_deref(), Some(""));
+        assert_eq!(c.expect.logs.as_ref().unwrap()[0].level, "warning");
         assert_eq!(
             c.expect.browser_pushes.as_ref().unwrap()[0],
             BrowserPushExpect { title: "t".into(), body: String::new(), url: String::new() }

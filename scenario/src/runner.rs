@@ -2,6 +2,8 @@ use super::format::{
     self, BrowserPushExpect, Case, ChatToExpect, Expect, FediversePostExpect, FilterExpect, HttpStep,
     UserModerationExpect,
 };
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use owncast_plugin_host::capabilities::sse::SseHub;
 use owncast_plugin_host::capabilities::timer::TIMER_FIRE;
 use owncast_plugin_host::dispatcher::{Observer, StepResult};
@@ -141,6 +143,7 @@ impl ScenarioRunner {
             broadcaster: g.broadcaster.clone().unwrap_or_default(),
             server: g.server.clone().unwrap_or_default(),
             socials: g.socials.clone(),
+            emotes: g.emotes.clone(),
             federation: g.federation.clone().unwrap_or_default(),
             tags: g.tags.clone(),
             video_config: g.video_config.clone().unwrap_or_default(),
@@ -594,13 +597,24 @@ fn check_expect(e: &Expect, fx: &Effects<'_>, failures: &mut Vec<String>) {
         "uploads",
         &e.uploads,
         &sim.uploads,
-        |w, (name, data)| w.name == *name && optional_eq(&w.body, &String::from_utf8_lossy(data)),
+        |w, (name, data)| {
+            w.name == *name
+                && optional_eq(&w.body, &String::from_utf8_lossy(data))
+                && w.body_base64.as_ref().is_none_or(|b| *b == BASE64.encode(data))
+        },
         |w, g| {
-            let w: Vec<Value> = w.iter().map(|u| json!({"name": u.name, "body": u.body})).collect();
-            let g: Vec<Value> = g.iter().map(|(n, d)| json!({"name": n, "body": String::from_utf8_lossy(d)})).collect();
+            let w: Vec<Value> =
+                w.iter().map(|u| json!({"name": u.name, "body": u.body, "bodyBase64": u.body_base64})).collect();
+            let g: Vec<Value> = g
+                .iter()
+                .map(|(n, d)| json!({"name": n, "body": String::from_utf8_lossy(d), "bodyBase64": BASE64.encode(d)}))
+                .collect();
             (json!(w), json!(g))
         },
     );
+    check_json_list(failures, "logs", &e.logs, &sim.logs, |w, g| {
+        w.plugin == g.plugin && w.level == g.level.name() && w.message == g.message
+    });
     check_json_list(failures, "videoConfigWrites", &e.video_config_writes, &sim.video_config_writes, |w, g| {
         json!(w) == json!(g)
     });

@@ -1,7 +1,8 @@
 //! The newer upstream host functions through their WIT interfaces (the
 //! component path), with the `ambient` test guest (host/tests/guests/ambient):
 //! timers on the real clock and on a manual one, cancelled on unload; bundled
-//! assets; SQL; users.register; auth.gate's host-owned session cookie.
+//! assets; SQL; users.register; auth.gate's host-owned session cookie; the
+//! server's emotes and log lines to Owncast's log.
 
 mod common;
 
@@ -10,9 +11,11 @@ use common::sent;
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::owncast::ChatSend;
+use owncast_plugin_host::owncast::LogLevel;
+use owncast_plugin_host::types::Emote;
 use owncast_plugin_host::Host;
 use owncast_plugin_server::{PluginServer, ServerConfig};
-use owncast_plugin_testing::{SimulatedData, SimulatedOwncast};
+use owncast_plugin_testing::{PluginLog, SimulatedData, SimulatedOwncast};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,6 +129,24 @@ async fn the_earlier_storage_layout_is_migrated() {
     assert_eq!(sent(&sim), ["sql made=true id=2 names=al,bob pragma-refused=true"], "the migrated database is used");
     assert_eq!(std::fs::read_to_string(d.path().join("ambient/files/notes/a.txt")).unwrap(), "kept");
     assert!(!old.path().join("ambient.sql").exists() && !old.path().join("ambient").exists());
+}
+
+#[tokio::test]
+async fn server_emotes_and_log_lines() {
+    let Some((h, sim, _d)) = host(true).await else { return };
+    sim.set_data(|d| {
+        d.emotes = vec![
+            Emote { name: "party".into(), url: "/img/emoji/party.gif".into() },
+            Emote { name: "wave".into(), url: "https://cdn.example/wave.png".into() },
+        ]
+    });
+    h.notify(&say("!emotes")).await;
+    h.notify(&say("!warn disk almost full")).await;
+    assert_eq!(sent(&sim), ["emotes party=/img/emoji/party.gif,wave=https://cdn.example/wave.png"]);
+    assert_eq!(
+        sim.effects().logs,
+        [PluginLog { plugin: "ambient".into(), level: LogLevel::Warning, message: "disk almost full".into() }]
+    );
 }
 
 #[tokio::test]

@@ -8,4 +8,4 @@ pub mod canned;
 pub mod simulated;
 
 pub use canned::{CannedOutbound, CannedResponse};
-pub use simulated::{display_color, Effects, SimulatedData, SimulatedOwncast, AUTOPLAY_MODES};
+pub use simulated::{display_color, Effects, PluginLog, SimulatedData, SimulatedOwncast, AUTOPLAY_MODES};

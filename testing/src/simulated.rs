@@ -1,7 +1,7 @@
 //! [`SimulatedOwncast`]: an in-memory Owncast that records every effect so
 //! tests can assert on it (the scenario runner, the demo and the dev server use it).
 
-use owncast_plugin_contract::owncast::{Caller, ChatSend, Owncast};
+use owncast_plugin_contract::owncast::{Caller, ChatSend, LogLevel, Owncast};
 pub use owncast_plugin_contract::types::UserRegistration;
 use owncast_plugin_contract::types::*;
 use serde::Serialize;
@@ -14,6 +14,7 @@ pub struct SimulatedData {
     pub broadcaster: Broadcaster,
     pub server: ServerInfo,
     pub socials: Vec<SocialHandle>,
+    pub emotes: Vec<Emote>,
     pub federation: FederationInfo,
     pub tags: Vec<String>,
     pub video_config: VideoConfig,
@@ -47,6 +48,17 @@ pub struct Effects {
     /// `(user id, ttl seconds)`.
     pub session_grants: Vec<(String, u64)>,
     pub session_clears: u32,
+    /// Lines plugins wrote to the server log (`owncast_log_*`, WIT `log`).
+    pub logs: Vec<PluginLog>,
+}
+
+/// One line a plugin wrote to the server log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginLog {
+    /// The plugin's slug.
+    pub plugin: String,
+    pub level: LogLevel,
+    pub message: String,
 }
 
 /// Watches the chat messages plugins send: `(plugin, kind, message)`.
@@ -176,11 +188,13 @@ impl Owncast for SimulatedOwncast {
     fn chat_clients(&self) -> Vec<ChatClient> {
         self.data(|d| d.chat_clients.clone())
     }
-    fn delete_message(&self, _: &Caller<'_>, message_id: &str) {
+    fn delete_message(&self, _: &Caller<'_>, message_id: &str) -> Result<(), String> {
         self.record(|e| e.deleted_messages.push(message_id.to_string()));
+        Ok(())
     }
-    fn kick_client(&self, _: &Caller<'_>, client_id: u64) {
+    fn kick_client(&self, _: &Caller<'_>, client_id: u64) -> Result<(), String> {
         self.record(|e| e.kicked_clients.push(client_id));
+        Ok(())
     }
     fn upload(&self, from: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
         self.record(|e| e.uploads.push((name.to_string(), data.to_vec())));
@@ -202,6 +216,9 @@ impl Owncast for SimulatedOwncast {
     }
     fn server_socials(&self) -> Vec<SocialHandle> {
         self.data(|d| d.socials.clone())
+    }
+    fn server_emotes(&self) -> Vec<Emote> {
+        self.data(|d| d.emotes.clone())
     }
     fn server_federation(&self) -> FederationInfo {
         self.data(|d| d.federation.clone())
@@ -266,11 +283,13 @@ impl Owncast for SimulatedOwncast {
     fn user(&self, id: &str) -> Option<User> {
         self.data(|d| d.users.iter().find(|u| u.id == id).cloned())
     }
-    fn set_user_enabled(&self, _: &Caller<'_>, id: &str, enabled: bool, reason: &str) {
+    fn set_user_enabled(&self, _: &Caller<'_>, id: &str, enabled: bool, reason: &str) -> Result<(), String> {
         self.record(|e| e.user_changes.push((id.to_string(), enabled, reason.to_string())));
+        Ok(())
     }
-    fn ban_ip(&self, _: &Caller<'_>, ip: &str) {
+    fn ban_ip(&self, _: &Caller<'_>, ip: &str) -> Result<(), String> {
         self.record(|e| e.banned_ips.push(ip.to_string()));
+        Ok(())
     }
     fn fediverse_post(&self, from: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
         let n = {
@@ -312,5 +331,8 @@ impl Owncast for SimulatedOwncast {
     }
     fn session_ended(&self, _: &Caller<'_>) {
         self.record(|e| e.session_clears += 1);
+    }
+    fn plugin_log(&self, from: &Caller<'_>, level: LogLevel, message: &str) {
+        self.record(|e| e.logs.push(PluginLog { plugin: from.slug.to_string(), level, message: message.to_string() }));
     }
 }

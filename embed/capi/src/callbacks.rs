@@ -141,6 +141,7 @@ pub const METHODS: &[&str] = &[
     "stream.broadcaster",
     "server.info",
     "server.socials",
+    "server.emotes",
     "server.federation",
     "server.tags",
     "video.config",
@@ -221,6 +222,14 @@ impl Callbacks {
         }
     }
 
+    /// A call that answers nothing or fails with a message the plugin sees.
+    fn done(&self, method: &str, args: Value) -> Result<(), String> {
+        match self.invoke(method, &args)? {
+            Some(_) => Ok(()),
+            None => Err(format!("{method}: not available in this embedding")),
+        }
+    }
+
     /// A call that answers a URL or fails with a message.
     fn url(&self, method: &str, args: Value) -> Result<UrlResult, String> {
         match self.invoke(method, &args)? {
@@ -259,11 +268,11 @@ impl Owncast for Callbacks {
     fn chat_clients(&self) -> Vec<ChatClient> {
         self.get("chat.clients", json!({})).unwrap_or_default()
     }
-    fn delete_message(&self, c: &Caller<'_>, message_id: &str) {
-        self.effect("chat.delete", json!({ "from": from(c), "messageId": message_id }))
+    fn delete_message(&self, c: &Caller<'_>, message_id: &str) -> Result<(), String> {
+        self.done("chat.delete", json!({ "from": from(c), "messageId": message_id }))
     }
-    fn kick_client(&self, c: &Caller<'_>, client_id: u64) {
-        self.effect("chat.kick", json!({ "from": from(c), "clientId": client_id }))
+    fn kick_client(&self, c: &Caller<'_>, client_id: u64) -> Result<(), String> {
+        self.done("chat.kick", json!({ "from": from(c), "clientId": client_id }))
     }
     fn upload(&self, c: &Caller<'_>, name: &str, data: &[u8]) -> Result<UrlResult, String> {
         use base64::Engine;
@@ -282,6 +291,9 @@ impl Owncast for Callbacks {
     }
     fn server_socials(&self) -> Vec<SocialHandle> {
         self.get("server.socials", json!({})).unwrap_or_default()
+    }
+    fn server_emotes(&self) -> Vec<Emote> {
+        self.get("server.emotes", json!({})).unwrap_or_default()
     }
     fn server_federation(&self) -> FederationInfo {
         self.get("server.federation", json!({})).unwrap_or_default()
@@ -318,11 +330,11 @@ impl Owncast for Callbacks {
     fn user(&self, id: &str) -> Option<User> {
         self.get::<Option<User>>("users.get", json!({ "id": id })).flatten()
     }
-    fn set_user_enabled(&self, c: &Caller<'_>, id: &str, enabled: bool, reason: &str) {
-        self.effect("users.setEnabled", json!({ "from": from(c), "id": id, "enabled": enabled, "reason": reason }))
+    fn set_user_enabled(&self, c: &Caller<'_>, id: &str, enabled: bool, reason: &str) -> Result<(), String> {
+        self.done("users.setEnabled", json!({ "from": from(c), "id": id, "enabled": enabled, "reason": reason }))
     }
-    fn ban_ip(&self, c: &Caller<'_>, ip: &str) {
-        self.effect("users.banIp", json!({ "from": from(c), "ip": ip }))
+    fn ban_ip(&self, c: &Caller<'_>, ip: &str) -> Result<(), String> {
+        self.done("users.banIp", json!({ "from": from(c), "ip": ip }))
     }
     fn fediverse_post(&self, c: &Caller<'_>, content: &str) -> Result<UrlResult, String> {
         self.url("fediverse.post", json!({ "from": from(c), "content": content }))

@@ -1,4 +1,5 @@
 //! `chat-moderate` — permission `chat.moderate`; legacy `owncast_delete_message`, `owncast_kick_client`.
+//! What Owncast refuses is a failed call (legacy: `{"error": ...}`).
 
 use super::trap;
 use super::PluginView;
@@ -7,12 +8,10 @@ use crate::context::{HostCallError, PluginContext};
 
 impl PluginContext {
     pub fn delete_message(&self, message_id: &str) -> Result<(), HostCallError> {
-        self.owncast().delete_message(&self.caller(), message_id);
-        Ok(())
+        self.owncast().delete_message(&self.caller(), message_id).map_err(|e| self.failed("chat-moderate.delete-message", e))
     }
     pub fn kick_client(&self, client_id: u64) -> Result<(), HostCallError> {
-        self.owncast().kick_client(&self.caller(), client_id);
-        Ok(())
+        self.owncast().kick_client(&self.caller(), client_id).map_err(|e| self.failed("chat-moderate.kick-client", e))
     }
 }
 

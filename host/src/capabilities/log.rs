@@ -1,21 +1,43 @@
-//! `log` — no permission: the plugin's lines go to the host's log under its slug.
+//! `log` — no permission (upstream's ambient `owncast_log_info`,
+//! `owncast_log_warning`, `owncast_log_error`): the plugin's lines go to the
+//! host's log under its slug, and to Owncast's ([`Owncast::plugin_log`]).
 
 use super::PluginView;
 use crate::bindings::owncast::plugin::log as wit;
 use crate::context::PluginContext;
+use crate::owncast::LogLevel;
 
 pub use wit::Level;
 
 /// Longest log line kept; the rest is cut.
 pub const MAX_LOG_BYTES: usize = 8 * 1024;
 
-impl PluginContext {
-    pub fn log(&self, level: Level, message: &str) {
-        let mut end = message.len().min(MAX_LOG_BYTES);
-        while !message.is_char_boundary(end) {
-            end -= 1;
+impl From<Level> for LogLevel {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::Trace => LogLevel::Trace,
+            Level::Debug => LogLevel::Debug,
+            Level::Info => LogLevel::Info,
+            Level::Warn => LogLevel::Warning,
+            Level::Error => LogLevel::Error,
         }
-        let message = &message[..end];
+    }
+}
+
+/// `message` cut to [`MAX_LOG_BYTES`] at a character boundary.
+fn capped(message: &str) -> &str {
+    let mut end = message.len().min(MAX_LOG_BYTES);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
+}
+
+impl PluginContext {
+    /// A line for the host's log only (Extism's own log functions, a guest's
+    /// stdout and stderr).
+    pub fn log(&self, level: Level, message: &str) {
+        let message = capped(message);
         let plugin = self.slug();
         match level {
             Level::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
@@ -25,11 +47,30 @@ impl PluginContext {
             Level::Error => tracing::error!(target: "plugin", plugin, "{message}"),
         }
     }
+
+    /// A line the plugin writes to the server log (`owncast_log_*`, WIT
+    /// `log`): the host's log, then Owncast's, attributed to the plugin.
+    pub fn log_to_server(&self, level: Level, message: &str) {
+        let message = capped(message);
+        self.log(level, message);
+        self.owncast().plugin_log(&self.caller(), level.into(), message);
+    }
 }
 
 impl wit::Host for PluginView<'_> {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        self.ctx.log(level, &message);
+        self.ctx.log_to_server(level, &message);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_lines_are_cut_at_a_character_boundary() {
+        let line = "é".repeat(super::MAX_LOG_BYTES);
+        let cut = super::capped(&line);
+        assert!(cut.len() <= super::MAX_LOG_BYTES && cut.len() > super::MAX_LOG_BYTES - 2);
+        assert_eq!(super::capped("short"), "short");
     }
 }

@@ -1,11 +1,11 @@
 //! `server` — permission `server.read`; legacy `owncast_stream_current`,
-//! `owncast_stream_broadcaster`, `owncast_server_*`.
+//! `owncast_stream_broadcaster`, `owncast_server_*` (`owncast_server_emotes` included).
 
 use super::trap;
 use super::PluginView;
 use crate::bindings::owncast::plugin::server as wit;
 use crate::context::{HostCallError, PluginContext};
-use crate::types::{Broadcaster, FederationInfo, ServerInfo, SocialHandle, StreamInfo};
+use crate::types::{Broadcaster, Emote, FederationInfo, ServerInfo, SocialHandle, StreamInfo};
 
 impl PluginContext {
     pub fn stream_current(&self) -> Result<StreamInfo, HostCallError> {
@@ -20,6 +20,9 @@ impl PluginContext {
     }
     pub fn server_socials(&self) -> Result<Vec<SocialHandle>, HostCallError> {
         Ok(self.owncast().server_socials())
+    }
+    pub fn server_emotes(&self) -> Result<Vec<Emote>, HostCallError> {
+        Ok(self.owncast().server_emotes())
     }
     pub fn server_federation(&self) -> Result<FederationInfo, HostCallError> {
         Ok(self.owncast().server_federation())
@@ -41,6 +44,9 @@ impl wit::Host for PluginView<'_> {
     }
     fn server_socials(&mut self) -> wasmtime::Result<Vec<SocialHandle>> {
         self.ctx.server_socials().map_err(trap)
+    }
+    fn server_emotes(&mut self) -> wasmtime::Result<Vec<Emote>> {
+        self.ctx.server_emotes().map_err(trap)
     }
     fn server_federation(&mut self) -> wasmtime::Result<FederationInfo> {
         self.ctx.server_federation().map_err(trap)

@@ -1,4 +1,5 @@
 //! `users-moderate` — permission `users.moderate`; legacy `owncast_user_set_enabled`, `owncast_ban_ip`.
+//! What Owncast refuses is a failed call (legacy: `{"error": ...}`).
 
 use super::trap;
 use super::PluginView;
@@ -7,15 +8,15 @@ use crate::context::{HostCallError, PluginContext};
 
 impl PluginContext {
     pub fn user_set_enabled(&self, id: &str, enabled: bool, reason: &str) -> Result<(), HostCallError> {
-        self.owncast().set_user_enabled(&self.caller(), id, enabled, reason);
-        Ok(())
+        self.owncast()
+            .set_user_enabled(&self.caller(), id, enabled, reason)
+            .map_err(|e| self.failed("users-moderate.set-enabled", e))
     }
     pub fn ban_ip(&self, ip: &str) -> Result<(), HostCallError> {
         if ip.parse::<std::net::IpAddr>().is_err() {
             return Err(self.failed("users-moderate.ban-ip", format!("\"{ip}\" is not an IP address")));
         }
-        self.owncast().ban_ip(&self.caller(), ip);
-        Ok(())
+        self.owncast().ban_ip(&self.caller(), ip).map_err(|e| self.failed("users-moderate.ban-ip", e))
     }
 }
 

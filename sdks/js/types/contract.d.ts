@@ -277,6 +277,12 @@ export interface SocialHandle {
   icon?: string | null;
 }
 
+/** Upstream `Emote`: a custom chat emote, the name chat clients replace and the URL of its image. */
+export interface Emote {
+  name: string;
+  url: string;
+}
+
 /** Upstream `FederationInfo`. */
 export interface FederationInfo {
   enabled: boolean;

@@ -552,7 +552,9 @@ class _Server:
     def tags(self) -> List[str]:
         return list(_call("server", "server-tags", "owncast.server.tags"))
 
-    emotes = _unsupported("server.emotes")
+    @_host("server", "server-emotes")
+    def emotes(self) -> List[Obj]:
+        return _to_obj(_call("server", "server-emotes", "owncast.server.emotes"))
 
 
 class _Stream:

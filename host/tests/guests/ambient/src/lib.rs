@@ -1,10 +1,11 @@
 //! A component that calls the host functions newer upstream versions added,
 //! through their WIT interfaces: `timer`, `assets` (ambient), `sql`,
-//! `users-register` and `auth-gate`. Chat commands report what came back.
-//! It also declares a host-routed chat command (`!roll`) and renders page
-//! content (world `page-content`).
+//! `users-register` and `auth-gate`; and the newest ones: `log` (upstream's
+//! `owncast_log_*`) and `server.server-emotes`. Chat commands report what
+//! came back. It also declares a host-routed chat command (`!roll`) and
+//! renders page content (world `page-content`).
 
-use owncast_plugin::bindings::owncast::plugin::{assets, auth_gate, sql, timer, users_register};
+use owncast_plugin::bindings::owncast::plugin::{assets, auth_gate, log, server, sql, timer, users_register};
 use owncast_plugin::{
     chat, export_page_content, export_plugin, http, manifest, CommandInfo, ContentRequest, Event, FilterResult, Guest,
     HttpRequest, HttpResponse, PageContent, Registration,
@@ -77,6 +78,12 @@ impl Guest for Ambient {
                         ));
                     }
                     "!register" => chat::send(&format!("registered {:?}", register(arg))),
+                    "!emotes" => {
+                        let emotes: Vec<String> =
+                            server::server_emotes().into_iter().map(|e| format!("{}={}", e.name, e.url)).collect();
+                        chat::send(&format!("emotes {}", emotes.join(",")));
+                    }
+                    "!warn" => log::log(log::Level::Warn, arg),
                     "!grant" => chat::send(&format!("grant {:?}", auth_gate::grant_session(arg, None))),
                     _ => {}
                 }
