@@ -172,6 +172,5 @@ fn passed_api_names(src: &str, at: usize) -> Vec<String> {
 
 /// Declared functions the JS engine and SDK may lack. A host function added
 /// to the declarations goes here only while its engine import and SDK
-/// wrapper are being written: upstream's owncast_log_* and
-/// owncast_server_emotes (the SDK calls them; the engine imports them next).
-const NEWER: &[&str] = &["owncast_log_info", "owncast_log_warning", "owncast_log_error", "owncast_server_emotes"];
+/// wrapper are being written; empty when the engine and SDK are complete.
+const NEWER: &[&str] = &[];

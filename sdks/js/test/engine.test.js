@@ -80,7 +80,7 @@ test("engine module shape: exports, imports, custom section", { skip }, () => {
   assert.deepStrictEqual(exports, [...PLUGIN_EXPORTS, "wizer.initialize"]);
   const imports = WebAssembly.Module.imports(mod);
   const user = imports.filter((i) => i.module === "extism:host/user").map((i) => i.name).sort();
-  assert.strictEqual(user.length, 45);
+  assert.strictEqual(user.length, 49);
   for (const n of [
     "owncast_send_chat",
     "owncast_fs_exists",
@@ -95,6 +95,10 @@ test("engine module shape: exports, imports, custom section", { skip }, () => {
     "owncast_users_register",
     "owncast_auth_grant_session",
     "owncast_auth_end_session",
+    "owncast_server_emotes",
+    "owncast_log_info",
+    "owncast_log_warning",
+    "owncast_log_error",
   ]) {
     assert.ok(user.includes(n), n);
   }
@@ -250,6 +254,7 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
       server: { name: "srv" },
       configValues: { enabled: true, limit: 25 },
       assets: { "welcome.txt": "hi there" },
+      emotes: [{ name: "wave", url: "/e/wave.gif" }],
     },
     config: { enabled: "true" },
   });
@@ -293,6 +298,7 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
   expectCall("server.socials", ["owncast_server_socials"], []);
   expectCall("server.federation", ["owncast_server_federation"], {});
   expectCall("server.tags", ["owncast_server_tags"], []);
+  expectCall("server.emotes", ["owncast_server_emotes"], [{ name: "wave", url: "/e/wave.gif" }]);
   expectCall("videoConfig.read", ["owncast_video_config_read"], {});
   expectCall("videoConfig.write", ["owncast_video_config_write", '{"latencyLevel":2}'], null);
   expectCall("videoConfig.writeRefused", ["owncast_video_config_write", '{"latencyLevel":9}'], "latencyLevel must be 0-4");
@@ -354,6 +360,10 @@ test("every owncast.* function reaches its host function", { skip }, async () =>
   );
   expectCall("auth.grantSession", ["owncast_auth_grant_session", { userId: "user-gh:1", ttl: 60 }], null);
   expectCall("auth.endSession", ["owncast_auth_end_session"], null);
+  // upstream's ambient log lines go to the host, not the console, when the engine imports them
+  expectCall("log.info", ["owncast_log_info", 'hello {"n":1}']);
+  expectCall("log.warning", ["owncast_log_warning", "careful"]);
+  expectCall("log.error", ["owncast_log_error", "broken 2"]);
   // config.get reads through owncast_config_get (typed JSON) when the engine imports it
   expectCall("config.get", ["owncast_config_get", "enabled"], true);
   h.calls = [];

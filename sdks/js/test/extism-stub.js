@@ -196,6 +196,7 @@ class StubHost {
       owncast_server_socials: () => (rec("owncast_server_socials"), ret([])),
       owncast_server_federation: () => (rec("owncast_server_federation"), ret({})),
       owncast_server_tags: () => (rec("owncast_server_tags"), ret([])),
+      owncast_server_emotes: () => (rec("owncast_server_emotes"), ret(d.emotes || [])),
       owncast_video_config_read: () => (rec("owncast_video_config_read"), ret(d.videoConfig || {})),
       owncast_video_config_write: (p) => {
         const update = str(p);
@@ -236,6 +237,9 @@ class StubHost {
       },
       owncast_auth_grant_session: (p) => (rec("owncast_auth_grant_session", JSON.parse(str(p))), ret({})),
       owncast_auth_end_session: () => rec("owncast_auth_end_session"),
+      owncast_log_info: (p) => rec("owncast_log_info", str(p)),
+      owncast_log_warning: (p) => rec("owncast_log_warning", str(p)),
+      owncast_log_error: (p) => rec("owncast_log_error", str(p)),
     };
     const out = {};
     for (const imp of WebAssembly.Module.imports(module)) {

@@ -855,6 +855,7 @@ host_functions! {
     fn owncast_server_socials() -> u64;
     fn owncast_server_federation() -> u64;
     fn owncast_server_tags() -> u64;
+    fn owncast_server_emotes() -> u64;
     // videoconfig.read / videoconfig.write
     fn owncast_video_config_read() -> u64;
     fn owncast_video_config_write(config: u64) -> u64;
@@ -889,4 +890,8 @@ host_functions! {
     // auth.gate
     fn owncast_auth_grant_session(request: u64) -> u64;
     fn owncast_auth_end_session() -> ();
+    // log (ambient): a line in Owncast's log under the plugin's name
+    fn owncast_log_info(message: u64) -> ();
+    fn owncast_log_warning(message: u64) -> ();
+    fn owncast_log_error(message: u64) -> ();
 }
