@@ -7,7 +7,7 @@
 //! as [`Sources`] by crates this one cannot depend on, the legacy shim's
 //! host functions (their signatures and JSON shapes) and the host's limits.
 
-use crate::permissions::{self, CAPABILITIES};
+use crate::permissions::{self, CAPABILITIES, UNGATED_INTERFACES};
 use std::fmt::Write;
 use std::path::Path;
 use wit_parser::{Docs, Function, InterfaceId, Resolve, Type, TypeDefKind, TypeId, WorldItem, WorldKey};
@@ -473,13 +473,16 @@ impl Contract {
         );
 
         let _ = writeln!(o, "## Host interfaces and permissions\n");
+        let ungated: Vec<String> =
+            UNGATED_INTERFACES.iter().filter(|i| **i != "types").map(|i| format!("`{i}`")).collect();
         let _ = writeln!(
             o,
-            "Every interface but `log` and `config` is opened by a permission of the manifest. The host links only \
+            "Every interface but {} is opened by a permission of the manifest. The host links only \
              what the manifest declares and the admin approved: a component importing anything else, or a legacy \
              module importing an ungranted `owncast_*` function, is refused at load with the import and the \
              permission named. In the legacy ABI every string or JSON argument and result is an Extism memory \
-             offset (`i64`); a result of `0` means none.\n"
+             offset (`i64`); a result of `0` means none.\n",
+            ungated.join(", ")
         );
         for (name, id) in self.imported_interfaces().into_iter().filter(|(n, _)| n != "types") {
             let iface = &self.resolve.interfaces[id];
