@@ -148,29 +148,6 @@ impl Rollup {
     }
 }
 
-/// `code` with a custom section appended: different bytes, the same module.
-fn with_custom_section(code: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
-    fn leb(mut v: usize, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            out.push(if v == 0 { b } else { b | 0x80 });
-            if v == 0 {
-                break;
-            }
-        }
-    }
-    let mut body = Vec::new();
-    leb(name.len(), &mut body);
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(data);
-    let mut out = code.to_vec();
-    out.push(0);
-    leb(body.len(), &mut out);
-    out.extend_from_slice(&body);
-    out
-}
-
 fn message(n: usize, body: &str) -> Event {
     Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
@@ -388,7 +365,11 @@ impl Bench<'_> {
         for k in 0..n {
             let mut b = with_slug(bundle, &format!("bench-copy-{k}"))?;
             if is_wasm(&b.code) {
-                b.code = with_custom_section(&b.code, "owncast-bench-copy", k.to_string().as_bytes());
+                b.code = owncast_compat_extism::snapshot::with_custom_section(
+                    &b.code,
+                    "owncast-bench-copy",
+                    k.to_string().as_bytes(),
+                );
             } else {
                 b.code.extend_from_slice(format!("\n// copy {k}\n").as_bytes());
             }

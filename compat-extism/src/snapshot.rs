@@ -206,6 +206,17 @@ fn put_section(id: u8, body: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(body);
 }
 
+/// `module` with a custom section `name` holding `data` appended: different
+/// bytes (another code-cache key), the same module to run.
+pub fn with_custom_section(module: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(name.len() + data.len() + 5);
+    put_name(name, &mut body);
+    body.extend_from_slice(data);
+    let mut out = module.to_vec();
+    put_section(0, &body, &mut out);
+    out
+}
+
 /// A vector section: the count, then the entries' bytes.
 fn put_vec_section(id: u8, count: u64, entries: &[u8], out: &mut Vec<u8>) {
     let mut body = Vec::with_capacity(entries.len() + 5);
@@ -475,6 +486,17 @@ mod tests {
         );
         assert_eq!(run_split(&engine, &s), run_whole(&engine, &bytes));
         assert_eq!(run_whole(&engine, &bytes), (65536 + 1 + 7 + 42, 65536 + 2 + 7 + 42, 1.5, 2));
+    }
+
+    #[test]
+    fn a_custom_section_changes_the_bytes_not_the_module() {
+        let engine = Engine::default();
+        let bytes = wat(PLUGIN);
+        let copy = with_custom_section(&bytes, "copy", b"7");
+        assert_ne!(copy, bytes);
+        assert_eq!(run_whole(&engine, &copy), run_whole(&engine, &bytes));
+        // section 0 (custom), 6 bytes: the name "copy" (length-prefixed), then the data
+        assert_eq!(&copy[bytes.len()..], &[0, 6, 4, b'c', b'o', b'p', b'y', b'7']);
     }
 
     #[test]
