@@ -312,6 +312,26 @@ func TestTrappingAndSpinningPluginsGiveCleanErrors(t *testing.T) {
 	if el := time.Since(start); el > 200*time.Millisecond {
 		t.Errorf("cancelled call returned after %v", el)
 	}
+	// The call Go gave up on still spins until hostile's deadline; meanwhile
+	// a filter skips hostile at once (the host's stall bound). Wait until it
+	// is free, so the next call really runs in it.
+	for i := 0; ; i++ {
+		o, err = h.Filter(background(), chat("dee", "calm", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy := false
+		for _, s := range o.Steps {
+			busy = busy || (s.Plugin == "hostile" && s.Result == ResultFailed && strings.Contains(s.Error, "busy"))
+		}
+		if !busy {
+			break
+		}
+		if i == 200 {
+			t.Fatal("hostile stayed busy after its deadline")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Cancellation, likewise.
 	ctx, cancel = context.WithCancel(background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()

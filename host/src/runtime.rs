@@ -41,7 +41,12 @@ pub struct Limits {
     /// this long: the plugin is stalled (a call running to its deadline, a
     /// slow HTTP handler), and its filter step fails open at once instead of
     /// holding every message behind it for up to the filter deadline. A
-    /// plugin that is merely busy with quick calls is waited for.
+    /// plugin that is merely busy with quick calls is waited for. The
+    /// default is the filter deadline: a concurrent filter call of the same
+    /// plugin within its deadline is always waited for (a smaller bound skips
+    /// well-behaved filters whenever two messages meet in one slow call),
+    /// while a call older than that (an HTTP or event call, or a filter being
+    /// cut) no longer holds the chat.
     pub filter_stall: Duration,
     /// Largest file a plugin may write (`storage.fs`).
     pub fs_file_bytes: usize,
@@ -66,7 +71,7 @@ impl Default for Limits {
             http_response_bytes: 10 << 20,
             output_bytes: 4 << 20,
             http_queue: 3,
-            filter_stall: Duration::from_millis(5),
+            filter_stall: Duration::from_millis(50),
             fs_file_bytes: 10 << 20,
             fs_dir_bytes: 100 << 20,
             fs_entries: 10_000,
