@@ -87,13 +87,7 @@ async fn page_tour_content_failures_stay_out_of_the_page() {
     use owncast_plugin_host::types::ChatUser;
     use owncast_plugin_host::ui::{content_request, ContentHook};
     let Some(dir) = fixture("page-tour") else { return };
-    let h = Arc::new(
-        Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
-            .runtime(runtime(|_| {}))
-            .loader(Arc::new(ExtismLoader::new()))
-            .build()
-            .unwrap(),
-    );
+    let h = Arc::new(host());
     h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
     let boom = h.call_content("page-tour", ContentHook::TabContent, Some(content_request("boom", None))).await;
     assert!(boom.unwrap_err().contains("the boom tab failed"));
@@ -142,11 +136,7 @@ async fn newest_tour_scenarios_pass() {
 async fn newest_tour_long_log_lines_are_capped() {
     let Some(dir) = fixture("newest-tour") else { return };
     let sim = Arc::new(SimulatedOwncast::default());
-    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
-        .runtime(runtime(|_| {}))
-        .loader(Arc::new(ExtismLoader::new()))
-        .build()
-        .unwrap();
+    let h = host_on(sim.clone());
     h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
     h.notify(&say("!longlog")).await;
     let logs = sim.effects().logs;
@@ -294,11 +284,7 @@ async fn a_legacy_filter_waiting_in_a_host_call_is_cut_at_its_deadline() {
     let slow = Arc::new(SimulatedOwncast::demo().with_latency(std::time::Duration::from_millis(1500)));
     let fetch = format!("fetch http://{addr}/slow");
     for body in ["sleep", fetch.as_str(), "history"] {
-        let h = Host::builder(slow.clone(), Arc::new(NetworkOutbound))
-            .runtime(runtime(|_| {}))
-            .loader(Arc::new(ExtismLoader::new()))
-            .build()
-            .unwrap();
+        let h = host_on(slow.clone());
         h.load(PluginBundle::from_dir(&dir).unwrap()).await.unwrap();
         let start = std::time::Instant::now();
         let out = h.filter(chat(body)).await;

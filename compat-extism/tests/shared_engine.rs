@@ -157,11 +157,7 @@ async fn an_engine_built_module_is_gated_at_call_time() {
     assert!(err.to_string().contains("without permission chat.send"), "{err}");
     // With the permission the same module sends its manifest (config `manifest`).
     let sim = Arc::new(SimulatedOwncast::default());
-    let h = Host::builder(sim.clone(), Arc::new(NetworkOutbound))
-        .runtime(runtime(|_| {}))
-        .loader(Arc::new(ExtismLoader::new()))
-        .build()
-        .unwrap();
+    let h = host_on(sim.clone());
     let m = manifest("engine-built", &["chat.filter", "chat.send"]);
     let mut inst = instance(&h, &m, &code, "engine-built.wasm", None).await.unwrap();
     assert_eq!(inst.on_filter(&chat("x")).await.unwrap(), Verdict::Pass);

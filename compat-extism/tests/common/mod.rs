@@ -99,12 +99,18 @@ pub fn runtime(tweak: impl FnOnce(&mut RuntimeConfig)) -> Arc<Runtime> {
     Runtime::new(c).unwrap()
 }
 
+fn build(owncast: Arc<SimulatedOwncast>, runtime: Arc<Runtime>, loader: ExtismLoader) -> Host {
+    Host::builder(owncast, Arc::new(NetworkOutbound)).runtime(runtime).loader(Arc::new(loader)).build().unwrap()
+}
+
 pub fn host_with(runtime: Arc<Runtime>, loader: ExtismLoader) -> Host {
-    Host::builder(Arc::new(SimulatedOwncast::demo()), Arc::new(NetworkOutbound))
-        .runtime(runtime)
-        .loader(Arc::new(loader))
-        .build()
-        .unwrap()
+    build(Arc::new(SimulatedOwncast::demo()), runtime, loader)
+}
+
+/// A host whose Owncast is `owncast` (kept by the test to read its effects),
+/// with the default test runtime and a plain Extism loader.
+pub fn host_on(owncast: Arc<SimulatedOwncast>) -> Host {
+    build(owncast, runtime(|_| {}), ExtismLoader::new())
 }
 
 pub fn host() -> Host {
