@@ -45,7 +45,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "generated contract documents are current"
 target/debug/owncast-plugin contract --md docs/WIRE_PROTOCOL.md --ts sdks/js/types/contract.d.ts \
-  --py sdks/python/owncast_plugin/_contract.py --check
+  --py sdks/python/owncast_plugin/_contract.py --engine-imports sdks/js/engine/src/host_imports.rs --check
 
 step "JS SDK tests (sdks/js)"
 tools/build-js-engine.sh

@@ -1,6 +1,5 @@
 //! `owncast-plugin contract`: documents generated from the WIT contract.
 
-use owncast_compat_extism::user::{HostFn, HOST_FUNCTIONS};
 use owncast_plugin_host::contract::{Contract, Sources};
 use owncast_plugin_host::runtime::Limits;
 use std::path::PathBuf;
@@ -21,6 +20,10 @@ pub struct Args {
     /// derives a plugin's WIT world from it).
     #[arg(long)]
     py: Option<PathBuf>,
+    /// Write the JS engine's `owncast_*` import list (Rust, included by
+    /// `sdks/js/engine/src/lib.rs`) here.
+    #[arg(long)]
+    engine_imports: Option<PathBuf>,
     /// Don't write: fail if the files differ from a fresh rendering.
     #[arg(long)]
     check: bool,
@@ -29,10 +32,15 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let contract = Contract::load(&args.wit)?;
     let mut stale = Vec::new();
-    let outputs =
-        [(args.md, contract.markdown(&sources())), (args.ts, contract.typescript()), (args.py, python_permissions())];
+    let sources = sources();
+    let outputs = [
+        (args.md, contract.markdown(&sources)),
+        (args.ts, contract.typescript()),
+        (args.py, python_permissions()),
+        (args.engine_imports, contract.engine_imports(&sources.legacy)),
+    ];
     if outputs.iter().all(|(p, _)| p.is_none()) {
-        anyhow::bail!("nothing to do: pass --md FILE, --ts FILE and/or --py FILE");
+        anyhow::bail!("nothing to do: pass --md FILE, --ts FILE, --py FILE and/or --engine-imports FILE");
     }
     for (path, text) in outputs {
         let Some(path) = path else { continue };
@@ -61,7 +69,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// the host's default limits and the scenario format's keys.
 fn sources() -> Sources {
     Sources {
-        legacy: HOST_FUNCTIONS.iter().map(HostFn::wire).collect(),
+        legacy: owncast_plugin_host::capabilities::legacy::all().iter().map(|f| f.wire()).collect(),
         limits: Limits::default().table(),
         scenario: owncast_plugin_scenario::format::keys(),
     }

@@ -4,7 +4,7 @@ use crate::env::{self, ENV, KERNEL_FUNCTIONS};
 use crate::kernel::Kernel;
 use crate::snapshot::{self, Const, Split, SNAPSHOT_MODULE};
 use crate::state::{legacy_manifest, manifest_json, LegacyPlugin, State};
-use crate::user::{self, CallGate, USER};
+use crate::user::{self, Bind, CallGate, USER};
 use crate::wasm::has_custom_section;
 use owncast_plugin_host::context::CallScope;
 use owncast_plugin_host::event::{Event, Verdict};

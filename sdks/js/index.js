@@ -281,6 +281,11 @@ function call(perm, api, name, args) {
   }
 }
 
+/** Frees a returned offset the caller does not read (an operation's `{}`/`{error}`). */
+function discard(off) {
+  if (off !== undefined && off !== null && Number(off) !== 0) Memory.find(off).free();
+}
+
 /** Reads (and frees) a returned offset as a string; 0 means none (null). */
 function readString(off) {
   if (off === undefined || off === null || Number(off) === 0) return null;
@@ -538,11 +543,11 @@ var owncast = {
       return readJson(call("chat.history", "owncast.chat.clients", "owncast_chat_clients", [])) || [];
     },
     deleteMessage: function (messageId) {
-      call("chat.moderate", "owncast.chat.deleteMessage", "owncast_delete_message", [String(messageId)]);
+      discard(call("chat.moderate", "owncast.chat.deleteMessage", "owncast_delete_message", [String(messageId)]));
     },
     /** Disconnects a chat client. */
     kick: function (clientId) {
-      call("chat.moderate", "owncast.chat.kick", "owncast_kick_client", [BigInt(clientId)]);
+      discard(call("chat.moderate", "owncast.chat.kick", "owncast_kick_client", [BigInt(clientId)]));
     },
   },
   kv: {
@@ -552,7 +557,7 @@ var owncast = {
     },
     /** Stores a string (other values are stored as JSON). */
     set: function (key, value) {
-      call("storage.kv", "owncast.kv.set", "owncast_kv_set", [String(key), asText(value)]);
+      discard(call("storage.kv", "owncast.kv.set", "owncast_kv_set", [String(key), asText(value)]));
     },
     /** The stored JSON value, or `fallback` when unset or not JSON. */
     getJSON: function (key, fallback) {
@@ -565,7 +570,7 @@ var owncast = {
       }
     },
     setJSON: function (key, value) {
-      call("storage.kv", "owncast.kv.setJSON", "owncast_kv_set", [String(key), JSON.stringify(value)]);
+      discard(call("storage.kv", "owncast.kv.setJSON", "owncast_kv_set", [String(key), JSON.stringify(value)]));
     },
   },
   storage: {
@@ -687,14 +692,16 @@ var owncast = {
       return readJson(call("users.read", "owncast.users.get", "owncast_user_get", [String(id)]));
     },
     setEnabled: function (id, enabled, reason) {
-      call("users.moderate", "owncast.users.setEnabled", "owncast_user_set_enabled", [
-        String(id),
-        enabled ? 1 : 0,
-        reason === undefined || reason === null ? "" : String(reason),
-      ]);
+      discard(
+        call("users.moderate", "owncast.users.setEnabled", "owncast_user_set_enabled", [
+          String(id),
+          enabled ? 1 : 0,
+          reason === undefined || reason === null ? "" : String(reason),
+        ])
+      );
     },
     banIP: function (ip) {
-      call("users.moderate", "owncast.users.banIP", "owncast_ban_ip", [String(ip)]);
+      discard(call("users.moderate", "owncast.users.banIP", "owncast_ban_ip", [String(ip)]));
     },
     /** Finds or creates the user for an external identity; returns `{userId}`. */
     register: function (opts) {

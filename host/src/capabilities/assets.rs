@@ -55,3 +55,7 @@ impl wit::Host for PluginView<'_> {
         Ok(self.ctx.asset_read(&path))
     }
 }
+
+crate::legacy! {
+    "owncast_asset_read"(P) -> P = |c, a| Ok(Out::Bytes(c.asset_read(&a.str(0))));
+}

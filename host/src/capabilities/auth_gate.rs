@@ -51,3 +51,21 @@ impl wit::Host for PluginView<'_> {
         self.auth_end_session().map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_auth_grant_session"(P) -> P input "`{userId, ttl?}` (ttl in seconds)" output "`{}`, or `{error}`" = |c, a| {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Grant {
+            user_id: String,
+            #[serde(default)]
+            ttl: u64,
+        }
+        let outcome = match serde_json::from_slice::<Grant>(&a.bytes(0)) {
+            Ok(g) => c.auth_grant_session(&g.user_id, Some(g.ttl))?,
+            Err(e) => Err(format!("invalid request: {e}")),
+        };
+        Ok(envelope(outcome))
+    };
+    "owncast_auth_end_session"() -> Unit = |c, _| c.auth_end_session().map(|_| Out::Unit);
+}

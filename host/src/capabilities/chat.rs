@@ -51,3 +51,10 @@ impl wit::Host for PluginView<'_> {
         self.ctx.chat_send_to(client_id, &body).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_send_chat"(P) -> Unit = |c, a| c.chat_send(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_action"(P) -> Unit = |c, a| c.chat_send_action(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_system"(P) -> Unit = |c, a| c.chat_send_system(&a.str(0)).map(|_| Out::Unit);
+    "owncast_send_chat_to"(I, P) -> Unit = |c, a| c.chat_send_to(a.int(0) as u64, &a.str(1)).map(|_| Out::Unit);
+}

@@ -30,3 +30,8 @@ impl wit::Host for PluginView<'_> {
         self.ctx.chat_clients().map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_chat_history"(I32) -> P = |c, a| c.chat_history(a.int(0).clamp(0, u32::MAX as i64) as u32).map(|v| json(&v));
+    "owncast_chat_clients"() -> P = |c, _| c.chat_clients().map(|v| json(&v));
+}

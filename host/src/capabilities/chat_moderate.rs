@@ -23,3 +23,8 @@ impl wit::Host for PluginView<'_> {
         self.ctx.kick_client(client_id).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_delete_message"(P) -> P output "`{}`, or `{error}`" = |c, a| op(c.delete_message(&a.str(0)));
+    "owncast_kick_client"(I) -> P output "`{}`, or `{error}`" = |c, a| op(c.kick_client(a.int(0) as u64));
+}

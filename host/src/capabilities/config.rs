@@ -31,3 +31,7 @@ impl wit::Host for PluginView<'_> {
         Ok(self.ctx.config_get(&key))
     }
 }
+
+crate::legacy! {
+    "owncast_config_get"(P) -> P = |c, a| Ok(Out::Bytes(c.config_get(&a.str(0)).filter(|v| v != "null").map(String::into_bytes)));
+}

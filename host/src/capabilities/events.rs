@@ -62,6 +62,13 @@ impl wit::Host for PluginView<'_> {
     }
 }
 
+crate::legacy! {
+    "owncast_emit_event"(P, P) -> Unit = |c, a| {
+        let payload = if a.is_none(1) { "null".to_string() } else { a.str(1) };
+        c.emit_event(&a.str(0), &payload).map(|_| Out::Unit)
+    };
+}
+
 #[cfg(test)]
 mod emit_cap_tests {
     use crate::capabilities::PluginView;

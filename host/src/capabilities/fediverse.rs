@@ -20,3 +20,7 @@ impl wit::Host for PluginView<'_> {
         self.ctx.fediverse_post(&content).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_fediverse_post"(P) -> P = |c, a| c.fediverse_post(&a.str(0)).map(url_result);
+}

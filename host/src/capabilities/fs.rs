@@ -181,6 +181,14 @@ impl wit::Host for PluginView<'_> {
     }
 }
 
+crate::legacy! {
+    "owncast_fs_read"(P) -> P = |c, a| c.fs_read(&a.str(0)).map(Out::Bytes);
+    "owncast_fs_write"(P, P) -> P output "`{}`, or `{error}`" = |c, a| op_result(c.fs_write(&a.str(0), &a.bytes(1)));
+    "owncast_fs_list"(P) -> P = |c, a| c.fs_list(&a.str(0)).map(|v| json(&v));
+    "owncast_fs_delete"(P) -> P output "`{}`, or `{error}`" = |c, a| op_result(c.fs_delete(&a.str(0)));
+    "owncast_fs_exists"(P) -> I64 = |c, a| c.fs_exists(&a.str(0)).map(|b| Out::Int(b as i64));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,3 +23,8 @@ impl wit::Host for PluginView<'_> {
         self.ctx.kv_set(&key, &value).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_kv_get"(P) -> P = |c, a| c.kv_get(&a.str(0)).map(|v| Out::Bytes(v.map(String::into_bytes)));
+    "owncast_kv_set"(P, P) -> P output "`{}`, or `{error}`" = |c, a| op(c.kv_set(&a.str(0), &a.str(1)));
+}

@@ -64,6 +64,18 @@ impl wit::Host for PluginView<'_> {
     }
 }
 
+/// `owncast_log_*`: the message (UTF-8, invalid bytes replaced) to the server log.
+fn log(c: &mut PluginView<'_>, level: Level, a: &super::legacy::In) -> Result<super::legacy::Out, crate::context::HostCallError> {
+    c.log_to_server(level, &a.str(0));
+    Ok(super::legacy::Out::Unit)
+}
+
+crate::legacy! {
+    "owncast_log_info"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Info, a);
+    "owncast_log_warning"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Warn, a);
+    "owncast_log_error"(P) -> Unit input "`message`: text (the level is the function's)" = |c, a| log(c, Level::Error, a);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -7,11 +7,15 @@
 //! [`PluginContext::require`](crate::context::PluginContext::require)) and the `bindgen!` `Host` trait of its WIT interface on
 //! [`PluginView`], which only translates (as wasmtime-wasi's `WasiView`: the
 //! capabilities never name the loader's store type). The legacy shim (`owncast-compat-extism`) calls the same
-//! context methods from its `owncast_*` functions.
+//! context methods: each module declares its `owncast_*` functions with
+//! [`legacy!`](crate::legacy) (see [`legacy`]), and the shim only moves
+//! their arguments and results through Extism's kernel memory.
 
 use crate::context::{CallScope, HostCallError, PluginContext};
 use std::sync::Arc;
 use wasmtime::component::Linker;
+
+pub mod legacy;
 
 /// The capability modules, each named once. Those under `linked` implement
 /// the `owncast:plugin` interface of the same name (`chat_history` is
@@ -22,6 +26,9 @@ macro_rules! capabilities {
     (linked { $( $m:ident ),* $(,)? } other { $( $o:ident ),* $(,)? }) => {
         $( pub mod $m; )*
         $( pub mod $o; )*
+
+        /// Each linked capability's legacy `owncast_*` functions (its `legacy!` table).
+        pub(crate) const LEGACY_BY_MODULE: &[&[legacy::LegacyFn]] = &[ $( $m::LEGACY ),* ];
 
         /// Adds the host implementation of `owncast:plugin/<interface>` to a
         /// linker; `None` if no capability implements that interface.

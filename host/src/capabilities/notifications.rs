@@ -32,3 +32,22 @@ impl wit::Host for PluginView<'_> {
         self.ctx.notify_fediverse(&notification).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_notify_discord"(P) -> Unit = |c, a| c.notify_discord(&a.str(0)).map(|_| Out::Unit);
+    "owncast_notify_browser_push"(P) -> Unit input "`BrowserPush` `{title, body?, url?}`, or plain text (the title)" = |c, a| {
+        let text = a.str(0);
+        // `{title, body?, url?}`, or plain text as the title (as upstream's SDK sends a string).
+        let push = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v @ serde_json::Value::Object(_)) => shaped::<BrowserPush>(c, "notifications.notify-browser-push", "{title, body?, url?}", v)?,
+            _ => BrowserPush { title: text, body: None, url: None },
+        };
+        c.notify_browser_push(&push).map(|_| Out::Unit)
+    };
+    "owncast_notify_fediverse"(P) -> Unit = |c, a| {
+        let call = "notifications.notify-fediverse";
+        let value = serde_json::from_slice::<serde_json::Value>(&a.bytes(0)).map_err(|e| c.failed(call, format!("not JSON: {e}")))?;
+        let notification = shaped::<FediverseNotification>(c, call, "{type, body, image?, link?}", value)?;
+        c.notify_fediverse(&notification).map(|_| Out::Unit)
+    };
+}

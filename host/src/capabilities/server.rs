@@ -55,3 +55,13 @@ impl wit::Host for PluginView<'_> {
         self.ctx.server_tags().map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_stream_current"() -> P = |c, _| c.stream_current().map(|v| json(&v));
+    "owncast_stream_broadcaster"() -> P = |c, _| c.stream_broadcaster().map(|v| json(&v));
+    "owncast_server_info"() -> P = |c, _| c.server_info().map(|v| json(&v));
+    "owncast_server_socials"() -> P = |c, _| c.server_socials().map(|v| json(&v));
+    "owncast_server_emotes"() -> P = |c, _| c.server_emotes().map(|v| json(&v));
+    "owncast_server_federation"() -> P = |c, _| c.server_federation().map(|v| json(&v));
+    "owncast_server_tags"() -> P = |c, _| c.server_tags().map(|v| json(&v));
+}

@@ -63,3 +63,14 @@ impl wit::Host for PluginView<'_> {
         })
     }
 }
+
+crate::legacy! {
+    "owncast_sql_exec"(P) -> P input "`{sql, params?}`" output "`{rowsAffected, lastInsertId}`, or `{error}`" = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+        Ok(req) => c.sql_exec(&req).map(|r| json(&r)),
+        Err(e) => Ok(json(&ExecResult { error: Some(e), ..Default::default() })),
+    };
+    "owncast_sql_query"(P) -> P input "`{sql, params?, maxRows?}`" output "`{columns, rows, truncated?}` (rows: arrays of values in `columns` order), or `{error}`" = |c, a| match SqlRequest::from_json(&a.bytes(0)) {
+        Ok(req) => c.sql_query(&req).map(|r| json(&r)),
+        Err(e) => Ok(json(&QueryResult { error: Some(e), ..Default::default() })),
+    };
+}

@@ -29,3 +29,10 @@ impl wit::Host for PluginView<'_> {
         self.ctx.sse_send(&channel, &event, &data).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_sse_send"(P, P, P) -> Unit = |c, a| {
+        let event = if a.is_none(1) { "message".to_string() } else { a.str(1) };
+        c.sse_send(&a.str(0), &event, &a.str(2)).map(|_| Out::Unit)
+    };
+}

@@ -28,3 +28,11 @@ impl wit::Host for PluginView<'_> {
         Ok(())
     }
 }
+
+crate::legacy! {
+    "owncast_timer_set"(I, I, I) -> I64 = |c, a| Ok(Out::Int(c.timer_set(a.int(0) as u64, a.int(1) as u64, a.int(2) == 1) as i64));
+    "owncast_timer_clear"(I) -> Unit = |c, a| {
+        c.timer_clear(a.int(0) as u64);
+        Ok(Out::Unit)
+    };
+}

@@ -73,3 +73,17 @@ impl wit::Host for PluginView<'_> {
         self.ctx.clear_actions().map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_add_actions"(P) -> P input "`ActionButton[]`, or one `ActionButton`" output "`{}`, or `{error}`" = |c, a| {
+        // A list of buttons, or one button.
+        let text = a.bytes(0);
+        let parsed = serde_json::from_slice::<Vec<ActionButton>>(&text)
+            .or_else(|_| serde_json::from_slice::<ActionButton>(&text).map(|b| vec![b]));
+        match parsed {
+            Ok(buttons) => op_result(c.add_actions(buttons)),
+            Err(e) => Ok(envelope(Err(format!("not a list of action buttons: {e}")))),
+        }
+    };
+    "owncast_clear_actions"(P) -> P input "one ignored argument (pass 0)" output "`{}`, or `{error}`" = |c, _| op_result(c.clear_actions());
+}

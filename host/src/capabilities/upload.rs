@@ -27,3 +27,7 @@ impl wit::Host for PluginView<'_> {
         self.ctx.upload(&name, &data).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_storage_upload"(P, P) -> P = |c, a| c.upload(&a.str(0), &a.bytes(1)).map(url_result);
+}

@@ -23,3 +23,8 @@ impl wit::Host for PluginView<'_> {
         self.ctx.user_get(&id).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_users_list"() -> P = |c, _| c.users_list().map(|v| json(&v));
+    "owncast_user_get"(P) -> P = |c, a| c.user_get(&a.str(0)).map(|v| v.map(|u| json(&u)).unwrap_or(Out::Bytes(None)));
+}

@@ -28,3 +28,8 @@ impl wit::Host for PluginView<'_> {
         self.ctx.ban_ip(&ip).map_err(trap)
     }
 }
+
+crate::legacy! {
+    "owncast_user_set_enabled"(P, I32, P) -> P output "`{}`, or `{error}`" = |c, a| op(c.user_set_enabled(&a.str(0), a.int(1) != 0, &a.str(2)));
+    "owncast_ban_ip"(P) -> P output "`{}`, or `{error}`" = |c, a| op(c.ban_ip(&a.str(0)));
+}

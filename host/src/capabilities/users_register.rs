@@ -83,6 +83,13 @@ impl wit::Host for PluginView<'_> {
     }
 }
 
+crate::legacy! {
+    "owncast_users_register"(P) -> P output "`{userId}`, or `{error}`" = |c, a| match serde_json::from_slice::<UserRegistration>(&a.bytes(0)) {
+        Ok(req) => c.users_register(&req).map(|r| json(&RegisterResult::from(r))),
+        Err(e) => Ok(json(&RegisterResult::from(Err(format!("invalid request: {e}"))))),
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,3 +30,13 @@ impl wit::Host for PluginView<'_> {
         Ok(if r.ok { Ok(()) } else { Err(r.error.unwrap_or_else(|| "the video configuration was refused".into())) })
     }
 }
+
+crate::legacy! {
+    "owncast_video_config_read"() -> P = |c, _| c.video_config_read().map(|v| json(&v));
+    "owncast_video_config_write"(P) -> P output "`{}`, or `{error}`" = |c, a| {
+        match serde_json::from_slice::<VideoConfigUpdate>(&a.bytes(0)) {
+            Ok(update) => op_result(c.video_config_write(&update)),
+            Err(e) => Ok(envelope(Err(format!("not a video configuration update: {e}")))),
+        }
+    };
+}
