@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target (fuzz/fuzz_targets, what each runs is in
-# fuzz/harness/src/lib.rs) for SECONDS each (default 60), one after the other
-# on one core, with libFuzzer (cargo-fuzz on the nightly toolchain).
+# fuzz/harness/src/lib.rs) for SECONDS each (default 60), FUZZ_JOBS of them at
+# once (default 1: one after the other on one core), with libFuzzer
+# (cargo-fuzz on the nightly toolchain).
 #
 #     tools/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -17,8 +18,9 @@
 # without a sanitizer (the code under test is safe Rust; panics, overflow
 # checks, debug assertions, timeouts and the RSS limit are the oracles);
 # FUZZ_SANITIZER=address builds with AddressSanitizer instead.
-# Environment: FUZZ_TIMEOUT (seconds per input before it counts as a hang,
-# default 30), FUZZ_RSS_MB (default 2048), CARGO_BUILD_JOBS.
+# Environment: FUZZ_JOBS (targets at once, default 1), FUZZ_TIMEOUT (seconds
+# per input before it counts as a hang, default 30), FUZZ_RSS_MB (default
+# 2048), CARGO_BUILD_JOBS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT/fuzz"
@@ -28,6 +30,8 @@ shift || true
 SANITIZER="${FUZZ_SANITIZER:-none}"
 TIMEOUT="${FUZZ_TIMEOUT:-30}"
 RSS_MB="${FUZZ_RSS_MB:-2048}"
+JOBS="${FUZZ_JOBS:-1}"
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || { echo "FUZZ_JOBS must be a positive number" >&2; exit 2; }
 
 say() { echo "fuzz: $*" >&2; }
 
@@ -40,9 +44,10 @@ if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo +nightly
 say "building ${targets[*]} (sanitizer: $SANITIZER)"
 cargo +nightly fuzz build -s "$SANITIZER" --debug-assertions
 
-failed=()
-summary=()
-for t in "${targets[@]}"; do
+# One target: its run, then one summary line in artifacts/<target>.summary
+# (FAILED ... when libFuzzer found something).
+run_target() {
+  local t="$1" log rc runs cov corpus
   mkdir -p "corpus/$t" "artifacts/$t" "regressions/$t"
   log="artifacts/$t.log"
   say "$t: ${SECONDS_EACH} s"
@@ -56,12 +61,29 @@ for t in "${targets[@]}"; do
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n1)"
   corpus="$(find "corpus/$t" -type f | wc -l)"
   if [ "$rc" -ne 0 ]; then
-    failed+=("$t")
-    summary+=("$t: FAILED after ${runs:-?} executions; see fuzz/$log and fuzz/artifacts/$t/")
+    echo "FAILED $t: after ${runs:-?} executions; see fuzz/$log and fuzz/artifacts/$t/" >"artifacts/$t.summary"
     grep -E '^(==[0-9]+==|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 8 >&2 || true
   else
-    summary+=("$t: ${runs:-?} executions in ${SECONDS_EACH} s, ${cov:-cov: ?}, corpus $corpus inputs, no failure")
+    echo "$t: ${runs:-?} executions in ${SECONDS_EACH} s, ${cov:-cov: ?}, corpus $corpus inputs, no failure" >"artifacts/$t.summary"
+  fi
+}
+
+running=0
+for t in "${targets[@]}"; do
+  rm -f "artifacts/$t.summary"
+  run_target "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
   fi
 done
-printf 'fuzz: %s\n' "${summary[@]}"
+wait
+
+failed=()
+for t in "${targets[@]}"; do
+  line="$(cat "artifacts/$t.summary" 2>/dev/null || echo "FAILED $t: no summary (the run did not finish)")"
+  echo "fuzz: ${line#FAILED }"
+  case "$line" in FAILED*) failed+=("$t") ;; esac
+done
 [ ${#failed[@]} -eq 0 ] || { say "failing targets: ${failed[*]}"; exit 1; }

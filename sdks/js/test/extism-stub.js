@@ -167,8 +167,8 @@ class StubHost {
       owncast_send_chat_to: (id, p) => rec("owncast_send_chat_to", id, str(p)),
       owncast_chat_history: (limit) => (rec("owncast_chat_history", limit), ret(d.chatHistory || [])),
       owncast_chat_clients: () => (rec("owncast_chat_clients"), ret(d.chatClients || [])),
-      owncast_delete_message: (p) => rec("owncast_delete_message", str(p)),
-      owncast_kick_client: (id) => rec("owncast_kick_client", id),
+      owncast_delete_message: (p) => (rec("owncast_delete_message", str(p)), ret({})),
+      owncast_kick_client: (id) => (rec("owncast_kick_client", id), ret({})),
       owncast_kv_get: (k) => {
         const key = str(k);
         rec("owncast_kv_get", key);
@@ -178,6 +178,7 @@ class StubHost {
         const key = str(k);
         h.kv[key] = str(v);
         rec("owncast_kv_set", key, h.kv[key]);
+        return ret({});
       },
       owncast_storage_upload: (n, p) => (rec("owncast_storage_upload", str(n), str(p)), ret({ url: "/u/" + str(n) })),
       owncast_fs_read: (p) => {
@@ -188,7 +189,7 @@ class StubHost {
       owncast_fs_write: (p, v) => (rec("owncast_fs_write", str(p), str(v)), ret({ ok: true })),
       owncast_fs_list: (p) => (rec("owncast_fs_list", str(p)), ret([])),
       owncast_fs_delete: (p) => (rec("owncast_fs_delete", str(p)), ret({ ok: true })),
-      owncast_fs_exists: (p) => (rec("owncast_fs_exists", str(p)), 0),
+      owncast_fs_exists: (p) => (rec("owncast_fs_exists", str(p)), 0n),
       owncast_emit_event: (t, p) => rec("owncast_emit_event", str(t), JSON.parse(str(p))),
       owncast_stream_current: () => (rec("owncast_stream_current"), ret(d.stream || null)),
       owncast_stream_broadcaster: () => (rec("owncast_stream_broadcaster"), ret(d.broadcaster || null)),
@@ -208,8 +209,8 @@ class StubHost {
       owncast_notify_fediverse: (p) => rec("owncast_notify_fediverse", str(p)),
       owncast_users_list: () => (rec("owncast_users_list"), ret([])),
       owncast_user_get: (p) => (rec("owncast_user_get", str(p)), 0n),
-      owncast_user_set_enabled: (id, en, r) => rec("owncast_user_set_enabled", str(id), en, str(r)),
-      owncast_ban_ip: (p) => rec("owncast_ban_ip", str(p)),
+      owncast_user_set_enabled: (id, en, r) => (rec("owncast_user_set_enabled", str(id), en, str(r)), ret({})),
+      owncast_ban_ip: (p) => (rec("owncast_ban_ip", str(p)), ret({})),
       owncast_fediverse_post: (p) => (rec("owncast_fediverse_post", str(p)), ret({ url: "https://x/1" })),
       owncast_sse_send: (c, e, p) => rec("owncast_sse_send", str(c), str(e), str(p)),
       owncast_add_actions: (p) => (rec("owncast_add_actions", str(p)), ret({ ok: true })),
