@@ -1,7 +1,7 @@
 //! The one Wasmtime engine every plugin runs on, and the limits of a call.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use wasmtime::component::Component;
@@ -242,10 +242,16 @@ pub struct Runtime {
 struct Ticker {
     /// Live [`Running`] guards.
     running: AtomicUsize,
+    /// Set by the ticker (under `stop`) before it checks `running` and may
+    /// wait: a guard taken while it is clear needs no wake-up, so calls in
+    /// quick succession cost no system call.
+    sleeping: AtomicBool,
     /// Guards the sleep/wake hand-over; `true` once the runtime is dropped.
     stop: Mutex<bool>,
     wake: Condvar,
     ticks: AtomicU64,
+    /// Times a guard had to wake the ticker.
+    wakeups: AtomicU64,
 }
 
 impl Ticker {
@@ -253,9 +259,16 @@ impl Ticker {
         loop {
             {
                 let mut stop = self.stop.lock().unwrap();
-                while self.running.load(Ordering::SeqCst) == 0 && !*stop {
+                // Marked before each look at `running` (a guard may unmark
+                // it and then be dropped before this wakes).
+                loop {
+                    self.sleeping.store(true, Ordering::SeqCst);
+                    if self.running.load(Ordering::SeqCst) != 0 || *stop {
+                        break;
+                    }
                     stop = self.wake.wait(stop).unwrap();
                 }
+                self.sleeping.store(false, Ordering::SeqCst);
                 if *stop {
                     return;
                 }
@@ -307,8 +320,14 @@ impl Runtime {
             c.memory_guard_size(MEMORY_GUARD);
         }
         let engine = Engine::new(&c).map_err(|e| anyhow::anyhow!("creating the Wasmtime engine: {e}"))?;
-        let ticker =
-            Arc::new(Ticker { running: 0.into(), stop: Mutex::new(false), wake: Condvar::new(), ticks: 0.into() });
+        let ticker = Arc::new(Ticker {
+            running: 0.into(),
+            sleeping: AtomicBool::new(false),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+            ticks: 0.into(),
+            wakeups: 0.into(),
+        });
         {
             let engine = engine.clone();
             let ticker = ticker.clone();
@@ -326,10 +345,17 @@ impl Runtime {
     /// Take it before running guest code: without it the epoch stands still
     /// and the CPU bound of the call cannot expire.
     pub fn running(&self) -> Running {
-        if self.ticker.running.fetch_add(1, Ordering::SeqCst) == 0 {
-            // Taking the lock orders this wake-up after the ticker's check.
+        // The ticker marks itself sleeping before it reads `running`: if it
+        // is not marked after this increment, it will see the increment.
+        if self.ticker.running.fetch_add(1, Ordering::SeqCst) == 0 && self.ticker.sleeping.load(Ordering::SeqCst) {
+            // Under the lock it is waiting (it marks itself holding the
+            // lock), so this wakes it; unmarking it spares the calls that
+            // start before it runs a wake-up of their own.
             let _stop = self.ticker.stop.lock().unwrap();
-            self.ticker.wake.notify_one();
+            if self.ticker.sleeping.swap(false, Ordering::SeqCst) {
+                self.ticker.wakeups.fetch_add(1, Ordering::Relaxed);
+                self.ticker.wake.notify_one();
+            }
         }
         Running(self.ticker.clone())
     }
@@ -369,6 +395,12 @@ impl Runtime {
     /// code may be running).
     pub fn epoch_ticks(&self) -> u64 {
         self.ticker.ticks.load(Ordering::Relaxed)
+    }
+
+    /// How many times a call had to wake the sleeping ticker (at most once
+    /// per tick: calls while it ticks do not).
+    pub fn epoch_wakeups(&self) -> u64 {
+        self.ticker.wakeups.load(Ordering::Relaxed)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -599,5 +631,21 @@ mod tests {
         let _again = rt.running();
         std::thread::sleep(Duration::from_millis(20));
         assert!(rt.epoch_ticks() > after, "wakes up for the next call");
+    }
+
+    #[test]
+    fn calls_in_quick_succession_do_not_wake_the_ticker_each_time() {
+        let rt = Runtime::new(RuntimeConfig { pooling: false, ..Default::default() }).unwrap();
+        std::thread::sleep(Duration::from_millis(20)); // the ticker is waiting
+        let calls = 100_000;
+        for _ in 0..calls {
+            drop(rt.running());
+        }
+        let (wakeups, ticks) = (rt.epoch_wakeups(), rt.epoch_ticks());
+        assert!(wakeups >= 1, "the first call wakes it");
+        // Each wake-up is followed by at least one tick (the ticker sleeps a
+        // tick before it looks again), so wake-ups follow time, not calls.
+        assert!(wakeups <= ticks + 1, "{wakeups} wake-ups, {ticks} ticks");
+        assert!(wakeups < calls / 10, "{wakeups} wake-ups for {calls} calls");
     }
 }
