@@ -71,6 +71,8 @@ pub struct LoadedPlugin {
     busy: Arc<Busy>,
     /// HTTP requests waiting for the instance.
     http_waiting: AtomicUsize,
+    /// When a call of this plugin last timed out ([`since_start`]; 0: never).
+    last_timeout: AtomicU64,
     pub(crate) health: Mutex<Health>,
     /// Failing HTTP routes and their back-off.
     pub(crate) routes: Mutex<RouteHealth>,
@@ -111,6 +113,9 @@ impl LoadedPlugin {
     pub(crate) async fn call<C: GuestCall>(self: &Arc<Self>, call: C) -> (Result<C::Output, CallError>, Vec<Event>) {
         let started = std::time::Instant::now();
         let (result, emitted) = self.call_unmetered(call).await;
+        if matches!(result, Err(CallError::Timeout(_))) {
+            self.last_timeout.store(since_start(), Ordering::Release);
+        }
         self.ctx.metrics().call(C::KIND, started.elapsed(), result.as_ref().map(C::outcome));
         (result, emitted)
     }
@@ -145,11 +150,13 @@ impl LoadedPlugin {
     }
 
     /// Waits in turn for the instance until `deadline`. A filter waits only
-    /// while the call in progress is younger than [`crate::Limits::filter_stall`]:
-    /// a plugin stalled in a long call is skipped at once (its filter fails
-    /// open), so it cannot hold every message of the chat up to the filter
-    /// deadline. A call past its own deadline is being cut and lets go soon:
-    /// that is waited for.
+    /// while the call in progress is younger than [`crate::Limits::filter_stall`]
+    /// ([`crate::Limits::filter_stall_after_timeout`] if a call of this
+    /// plugin timed out within [`crate::runtime::SUSPECT_WINDOW`]): a plugin
+    /// stalled in a long call is skipped at once (its filter fails open), so
+    /// it cannot hold every message of the chat up to the filter deadline. A
+    /// call past its own deadline is being cut and lets go soon: that is
+    /// waited for.
     async fn wait_for_instance(&self, kind: CallKind, deadline: Instant) -> Result<Slot, CallError> {
         let busy_error = || CallError::Busy(self.ctx.limits().deadline(kind));
         let acquire = self.instance.clone().lock_owned();
@@ -157,7 +164,11 @@ impl LoadedPlugin {
         if kind != CallKind::Filter {
             return tokio::time::timeout_at(deadline, acquire).await.map_err(|_| busy_error());
         }
-        let stall = self.ctx.limits().filter_stall;
+        let stall = if self.timed_out_recently() {
+            self.ctx.limits().filter_stall_after_timeout
+        } else {
+            self.ctx.limits().filter_stall
+        };
         loop {
             let now = since_start();
             let (since, until) = (self.busy.since.load(Ordering::Acquire), self.busy.until.load(Ordering::Acquire));
@@ -181,6 +192,12 @@ impl LoadedPlugin {
                 Err(_) => {}
             }
         }
+    }
+
+    /// Whether a call of this plugin timed out within [`crate::runtime::SUSPECT_WINDOW`].
+    fn timed_out_recently(&self) -> bool {
+        let at = self.last_timeout.load(Ordering::Acquire);
+        at != 0 && since_start().saturating_sub(at) < crate::runtime::SUSPECT_WINDOW.as_nanos() as u64
     }
 
     /// The call itself, on its own task, holding the instance lock.
@@ -463,6 +480,7 @@ impl Host {
             instance: Arc::new(tokio::sync::Mutex::new(Some(instance))),
             busy: Arc::default(),
             http_waiting: AtomicUsize::new(0),
+            last_timeout: AtomicU64::new(0),
             health: Mutex::new(Health::default()),
             routes: Mutex::new(Default::default()),
         }))

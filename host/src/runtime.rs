@@ -10,6 +10,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAlloca
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// How long after a call of a plugin timed out its filter waits are bounded
+/// by [`Limits::filter_stall_after_timeout`].
+pub const SUSPECT_WINDOW: Duration = Duration::from_secs(60);
+
 /// Budgets for guest calls and instances.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -48,6 +52,12 @@ pub struct Limits {
     /// while a call older than that (an HTTP or event call, or a filter being
     /// cut) no longer holds the chat.
     pub filter_stall: Duration,
+    /// [`Limits::filter_stall`] for a plugin that has had a call time out
+    /// within the last [`SUSPECT_WINDOW`]: a plugin known to run to its
+    /// deadlines is not waited for beyond this, so it cannot delay the chat
+    /// by much even while its own filter calls are the ones stalling. A
+    /// plugin that never times out keeps the full bound.
+    pub filter_stall_after_timeout: Duration,
     /// Largest file a plugin may write (`storage.fs`).
     pub fs_file_bytes: usize,
     /// Most bytes a plugin may keep in its directory (`storage.fs`).
@@ -72,6 +82,7 @@ impl Default for Limits {
             output_bytes: 4 << 20,
             http_queue: 3,
             filter_stall: Duration::from_millis(50),
+            filter_stall_after_timeout: Duration::from_millis(2),
             fs_file_bytes: 10 << 20,
             fs_dir_bytes: 100 << 20,
             fs_entries: 10_000,

@@ -227,3 +227,41 @@ async fn a_filter_waits_for_a_call_younger_than_the_stall_bound_and_skips_an_old
         assert_eq!(slow.await.unwrap().unwrap(), 200, "stall {stall:?}");
     }
 }
+
+/// A plugin that has had a call time out is not waited for beyond
+/// `filter_stall_after_timeout`: the same busy instance that a plugin with a
+/// clean record is waited for (`filter_stall` is long here) gets the filter
+/// skipped within a few milliseconds once the plugin has run to a deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_that_timed_out_is_waited_for_only_briefly() {
+    let limits = Limits {
+        filter_deadline: Duration::from_millis(400),
+        filter_stall: Duration::from_secs(2),
+        filter_stall_after_timeout: Duration::from_millis(20),
+        ..Limits::default()
+    };
+    let Some(h) = hostile_host(limits).await else { panic!("the hostile test guest is not built") };
+    let h = Arc::new(h);
+    // Busy 400 ms in a spinning filter, with no timeout on record: waited for.
+    let busy = |h: &Arc<Host>| {
+        let h = h.clone();
+        tokio::spawn(async move { h.filter(msg("spin")).await })
+    };
+    let spinning = busy(&h);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = Instant::now();
+    let out = h.filter(msg("hello")).await;
+    assert_eq!(out.steps[0].result, StepResult::Pass, "waited for: {}", failure(&out));
+    assert!(start.elapsed() >= Duration::from_millis(150), "it waited ({:?})", start.elapsed());
+    assert!(failure(&spinning.await.unwrap()).contains("timed out after 400ms"));
+
+    // Now it has timed out: the next message does not wait for it.
+    let spinning = busy(&h);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = Instant::now();
+    let out = h.filter(msg("hello")).await;
+    let took = start.elapsed();
+    assert!(failure(&out).starts_with("skipped"), "{}", failure(&out));
+    assert!(took < Duration::from_millis(150), "skipped at once ({took:?})");
+    assert!(failure(&spinning.await.unwrap()).contains("timed out after 400ms"));
+}
