@@ -12,7 +12,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// How long after a call of a plugin timed out its filter waits are bounded
 /// by [`Limits::filter_stall_after_timeout`].
-pub const SUSPECT_WINDOW: Duration = Duration::from_secs(60);
+pub const SUSPECT_WINDOW: Duration = Duration::from_secs(10);
 
 /// Budgets for guest calls and instances.
 #[derive(Debug, Clone)]

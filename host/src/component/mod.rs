@@ -5,7 +5,7 @@
 //! interface and the permission named, and interfaces no permission opens are
 //! never put in the linker.
 
-use crate::bindings::{Plugin, PluginPre};
+use crate::bindings::{Plugin, PluginIndices};
 use crate::capabilities::http_outbound::OutboundHooks;
 use crate::capabilities::{HasView, PluginView};
 use crate::context::{CallScope, PluginContext};
@@ -18,7 +18,7 @@ use crate::types::{ContentRequest, HttpRequest, HttpResponse, Registration};
 use crate::ui::ContentHook;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use wasmtime::component::{types::ComponentItem, Component, Linker, ResourceTable};
+use wasmtime::component::{types::ComponentItem, Component, ComponentExportIndex, Linker, ResourceTable};
 use wasmtime::Store;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -69,9 +69,12 @@ impl PluginLoader for ComponentLoader {
         let needs = check_imports(&component, engine, req.file, req.manifest.permissions.clone(), req.grants)?;
         let linker = build_linker(engine, &needs).map_err(|e| code_err(format!("linking: {e:#}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| code_err(format!("{e:#}")))?;
-        let pre = PluginPre::new(pre).map_err(|e| code_err(format!("does not export the plugin world: {e:#}")))?;
+        // The exports are looked up and type-checked once, here, not by name
+        // for every instance.
+        let indices =
+            PluginIndices::new(&pre).map_err(|e| code_err(format!("does not export the plugin world: {e:#}")))?;
         let content = content_exports(&component, engine);
-        Ok(Arc::new(ComponentCode { pre, runtime: req.runtime.clone(), content }))
+        Ok(Arc::new(ComponentCode { pre, indices, runtime: req.runtime.clone(), content }))
     }
 }
 
@@ -175,17 +178,24 @@ fn build_linker(engine: &wasmtime::Engine, needs: &Needs) -> wasmtime::Result<Li
 }
 
 struct ComponentCode {
-    pre: PluginPre<ComponentState>,
+    pre: wasmtime::component::InstancePre<ComponentState>,
+    /// Where the plugin world's exports are, found once at load.
+    indices: PluginIndices,
     runtime: Arc<Runtime>,
     /// The optional page-content exports the component has (world
     /// `plugin-with-content` has all four; a component may export any).
-    content: Vec<ContentHook>,
+    content: Vec<(ContentHook, ComponentExportIndex)>,
 }
 
-/// Which of the optional content exports (`on-tab-content`, ...) a component has.
-fn content_exports(component: &Component, engine: &wasmtime::Engine) -> Vec<ContentHook> {
+/// Which of the optional content exports (`on-tab-content`, ...) a component
+/// has, and where each is.
+fn content_exports(component: &Component, engine: &wasmtime::Engine) -> Vec<(ContentHook, ComponentExportIndex)> {
     let names: BTreeSet<String> = component.component_type().exports(engine).map(|(n, _)| n.to_string()).collect();
-    ContentHook::ALL.into_iter().filter(|h| names.contains(h.wit_export())).collect()
+    ContentHook::ALL
+        .into_iter()
+        .filter(|h| names.contains(h.wit_export()))
+        .filter_map(|h| Some((h, component.get_export_index(None, h.wit_export())?)))
+        .collect()
 }
 
 /// A content export of an instance, typed.
@@ -224,15 +234,15 @@ impl PluginCode for ComponentCode {
         store.limiter(|s| &mut s.limits);
         let _ticking = self.runtime.arm(&mut store, CallKind::Register, deadline);
         let err = |e: wasmtime::Error| CallError::Instantiate(format!("{e:#}"));
-        let instance = self.pre.instance_pre().instantiate_async(&mut store).await.map_err(err)?;
-        let plugin = Plugin::new(&mut store, &instance).map_err(err)?;
+        let instance = self.pre.instantiate_async(&mut store).await.map_err(err)?;
+        let plugin: Plugin = self.indices.load(&mut store, &instance).map_err(err)?;
         let mut content = Vec::with_capacity(self.content.len());
-        for hook in &self.content {
+        for (hook, index) in &self.content {
             let name = hook.wit_export();
             let typed = if hook.takes_request() {
-                instance.get_typed_func::<(ContentRequest,), (String,)>(&mut store, name).map(ContentFunc::WithRequest)
+                instance.get_typed_func::<(ContentRequest,), (String,)>(&mut store, index).map(ContentFunc::WithRequest)
             } else {
-                instance.get_typed_func::<(), (String,)>(&mut store, name).map(ContentFunc::Plain)
+                instance.get_typed_func::<(), (String,)>(&mut store, index).map(ContentFunc::Plain)
             };
             let want =
                 if hook.takes_request() { "func(request: content-request) -> string" } else { "func() -> string" };
