@@ -14,8 +14,8 @@
 //! and `typed` (what the dispatcher pays per call: the event to its envelope,
 //! the call, a filter's output parsed into a `Verdict`; the Extism side does
 //! the same JSON work around `Plugin::call`). The shim runs on the host's
-//! default runtime (pooling allocator, epoch deadlines) through the loader
-//! the host uses; Extism gets stand-ins for the `owncast_*` imports
+//! default runtime (pooling allocator, epoch deadlines; the deadlines raised,
+//! see `bench`) through the loader the host uses; Extism gets stand-ins for the `owncast_*` imports
 //! (`extism_compare::stub_functions`). Both hosts must answer the same; the
 //! bench checks that first.
 
@@ -27,7 +27,7 @@ use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::{Event, Verdict};
 use owncast_plugin_host::owncast::ChatSend;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::{Host, PluginBundle, PluginContext, PluginInstance, PluginLoader};
+use owncast_plugin_host::{Host, PluginBundle, PluginContext, PluginInstance, PluginLoader, RuntimeConfig};
 use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,7 +154,16 @@ fn masked_body(out: &[u8], input: &Event) -> String {
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let owncast = Arc::new(SimulatedOwncast::demo());
-    let host = Host::builder(owncast.clone(), Arc::new(NetworkOutbound)).build().unwrap();
+    // The host's default runtime, but for its deadlines: they are wall-clock
+    // (epoch ticks), and on a shared, loaded 2-core machine a call that is
+    // preempted long enough (tens of ms, seen here at load 10+) trips the
+    // 50 ms filter deadline and ends the run. The bench times calls; the
+    // code path and the per-call deadline arming are the same.
+    let mut config = RuntimeConfig::default();
+    config.limits.register_deadline = Duration::from_secs(5);
+    config.limits.filter_deadline = Duration::from_secs(5);
+    config.limits.event_deadline = Duration::from_secs(5);
+    let host = Host::builder(owncast.clone(), Arc::new(NetworkOutbound)).runtime_config(config).build().unwrap();
 
     let mut word =
         Pair::new(&rt, &host, "compat-extism/fixtures/word-filter", "word-filter", "on_filter", WORD_FILTER_MESSAGE);
