@@ -2,7 +2,7 @@
 
 use crate::types::{self, CustomEvent};
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The built-in event types, in the order of the WIT `event` variant.
 pub const BUILTIN_EVENTS: &[&str] = &[
@@ -74,17 +74,32 @@ pub struct PayloadError {
 /// unknown ones included). Legacy plugins get the payload as given; a
 /// component gets the typed WIT record, parsed when it needs it
 /// ([`Event::typed`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     event_type: Arc<str>,
-    /// The payload's JSON text.
-    payload: Arc<str>,
+    /// The payload's JSON text; for an event built from a typed record
+    /// (a component's `modify`), written when first asked for.
+    payload: Arc<OnceLock<Arc<str>>>,
+    /// The typed record, parsed at most once for all the components a
+    /// chain or fan-out hands this event (and its clones) to.
+    typed: Arc<OnceLock<Result<types::Event, PayloadError>>>,
+}
+
+/// Events are equal when their type and payload text are.
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.event_type == other.event_type && self.payload_text() == other.payload_text()
+    }
 }
 
 impl Event {
+    fn with_text(event_type: Arc<str>, payload: Arc<str>) -> Event {
+        Event { event_type, payload: Arc::new(OnceLock::from(payload)), typed: Arc::default() }
+    }
+
     /// An event with `payload` as given.
     pub fn new(event_type: &str, payload: &Value) -> Event {
-        Event { event_type: event_type.into(), payload: payload.to_string().into() }
+        Event::with_text(event_type.into(), payload.to_string().into())
     }
 
     /// An event whose payload is JSON text, kept byte for byte; text that is
@@ -99,7 +114,7 @@ impl Event {
         } else {
             Value::String(payload.to_string()).to_string().into()
         };
-        Event { event_type: event_type.into(), payload }
+        Event::with_text(event_type.into(), payload)
     }
 
     /// [`Event::new`], checking that a built-in event's payload fits its record.
@@ -121,12 +136,15 @@ impl Event {
 
     /// The payload's JSON text, as given.
     pub fn payload_text(&self) -> &str {
-        &self.payload
+        self.payload.get_or_init(|| match self.typed.get() {
+            Some(Ok(e)) => typed_payload_text(e),
+            _ => unreachable!("an event has its payload text or its typed record"),
+        })
     }
 
     /// The payload as JSON.
     pub fn payload_json(&self) -> Value {
-        serde_json::from_str(&self.payload).expect("payloads are JSON")
+        serde_json::from_str(self.payload_text()).expect("payloads are JSON")
     }
 
     /// The legacy envelope `{eventType, payload}`.
@@ -137,11 +155,12 @@ impl Event {
     /// The legacy envelope as JSON bytes, the payload copied as given: what a
     /// legacy plugin's `on_event` and `on_filter` read from their input.
     pub fn envelope_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.payload.len() + self.event_type.len() + 32);
+        let payload = self.payload_text();
+        let mut out = Vec::with_capacity(payload.len() + self.event_type.len() + 32);
         out.extend_from_slice(b"{\"eventType\":");
         serde_json::to_writer(&mut out, &*self.event_type).expect("strings serialize");
         out.extend_from_slice(b",\"payload\":");
-        out.extend_from_slice(self.payload.as_bytes());
+        out.extend_from_slice(payload.as_bytes());
         out.push(b'}');
         out
     }
@@ -156,6 +175,15 @@ impl Event {
     /// the expected type; fields the record does not have are ignored, and
     /// fields it has that are missing take their defaults.
     pub fn typed(&self) -> Result<types::Event, PayloadError> {
+        self.typed_ref().cloned()
+    }
+
+    /// [`Event::typed`] without a copy: parsed on first use, then kept.
+    pub fn typed_ref(&self) -> Result<&types::Event, PayloadError> {
+        self.typed.get_or_init(|| self.parse_typed()).as_ref().map_err(Clone::clone)
+    }
+
+    fn parse_typed(&self) -> Result<types::Event, PayloadError> {
         fn parse<T: serde::de::DeserializeOwned>(t: &str, text: &str) -> Result<T, PayloadError> {
             let text = if text.trim() == "null" { "{}" } else { text };
             let de = &mut serde_json::Deserializer::from_str(text);
@@ -165,7 +193,7 @@ impl Event {
                 message: e.inner().to_string(),
             })
         }
-        let (t, p) = (&*self.event_type, &*self.payload);
+        let (t, p) = (&*self.event_type, self.payload_text());
         Ok(match t {
             "chat.message.received" => types::Event::ChatMessageReceived(parse(t, p)?),
             "chat.user.joined" => types::Event::ChatUserJoined(parse(t, p)?),
@@ -189,27 +217,33 @@ impl Event {
 }
 
 impl From<types::Event> for Event {
-    /// A typed event (from a component's `modify`, or built by the host).
+    /// A typed event (from a component's `modify`, or built by the host):
+    /// kept typed; its JSON text is written when first asked for.
     fn from(e: types::Event) -> Event {
-        fn text<T: serde::Serialize>(t: &T) -> Arc<str> {
-            serde_json::to_string(t).expect("event payloads serialize").into()
+        if let types::Event::Custom(c) = &e {
+            return Event::from_text(&c.event_type, &c.payload_json);
         }
-        let payload = match &e {
-            types::Event::ChatMessageReceived(p) => text(p),
-            types::Event::ChatUserJoined(p) | types::Event::ChatUserParted(p) => text(p),
-            types::Event::ChatUserRenamed(p) => text(p),
-            types::Event::ChatMessageModerated(p) => text(p),
-            types::Event::StreamStarted(p) | types::Event::StreamStopped(p) => text(p),
-            types::Event::StreamTitleChanged(p) => text(p),
-            types::Event::SseConnect(p) | types::Event::SseDisconnect(p) => text(p),
-            types::Event::FediverseFollow(p) | types::Event::FediverseLike(p) | types::Event::FediverseRepost(p) => {
-                text(p)
-            }
-            types::Event::FediverseMention(p) | types::Event::FediverseReply(p) => text(p),
-            types::Event::FediverseQuote(p) => text(p),
-            types::Event::Custom(c) => return Event::from_text(&c.event_type, &c.payload_json),
-        };
-        Event { event_type: wit_event_type(&e).into(), payload }
+        Event { event_type: wit_event_type(&e).into(), payload: Arc::default(), typed: Arc::new(OnceLock::from(Ok(e))) }
+    }
+}
+
+/// The JSON text of a built-in event's record.
+fn typed_payload_text(e: &types::Event) -> Arc<str> {
+    fn text<T: serde::Serialize>(t: &T) -> Arc<str> {
+        serde_json::to_string(t).expect("event payloads serialize").into()
+    }
+    match e {
+        types::Event::ChatMessageReceived(p) => text(p),
+        types::Event::ChatUserJoined(p) | types::Event::ChatUserParted(p) => text(p),
+        types::Event::ChatUserRenamed(p) => text(p),
+        types::Event::ChatMessageModerated(p) => text(p),
+        types::Event::StreamStarted(p) | types::Event::StreamStopped(p) => text(p),
+        types::Event::StreamTitleChanged(p) => text(p),
+        types::Event::SseConnect(p) | types::Event::SseDisconnect(p) => text(p),
+        types::Event::FediverseFollow(p) | types::Event::FediverseLike(p) | types::Event::FediverseRepost(p) => text(p),
+        types::Event::FediverseMention(p) | types::Event::FediverseReply(p) => text(p),
+        types::Event::FediverseQuote(p) => text(p),
+        types::Event::Custom(c) => c.payload_json.as_str().into(),
     }
 }
 
@@ -293,6 +327,23 @@ impl Verdict {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_typed_record_is_parsed_once_and_a_typed_event_written_only_when_asked() {
+        let e = Event::new("chat.message.received", &json!({"id": "m1", "body": "hi", "user": {"id": "u1"}}));
+        let first = e.typed_ref().unwrap() as *const types::Event;
+        let clone = e.clone();
+        assert_eq!(clone.typed_ref().unwrap() as *const types::Event, first, "parsed once, shared by clones");
+
+        let typed = e.typed().unwrap();
+        let back = Event::from(typed.clone());
+        assert!(back.payload.get().is_none(), "not written yet");
+        assert_eq!(back.typed_ref().unwrap(), &typed);
+        assert_eq!(back.payload_json()["body"], "hi");
+        assert_eq!(back, Event::from_text("chat.message.received", back.payload_text()));
+        let bad = Event::new("chat.message.received", &json!({"body": 5}));
+        assert!(bad.typed_ref().is_err() && bad.typed().is_err(), "a payload that does not fit stays an error");
+    }
 
     #[test]
     fn builtin_names_are_variant_case_names() {

@@ -294,16 +294,16 @@ impl PluginInstance for ComponentInstance {
     }
 
     async fn on_event(&mut self, event: &Event) -> Result<(), CallError> {
-        let typed = event.typed().map_err(|e| CallError::BadInput(e.to_string()))?;
+        let typed = event.typed_ref().map_err(|e| CallError::BadInput(e.to_string()))?;
         let _ticking = self.arm(CallKind::Event);
-        let r = self.plugin.call_on_event(&mut self.store, &typed).await;
+        let r = self.plugin.call_on_event(&mut self.store, typed).await;
         r.map_err(|e| self.error(CallKind::Event, e))
     }
 
     async fn on_filter(&mut self, event: &Event) -> Result<Verdict, CallError> {
-        let typed = event.typed().map_err(|e| CallError::BadInput(e.to_string()))?;
+        let typed = event.typed_ref().map_err(|e| CallError::BadInput(e.to_string()))?;
         let _ticking = self.arm(CallKind::Filter);
-        let r = self.plugin.call_on_filter(&mut self.store, &typed).await;
+        let r = self.plugin.call_on_filter(&mut self.store, typed).await;
         r.map(Verdict::from).map_err(|e| self.error(CallKind::Filter, e))
     }
 
