@@ -165,8 +165,10 @@ const BODIES: &[&str] = &[
 
 /// Chat message `n` of a chat at `rate` messages per second: 5,000 viewers
 /// in turn, timestamps at the pace of the schedule (slow-mode goes by them).
-fn chat(n: u64, rate: u64, body: &str) -> Event {
-    let user = format!("u{}", n % 5000);
+/// A hostile command (`hostile`) comes from a viewer of its own, so no
+/// well-behaved filter (slow-mode) drops it before the hostile plugins see it.
+fn chat(n: u64, rate: u64, body: &str, hostile: bool) -> Event {
+    let user = if hostile { format!("mischief{n}") } else { format!("u{}", n % 5000) };
     let ms = n * 1000 / rate.max(1);
     let (s, ms) = (ms / 1000, ms % 1000);
     Event::from(types::Event::ChatMessageReceived(ChatMessage {
@@ -499,7 +501,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                     BODIES[(n % BODIES.len() as u64) as usize]
                 };
                 let t0 = Instant::now();
-                let out = host.filter(chat(n, rate, body)).await;
+                let out = host.filter(chat(n, rate, body, hostile)).await;
                 let took = t0.elapsed();
                 if hostile { &t.hostile_chain_us } else { &t.chain_us }.lock().unwrap().record(took);
                 for s in &out.steps {
