@@ -40,7 +40,7 @@ start() {
   done
   t1=$(date +%s%N)
   local enabled
-  enabled=$(grep -c ' enabled ' "$WORK/$label.log" || true)
+  enabled=$(grep -cE '^  [^ ]+ +[^ ]+ +[^ ]*enabled' "$WORK/$label.log" || true)
   kill "$PID"; wait "$PID" 2>/dev/null || true
   printf 'startup-bench: %-6s %d plugins (%d enabled): ready in %d ms (load %s)\n' \
     "$label" "$n" "$enabled" $(((t1 - t0) / 1000000)) "$(cut -d' ' -f1 /proc/loadavg)"

@@ -32,6 +32,7 @@ use owncast_compat_extism::ExtismLoader;
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::metrics::ProcessMemory;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime};
@@ -109,43 +110,6 @@ pub(crate) fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)
-}
-
-/// This process's memory by kind (Linux `smaps_rollup`), in bytes.
-#[derive(Debug, Clone, Copy, Default)]
-struct Rollup {
-    rss: u64,
-    /// Proportional set size: a page mapped k times counts 1/k each time.
-    pss: u64,
-    /// Private anonymous memory (heap, dirtied linear memory and stacks).
-    anonymous: u64,
-}
-
-impl Rollup {
-    fn now() -> Option<Rollup> {
-        let text = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
-        let mut r = Rollup::default();
-        for line in text.lines() {
-            let mut it = line.split_whitespace();
-            let (Some(key), Some(kb)) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
-            match key {
-                "Rss:" => r.rss = kb * 1024,
-                "Pss:" => r.pss = kb * 1024,
-                "Anonymous:" => r.anonymous = kb * 1024,
-                _ => {}
-            }
-        }
-        Some(r)
-    }
-
-    fn per(self, base: Rollup, n: usize) -> Value {
-        let each = |a: u64, b: u64| mib(a.saturating_sub(b) as f64 / n as f64);
-        json!({
-            "rss_mib": each(self.rss, base.rss),
-            "pss_mib": each(self.pss, base.pss),
-            "anonymous_mib": each(self.anonymous, base.anonymous),
-        })
-    }
 }
 
 fn message(n: usize, body: &str) -> Event {
@@ -359,7 +323,7 @@ impl Bench<'_> {
     async fn memory(&self, label: &str, bundle: &PluginBundle) -> anyhow::Result<Value> {
         let n = self.args.plugins;
         let host = self.host()?;
-        let base = Rollup::now();
+        let base = ProcessMemory::now();
         let t = Instant::now();
         let mut slug = String::new();
         for k in 0..n {
@@ -376,7 +340,7 @@ impl Bench<'_> {
             slug = host.load(b).await?.slug().to_string();
         }
         let load = t.elapsed();
-        let loaded = Rollup::now();
+        let loaded = ProcessMemory::now();
         let chain = host.filter_chain("chat.message.received").len();
         anyhow::ensure!(chain == n, "{chain} of {n} copies loaded as chat-message filters");
         let t = Instant::now();
@@ -390,7 +354,7 @@ impl Bench<'_> {
             .collect();
         anyhow::ensure!(failed.is_empty(), "filter calls failed: {failed:?}");
         anyhow::ensure!(outcome.steps.len() == n, "{} of {n} copies were called", outcome.steps.len());
-        let called = Rollup::now();
+        let called = ProcessMemory::now();
         let (Some(base), Some(loaded), Some(called)) = (base, loaded, called) else {
             self.say("memory: /proc/self/smaps_rollup is not available on this platform".into());
             return Ok(Value::Null);
@@ -401,8 +365,8 @@ impl Bench<'_> {
             "code_bytes": bundle.code.len(),
             "load_ms_each": ms(load) / n as f64,
             "first_filter_chain_ms": ms(call),
-            "loaded": loaded.per(base, n),
-            "loaded_and_called": called.per(base, n),
+            "loaded": loaded.per_plugin_since(base, n),
+            "loaded_and_called": called.per_plugin_since(base, n),
             "process_rss_mib": mib(called.rss as f64),
         });
         self.say(format!(
@@ -412,12 +376,12 @@ impl Bench<'_> {
             ms(call)
         ));
         for (what, r) in [("loaded", loaded), ("loaded + called once", called)] {
-            let v = r.per(base, n);
+            let v = r.per_plugin_since(base, n);
             self.say(format!(
                 "{what}: per plugin RSS {:.2} MiB (PSS {:.2}, anonymous {:.2}); process RSS {:.1} MiB",
-                v["rss_mib"].as_f64().unwrap_or(0.0),
-                v["pss_mib"].as_f64().unwrap_or(0.0),
-                v["anonymous_mib"].as_f64().unwrap_or(0.0),
+                v.rss_mib,
+                v.pss_mib,
+                v.anonymous_mib,
                 mib(r.rss as f64)
             ));
         }

@@ -477,3 +477,72 @@ mod tests {
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }
+
+/// This process's memory by kind (Linux: `/proc/self/smaps_rollup`), for
+/// figures of what loaded plugins cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessMemory {
+    pub rss: u64,
+    /// Proportional set size: a page mapped k times counts 1/k each time.
+    pub pss: u64,
+    /// Private anonymous memory (heap, dirtied linear memory and stacks).
+    pub anonymous: u64,
+}
+
+/// The growth from one [`ProcessMemory`] to another, per plugin, in MiB.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MemoryPerPlugin {
+    pub rss_mib: f64,
+    pub pss_mib: f64,
+    pub anonymous_mib: f64,
+}
+
+impl ProcessMemory {
+    /// Now; `None` where `/proc/self/smaps_rollup` cannot be read.
+    pub fn now() -> Option<ProcessMemory> {
+        Self::parse(&std::fs::read_to_string("/proc/self/smaps_rollup").ok()?)
+    }
+
+    fn parse(text: &str) -> Option<ProcessMemory> {
+        let mut m = ProcessMemory::default();
+        for line in text.lines() {
+            let mut it = line.split_whitespace();
+            let (Some(key), Some(kb)) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
+            match key {
+                "Rss:" => m.rss = kb * 1024,
+                "Pss:" => m.pss = kb * 1024,
+                "Anonymous:" => m.anonymous = kb * 1024,
+                _ => {}
+            }
+        }
+        (m.rss > 0).then_some(m)
+    }
+
+    /// What `n` plugins added since `base`, each.
+    pub fn per_plugin_since(self, base: ProcessMemory, n: usize) -> MemoryPerPlugin {
+        let each = |a: u64, b: u64| a.saturating_sub(b) as f64 / n.max(1) as f64 / (1 << 20) as f64;
+        MemoryPerPlugin {
+            rss_mib: each(self.rss, base.rss),
+            pss_mib: each(self.pss, base.pss),
+            anonymous_mib: each(self.anonymous, base.anonymous),
+        }
+    }
+}
+
+#[cfg(test)]
+mod process_memory_tests {
+    use super::ProcessMemory;
+
+    #[test]
+    fn smaps_rollup_is_read_and_divided_per_plugin() {
+        let text = "55d0-7ffe ---p 00000000 00:00 0 [rollup]\nRss:  4096 kB\nPss:  2048 kB\nAnonymous:  1024 kB\n";
+        let m = ProcessMemory::parse(text).unwrap();
+        assert_eq!((m.rss, m.pss, m.anonymous), (4 << 20, 2 << 20, 1 << 20));
+        let per = m.per_plugin_since(ProcessMemory::default(), 2);
+        assert_eq!((per.rss_mib, per.pss_mib, per.anonymous_mib), (2.0, 1.0, 0.5));
+        assert!(ProcessMemory::parse("nothing").is_none());
+        if cfg!(target_os = "linux") {
+            assert!(ProcessMemory::now().unwrap().rss > 0);
+        }
+    }
+}

@@ -15,47 +15,13 @@
 use extism::UserData;
 use extism_compare::{bundle, chat, extism_plugin, manifest, Stubs};
 use owncast_plugin_host::event::Verdict;
+use owncast_plugin_host::metrics::ProcessMemory;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// The message `owncast-plugin bench` filters by default.
 const DIRTY: &str = "what the hell, that was a damn good play";
-
-/// This process's memory by kind, in bytes.
-#[derive(Clone, Copy, Default)]
-struct Rollup {
-    rss: u64,
-    pss: u64,
-    anonymous: u64,
-}
-
-impl Rollup {
-    fn now() -> Rollup {
-        let text = std::fs::read_to_string("/proc/self/smaps_rollup").expect("/proc/self/smaps_rollup (Linux only)");
-        let mut r = Rollup::default();
-        for line in text.lines() {
-            let mut it = line.split_whitespace();
-            let (Some(key), Some(kb)) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) else { continue };
-            match key {
-                "Rss:" => r.rss = kb * 1024,
-                "Pss:" => r.pss = kb * 1024,
-                "Anonymous:" => r.anonymous = kb * 1024,
-                _ => {}
-            }
-        }
-        r
-    }
-
-    fn per(self, base: Rollup, n: usize) -> Value {
-        let each = |a: u64, b: u64| mib(a.saturating_sub(b) as f64 / n as f64);
-        json!({
-            "rss_mib": each(self.rss, base.rss),
-            "pss_mib": each(self.pss, base.pss),
-            "anonymous_mib": each(self.anonymous, base.anonymous),
-        })
-    }
-}
 
 fn mib(b: f64) -> f64 {
     b / (1 << 20) as f64
@@ -85,7 +51,7 @@ fn main() -> ExitCode {
     let event = chat(DIRTY);
     let input = event.envelope_bytes();
 
-    let base = Rollup::now();
+    let base = ProcessMemory::now().expect("/proc/self/smaps_rollup (Linux only)");
     let t = Instant::now();
     let mut plugins = Vec::with_capacity(n);
     for k in 0..n {
@@ -103,7 +69,7 @@ fn main() -> ExitCode {
         plugins.push(plugin);
     }
     let load = t.elapsed();
-    let loaded = Rollup::now();
+    let loaded = ProcessMemory::now().expect("/proc/self/smaps_rollup (Linux only)");
     let t = Instant::now();
     for (k, plugin) in plugins.iter_mut().enumerate() {
         let out = plugin.call::<&[u8], &[u8]>("on_filter", &input).unwrap_or_else(|e| panic!("copy {k}: {e:#}"));
@@ -112,7 +78,7 @@ fn main() -> ExitCode {
         assert!(matches!(verdict, Verdict::Modify(_)), "copy {k}: expected a modify, got {verdict:?}");
     }
     let call = t.elapsed();
-    let called = Rollup::now();
+    let called = ProcessMemory::now().expect("/proc/self/smaps_rollup (Linux only)");
 
     let report = json!({
         "host": format!("extism {}", extism::extism_version().trim_end_matches('\0')),
@@ -120,8 +86,8 @@ fn main() -> ExitCode {
         "code_bytes": bundle.code.len(),
         "load_ms_each": load.as_secs_f64() * 1e3 / n as f64,
         "first_calls_ms": call.as_secs_f64() * 1e3,
-        "loaded": loaded.per(base, n),
-        "loaded_and_called": called.per(base, n),
+        "loaded": loaded.per_plugin_since(base, n),
+        "loaded_and_called": called.per_plugin_since(base, n),
         "process_rss_mib": mib(called.rss as f64),
     });
     if json_out {
@@ -133,12 +99,12 @@ fn main() -> ExitCode {
             call.as_secs_f64() * 1e3
         );
         for (what, r) in [("loaded", loaded), ("loaded + called once", called)] {
-            let v = r.per(base, n);
+            let v = r.per_plugin_since(base, n);
             eprintln!(
                 "{what}: per plugin RSS {:.2} MiB (PSS {:.2}, anonymous {:.2}); process RSS {:.1} MiB",
-                v["rss_mib"].as_f64().unwrap_or(0.0),
-                v["pss_mib"].as_f64().unwrap_or(0.0),
-                v["anonymous_mib"].as_f64().unwrap_or(0.0),
+                v.rss_mib,
+                v.pss_mib,
+                v.anonymous_mib,
                 mib(r.rss as f64)
             );
         }
