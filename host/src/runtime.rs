@@ -270,13 +270,11 @@ impl Ticker {
         loop {
             {
                 let mut stop = self.stop.lock().unwrap();
-                // Marked before each look at `running` (a guard may unmark
-                // it and then be dropped before this wakes).
-                loop {
-                    self.sleeping.store(true, Ordering::SeqCst);
-                    if self.running.load(Ordering::SeqCst) != 0 || *stop {
-                        break;
-                    }
+                // Marked before it looks at `running`. Once woken it ticks
+                // at least once before it looks again, so a call that ends
+                // at once costs a tick, and wake-ups follow time, not calls.
+                self.sleeping.store(true, Ordering::SeqCst);
+                if self.running.load(Ordering::SeqCst) == 0 && !*stop {
                     stop = self.wake.wait(stop).unwrap();
                 }
                 self.sleeping.store(false, Ordering::SeqCst);
