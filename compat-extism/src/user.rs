@@ -12,8 +12,8 @@
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, State};
-pub use owncast_plugin_host::capabilities::legacy::{all, find, LegacyFn, A, R};
-use owncast_plugin_host::capabilities::legacy::{Arg, In, Out};
+pub use owncast_plugin_host::capabilities::legacy::{all, find};
+use owncast_plugin_host::capabilities::legacy::{Arg, In, LegacyFn, Out, A};
 use owncast_plugin_host::capabilities::PluginView;
 use owncast_plugin_host::Permission;
 use wasmtime::{Caller, FuncType, Linker, Val, ValType};
