@@ -134,6 +134,23 @@ Object.keys(EVENT_HANDLERS).forEach(function (k) {
   if (BUILTIN_EVENTS.indexOf(t) < 0) BUILTIN_EVENTS.push(t);
 });
 
+// Handler names by kind and event type ("filter" -> type -> [names]), in
+// EVENT_HANDLERS order: a call looks up its event's handlers instead of
+// walking the whole table.
+var HANDLERS_BY_TYPE = { filter: {}, notify: {} };
+Object.keys(EVENT_HANDLERS).forEach(function (k) {
+  var byType = HANDLERS_BY_TYPE[EVENT_HANDLERS[k][0]];
+  var t = EVENT_HANDLERS[k][1];
+  if (!Object.prototype.hasOwnProperty.call(byType, t)) byType[t] = [];
+  byType[t].push(k);
+});
+
+/** The handler names of `kind` ("filter" or "notify") for event `type`. */
+function handlersFor(kind, type) {
+  var byType = HANDLERS_BY_TYPE[kind];
+  return typeof type === "string" && Object.prototype.hasOwnProperty.call(byType, type) ? byType[type] : [];
+}
+
 /** Events the host sends for the SDK's own machinery, never to `on`. */
 var INTERNAL_EVENTS = { timerFire: "timer.fire", chatCommand: "chat.command" };
 
@@ -865,6 +882,22 @@ function normalizeFilterResult(handlerName, r) {
   );
 }
 
+var PASS_JSON = '{"action":"pass"}';
+
+/**
+ * normalizeFilterResult's answer as JSON, without the intermediate object
+ * for the common answers (a filter runs on every chat message).
+ */
+function filterResultJson(handlerName, r) {
+  if (r === undefined || r === null) return PASS_JSON;
+  if (typeof r === "object" && r.action === "pass") return PASS_JSON;
+  if (typeof r === "object" && r.action === "modify" && r.payload !== undefined) {
+    var payload = JSON.stringify(r.payload);
+    if (payload !== undefined) return '{"action":"modify","payload":' + payload + "}";
+  }
+  return JSON.stringify(normalizeFilterResult(handlerName, r));
+}
+
 // ---------------------------------------------------------------------------
 // HTTP responses
 
@@ -1308,10 +1341,9 @@ function runEvent(def, ev) {
   if (type === INTERNAL_EVENTS.chatCommand) return runCommand(def, payload);
   var results = [];
   if (type === Events.ChatMessageReceived && seesCommandMessages(def)) results.push(runCommandExtensions(def, payload));
-  for (var k in EVENT_HANDLERS) {
-    if (EVENT_HANDLERS[k][0] === "notify" && EVENT_HANDLERS[k][1] === type && typeof def[k] === "function") {
-      results.push(def[k](payload));
-    }
+  var notify = handlersFor("notify", type);
+  for (var i = 0; i < notify.length; i++) {
+    if (typeof def[notify[i]] === "function") results.push(def[notify[i]](payload));
   }
   if (def.on && typeof def.on[type] === "function") results.push(def.on[type](payload, type));
   var pending = results.filter(function (r) {
@@ -1327,15 +1359,18 @@ function runEvent(def, ev) {
 
 function runFilter(def, ev) {
   var handlerName = null;
-  for (var k in EVENT_HANDLERS) {
-    if (EVENT_HANDLERS[k][0] === "filter" && EVENT_HANDLERS[k][1] === ev.eventType && typeof def[k] === "function") {
-      handlerName = k;
-    }
+  var names = handlersFor("filter", ev.eventType);
+  for (var i = 0; i < names.length; i++) {
+    if (typeof def[names[i]] === "function") handlerName = names[i];
   }
-  if (!handlerName) return JSON.stringify({ action: "pass" });
-  return then(def[handlerName](ev.payload), function (r) {
-    return JSON.stringify(normalizeFilterResult(handlerName, r));
-  });
+  if (!handlerName) return PASS_JSON;
+  var r = def[handlerName](ev.payload);
+  if (r && typeof r.then === "function") {
+    return r.then(function (v) {
+      return filterResultJson(handlerName, v);
+    });
+  }
+  return filterResultJson(handlerName, r);
 }
 
 function runHttp(def, req) {
