@@ -429,6 +429,67 @@ test("shared engine runs a plain extism-js style script", { skip }, async () => 
   assert.match(r.error, /does not handle `on_event`/);
 });
 
+test("the engine's native jsonStringify gives JSON.stringify's text, errors and side effects", { skip }, async () => {
+  // Runs inside the engine: each case is built twice (fresh objects, so
+  // getters and toJSON count their calls), serialized by JSON.stringify and
+  // by __owncast_engine.jsonStringify, and the results compared here.
+  const script = `
+    function cases() {
+      const calls = { get: 0, toJSON: 0, trap: 0 };
+      const getter = {}; Object.defineProperty(getter, "g", { get() { calls.get++; return 1; }, enumerable: true });
+      const hidden = { a: 1 }; Object.defineProperty(hidden, "h", { value: 2, enumerable: false });
+      const cyc = { a: 1 }; cyc.self = cyc;
+      const sparse = [1, , 3];
+      const extra = [1, 2]; extra.x = 3;
+      const getElem = [0]; Object.defineProperty(getElem, 0, { get() { calls.get++; return 7; }, enumerable: true });
+      class Point { constructor() { this.x = 1; this.y = 2; } }
+      class WithToJSON { toJSON() { calls.toJSON++; return "p"; } }
+      let deep = 1; for (let i = 0; i < 100; i++) deep = { d: deep };
+      let rope = ""; for (let i = 0; i < 2000; i++) rope += "ab\\u00e9";
+      const nullProto = Object.create(null); nullProto.b = 2; nullProto.a = [null];
+      return [
+        null, true, false, 0, -0, 1, -1, 2147483647, 2147483648, -2147483649, 1e15, 1e21, 1.5, -1.25e-7, 0.1 + 0.2,
+        123456789012345680000, NaN, Infinity, -Infinity, undefined, function f() {}, Symbol("s"), 1n,
+        "", "plain", 'q"b\\\\s/', "\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f", "\\u00e9 \\u00fc \\u4e2d \\ud83d\\ude00", "\\ud800",
+        "a\\udc00b", "\\u2028\\u2029", "x".repeat(10000), rope,
+        {}, { a: 1, b: "x", c: [true, null], d: { e: {} } }, { u: undefined, f() {}, s: Symbol("s"), k: 1 },
+        { 2: "two", 1: "one", b: 3, a: 4, "-1": 5 }, { [Symbol("k")]: 1, v: 2 }, { 'a"b': 1, "\\n": 2, "\\ud800": 3 },
+        nullProto, new Point(), hidden, getter, new WithToJSON(), { w: new WithToJSON() }, new Date(0),
+        new String("s"), new Number(3), new Boolean(false), new Map([[1, 2]]), /re/g, new Error("e"),
+        [], [1, "a", null, undefined, function () {}, Symbol("s")], sparse, extra, [[1, [2, [3]]]], getElem,
+        new Proxy({ a: 1 }, { get(t, k) { calls.trap++; return t[k]; } }), new Proxy([1, 2], {}),
+        cyc, deep, { big: 1n }, new Uint8Array([1, 2]), Object.assign(Object.create({ inherited: 1 }), { own: 2 }),
+      ].map((v) => ({ v, calls }));
+    }
+    function run(f) {
+      const out = [];
+      for (const { v, calls } of cases()) {
+        let r;
+        try { r = f(v); r = r === undefined ? "<undefined>" : r; } catch (e) { r = "throw " + e.name + ": " + e.message; }
+        out.push([r, calls.get, calls.toJSON, calls.trap]);
+      }
+      return out;
+    }
+    module.exports = {
+      on_event() {
+        const native = __owncast_engine.jsonStringify;
+        const std = run((v) => JSON.stringify(v));
+        const nat = run((v) => native(v));
+        Object.prototype.toJSON = function () { return "proto"; };
+        const stdProto = run((v) => JSON.stringify(v));
+        const natProto = run((v) => native(v));
+        delete Object.prototype.toJSON;
+        Host.outputString(JSON.stringify({ std, nat, stdProto, natProto }));
+        return 0;
+      },
+    };`;
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const r = h.callJson("on_event", {});
+  assert.ok(r.std.length > 60, "every case ran");
+  r.std.forEach((s, i) => assert.deepStrictEqual(r.nat[i], s, `case ${i}`));
+  r.stdProto.forEach((s, i) => assert.deepStrictEqual(r.natProto[i], s, `case ${i} with Object.prototype.toJSON`));
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();

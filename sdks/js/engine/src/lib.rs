@@ -39,6 +39,8 @@ static ENGINE_MARKER: [u8; 9] = *b"quickjs/1";
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+mod json;
+
 // ---------------------------------------------------------------------------
 // Global engine state (single-threaded wasm; lives in linear memory, so a
 // wizer snapshot captures it).
@@ -376,12 +378,11 @@ fn write_output<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<(), String> {
         return Ok(());
     }
     // Anything else: JSON.
-    let json = ctx
-        .json_stringify(v)
+    let json = json::stringify(ctx, &v)
         .catch(ctx)
         .map_err(|e| format_caught(ctx, e))?;
     if let Some(s) = json {
-        output_bytes(s.to_string().map_err(|e| e.to_string())?.as_bytes());
+        output_bytes(s.as_bytes());
     }
     Ok(())
 }
@@ -705,6 +706,18 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         })?,
     )?;
     n.set("random", Function::new(ctx.clone(), random_f64)?)?;
+    n.set(
+        "jsonStringify",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, v: Value<'js>| -> rquickjs::Result<Value<'js>> {
+                match json::stringify(&ctx, &v)? {
+                    Some(s) => Ok(rquickjs::String::from_str(ctx, &s)?.into_value()),
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
     n.set(
         "logLevel",
         Function::new(ctx.clone(), || -> i32 {

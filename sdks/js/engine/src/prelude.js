@@ -258,8 +258,15 @@
     });
   }
 
+  // jsonStringify(value): JSON.stringify(value), done natively for plain
+  // data (json.rs); the SDK serializes its answers with it.
   define(
     "__owncast_engine",
-    Object.freeze({ name: "quickjs", version: "1", hostSignatures: Object.freeze(N.hostSignatures) })
+    Object.freeze({
+      name: "quickjs",
+      version: "1",
+      hostSignatures: Object.freeze(N.hostSignatures),
+      jsonStringify: N.jsonStringify,
+    })
   );
 })(globalThis);

@@ -1,0 +1,413 @@
+//! `JSON.stringify(value)` for plain data, done natively.
+//!
+//! QuickJS's `JSON.stringify` is generic: for every object it looks up
+//! `toJSON` through the prototype chain, builds an array of the keys, reads
+//! each property through the full property machinery and quotes strings one
+//! code unit at a time into a growing JS string. A filter's answer (the
+//! chat message it changed) is plain data, and on the profanity-filter's
+//! `on_filter` that generic path was a sixth of the whole call.
+//!
+//! This writer handles exactly the values whose JSON text does not depend on
+//! running any JS: `null`, booleans, numbers, strings, and ordinary objects
+//! and arrays (object class `Object` or `Array`) whose properties are all
+//! data properties and on whose prototype chains no `toJSON` is found. It
+//! reads properties as descriptors (never calling a getter), so it runs no
+//! JS at all; the first thing it does not handle (a getter, a `toJSON`, a
+//! proxy, a function, a symbol, a BigInt, a boxed primitive, a string with
+//! a lone surrogate, an array hole, nesting deeper than [`MAX_DEPTH`]) makes
+//! the whole value go through `JSON.stringify` instead, so the result is
+//! always what `JSON.stringify(value)` gives (same text, same exceptions,
+//! same side effects).
+
+use rquickjs::qjs;
+use rquickjs::{Ctx, Value};
+
+/// Deeper values go through `JSON.stringify` (which also reports cycles).
+const MAX_DEPTH: u32 = 64;
+
+/// The value needs `JSON.stringify`.
+struct Generic;
+
+/// `JSON.stringify(v)` as UTF-8 text, `None` where it gives `undefined`.
+pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option<String>> {
+    let mut w = Writer::new(ctx);
+    let fast = unsafe { w.value(v.as_raw(), 0) };
+    w.finish();
+    match fast {
+        Ok(true) => {
+            // Only whole UTF-8 sequences (from valid strings) and ASCII were written.
+            Ok(Some(
+                String::from_utf8(w.out).expect("the writer writes UTF-8"),
+            ))
+        }
+        Ok(false) => Ok(None),
+        Err(Generic) => match ctx.json_stringify(v.clone())? {
+            Some(s) => Ok(Some(s.to_string()?)),
+            None => Ok(None),
+        },
+    }
+}
+
+struct Writer {
+    ctx: *mut qjs::JSContext,
+    out: Vec<u8>,
+    to_json: qjs::JSAtom,
+    object_class: qjs::JSClassID,
+    array_class: qjs::JSClassID,
+}
+
+impl Writer {
+    fn new(ctx: &Ctx<'_>) -> Writer {
+        let raw = ctx.as_raw().as_ptr();
+        // The class ids of ordinary objects and arrays, read from an instance
+        // of each rather than assumed.
+        let (object_class, array_class) = unsafe {
+            let o = qjs::JS_NewObject(raw);
+            let a = qjs::JS_NewArray(raw);
+            let ids = (qjs::JS_GetClassID(o), qjs::JS_GetClassID(a));
+            qjs::JS_FreeValue(raw, o);
+            qjs::JS_FreeValue(raw, a);
+            ids
+        };
+        let to_json = unsafe { qjs::JS_NewAtom(raw, c"toJSON".as_ptr()) };
+        Writer {
+            ctx: raw,
+            out: Vec::with_capacity(256),
+            to_json,
+            object_class,
+            array_class,
+        }
+    }
+
+    fn finish(&mut self) {
+        unsafe { qjs::JS_FreeAtom(self.ctx, self.to_json) };
+    }
+
+    /// Writes `v`; `Ok(false)` (nothing written) for what JSON leaves out
+    /// (`undefined`).
+    unsafe fn value(&mut self, v: qjs::JSValue, depth: u32) -> Result<bool, Generic> {
+        match qjs::JS_VALUE_GET_NORM_TAG(v) {
+            qjs::JS_TAG_NULL => self.out.extend_from_slice(b"null"),
+            qjs::JS_TAG_UNDEFINED => return Ok(false),
+            qjs::JS_TAG_BOOL => {
+                let b: &[u8] = if qjs::JS_VALUE_GET_BOOL(v) {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                self.out.extend_from_slice(b);
+            }
+            qjs::JS_TAG_INT => self.int(qjs::JS_VALUE_GET_INT(v) as i64),
+            qjs::JS_TAG_FLOAT64 => self.float(v)?,
+            qjs::JS_TAG_STRING | qjs::JS_TAG_STRING_ROPE => self.string(v)?,
+            qjs::JS_TAG_OBJECT => self.object(v, depth)?,
+            _ => return Err(Generic),
+        }
+        Ok(true)
+    }
+
+    fn int(&mut self, n: i64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.out.push(b'-');
+        }
+        self.out.extend_from_slice(&buf[i..]);
+    }
+
+    unsafe fn float(&mut self, v: qjs::JSValue) -> Result<(), Generic> {
+        let d = qjs::JS_VALUE_GET_FLOAT64(v);
+        if !d.is_finite() {
+            self.out.extend_from_slice(b"null");
+        } else if d == d.trunc() && d.abs() < 1e15 {
+            // Integral: JS prints these as plain digits (-0 as "0").
+            self.int(d as i64);
+        } else {
+            // Number::toString's shortest round-trip form, from QuickJS.
+            let s = qjs::JS_ToString(self.ctx, v);
+            if qjs::JS_IsException(s) {
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                return Err(Generic);
+            }
+            let r = self.raw_text(s, false);
+            qjs::JS_FreeValue(self.ctx, s);
+            r?;
+        }
+        Ok(())
+    }
+
+    unsafe fn string(&mut self, v: qjs::JSValue) -> Result<(), Generic> {
+        self.raw_text(v, true)
+    }
+
+    /// The text of the string `s`, quoted and escaped as JSON when `quote`.
+    unsafe fn raw_text(&mut self, s: qjs::JSValue, quote: bool) -> Result<(), Generic> {
+        let mut len: qjs::size_t = 0;
+        let p = qjs::JS_ToCStringLen2(self.ctx, &mut len, s, false);
+        if p.is_null() {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        let bytes = std::slice::from_raw_parts(p as *const u8, len as usize);
+        let r = if quote {
+            self.quoted(bytes)
+        } else {
+            self.plain(bytes)
+        };
+        qjs::JS_FreeCString(self.ctx, p);
+        r
+    }
+
+    fn plain(&mut self, bytes: &[u8]) -> Result<(), Generic> {
+        if has_surrogate(bytes) {
+            return Err(Generic);
+        }
+        self.out.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// `bytes` (QuickJS's UTF-8 of a string) as a JSON string literal, escaped
+    /// as `JSON.stringify` escapes.
+    fn quoted(&mut self, bytes: &[u8]) -> Result<(), Generic> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.out.reserve(bytes.len() + 2);
+        self.out.push(b'"');
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let e = ESCAPE[b as usize];
+            if e == 0 {
+                continue;
+            }
+            if e == SURROGATE_LEAD {
+                // A lone surrogate (QuickJS writes it as ED A0..BF xx):
+                // JSON.stringify escapes it as \udxxx.
+                if bytes.get(i + 1).is_some_and(|&n| n >= 0xa0) {
+                    return Err(Generic);
+                }
+                continue;
+            }
+            self.out.extend_from_slice(&bytes[start..i]);
+            if e == b'u' {
+                self.out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ]);
+            } else {
+                self.out.extend_from_slice(&[b'\\', e]);
+            }
+            start = i + 1;
+        }
+        self.out.extend_from_slice(&bytes[start..]);
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    /// The own data property `atom` of `obj`: `Ok(None)` when there is none.
+    unsafe fn own_data(
+        &mut self,
+        obj: qjs::JSValue,
+        atom: qjs::JSAtom,
+    ) -> Result<Option<qjs::JSValue>, Generic> {
+        let mut desc = qjs::JSPropertyDescriptor {
+            flags: 0,
+            value: qjs::JS_UNDEFINED,
+            getter: qjs::JS_UNDEFINED,
+            setter: qjs::JS_UNDEFINED,
+        };
+        match qjs::JS_GetOwnProperty(self.ctx, &mut desc, obj, atom) {
+            0 => Ok(None),
+            1 => {
+                if desc.flags & qjs::JS_PROP_GETSET as i32 != 0 {
+                    qjs::JS_FreeValue(self.ctx, desc.getter);
+                    qjs::JS_FreeValue(self.ctx, desc.setter);
+                    qjs::JS_FreeValue(self.ctx, desc.value);
+                    return Err(Generic);
+                }
+                qjs::JS_FreeValue(self.ctx, desc.getter);
+                qjs::JS_FreeValue(self.ctx, desc.setter);
+                Ok(Some(desc.value))
+            }
+            _ => {
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                Err(Generic)
+            }
+        }
+    }
+
+    /// Fails unless `obj` and every object on its prototype chain is an
+    /// ordinary object or array without an own `toJSON`.
+    unsafe fn check_chain(&mut self, obj: qjs::JSValue) -> Result<(), Generic> {
+        let mut o = qjs::JS_DupValue(self.ctx, obj);
+        let mut r = Ok(());
+        for _ in 0..MAX_DEPTH {
+            if !qjs::JS_IsObject(o) {
+                break;
+            }
+            let class = qjs::JS_GetClassID(o);
+            if class != self.object_class && class != self.array_class {
+                r = Err(Generic);
+                break;
+            }
+            match self.own_data(o, self.to_json) {
+                Ok(None) => {}
+                Ok(Some(f)) => {
+                    qjs::JS_FreeValue(self.ctx, f);
+                    r = Err(Generic);
+                    break;
+                }
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+            // Not a proxy (checked above): no JS runs.
+            let proto = qjs::JS_GetPrototype(self.ctx, o);
+            qjs::JS_FreeValue(self.ctx, o);
+            o = proto;
+            if qjs::JS_IsException(o) {
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                return Err(Generic);
+            }
+        }
+        if qjs::JS_IsObject(o) && r.is_ok() {
+            r = Err(Generic); // a chain longer than MAX_DEPTH
+        }
+        qjs::JS_FreeValue(self.ctx, o);
+        r
+    }
+
+    unsafe fn object(&mut self, v: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        if depth >= MAX_DEPTH {
+            return Err(Generic);
+        }
+        self.check_chain(v)?;
+        if qjs::JS_GetClassID(v) == self.array_class {
+            self.array(v, depth)
+        } else {
+            self.record(v, depth)
+        }
+    }
+
+    unsafe fn array(&mut self, v: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        let mut len: i64 = 0;
+        if qjs::JS_GetLength(self.ctx, v, &mut len) < 0 {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        self.out.push(b'[');
+        for i in 0..len {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let atom = qjs::JS_NewAtomUInt32(self.ctx, i as u32);
+            let item = self.own_data(v, atom);
+            qjs::JS_FreeAtom(self.ctx, atom);
+            // A hole reads through the prototype chain: JSON.stringify's job.
+            let item = item?.ok_or(Generic)?;
+            let written = self.value(item, depth + 1);
+            qjs::JS_FreeValue(self.ctx, item);
+            if !written? {
+                self.out.extend_from_slice(b"null");
+            }
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    unsafe fn record(&mut self, v: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        let mut tab: *mut qjs::JSPropertyEnum = std::ptr::null_mut();
+        let mut len: u32 = 0;
+        let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as i32;
+        if qjs::JS_GetOwnPropertyNames(self.ctx, &mut tab, &mut len, v, flags) < 0 {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        let r = self.members(v, std::slice::from_raw_parts(tab, len as usize), depth);
+        qjs::JS_FreePropertyEnum(self.ctx, tab, len);
+        r
+    }
+
+    unsafe fn members(
+        &mut self,
+        v: qjs::JSValue,
+        props: &[qjs::JSPropertyEnum],
+        depth: u32,
+    ) -> Result<(), Generic> {
+        self.out.push(b'{');
+        let mut first = true;
+        for p in props {
+            let Some(item) = self.own_data(v, p.atom)? else {
+                continue;
+            };
+            let mark = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            let key = self.key(p.atom);
+            let written = key.and_then(|()| {
+                self.out.push(b':');
+                self.value(item, depth + 1)
+            });
+            qjs::JS_FreeValue(self.ctx, item);
+            if written? {
+                first = false;
+            } else {
+                self.out.truncate(mark); // undefined: the member is left out
+            }
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    unsafe fn key(&mut self, atom: qjs::JSAtom) -> Result<(), Generic> {
+        let mut len: qjs::size_t = 0;
+        let p = qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom);
+        if p.is_null() {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        let r = self.quoted(std::slice::from_raw_parts(p as *const u8, len as usize));
+        qjs::JS_FreeCString(self.ctx, p);
+        r
+    }
+}
+
+/// [`ESCAPE`]'s mark of the byte that starts a (possibly lone) surrogate.
+const SURROGATE_LEAD: u8 = 1;
+
+/// Per byte: 0 to copy it, the letter of its short escape (`\n`), `u` for
+/// `\u00xx`, or [`SURROGATE_LEAD`].
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[0xed] = SURROGATE_LEAD;
+    t
+};
+
+fn has_surrogate(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w[0] == 0xed && w[1] >= 0xa0)
+}
