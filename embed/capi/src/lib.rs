@@ -25,6 +25,15 @@ mod callbacks;
 mod config;
 mod http;
 
+/// The host's own allocations (not Owncast's) go to jemalloc, as in the
+/// `owncast-plugin` binary: with glibc's per-thread arenas the memory a
+/// busy host frees stays resident and RSS creeps up under churn (hostile
+/// plugins replaced after every trap); jemalloc hands it back. Its symbols
+/// are prefixed, so the embedder's own `malloc` is untouched.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub use callbacks::{OcpCallFn, OcpCallbacks, OcpReleaseFn, OcpReply, METHODS};
 pub use http::{ocp_http, ocp_response_free, ocp_response_next, OcpResponse};
 
