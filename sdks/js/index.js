@@ -23,6 +23,9 @@ var toJson =
   G.__owncast_engine && typeof G.__owncast_engine.jsonStringify === "function"
     ? G.__owncast_engine.jsonStringify
     : JSON.stringify;
+/** JSON.parse(text) for the host's input, the same way (the engine's native version). */
+var fromJson =
+  G.__owncast_engine && typeof G.__owncast_engine.jsonParse === "function" ? G.__owncast_engine.jsonParse : JSON.parse;
 
 // ---------------------------------------------------------------------------
 // Constants (upstream's names: Events, Permissions, FilterAction)
@@ -1333,7 +1336,7 @@ function compileCommands(def) {
 function parseInput(input, exportName) {
   if (input === undefined || input === null || input === "") return {};
   try {
-    return JSON.parse(input);
+    return fromJson(input);
   } catch (e) {
     throw new Error(exportName + ": input is not valid JSON: " + e.message);
   }

@@ -490,6 +490,54 @@ test("the engine's native jsonStringify gives JSON.stringify's text, errors and 
   r.stdProto.forEach((s, i) => assert.deepStrictEqual(r.natProto[i], s, `case ${i} with Object.prototype.toJSON`));
 });
 
+test("the engine's native jsonParse gives JSON.parse's values and errors", { skip }, async () => {
+  // Inside the engine: each text parsed by JSON.parse and by
+  // __owncast_engine.jsonParse; the results described (JSON text, key order,
+  // -0, own __proto__, prototype, string code units) and compared here.
+  const texts = [
+    "null", "true", "false", "0", "-0", "1", "-1", "2147483648", "1.5", "-1.25e-7", "1E3", "1e400", "-1e-400",
+    "12345678901234567890", "0.1", '""', '"plain"', '"q\\"b\\\\s\\/"', '"\\b\\f\\n\\r\\t\\u0001\\u001F\\u00e9"',
+    '"\\ud83d\\ude00"', '"\\ud800"', '"a\\udc00b"', '"\\ud800\\u0041"', "\"\u00e9\u4e2d\ud83d\ude00\"", "\"\u2028\"",
+    "{}", "[]", ' { "a" : 1 , "b" : [ true , null , { } ] } ', '{"b":1,"a":2,"2":3,"1":4,"-1":5}', '{"a":1,"a":2,"b":3}',
+    '{"__proto__":{"x":1}}', '{"\\u0061":1,"":2}', "[1,[2,[3,[4]]]]", JSON.stringify({ eventType: "chat.message.received", payload: MSG }),
+    "[" + "[".repeat(100) + "]".repeat(101), "x".repeat(3), "", " ", "01", "1.", ".5", "+1", "1e", "-", "[1,]", "{\"a\":1,}",
+    "{a:1}", "'s'", '"\u0001"', '"\\x41"', '"\\u12"', "[1] x", "nul", "tru", "NaN", "Infinity", "{\"a\" 1}", "[1 2]",
+    '"unterminated', "\t\n\r 7 \t\n\r", "\u00a0 1",
+  ];
+  const script = `
+    const texts = ${JSON.stringify(texts)};
+    function describe(v) {
+      if (typeof v === "number") return "n:" + (Object.is(v, -0) ? "-0" : String(v));
+      if (typeof v === "string") return "s:" + Array.from({ length: v.length }, (_, i) => v.charCodeAt(i)).join(",");
+      if (v === null || typeof v !== "object") return String(v);
+      const proto = Object.getPrototypeOf(v) === Array.prototype ? "A" : Object.getPrototypeOf(v) === Object.prototype ? "O" : "?";
+      return proto + "{" + Object.keys(v).map((k) => describe(k) + "=" + describe(v[k])).join(";") + "}";
+    }
+    function run(f) {
+      return texts.map((t) => {
+        try { return describe(f(t)); } catch (e) { return "throw " + e.name + ": " + e.message; }
+      });
+    }
+    module.exports = {
+      on_event() {
+        const native = __owncast_engine.jsonParse;
+        const std = run((t) => JSON.parse(t));
+        const nat = run((t) => native(t));
+        const calls = [0, 0];
+        const obj = (i) => ({ toString() { calls[i]++; return '{"x":1}'; } });
+        const objs = [describe(JSON.parse(obj(0))), describe(native(obj(1)))];
+        Host.outputString(JSON.stringify({ std, nat, objs, calls }));
+        return 0;
+      },
+    };`;
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const r = h.callJson("on_event", {});
+  assert.strictEqual(r.std.length, texts.length);
+  r.std.forEach((s, i) => assert.deepStrictEqual(r.nat[i], s, `text ${JSON.stringify(texts[i])}`));
+  assert.deepStrictEqual(r.objs[1], r.objs[0], "a non-string argument is converted with toString, as JSON.parse does");
+  assert.deepStrictEqual(r.calls, [1, 1]);
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();

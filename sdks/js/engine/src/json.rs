@@ -1,4 +1,5 @@
-//! `JSON.stringify(value)` for plain data, done natively.
+//! `JSON.stringify(value)` for plain data and `JSON.parse(text)` for plain
+//! JSON text, done natively.
 //!
 //! QuickJS's `JSON.stringify` is generic: for every object it looks up
 //! `toJSON` through the prototype chain, builds an array of the keys, reads
@@ -182,17 +183,18 @@ impl Writer {
         self.out.reserve(bytes.len() + 2);
         self.out.push(b'"');
         let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        loop {
+            i = plain_run(bytes, i);
+            let Some(&b) = bytes.get(i) else { break };
             let e = ESCAPE[b as usize];
-            if e == 0 {
-                continue;
-            }
             if e == SURROGATE_LEAD {
                 // A lone surrogate (QuickJS writes it as ED A0..BF xx):
                 // JSON.stringify escapes it as \udxxx.
                 if bytes.get(i + 1).is_some_and(|&n| n >= 0xa0) {
                     return Err(Generic);
                 }
+                i += 1;
                 continue;
             }
             self.out.extend_from_slice(&bytes[start..i]);
@@ -208,7 +210,8 @@ impl Writer {
             } else {
                 self.out.extend_from_slice(&[b'\\', e]);
             }
-            start = i + 1;
+            i += 1;
+            start = i;
         }
         self.out.extend_from_slice(&bytes[start..]);
         self.out.push(b'"');
@@ -408,6 +411,365 @@ static ESCAPE: [u8; 256] = {
     t
 };
 
+/// The index of the first byte at or after `i` that is a control character,
+/// `"`, `\\` or 0xED (which starts a surrogate in QuickJS's UTF-8), or the
+/// length: eight bytes at a time, then byte by byte.
+fn plain_run(s: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of x is zero (exact as a yes/no answer).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // Some byte below 0x20 (bytes of 0x80 and up have their high bit set in x).
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if control
+            || zero(x ^ (ONES * b'"' as u64))
+            || zero(x ^ (ONES * b'\\' as u64))
+            || zero(x ^ (ONES * 0xed))
+        {
+            break;
+        }
+        i += 8;
+    }
+    while i < s.len() && ESCAPE[s[i] as usize] == 0 {
+        i += 1;
+    }
+    i
+}
+
 fn has_surrogate(bytes: &[u8]) -> bool {
     bytes.windows(2).any(|w| w[0] == 0xed && w[1] >= 0xa0)
+}
+
+/// `JSON.parse(text)` (no reviver): plain JSON text is parsed here into the
+/// same values; anything this parser does not take (a syntax error, a lone
+/// surrogate, nesting past [`MAX_DEPTH`]) goes to QuickJS's JSON parser,
+/// which is what `JSON.parse` runs, on the same bytes (so errors are
+/// `JSON.parse`'s).
+pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'js>> {
+    let raw = ctx.as_raw().as_ptr();
+    unsafe {
+        // ToString(text), as JSON.parse does.
+        let mut len: qjs::size_t = 0;
+        let p = qjs::JS_ToCStringLen2(raw, &mut len, text.as_raw(), false);
+        if p.is_null() {
+            return Err(rquickjs::Error::Exception);
+        }
+        let bytes = std::slice::from_raw_parts(p as *const u8, len as usize);
+        let mut parser = Parser {
+            ctx: raw,
+            s: bytes,
+            i: 0,
+        };
+        let v = match parser.document() {
+            Ok(v) => v,
+            // The bytes are NUL-terminated (JS_ToCStringLen), as QuickJS's parser wants.
+            Err(Generic) => qjs::JS_ParseJSON(raw, p, len, c"<input>".as_ptr()),
+        };
+        qjs::JS_FreeCString(raw, p);
+        if qjs::JS_IsException(v) {
+            return Err(rquickjs::Error::Exception);
+        }
+        Ok(Value::from_raw(ctx.clone(), v))
+    }
+}
+
+struct Parser<'a> {
+    ctx: *mut qjs::JSContext,
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    unsafe fn document(&mut self) -> Result<qjs::JSValue, Generic> {
+        let v = self.value(0)?;
+        self.ws();
+        if self.i != self.s.len() {
+            qjs::JS_FreeValue(self.ctx, v);
+            return Err(Generic);
+        }
+        Ok(v)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        self.ws();
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    unsafe fn value(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
+        self.ws();
+        let Some(&b) = self.s.get(self.i) else {
+            return Err(Generic);
+        };
+        match b {
+            b'{' if depth < MAX_DEPTH => {
+                self.i += 1;
+                self.object(depth)
+            }
+            b'[' if depth < MAX_DEPTH => {
+                self.i += 1;
+                self.array(depth)
+            }
+            b'"' => {
+                self.i += 1;
+                let text = self.string()?;
+                let v = qjs::JS_NewStringLen(self.ctx, text.as_ptr() as *const _, text.len() as _);
+                if qjs::JS_IsException(v) {
+                    qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                    return Err(Generic);
+                }
+                Ok(v)
+            }
+            b't' => self.word(b"true", qjs::JS_TRUE),
+            b'f' => self.word(b"false", qjs::JS_FALSE),
+            b'n' => self.word(b"null", qjs::JS_NULL),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(Generic),
+        }
+    }
+
+    fn word(&mut self, w: &[u8], v: qjs::JSValue) -> Result<qjs::JSValue, Generic> {
+        if self.s[self.i..].starts_with(w) {
+            self.i += w.len();
+            Ok(v)
+        } else {
+            Err(Generic)
+        }
+    }
+
+    unsafe fn number(&mut self) -> Result<qjs::JSValue, Generic> {
+        let start = self.i;
+        let digits = |p: &mut Self| {
+            let from = p.i;
+            while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
+                p.i += 1;
+            }
+            p.i - from
+        };
+        if self.s[self.i] == b'-' {
+            self.i += 1;
+        }
+        match self.s.get(self.i) {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(Generic),
+        }
+        if self.s.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return Err(Generic);
+            }
+        }
+        if let Some(b'e' | b'E') = self.s.get(self.i) {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.s.get(self.i) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return Err(Generic);
+            }
+        }
+        // ASCII by construction; Rust's f64 parsing rounds correctly, as JS does.
+        let text = std::str::from_utf8_unchecked(&self.s[start..self.i]);
+        let d: f64 = text.parse().map_err(|_| Generic)?;
+        Ok(qjs::JS_NewNumber(self.ctx, d))
+    }
+
+    /// The string after its opening quote, as UTF-8 (escapes decoded).
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, Generic> {
+        let start = self.i;
+        // Plain run: no escapes.
+        let s: &'a [u8] = self.s;
+        let mut i = start;
+        loop {
+            i = plain_run(s, i);
+            match s.get(i) {
+                None => return Err(Generic),
+                Some(b'"') => {
+                    self.i = i + 1;
+                    return Ok(std::borrow::Cow::Borrowed(&s[start..i]));
+                }
+                Some(b'\\') => break,
+                // A lone surrogate: JSON.parse's job.
+                Some(0xed) if s.get(i + 1).is_some_and(|&n| n >= 0xa0) => return Err(Generic),
+                Some(0xed) => i += 1,
+                Some(_) => return Err(Generic), // a control character
+            }
+        }
+        self.i = i;
+        let mut out = self.s[start..self.i].to_vec();
+        loop {
+            match self.s.get(self.i) {
+                None => return Err(Generic),
+                Some(b'"') => {
+                    self.i += 1;
+                    if has_surrogate(&out) {
+                        return Err(Generic);
+                    }
+                    return Ok(std::borrow::Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let e = *self.s.get(self.i).ok_or(Generic)?;
+                    self.i += 1;
+                    let c = match e {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            let mut cp = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&cp) {
+                                // A pair, else a lone surrogate (JSON.parse's job).
+                                if self.s.get(self.i..self.i + 2) != Some(b"\\u") {
+                                    return Err(Generic);
+                                }
+                                self.i += 2;
+                                let lo = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&lo) {
+                                    return Err(Generic);
+                                }
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                            } else if (0xdc00..0xe000).contains(&cp) {
+                                return Err(Generic);
+                            }
+                            let ch = char::from_u32(cp).ok_or(Generic)?;
+                            out.extend_from_slice(ch.encode_utf8(&mut [0u8; 4]).as_bytes());
+                            continue;
+                        }
+                        _ => return Err(Generic),
+                    };
+                    out.push(c);
+                }
+                Some(0..=0x1f) => return Err(Generic),
+                Some(&b) => {
+                    out.push(b);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Generic> {
+        let h = self.s.get(self.i..self.i + 4).ok_or(Generic)?;
+        let mut v = 0u32;
+        for &c in h {
+            v = v * 16 + (c as char).to_digit(16).ok_or(Generic)?;
+        }
+        self.i += 4;
+        Ok(v)
+    }
+
+    unsafe fn object(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
+        let obj = qjs::JS_NewObject(self.ctx);
+        if qjs::JS_IsException(obj) {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        match self.members(obj, depth) {
+            Ok(()) => Ok(obj),
+            Err(e) => {
+                qjs::JS_FreeValue(self.ctx, obj);
+                Err(e)
+            }
+        }
+    }
+
+    unsafe fn members(&mut self, obj: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            if !self.eat(b'"') {
+                return Err(Generic);
+            }
+            let key = self.string()?;
+            let atom = qjs::JS_NewAtomLen(self.ctx, key.as_ptr() as *const _, key.len() as _);
+            if atom == qjs::JS_ATOM_NULL {
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                return Err(Generic);
+            }
+            let item = if self.eat(b':') {
+                self.value(depth + 1)
+            } else {
+                Err(Generic)
+            };
+            let r = match item {
+                // Takes `v`; a key seen before keeps its place and takes the new value.
+                Ok(v) => match qjs::JS_DefinePropertyValue(
+                    self.ctx,
+                    obj,
+                    atom,
+                    v,
+                    qjs::JS_PROP_C_W_E as i32,
+                ) {
+                    r if r < 0 => {
+                        qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                        Err(Generic)
+                    }
+                    _ => Ok(()),
+                },
+                Err(e) => Err(e),
+            };
+            qjs::JS_FreeAtom(self.ctx, atom);
+            r?;
+            if self.eat(b',') {
+                continue;
+            }
+            return if self.eat(b'}') { Ok(()) } else { Err(Generic) };
+        }
+    }
+
+    unsafe fn array(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
+        let arr = qjs::JS_NewArray(self.ctx);
+        if qjs::JS_IsException(arr) {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        match self.elements(arr, depth) {
+            Ok(()) => Ok(arr),
+            Err(e) => {
+                qjs::JS_FreeValue(self.ctx, arr);
+                Err(e)
+            }
+        }
+    }
+
+    unsafe fn elements(&mut self, arr: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        if self.eat(b']') {
+            return Ok(());
+        }
+        let mut n: u32 = 0;
+        loop {
+            let v = self.value(depth + 1)?;
+            if qjs::JS_DefinePropertyValueUint32(self.ctx, arr, n, v, qjs::JS_PROP_C_W_E as i32) < 0
+            {
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                return Err(Generic);
+            }
+            n += 1;
+            if self.eat(b',') {
+                continue;
+            }
+            return if self.eat(b']') { Ok(()) } else { Err(Generic) };
+        }
+    }
 }

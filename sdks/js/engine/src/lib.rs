@@ -719,6 +719,12 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         )?,
     )?;
     n.set(
+        "jsonParse",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: Value<'js>| {
+            json::parse(&ctx, &text)
+        })?,
+    )?;
+    n.set(
         "logLevel",
         Function::new(ctx.clone(), || -> i32 {
             unsafe { kernel::get_log_level() }

@@ -258,8 +258,9 @@
     });
   }
 
-  // jsonStringify(value): JSON.stringify(value), done natively for plain
-  // data (json.rs); the SDK serializes its answers with it.
+  // jsonStringify(value) and jsonParse(text): JSON.stringify(value) and
+  // JSON.parse(text), done natively for plain data (json.rs); the SDK reads
+  // its input and writes its answers with them.
   define(
     "__owncast_engine",
     Object.freeze({
@@ -267,6 +268,7 @@
       version: "1",
       hostSignatures: Object.freeze(N.hostSignatures),
       jsonStringify: N.jsonStringify,
+      jsonParse: N.jsonParse,
     })
   );
 })(globalThis);
