@@ -147,22 +147,17 @@ Object.keys(EVENT_HANDLERS).forEach(function (k) {
   if (BUILTIN_EVENTS.indexOf(t) < 0) BUILTIN_EVENTS.push(t);
 });
 
-// Handler names by kind and event type ("filter" -> type -> [names]), in
-// EVENT_HANDLERS order: a call looks up its event's handlers instead of
-// walking the whole table.
-var HANDLERS_BY_TYPE = { filter: {}, notify: {} };
+// Handler names by event type, in EVENT_HANDLERS order, for filters and for
+// notifications: a call looks up its event's handlers instead of walking the
+// whole table. No prototype, so any event type string is just a missing key.
+var FILTER_HANDLERS = Object.create(null);
+var NOTIFY_HANDLERS = Object.create(null);
+var NO_HANDLERS = freeze([]);
 Object.keys(EVENT_HANDLERS).forEach(function (k) {
-  var byType = HANDLERS_BY_TYPE[EVENT_HANDLERS[k][0]];
+  var byType = EVENT_HANDLERS[k][0] === "filter" ? FILTER_HANDLERS : NOTIFY_HANDLERS;
   var t = EVENT_HANDLERS[k][1];
-  if (!Object.prototype.hasOwnProperty.call(byType, t)) byType[t] = [];
-  byType[t].push(k);
+  (byType[t] = byType[t] || []).push(k);
 });
-
-/** The handler names of `kind` ("filter" or "notify") for event `type`. */
-function handlersFor(kind, type) {
-  var byType = HANDLERS_BY_TYPE[kind];
-  return typeof type === "string" && Object.prototype.hasOwnProperty.call(byType, type) ? byType[type] : [];
-}
 
 /** Events the host sends for the SDK's own machinery, never to `on`. */
 var INTERNAL_EVENTS = { timerFire: "timer.fire", chatCommand: "chat.command" };
@@ -1354,7 +1349,7 @@ function runEvent(def, ev) {
   if (type === INTERNAL_EVENTS.chatCommand) return runCommand(def, payload);
   var results = [];
   if (type === Events.ChatMessageReceived && seesCommandMessages(def)) results.push(runCommandExtensions(def, payload));
-  var notify = handlersFor("notify", type);
+  var notify = (typeof type === "string" && NOTIFY_HANDLERS[type]) || NO_HANDLERS;
   for (var i = 0; i < notify.length; i++) {
     if (typeof def[notify[i]] === "function") results.push(def[notify[i]](payload));
   }
@@ -1372,7 +1367,7 @@ function runEvent(def, ev) {
 
 function runFilter(def, ev) {
   var handlerName = null;
-  var names = handlersFor("filter", ev.eventType);
+  var names = (typeof ev.eventType === "string" && FILTER_HANDLERS[ev.eventType]) || NO_HANDLERS;
   for (var i = 0; i < names.length; i++) {
     if (typeof def[names[i]] === "function") handlerName = names[i];
   }
