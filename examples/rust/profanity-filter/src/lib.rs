@@ -13,31 +13,51 @@ use owncast_plugin::{
 /// Lowercase; a word of a message is masked when it equals one of these.
 const WORDS: &[&str] = &["darn", "heck", "frick", "crud", "dang"];
 
+/// Whether `word` is one of [`WORDS`], ignoring case. An ASCII word (the
+/// usual case) is compared in place; any other is lowercased first, since a
+/// few non-ASCII letters lowercase to ASCII ones (the Kelvin sign to `k`).
+fn listed(word: &str) -> bool {
+    if word.is_ascii() {
+        WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+    } else {
+        WORDS.contains(&word.to_lowercase().as_str())
+    }
+}
+
 /// The body with every listed word replaced by as many `*` as it has
-/// characters, or `None` when nothing matched.
+/// characters, or `None` when nothing matched. A word is a run of
+/// alphanumeric characters; the body is copied only once a word matches.
 fn mask(body: &str) -> Option<String> {
-    let mut out = String::with_capacity(body.len());
-    let mut word = String::new();
-    let mut changed = false;
-    let mut flush = |word: &mut String, out: &mut String| {
-        if WORDS.contains(&word.to_lowercase().as_str()) {
-            out.extend(std::iter::repeat('*').take(word.chars().count()));
-            changed = true;
-        } else {
-            out.push_str(word);
+    let mut out: Option<String> = None;
+    // Bytes of `body` before this offset are in `out` already.
+    let mut copied = 0;
+    let mut word_start = None;
+    let mut end_word = |start: usize, end: usize, out: &mut Option<String>| {
+        let word = &body[start..end];
+        if listed(word) {
+            let o = out.get_or_insert_with(|| String::with_capacity(body.len()));
+            o.push_str(&body[copied..start]);
+            o.extend(std::iter::repeat('*').take(word.chars().count()));
+            copied = end;
         }
-        word.clear();
     };
-    for c in body.chars() {
-        if c.is_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
+    for (i, c) in body.char_indices() {
+        match (c.is_alphanumeric(), word_start) {
+            (true, None) => word_start = Some(i),
+            (false, Some(start)) => {
+                end_word(start, i, &mut out);
+                word_start = None;
+            }
+            _ => {}
         }
     }
-    flush(&mut word, &mut out);
-    changed.then_some(out)
+    if let Some(start) = word_start {
+        end_word(start, body.len(), &mut out);
+    }
+    out.map(|mut o| {
+        o.push_str(&body[copied..]);
+        o
+    })
 }
 
 struct ProfanityFilter;
@@ -81,5 +101,10 @@ mod tests {
         assert_eq!(mask("don't heckle me"), None);
         assert_eq!(mask("hello there"), None);
         assert_eq!(mask(""), None);
+        assert_eq!(mask("crud"), Some("****".into()));
+        assert_eq!(mask("é darn é"), Some("é **** é".into()));
+        // Unicode case folding: the Kelvin sign lowercases to `k`.
+        assert_eq!(mask("HEC\u{212A}!"), Some("****!".into()));
+        assert_eq!(mask("dárn"), None);
     }
 }
