@@ -4,7 +4,7 @@
 # sdks/js/engine/dist/owncast-js-engine.wasm, where `owncast-plugin build`
 # looks for it.
 #
-#   tools/build-js-engine.sh            # release build (size-optimised)
+#   tools/build-js-engine.sh            # release build
 #   JOBS=1 tools/build-js-engine.sh     # limit parallel compile jobs
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +12,13 @@ ENGINE="$ROOT/sdks/js/engine"
 DIST="$ENGINE/dist"
 
 eval "$("$ROOT/tools/guest-env.sh")"
+
+# QuickJS's C (built by rquickjs-sys with cc): -O2 and bulk memory
+# instructions (memcpy/memset as memory.copy/fill). rquickjs-sys passes the
+# sysroot in CFLAGS; the target's own variable replaces that, so it carries
+# the sysroot too. A filter call of the profanity-filter example runs about
+# 2% fewer instructions than with cc's default -O3 and no bulk memory.
+export CFLAGS_wasm32_wasip1="--sysroot=$WASI_SDK/share/wasi-sysroot -O2 -mbulk-memory"
 
 jobs_flag=()
 if [ -n "${JOBS:-}" ]; then jobs_flag=(-j "$JOBS"); fi
