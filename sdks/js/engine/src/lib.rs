@@ -211,6 +211,7 @@ pub extern "C" fn wizer_initialize() {
         unsafe { (*RNG.0.get()).seeded = false };
         // Collect the garbage of loading so the snapshot carries less of it.
         eng.rt.run_gc();
+        keep_arenas(eng);
         Ok(())
     })();
     if let Err(msg) = result {
@@ -280,6 +281,7 @@ fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
         let state = eng
             .ctx
             .with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME));
+        keep_arenas(eng);
         eng.loaded = Some(state.clone());
         return state;
     }
@@ -298,8 +300,50 @@ fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
                 .to_string(),
         ),
     };
+    keep_arenas(eng);
     eng.loaded = Some(state.clone());
     state
+}
+
+/// QuickJS serves allocations of up to 512 bytes from 4 KiB arenas, one list
+/// per size class, and gives an arena back to malloc as soon as its last
+/// block is freed. A call's garbage (the parsed event, match arrays,
+/// strings) is freed when the call ends, so an arena the call had to open
+/// was given back, and the next call opened it again (malloc, and a free
+/// list threaded through every block). Once the script is loaded, this takes
+/// one arena's worth of blocks plus one of each size class and gives back
+/// all but the last, which stays allocated for good: the newest arena of
+/// each class never empties, and a call's garbage fits in the arenas that
+/// stay. At most one arena (4 KiB) per class is kept this way.
+/// On the profanity-filter's on_filter: 317,076 -> 309,889 instructions.
+fn keep_arenas(eng: &Engine) {
+    use rquickjs::qjs;
+    // QuickJS's size classes up to its 512-byte limit (8 of each block is
+    // its header).
+    const BLOCK_SIZES: [usize; 31] = [
+        16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192, 208,
+        224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512,
+    ];
+    const ARENA: usize = 4096;
+    eng.ctx.with(|ctx| unsafe {
+        let rt = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+        let mut blocks = Vec::with_capacity(ARENA / 16 + 2);
+        for size in BLOCK_SIZES {
+            blocks.clear();
+            for _ in 0..ARENA / size + 2 {
+                let p = qjs::js_malloc_rt(rt, (size - 8) as qjs::size_t);
+                if p.is_null() {
+                    break;
+                }
+                blocks.push(p);
+            }
+            // The last block stays allocated (for the life of the runtime).
+            blocks.pop();
+            for &p in blocks.iter().rev() {
+                qjs::js_free_rt(rt, p);
+            }
+        }
+    });
 }
 
 fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String> {
