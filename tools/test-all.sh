@@ -66,7 +66,9 @@ step "dev-server browser test (chromium + playwright-core)"
 cli/tests/browser/run.sh
 
 step "plugin scenario tests"
-dirs=(examples/rust/*/)
+dirs=()
+# Plugin folders only (a `target/` left by a native `cargo test` of an example is not one).
+for d in examples/rust/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
 [ -d compat-extism/fixtures ] && for d in compat-extism/fixtures/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
 [ -d examples/js ] && for d in examples/js/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
 [ -d examples/python ] && for d in examples/python/*/; do [ -f "$d/plugin.manifest.json" ] && dirs+=("$d"); done
