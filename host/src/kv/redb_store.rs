@@ -1,9 +1,15 @@
 use super::{KvError, KvStore};
-use redb::{Database, TableDefinition};
+use redb::{Builder, Database, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 const TABLE: TableDefinition<&str, &str> = TableDefinition::new("kv");
+
+/// Memory redb may keep as its page cache. Its default is 1 GiB, which the
+/// host's RSS would grow to as plugins store and read data: writing then
+/// reading 150 MiB of values took a process from 4 to 303 MiB with the
+/// default, to 18 MiB with this.
+pub const CACHE_BYTES: usize = 16 << 20;
 
 /// The embedded durable store: one redb file. Every write is a committed
 /// transaction, so a process killed mid-write leaves the last committed state.
@@ -35,7 +41,10 @@ impl<E: Into<redb::Error>> From<E> for Fail {
 }
 
 fn open_db(path: &Path) -> Result<Database, KvError> {
-    let db = Database::create(path).map_err(|e| KvError::Backend(format!("{}: {e}", path.display())))?;
+    let db = Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(|e| KvError::Backend(format!("{}: {e}", path.display())))?;
     let tx = db.begin_write().map_err(|e| KvError::Backend(e.to_string()))?;
     tx.open_table(TABLE).map_err(|e| KvError::Backend(e.to_string()))?;
     tx.commit().map_err(|e| KvError::Backend(e.to_string()))?;
