@@ -516,11 +516,11 @@ impl<'a> Parser<'a> {
         match b {
             b'{' if depth < MAX_DEPTH => {
                 self.i += 1;
-                self.object(depth)
+                self.container(depth, qjs::JS_NewObject, Self::members)
             }
             b'[' if depth < MAX_DEPTH => {
                 self.i += 1;
-                self.array(depth)
+                self.container(depth, qjs::JS_NewArray, Self::elements)
             }
             b'"' => {
                 self.i += 1;
@@ -678,16 +678,23 @@ impl<'a> Parser<'a> {
         Ok(v)
     }
 
-    unsafe fn object(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
-        let obj = qjs::JS_NewObject(self.ctx);
-        if qjs::JS_IsException(obj) {
+    /// A new object or array (`make`) filled by `fill` (`members` or
+    /// `elements`); freed again when filling fails.
+    unsafe fn container(
+        &mut self,
+        depth: u32,
+        make: unsafe extern "C" fn(*mut qjs::JSContext) -> qjs::JSValue,
+        fill: unsafe fn(&mut Self, qjs::JSValue, u32) -> Result<(), Generic>,
+    ) -> Result<qjs::JSValue, Generic> {
+        let v = make(self.ctx);
+        if qjs::JS_IsException(v) {
             qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
             return Err(Generic);
         }
-        match self.members(obj, depth) {
-            Ok(()) => Ok(obj),
+        match fill(self, v, depth) {
+            Ok(()) => Ok(v),
             Err(e) => {
-                qjs::JS_FreeValue(self.ctx, obj);
+                qjs::JS_FreeValue(self.ctx, v);
                 Err(e)
             }
         }
@@ -735,21 +742,6 @@ impl<'a> Parser<'a> {
                 continue;
             }
             return if self.eat(b'}') { Ok(()) } else { Err(Generic) };
-        }
-    }
-
-    unsafe fn array(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
-        let arr = qjs::JS_NewArray(self.ctx);
-        if qjs::JS_IsException(arr) {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
-        }
-        match self.elements(arr, depth) {
-            Ok(()) => Ok(arr),
-            Err(e) => {
-                qjs::JS_FreeValue(self.ctx, arr);
-                Err(e)
-            }
         }
     }
 
