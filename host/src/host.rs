@@ -684,11 +684,8 @@ impl Host {
         let m = self.services().metrics.get(slug)?;
         let strikes = self.get(slug).map(|p| p.health().strikes).unwrap_or(0);
         let kv = crate::kv::Namespace::new(self.services().kv.clone(), slug)
-            .entries()
-            .map(|e| crate::metrics::KvUsage {
-                keys: e.len() as u64,
-                bytes: e.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum(),
-            })
+            .usage()
+            .map(|(keys, bytes)| crate::metrics::KvUsage { keys, bytes })
             .unwrap_or_default();
         Some(m.snapshot(strikes, kv))
     }

@@ -86,7 +86,9 @@ impl Namespace {
             Some(n) => n,
             None => self.count()?,
         };
-        let after = before - self.pair_bytes(key, &full)? + (key.len() + value.len()) as u64;
+        // `saturating_sub`: another view of this namespace (a plugin being
+        // replaced) may have written since the count; never below zero.
+        let after = before.saturating_sub(self.pair_bytes(key, &full)?) + pair_len(key, value);
         if after > self.quota && after > before {
             return Err(KvError::QuotaExceeded { used: after, limit: self.quota });
         }
@@ -104,18 +106,25 @@ impl Namespace {
             None => 0,
         };
         self.store.delete(&full)?;
-        *used = used.map(|n| n - freed);
+        *used = used.map(|n| n.saturating_sub(freed));
         Ok(())
     }
 
     /// The bytes `key` and its stored value take now (0 when it is not set).
     fn pair_bytes(&self, key: &str, full: &str) -> Result<u64, KvError> {
-        Ok(self.store.get(full)?.map_or(0, |v| (key.len() + v.len()) as u64))
+        Ok(self.store.get(full)?.map_or(0, |v| pair_len(key, &v)))
     }
 
     /// The bytes of all the namespace's keys and values, read from the store.
     fn count(&self) -> Result<u64, KvError> {
-        Ok(self.entries()?.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum())
+        Ok(self.usage()?.1)
+    }
+
+    /// How many keys the namespace holds and their bytes with their values
+    /// (what counts against its quota), read from the store.
+    pub fn usage(&self) -> Result<(u64, u64), KvError> {
+        let entries = self.entries()?;
+        Ok((entries.len() as u64, entries.iter().map(|(k, v)| pair_len(k, v)).sum()))
     }
 
     /// All of the plugin's pairs, keys without the namespace prefix.
@@ -126,6 +135,11 @@ impl Namespace {
     fn full(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
+}
+
+/// What one pair counts against a namespace's quota.
+fn pair_len(key: &str, value: &str) -> u64 {
+    (key.len() + value.len()) as u64
 }
 
 fn check_key(key: &str) -> Result<(), KvError> {
@@ -185,6 +199,8 @@ mod tests {
         // a holds 92 bytes (k1 "" 2, k3 42, k4 48).
         assert!(matches!(again.set("k5", &"v".repeat(7)), Err(KvError::QuotaExceeded { used: 101, .. })));
         again.set("k5", &"v".repeat(6)).unwrap();
+        // What the metrics report is what the quota counts.
+        assert_eq!(again.usage().unwrap(), (4, 100));
     }
 
     #[test]
