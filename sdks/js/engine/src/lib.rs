@@ -277,28 +277,23 @@ fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
     if let Some(state) = &eng.loaded {
         return state.clone();
     }
-    if let Some(source) = unsafe { (*EMBEDDED_SCRIPT.0.get()).as_deref() } {
-        let state = eng
-            .ctx
-            .with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME));
-        keep_arenas(eng);
-        eng.loaded = Some(state.clone());
-        return state;
-    }
-    let script = config_string("script")?;
-    let state = match script {
-        Some(source) => {
-            let file = match config_string("__slug")? {
-                Some(slug) if !slug.is_empty() => format!("{slug}.js"),
-                _ => "plugin.js".to_string(),
-            };
-            eng.ctx.with(|ctx| eval_script(&ctx, &source, &file))
+    let state = if let Some(source) = unsafe { (*EMBEDDED_SCRIPT.0.get()).as_deref() } {
+        eng.ctx.with(|ctx| eval_script(&ctx, source, EMBEDDED_FILENAME))
+    } else {
+        match config_string("script")? {
+            Some(source) => {
+                let file = match config_string("__slug")? {
+                    Some(slug) if !slug.is_empty() => format!("{slug}.js"),
+                    _ => "plugin.js".to_string(),
+                };
+                eng.ctx.with(|ctx| eval_script(&ctx, &source, &file))
+            }
+            None => Err(
+                "no plugin script: this engine needs the plugin's JavaScript in Extism config key \
+                 `script` (shared engine), or a module pre-initialized with `owncast-plugin build`"
+                    .to_string(),
+            ),
         }
-        None => Err(
-            "no plugin script: this engine needs the plugin's JavaScript in Extism config key \
-             `script` (shared engine), or a module pre-initialized with `owncast-plugin build`"
-                .to_string(),
-        ),
     };
     keep_arenas(eng);
     eng.loaded = Some(state.clone());
