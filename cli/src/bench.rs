@@ -105,13 +105,6 @@ pub(crate) fn stats(mut d: Vec<Duration>) -> Stats {
     }
 }
 
-/// Resident set size of this process in bytes (Linux), else `None`.
-pub(crate) fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 fn message(n: usize, body: &str) -> Event {
     Event::from(types::Event::ChatMessageReceived(ChatMessage {
         id: format!("m{n}"),
@@ -246,9 +239,9 @@ impl Bench<'_> {
         // Rust and Python components have, allows one copy per host), the
         // hosts' own memory measured first and left out.
         let n = args.plugins;
-        let empty = rss_bytes();
+        let empty = ProcessMemory::rss_now();
         let hosts: Vec<Host> = (0..n).map(|_| self.host()).collect::<anyhow::Result<_>>()?;
-        let before = rss_bytes();
+        let before = ProcessMemory::rss_now();
         let t = Instant::now();
         for h in &hosts {
             h.load(bundle.clone()).await?;
@@ -258,7 +251,7 @@ impl Bench<'_> {
             h.filter(message(0, &args.dirty)).await; // every instance runs once
             anyhow::ensure!(h.filter_chain("chat.message.received").len() == 1, "a copy did not load as a filter");
         }
-        let after = rss_bytes();
+        let after = ProcessMemory::rss_now();
         if let (Some(e), Some(b)) = (empty, before) {
             self.say(format!("({n} empty hosts: {:.2} MiB, left out)", mib(b.saturating_sub(e) as f64)));
         }
@@ -270,9 +263,9 @@ impl Bench<'_> {
                 Ok((Arc::new(Manifest::parse(&b.manifest, &b.manifest_file)?), b))
             })
             .collect::<anyhow::Result<_>>()?;
-        let split0 = rss_bytes();
+        let split0 = ProcessMemory::rss_now();
         let codes: Vec<_> = copies.iter().map(|(m, b)| self.compile(b, m)).collect::<anyhow::Result<_>>()?;
-        let split1 = rss_bytes();
+        let split1 = ProcessMemory::rss_now();
         let mut live = Vec::new();
         for ((m, _), code) in copies.iter().zip(&codes) {
             let ctx = PluginContext::new(m.clone(), m.permissions.clone(), host.services().clone());
@@ -281,7 +274,7 @@ impl Bench<'_> {
             i.on_filter(&message(0, &args.dirty)).await?;
             live.push(i);
         }
-        let split2 = rss_bytes();
+        let split2 = ProcessMemory::rss_now();
 
         let mem = match (before, after, split0, split1, split2) {
             (Some(a), Some(b), Some(s0), Some(s1), Some(s2)) => {

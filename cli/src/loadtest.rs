@@ -20,12 +20,13 @@
 //! dropped, and the host's RSS once a second. Hostile plugins are kept
 //! running (`max_strikes` is lifted) so they misbehave for the whole run.
 
-use crate::bench::{rss_bytes, Stats};
+use crate::bench::Stats;
 use crate::setup;
 use owncast_plugin_host::capabilities::http_outbound::NoNetwork;
 use owncast_plugin_host::capabilities::sse::SseHub;
 use owncast_plugin_host::dispatcher::StepResult;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::metrics::ProcessMemory;
 use owncast_plugin_host::types::{self, ChatMessage, ChatUser};
 use owncast_plugin_host::{Host, Limits, PluginBundle, Runtime, RuntimeConfig};
 use owncast_plugin_server::{PluginServer, ServerConfig};
@@ -460,7 +461,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
                 t.plugin_chat.fetch_add(owncast.take_effects().chat.len() as u64, Relaxed);
-                if let Some(b) = rss_bytes() {
+                if let Some(b) = ProcessMemory::rss_now() {
                     rss.lock()
                         .unwrap()
                         .push(RssSample { t_s: start.elapsed().as_secs_f64(), rss_mib: b as f64 / (1 << 20) as f64 });

@@ -8,6 +8,7 @@
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::component::ComponentLoader;
 use owncast_plugin_host::event::Event;
+use owncast_plugin_host::metrics::ProcessMemory;
 use owncast_plugin_host::plugin::LoadRequest;
 use owncast_plugin_host::types::{self, ChatMessage};
 use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, Runtime, RuntimeConfig};
@@ -16,9 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
+    ProcessMemory::rss_now().expect("/proc/self/statm (Linux only)")
 }
 
 fn main() {
