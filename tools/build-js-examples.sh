@@ -40,7 +40,7 @@ else
   stale=""
   if [ ! -f "$ENGINE_WASM" ]; then
     stale="not built yet"
-  elif [ -n "$(find "$SDK/engine/src" "$SDK/engine/Cargo.toml" "$SDK/engine/Cargo.lock" -newer "$ENGINE_WASM" -print -quit 2>/dev/null)" ]; then
+  elif [ -n "$(find "$SDK/engine/src" "$SDK/engine/patches" "$SDK/engine/Cargo.toml" "$SDK/engine/Cargo.lock" -newer "$ENGINE_WASM" -print -quit 2>/dev/null)" ]; then
     stale="sources changed"
   fi
   if [ -n "$stale" ]; then

@@ -33,7 +33,7 @@ rustup_route() {
 }
 
 debian_route() {
-  local pkgs="rustc-web cargo-web rust-web-src clang-19 lld-19 llvm-19 wasi-libc"
+  local pkgs="rustc-web cargo-web rust-web-src clang-19 lld-19 llvm-19 wasi-libc patch curl"
   local missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then

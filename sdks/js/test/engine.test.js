@@ -538,6 +538,82 @@ test("the engine's native jsonParse gives JSON.parse's values and errors", { ski
   assert.deepStrictEqual(r.calls, [1, 1]);
 });
 
+test("String.prototype.replace with a replacer function gives V8's results (the engine's QuickJS fast path)", { skip }, () => {
+  // patches/0001 finds the matches of a global RegExp with the built-in exec
+  // before calling the replacer. Each case runs here in V8 and in the engine;
+  // everything the replacer saw (its arguments, lastIndex) and the result
+  // must be the same. Cases outside the fast path (named groups, a sticky
+  // or non-global RegExp, an own or subclassed exec, a getter) are there to
+  // show they behave as before.
+  const cases = String.raw`[
+    ["words", /[\p{L}\p{N}]+/gu, "Damn, what the hell is this crap? Good play though"],
+    ["words, two-byte text", /[\p{L}\p{N}]+/gu, "héllo 中文 \u{1F600}x 𝒳yz 42"],
+    ["captures, one unmatched", /(a)|(b)/g, "abcab"],
+    ["nine captures", /(a)(b)(c)(d)(e)(f)(g)(h)(i)/g, "abcdefghi-abcdefghi"],
+    ["empty matches", /x*/g, "axbxxc"],
+    ["empty matches, unicode", /(?:)/gu, "a\u{1F600}b"],
+    ["empty matches, not unicode", /(?:)/g, "a\u{1F600}b"],
+    ["ignore case, multiline", /^h\w*/gim, "Hello\nhi there\nHEY"],
+    ["sticky global", /a/gy, "aab a"],
+    ["no match", /z/g, "abc"],
+    ["empty input", /a*/g, ""],
+    ["many matches", /b/g, "ab ".repeat(3000)],
+    ["named groups", /(?<w>\w)(\d)?/g, "a1 b c2"],
+    ["not global", /o/, "foo"],
+    ["not global, sticky", /o/y, "oof"]
+  ]`;
+  const probe = `
+    function runCases(cases) {
+      return cases.map(([name, rx, text]) => {
+        const seen = [];
+        const r = { name };
+        try {
+          r.out = text.replace(rx, function () {
+            seen.push([...arguments].map((a) => (a === undefined ? "<undefined>" : typeof a === "object" ? JSON.stringify(a) : a)));
+            seen.push("lastIndex " + rx.lastIndex);
+            rx.lastIndex = 99;
+            return arguments.length % 2 ? arguments[0].length : "[" + arguments[0] + "]";
+          });
+        } catch (e) { r.error = e.name; }
+        r.lastIndex = rx.lastIndex;
+        r.seen = seen.length > 400 ? [seen.length, seen.slice(0, 20), seen.slice(-20)] : seen;
+        return r;
+      });
+    }
+    function specialCases() {
+      const out = [];
+      const note = (name, f) => { try { out.push([name, f()]); } catch (e) { out.push([name, "throw " + e.name]); } };
+      note("replacer throws", () => { const rx = /a/g; rx.lastIndex = 3; try { "aaa".replace(rx, () => { throw new RangeError("x"); }); } catch (e) { return [e.name, rx.lastIndex]; } });
+      note("replacer returns non-strings", () => { let i = 0; return "aaaa".replace(/a/g, () => [1, undefined, null, { toString() { return "o"; } }][i++]); });
+      note("recompiled inside the replacer", () => { const rx = /a/g; return "a-a-a".replace(rx, (m) => { rx.compile("-", "g"); return "<" + m + ">"; }) + " " + rx.source; });
+      note("read-only lastIndex", () => { const rx = /a/g; Object.defineProperty(rx, "lastIndex", { writable: false, value: 0 }); return "aa".replace(rx, () => "b"); });
+      note("own exec", () => { const rx = /a/g; let n = 0; rx.exec = function (s) { n++; return RegExp.prototype.exec.call(this, s); }; return ["aXa".replace(rx, () => "b"), n]; });
+      note("subclass exec", () => { class R extends RegExp { exec(s) { const m = super.exec(s); if (m) m[0] = m[0].toUpperCase(); return m; } } return "abab".replace(new R("a", "g"), (m, p) => m + p); });
+      note("exec getter on the prototype", () => {
+        const d = Object.getOwnPropertyDescriptor(RegExp.prototype, "exec"); let n = 0;
+        Object.defineProperty(RegExp.prototype, "exec", { configurable: true, get() { n++; return d.value; } });
+        try { return ["aaa".replace(/a/g, () => "b"), n]; } finally { Object.defineProperty(RegExp.prototype, "exec", d); }
+      });
+      note("Symbol.replace called directly", () => RegExp.prototype[Symbol.replace].call(/b+/g, "abbcb", (m, p, s) => m.length + ":" + p + ":" + s.length));
+      return out;
+    }`;
+  const reference = new Function(`${probe}; return { cases: runCases(${cases}), special: specialCases() };`)();
+  const script = `${probe}
+    module.exports = {
+      on_event() {
+        Host.outputString(JSON.stringify({ cases: runCases(${cases}), special: specialCases() }));
+        return 0;
+      },
+    };`;
+  return new StubHost(enginePath, { config: { script } }).instantiate().then((h) => {
+    const r = h.callJson("on_event", {});
+    assert.strictEqual(r.cases.length, reference.cases.length);
+    reference.cases.forEach((c, i) => assert.deepStrictEqual(r.cases[i], JSON.parse(JSON.stringify(c)), `case ${c.name}`));
+    reference.special.forEach((c, i) => assert.deepStrictEqual(r.special[i], JSON.parse(JSON.stringify(c)), `case ${c[0]}`));
+    assert.strictEqual(r.special.length, reference.special.length);
+  });
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
