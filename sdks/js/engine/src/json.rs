@@ -31,15 +31,16 @@ struct Generic;
 
 /// `JSON.stringify(v)` as UTF-8 text, `None` where it gives `undefined`.
 pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option<String>> {
-    let mut w = Writer::new(ctx);
-    let fast = unsafe { w.value(v.as_raw(), 0) };
-    w.finish();
+    // The writer (and its hold on the atom cache) is gone before the
+    // fallback, which may run JS that stringifies again.
+    let (fast, out) = {
+        let mut w = Writer::new(ctx);
+        (unsafe { w.value(v.as_raw(), 0) }, w.out)
+    };
     match fast {
         Ok(true) => {
             // Only whole UTF-8 sequences (from valid strings) and ASCII were written.
-            Ok(Some(
-                String::from_utf8(w.out).expect("the writer writes UTF-8"),
-            ))
+            Ok(Some(String::from_utf8(out).expect("the writer writes UTF-8")))
         }
         Ok(false) => Ok(None),
         Err(Generic) => match ctx.json_stringify(v.clone())? {
@@ -49,39 +50,121 @@ pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option
     }
 }
 
-struct Writer {
-    ctx: *mut qjs::JSContext,
-    out: Vec<u8>,
+/// What this module keeps between calls for the QuickJS runtime in use: the
+/// class ids and `toJSON` atom the writer checks against, the atoms of the
+/// object keys of recent JSON text (parse) and the quoted JSON text of recent
+/// keys (stringify). Events and answers repeat the same few keys, and
+/// looking a key up here is cheaper than QuickJS interning it (hashing, its
+/// atom table) or writing an atom out as UTF-8 (an allocation per key). Each
+/// table is direct-mapped, [`SLOTS`] entries, and holds a reference to each
+/// atom in it, so an atom id in it always names the same string.
+struct Atoms {
+    rt: *mut qjs::JSRuntime,
     to_json: qjs::JSAtom,
     object_class: qjs::JSClassID,
     array_class: qjs::JSClassID,
+    /// Key text (as in JSON, unescaped) → its atom.
+    keys: [(qjs::JSAtom, Box<[u8]>); SLOTS],
+    /// Atom → its quoted, escaped JSON text.
+    quoted_keys: [(qjs::JSAtom, Box<[u8]>); SLOTS],
+}
+
+const SLOTS: usize = 64;
+
+#[derive(Clone, Copy)]
+enum Table {
+    Keys,
+    QuotedKeys,
+}
+
+static ATOMS: crate::Slot<Option<Atoms>> = crate::Slot(std::cell::UnsafeCell::new(None));
+
+impl Atoms {
+    /// The cache for `ctx`'s runtime, made afresh when the runtime changed
+    /// (the engine is rebuilt after a trap; the old runtime is leaked with
+    /// the references the old cache held).
+    unsafe fn of(ctx: *mut qjs::JSContext) -> &'static mut Atoms {
+        // SAFETY: single-threaded; no caller keeps a reference across calls
+        // that could rebuild it.
+        let slot = &mut *ATOMS.0.get();
+        let rt = qjs::JS_GetRuntime(ctx);
+        if slot.as_ref().is_none_or(|a| a.rt != rt) {
+            // The class ids of ordinary objects and arrays, read from an
+            // instance of each rather than assumed.
+            let o = qjs::JS_NewObject(ctx);
+            let a = qjs::JS_NewArray(ctx);
+            let (object_class, array_class) = (qjs::JS_GetClassID(o), qjs::JS_GetClassID(a));
+            qjs::JS_FreeValue(ctx, o);
+            qjs::JS_FreeValue(ctx, a);
+            *slot = Some(Atoms {
+                rt,
+                to_json: qjs::JS_NewAtom(ctx, c"toJSON".as_ptr()),
+                object_class,
+                array_class,
+                keys: std::array::from_fn(|_| (qjs::JS_ATOM_NULL, Box::default())),
+                quoted_keys: std::array::from_fn(|_| (qjs::JS_ATOM_NULL, Box::default())),
+            });
+        }
+        slot.as_mut().expect("set above")
+    }
+
+    fn slot_of_key(key: &[u8]) -> usize {
+        // FNV-1a
+        let h = key.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+        (h ^ (h >> 16)) as usize % SLOTS
+    }
+
+    fn slot_of_atom(atom: qjs::JSAtom) -> usize {
+        (atom.wrapping_mul(0x9e37_79b1) >> 26) as usize % SLOTS
+    }
+
+    /// The atom of object key `key`, a new reference (as `JS_NewAtomLen`).
+    unsafe fn key_atom(&mut self, ctx: *mut qjs::JSContext, key: &[u8]) -> Result<qjs::JSAtom, Generic> {
+        let slot = Self::slot_of_key(key);
+        let (atom, text) = &self.keys[slot];
+        if *atom != qjs::JS_ATOM_NULL && **text == *key {
+            return Ok(qjs::JS_DupAtom(ctx, *atom));
+        }
+        let atom = qjs::JS_NewAtomLen(ctx, key.as_ptr() as *const _, key.len() as _);
+        if atom == qjs::JS_ATOM_NULL {
+            qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
+            return Err(Generic);
+        }
+        self.keep(ctx, slot, atom, key.into(), Table::Keys);
+        Ok(atom)
+    }
+
+    /// Puts `(atom, bytes)` in `slot` of `table`, taking a reference to the
+    /// atom and dropping the one to the atom it replaces.
+    unsafe fn keep(
+        &mut self,
+        ctx: *mut qjs::JSContext,
+        slot: usize,
+        atom: qjs::JSAtom,
+        bytes: Box<[u8]>,
+        table: Table,
+    ) {
+        let entry = match table {
+            Table::Keys => &mut self.keys[slot],
+            Table::QuotedKeys => &mut self.quoted_keys[slot],
+        };
+        if entry.0 != qjs::JS_ATOM_NULL {
+            qjs::JS_FreeAtom(ctx, entry.0);
+        }
+        *entry = (qjs::JS_DupAtom(ctx, atom), bytes);
+    }
+}
+
+struct Writer {
+    ctx: *mut qjs::JSContext,
+    out: Vec<u8>,
+    atoms: &'static mut Atoms,
 }
 
 impl Writer {
     fn new(ctx: &Ctx<'_>) -> Writer {
         let raw = ctx.as_raw().as_ptr();
-        // The class ids of ordinary objects and arrays, read from an instance
-        // of each rather than assumed.
-        let (object_class, array_class) = unsafe {
-            let o = qjs::JS_NewObject(raw);
-            let a = qjs::JS_NewArray(raw);
-            let ids = (qjs::JS_GetClassID(o), qjs::JS_GetClassID(a));
-            qjs::JS_FreeValue(raw, o);
-            qjs::JS_FreeValue(raw, a);
-            ids
-        };
-        let to_json = unsafe { qjs::JS_NewAtom(raw, c"toJSON".as_ptr()) };
-        Writer {
-            ctx: raw,
-            out: Vec::with_capacity(256),
-            to_json,
-            object_class,
-            array_class,
-        }
-    }
-
-    fn finish(&mut self) {
-        unsafe { qjs::JS_FreeAtom(self.ctx, self.to_json) };
+        Writer { ctx: raw, out: Vec::with_capacity(256), atoms: unsafe { Atoms::of(raw) } }
     }
 
     /// Writes `v`; `Ok(false)` (nothing written) for what JSON leaves out
@@ -91,11 +174,7 @@ impl Writer {
             qjs::JS_TAG_NULL => self.out.extend_from_slice(b"null"),
             qjs::JS_TAG_UNDEFINED => return Ok(false),
             qjs::JS_TAG_BOOL => {
-                let b: &[u8] = if qjs::JS_VALUE_GET_BOOL(v) {
-                    b"true"
-                } else {
-                    b"false"
-                };
+                let b: &[u8] = if qjs::JS_VALUE_GET_BOOL(v) { b"true" } else { b"false" };
                 self.out.extend_from_slice(b);
             }
             qjs::JS_TAG_INT => self.int(qjs::JS_VALUE_GET_INT(v) as i64),
@@ -159,11 +238,7 @@ impl Writer {
             return Err(Generic);
         }
         let bytes = std::slice::from_raw_parts(p as *const u8, len as usize);
-        let r = if quote {
-            self.quoted(bytes)
-        } else {
-            self.plain(bytes)
-        };
+        let r = if quote { self.quoted(bytes) } else { self.plain(bytes) };
         qjs::JS_FreeCString(self.ctx, p);
         r
     }
@@ -199,14 +274,7 @@ impl Writer {
             }
             self.out.extend_from_slice(&bytes[start..i]);
             if e == b'u' {
-                self.out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
+                self.out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
             } else {
                 self.out.extend_from_slice(&[b'\\', e]);
             }
@@ -219,11 +287,7 @@ impl Writer {
     }
 
     /// The own data property `atom` of `obj`: `Ok(None)` when there is none.
-    unsafe fn own_data(
-        &mut self,
-        obj: qjs::JSValue,
-        atom: qjs::JSAtom,
-    ) -> Result<Option<qjs::JSValue>, Generic> {
+    unsafe fn own_data(&mut self, obj: qjs::JSValue, atom: qjs::JSAtom) -> Result<Option<qjs::JSValue>, Generic> {
         let mut desc = qjs::JSPropertyDescriptor {
             flags: 0,
             value: qjs::JS_UNDEFINED,
@@ -260,11 +324,11 @@ impl Writer {
                 break;
             }
             let class = qjs::JS_GetClassID(o);
-            if class != self.object_class && class != self.array_class {
+            if class != self.atoms.object_class && class != self.atoms.array_class {
                 r = Err(Generic);
                 break;
             }
-            match self.own_data(o, self.to_json) {
+            match self.own_data(o, self.atoms.to_json) {
                 Ok(None) => {}
                 Ok(Some(f)) => {
                     qjs::JS_FreeValue(self.ctx, f);
@@ -297,7 +361,7 @@ impl Writer {
             return Err(Generic);
         }
         self.check_chain(v)?;
-        if qjs::JS_GetClassID(v) == self.array_class {
+        if qjs::JS_GetClassID(v) == self.atoms.array_class {
             self.array(v, depth)
         } else {
             self.record(v, depth)
@@ -343,12 +407,7 @@ impl Writer {
         r
     }
 
-    unsafe fn members(
-        &mut self,
-        v: qjs::JSValue,
-        props: &[qjs::JSPropertyEnum],
-        depth: u32,
-    ) -> Result<(), Generic> {
+    unsafe fn members(&mut self, v: qjs::JSValue, props: &[qjs::JSPropertyEnum], depth: u32) -> Result<(), Generic> {
         self.out.push(b'{');
         let mut first = true;
         for p in props {
@@ -376,15 +435,25 @@ impl Writer {
     }
 
     unsafe fn key(&mut self, atom: qjs::JSAtom) -> Result<(), Generic> {
+        let slot = Atoms::slot_of_atom(atom);
+        let (cached, quoted) = &self.atoms.quoted_keys[slot];
+        if *cached == atom {
+            self.out.extend_from_slice(quoted);
+            return Ok(());
+        }
         let mut len: qjs::size_t = 0;
         let p = qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom);
         if p.is_null() {
             qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
             return Err(Generic);
         }
+        let start = self.out.len();
         let r = self.quoted(std::slice::from_raw_parts(p as *const u8, len as usize));
         qjs::JS_FreeCString(self.ctx, p);
-        r
+        r?;
+        let quoted = self.out[start..].into();
+        self.atoms.keep(self.ctx, slot, atom, quoted, Table::QuotedKeys);
+        Ok(())
     }
 }
 
@@ -423,11 +492,7 @@ fn plain_run(s: &[u8], mut i: usize) -> usize {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         // Some byte below 0x20 (bytes of 0x80 and up have their high bit set in x).
         let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-        if control
-            || zero(x ^ (ONES * b'"' as u64))
-            || zero(x ^ (ONES * b'\\' as u64))
-            || zero(x ^ (ONES * 0xed))
-        {
+        if control || zero(x ^ (ONES * b'"' as u64)) || zero(x ^ (ONES * b'\\' as u64)) || zero(x ^ (ONES * 0xed)) {
             break;
         }
         i += 8;
@@ -457,11 +522,7 @@ pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'
             return Err(rquickjs::Error::Exception);
         }
         let bytes = std::slice::from_raw_parts(p as *const u8, len as usize);
-        let mut parser = Parser {
-            ctx: raw,
-            s: bytes,
-            i: 0,
-        };
+        let mut parser = Parser { ctx: raw, s: bytes, i: 0 };
         let v = match parser.document() {
             Ok(v) => v,
             // The bytes are NUL-terminated (JS_ToCStringLen), as QuickJS's parser wants.
@@ -709,25 +770,11 @@ impl<'a> Parser<'a> {
                 return Err(Generic);
             }
             let key = self.string()?;
-            let atom = qjs::JS_NewAtomLen(self.ctx, key.as_ptr() as *const _, key.len() as _);
-            if atom == qjs::JS_ATOM_NULL {
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                return Err(Generic);
-            }
-            let item = if self.eat(b':') {
-                self.value(depth + 1)
-            } else {
-                Err(Generic)
-            };
+            let atom = Atoms::of(self.ctx).key_atom(self.ctx, &key)?;
+            let item = if self.eat(b':') { self.value(depth + 1) } else { Err(Generic) };
             let r = match item {
                 // Takes `v`; a key seen before keeps its place and takes the new value.
-                Ok(v) => match qjs::JS_DefinePropertyValue(
-                    self.ctx,
-                    obj,
-                    atom,
-                    v,
-                    qjs::JS_PROP_C_W_E as i32,
-                ) {
+                Ok(v) => match qjs::JS_DefinePropertyValue(self.ctx, obj, atom, v, qjs::JS_PROP_C_W_E as i32) {
                     r if r < 0 => {
                         qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
                         Err(Generic)
@@ -752,8 +799,7 @@ impl<'a> Parser<'a> {
         let mut n: u32 = 0;
         loop {
             let v = self.value(depth + 1)?;
-            if qjs::JS_DefinePropertyValueUint32(self.ctx, arr, n, v, qjs::JS_PROP_C_W_E as i32) < 0
-            {
+            if qjs::JS_DefinePropertyValueUint32(self.ctx, arr, n, v, qjs::JS_PROP_C_W_E as i32) < 0 {
                 qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
                 return Err(Generic);
             }

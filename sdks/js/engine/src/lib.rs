@@ -25,8 +25,8 @@
 use extism_pdk::extism as kernel;
 use rquickjs::context::EvalOptions;
 use rquickjs::{
-    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function, Object,
-    Promise, Runtime, TypedArray, Value,
+    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Promise, Runtime,
+    TypedArray, Value,
 };
 use std::cell::UnsafeCell;
 
@@ -52,7 +52,7 @@ struct Engine {
     loaded: Option<Result<(), String>>,
 }
 
-struct Slot<T>(UnsafeCell<T>);
+pub(crate) struct Slot<T>(pub(crate) UnsafeCell<T>);
 unsafe impl<T> Sync for Slot<T> {}
 static ENGINE: Slot<Option<Engine>> = Slot(UnsafeCell::new(None));
 /// The script a pre-initialized module was built with, kept so the engine can
@@ -81,11 +81,7 @@ struct Rng {
     s0: u64,
     s1: u64,
 }
-static RNG: Slot<Rng> = Slot(UnsafeCell::new(Rng {
-    seeded: false,
-    s0: 0,
-    s1: 0,
-}));
+static RNG: Slot<Rng> = Slot(UnsafeCell::new(Rng { seeded: false, s0: 0, s1: 0 }));
 
 fn random_f64() -> f64 {
     let rng = unsafe { &mut *RNG.0.get() };
@@ -119,11 +115,7 @@ fn engine() -> Result<&'static mut Engine, String> {
             install_natives(&ctx).map_err(|e| format!("cannot install engine globals: {e}"))?;
             eval_script(&ctx, PRELUDE, "owncast-engine-prelude.js")
         })?;
-        *slot = Some(Engine {
-            rt,
-            ctx,
-            loaded: None,
-        });
+        *slot = Some(Engine { rt, ctx, loaded: None });
     }
     Ok(slot.as_mut().unwrap())
 }
@@ -188,9 +180,9 @@ pub extern "C" fn wizer_initialize() {
     let result = (|| -> Result<(), String> {
         use std::io::Read;
         let mut source = String::new();
-        std::io::stdin().read_to_string(&mut source).map_err(|e| {
-            format!("cannot read the plugin script from stdin (run wizer with --allow-wasi): {e}")
-        })?;
+        std::io::stdin()
+            .read_to_string(&mut source)
+            .map_err(|e| format!("cannot read the plugin script from stdin (run wizer with --allow-wasi): {e}"))?;
         if source.trim().is_empty() {
             return Err("empty plugin script on stdin".to_string());
         }
@@ -199,8 +191,7 @@ pub extern "C" fn wizer_initialize() {
         // at the script's top level while it is being pre-initialized.
         eng.ctx.with(|ctx| {
             let g = ctx.globals();
-            g.set("__owncast_preinit", true)
-                .map_err(|e| e.to_string())?;
+            g.set("__owncast_preinit", true).map_err(|e| e.to_string())?;
             let r = eval_script(&ctx, &source, EMBEDDED_FILENAME);
             let _ = g.remove("__owncast_preinit");
             r
@@ -288,11 +279,9 @@ fn ensure_loaded(eng: &mut Engine) -> Result<(), String> {
                 };
                 eng.ctx.with(|ctx| eval_script(&ctx, &source, &file))
             }
-            None => Err(
-                "no plugin script: this engine needs the plugin's JavaScript in Extism config key \
+            None => Err("no plugin script: this engine needs the plugin's JavaScript in Extism config key \
                  `script` (shared engine), or a module pre-initialized with `owncast-plugin build`"
-                    .to_string(),
-            ),
+                .to_string()),
         }
     };
     keep_arenas(eng);
@@ -316,8 +305,8 @@ fn keep_arenas(eng: &Engine) {
     // QuickJS's size classes up to its 512-byte limit (8 of each block is
     // its header).
     const BLOCK_SIZES: [usize; 31] = [
-        16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192, 208,
-        224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512,
+        16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288,
+        320, 352, 384, 416, 448, 480, 512,
     ];
     const ARENA: usize = 4096;
     eng.ctx.with(|ctx| unsafe {
@@ -346,22 +335,15 @@ fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String
     opts.global = true;
     opts.strict = false;
     opts.filename = Some(filename.to_string());
-    ctx.eval_with_options::<(), _>(source, opts)
-        .catch(ctx)
-        .map_err(|e| format_caught(ctx, e))
+    ctx.eval_with_options::<(), _>(source, opts).catch(ctx).map_err(|e| format_caught(ctx, e))
 }
 
 fn dispatch(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
     let globals = ctx.globals();
-    let dispatcher: Value = globals
-        .get("__owncast_dispatch")
-        .map_err(|e| e.to_string())?;
+    let dispatcher: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
     if let Some(f) = dispatcher.as_function() {
         let input = input_string();
-        let out: Value = f
-            .call((name, input))
-            .catch(ctx)
-            .map_err(|e| format_caught(ctx, e))?;
+        let out: Value = f.call((name, input)).catch(ctx).map_err(|e| format_caught(ctx, e))?;
         let out = settle(ctx, out)?;
         return write_output(ctx, out);
     }
@@ -417,9 +399,7 @@ fn write_output<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<(), String> {
         return Ok(());
     }
     // Anything else: JSON.
-    let json = json::stringify(ctx, &v)
-        .catch(ctx)
-        .map_err(|e| format_caught(ctx, e))?;
+    let json = json::stringify(ctx, &v).catch(ctx).map_err(|e| format_caught(ctx, e))?;
     if let Some(s) = json {
         output_bytes(s.as_bytes());
     }
@@ -455,15 +435,8 @@ fn format_caught<'js>(ctx: &Ctx<'js>, e: CaughtError<'js>) -> String {
                     };
                 }
             }
-            let s = ctx
-                .json_stringify(v.clone())
-                .ok()
-                .flatten()
-                .and_then(|s| s.to_string().ok());
-            format!(
-                "uncaught exception: {}",
-                s.unwrap_or_else(|| format!("{v:?}"))
-            )
+            let s = ctx.json_stringify(v.clone()).ok().flatten().and_then(|s| s.to_string().ok());
+            format!("uncaught exception: {}", s.unwrap_or_else(|| format!("{v:?}")))
         }
         CaughtError::Error(e) => format!("engine error: {e}"),
     }
@@ -518,9 +491,7 @@ fn config_string(key: &str) -> Result<Option<String>, String> {
     }
     let bytes = read_block(off);
     unsafe { kernel::free(off) };
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| format!("config `{key}` is not valid UTF-8"))
+    String::from_utf8(bytes).map(Some).map_err(|_| format!("config `{key}` is not valid UTF-8"))
 }
 
 // ---------------------------------------------------------------------------
@@ -550,10 +521,7 @@ fn js_bytes(v: &Value<'_>) -> Option<Vec<u8>> {
 
 fn need_bytes<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Vec<u8>> {
     js_bytes(v).ok_or_else(|| {
-        rquickjs::Exception::throw_type(
-            ctx,
-            &format!("{what}: expected a string, ArrayBuffer or typed array"),
-        )
+        rquickjs::Exception::throw_type(ctx, &format!("{what}: expected a string, ArrayBuffer or typed array"))
     })
 }
 
@@ -570,10 +538,7 @@ fn num_arg<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<
     if let Some(b) = v.as_bool() {
         return Ok(if b { 1.0 } else { 0.0 });
     }
-    Err(rquickjs::Exception::throw_type(
-        ctx,
-        &format!("{what}: expected a number"),
-    ))
+    Err(rquickjs::Exception::throw_type(ctx, &format!("{what}: expected a number")))
 }
 
 fn buffer<'js>(ctx: &Ctx<'js>, data: Vec<u8>) -> rquickjs::Result<Value<'js>> {
@@ -587,10 +552,7 @@ fn buffer<'js>(ctx: &Ctx<'js>, data: Vec<u8>) -> rquickjs::Result<Value<'js>> {
 fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     let n = Object::new(ctx.clone())?;
 
-    n.set(
-        "inputString",
-        Function::new(ctx.clone(), || -> String { input_string() })?,
-    )?;
+    n.set("inputString", Function::new(ctx.clone(), || -> String { input_string() })?)?;
     n.set(
         "inputBytes",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| {
@@ -617,11 +579,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         "length",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
             let off = num_arg(&ctx, &v, "offset")? as u64;
-            Ok::<_, rquickjs::Error>(if off == 0 {
-                0.0
-            } else {
-                unsafe { kernel::length(off) as f64 }
-            })
+            Ok::<_, rquickjs::Error>(if off == 0 { 0.0 } else { unsafe { kernel::length(off) as f64 } })
         })?,
     )?;
     n.set(
@@ -652,8 +610,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set(
         "configGet",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String| {
-            let v =
-                config_string(&key).map_err(|e| rquickjs::Exception::throw_message(&ctx, &e))?;
+            let v = config_string(&key).map_err(|e| rquickjs::Exception::throw_message(&ctx, &e))?;
             Ok::<_, rquickjs::Error>(v)
         })?,
     )?;
@@ -675,11 +632,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         "varSet",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, key: String, v: Value<'js>| {
             let k = alloc_bytes(key.as_bytes());
-            let val = if v.is_undefined() || v.is_null() {
-                0
-            } else {
-                alloc_bytes(&need_bytes(&ctx, &v, "Var.set")?)
-            };
+            let val = if v.is_undefined() || v.is_null() { 0 } else { alloc_bytes(&need_bytes(&ctx, &v, "Var.set")?) };
             unsafe { kernel::var_set(k, val) };
             unsafe { kernel::free(k) };
             if val != 0 {
@@ -691,42 +644,39 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set(
         "http",
         // (requestJson, body?) -> [status, bodyArrayBuffer, headersJson|null]
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, req: String, body: Value<'js>| -> rquickjs::Result<Value<'js>> {
-                let r = alloc_bytes(req.as_bytes());
-                let b = if body.is_undefined() || body.is_null() {
-                    0
-                } else {
-                    alloc_bytes(&need_bytes(&ctx, &body, "Http.request body")?)
-                };
-                let off = unsafe { kernel::http_request(r, b) };
-                let status = unsafe { kernel::http_status_code() };
-                let resp = read_block(off);
-                let hoff = unsafe { kernel::http_headers() };
-                let headers = if hoff == 0 {
-                    None
-                } else {
-                    let h = String::from_utf8_lossy(&read_block(hoff)).into_owned();
-                    unsafe { kernel::free(hoff) };
-                    Some(h)
-                };
-                unsafe {
-                    kernel::free(r);
-                    if b != 0 {
-                        kernel::free(b);
-                    }
-                    if off != 0 {
-                        kernel::free(off);
-                    }
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, req: String, body: Value<'js>| -> rquickjs::Result<Value<'js>> {
+            let r = alloc_bytes(req.as_bytes());
+            let b = if body.is_undefined() || body.is_null() {
+                0
+            } else {
+                alloc_bytes(&need_bytes(&ctx, &body, "Http.request body")?)
+            };
+            let off = unsafe { kernel::http_request(r, b) };
+            let status = unsafe { kernel::http_status_code() };
+            let resp = read_block(off);
+            let hoff = unsafe { kernel::http_headers() };
+            let headers = if hoff == 0 {
+                None
+            } else {
+                let h = String::from_utf8_lossy(&read_block(hoff)).into_owned();
+                unsafe { kernel::free(hoff) };
+                Some(h)
+            };
+            unsafe {
+                kernel::free(r);
+                if b != 0 {
+                    kernel::free(b);
                 }
-                let arr = rquickjs::Array::new(ctx.clone())?;
-                arr.set(0, status)?;
-                arr.set(1, buffer(&ctx, resp)?)?;
-                arr.set(2, headers)?;
-                Ok(arr.into_value())
-            },
-        )?,
+                if off != 0 {
+                    kernel::free(off);
+                }
+            }
+            let arr = rquickjs::Array::new(ctx.clone())?;
+            arr.set(0, status)?;
+            arr.set(1, buffer(&ctx, resp)?)?;
+            arr.set(2, headers)?;
+            Ok(arr.into_value())
+        })?,
     )?;
     n.set(
         "log",
@@ -747,50 +697,28 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set("random", Function::new(ctx.clone(), random_f64)?)?;
     n.set(
         "jsonStringify",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, v: Value<'js>| -> rquickjs::Result<Value<'js>> {
-                match json::stringify(&ctx, &v)? {
-                    Some(s) => Ok(rquickjs::String::from_str(ctx, &s)?.into_value()),
-                    None => Ok(Value::new_undefined(ctx)),
-                }
-            },
-        )?,
-    )?;
-    n.set(
-        "jsonParse",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: Value<'js>| {
-            json::parse(&ctx, &text)
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| -> rquickjs::Result<Value<'js>> {
+            match json::stringify(&ctx, &v)? {
+                Some(s) => Ok(rquickjs::String::from_str(ctx, &s)?.into_value()),
+                None => Ok(Value::new_undefined(ctx)),
+            }
         })?,
     )?;
-    n.set(
-        "logLevel",
-        Function::new(ctx.clone(), || -> i32 {
-            unsafe { kernel::get_log_level() }
-        })?,
-    )?;
-    n.set(
-        "utf8Encode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| {
-            buffer(&ctx, s.into_bytes())
-        })?,
-    )?;
+    n.set("jsonParse", Function::new(ctx.clone(), |ctx: Ctx<'js>, text: Value<'js>| json::parse(&ctx, &text))?)?;
+    n.set("logLevel", Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?)?;
+    n.set("utf8Encode", Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| buffer(&ctx, s.into_bytes()))?)?;
     n.set(
         "utf8Decode",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, v: Value<'js>, fatal: Option<bool>| -> rquickjs::Result<String> {
-                let bytes = need_bytes(&ctx, &v, "TextDecoder.decode")?;
-                match String::from_utf8(bytes) {
-                    Ok(s) => Ok(s),
-                    Err(_) if fatal.unwrap_or(false) => Err(rquickjs::Exception::throw_type(
-                        &ctx,
-                        "The encoded data was not valid for encoding utf-8",
-                    )),
-                    Err(e) => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>, fatal: Option<bool>| -> rquickjs::Result<String> {
+            let bytes = need_bytes(&ctx, &v, "TextDecoder.decode")?;
+            match String::from_utf8(bytes) {
+                Ok(s) => Ok(s),
+                Err(_) if fatal.unwrap_or(false) => {
+                    Err(rquickjs::Exception::throw_type(&ctx, "The encoded data was not valid for encoding utf-8"))
                 }
-            },
-        )?,
+                Err(e) => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            }
+        })?,
     )?;
 
     let host_fns = Object::new(ctx.clone())?;
