@@ -306,6 +306,11 @@ impl Runtime {
         c.wasm_component_model(true);
         c.epoch_interruption(true);
         c.max_wasm_stack(1 << 20);
+        // Profiling aid: a perf map names compiled guest functions for `perf`
+        // (benches/README.md). Off unless asked for: the map grows per module.
+        if std::env::var_os("OWNCAST_PLUGIN_PERFMAP").is_some() {
+            c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if config.pooling {
             let mut p = PoolingAllocationConfig::default();
             let n = config.max_instances;
