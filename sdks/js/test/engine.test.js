@@ -614,6 +614,28 @@ test("String.prototype.replace with a replacer function gives V8's results (the 
   });
 });
 
+test("toLowerCase and toUpperCase give V8's results (the engine's QuickJS ASCII fast path)", { skip }, async () => {
+  // patches/0002 converts ASCII-only strings without the Unicode tables.
+  // Every string here is converted in V8 and in the engine, both ways.
+  const strings = [
+    "", "a", "Z", "hello", "HELLO", "Hello, World! 123", "@[`{", "already lower", "ALREADY UPPER",
+    "x".repeat(5000) + "Y", String.fromCharCode(...Array.from({ length: 128 }, (_, i) => i)),
+    "caf\u00e9", "CAF\u00c9", "stra\u00dfe", "\u00b5", "\u00ff", "\u00df", "\u0130stanbul", "\u03a3\u039f\u03a3",
+    "\u212a", "\u{1F600}a", "Damn", "hELL", "crap!",
+  ];
+  const script = `
+    const strings = ${JSON.stringify(strings)};
+    module.exports = {
+      on_event() {
+        Host.outputString(JSON.stringify(strings.map((s) => [s.toLowerCase(), s.toUpperCase(), s.toLocaleLowerCase(), s.toLocaleUpperCase()])));
+        return 0;
+      },
+    };`;
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const r = h.callJson("on_event", {});
+  strings.forEach((s, i) => assert.deepStrictEqual(r[i], [s.toLowerCase(), s.toUpperCase(), s.toLowerCase(), s.toUpperCase()], `string ${JSON.stringify(s).slice(0, 40)}`));
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
