@@ -25,8 +25,8 @@
 use extism_pdk::extism as kernel;
 use rquickjs::context::EvalOptions;
 use rquickjs::{
-    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Promise, Runtime,
-    TypedArray, Value,
+    function::Rest, ArrayBuffer, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise,
+    Runtime, TypedArray, Value,
 };
 use std::cell::UnsafeCell;
 
@@ -46,6 +46,9 @@ mod json;
 // wizer snapshot captures it).
 
 struct Engine {
+    /// The SDK's `__owncast_dispatch`, once found (a global lookup by name
+    /// on every call otherwise). First, so it is dropped before the runtime.
+    dispatcher: Option<Persistent<Function<'static>>>,
     rt: Runtime,
     ctx: Context,
     /// `Some(Ok)` once a script is loaded, `Some(Err)` if evaluating it failed.
@@ -115,7 +118,7 @@ fn engine() -> Result<&'static mut Engine, String> {
             install_natives(&ctx).map_err(|e| format!("cannot install engine globals: {e}"))?;
             eval_script(&ctx, PRELUDE, "owncast-engine-prelude.js")
         })?;
-        *slot = Some(Engine { rt, ctx, loaded: None });
+        *slot = Some(Engine { dispatcher: None, rt, ctx, loaded: None });
     }
     Ok(slot.as_mut().unwrap())
 }
@@ -256,8 +259,9 @@ fn log_warn(msg: &str) {
 fn run_export_inner(name: &str) -> Result<(), String> {
     let eng = engine()?;
     ensure_loaded(eng)?;
+    let dispatcher = &mut eng.dispatcher;
     eng.ctx.with(|ctx| {
-        let res = dispatch(&ctx, name);
+        let res = dispatch(&ctx, name, dispatcher);
         // Let fire-and-forget promise jobs of this call finish within it.
         while ctx.execute_pending_job() {}
         res
@@ -338,10 +342,20 @@ fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String
     ctx.eval_with_options::<(), _>(source, opts).catch(ctx).map_err(|e| format_caught(ctx, e))
 }
 
-fn dispatch(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
+fn dispatch(ctx: &Ctx<'_>, name: &str, cached: &mut Option<Persistent<Function<'static>>>) -> Result<(), String> {
     let globals = ctx.globals();
-    let dispatcher: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
-    if let Some(f) = dispatcher.as_function() {
+    let dispatcher = match cached {
+        Some(f) => Some(f.clone().restore(ctx).map_err(|e| e.to_string())?),
+        None => {
+            let v: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
+            let f = v.into_function();
+            if let Some(f) = &f {
+                *cached = Some(Persistent::save(ctx, f.clone()));
+            }
+            f
+        }
+    };
+    if let Some(f) = dispatcher {
         let input = input_string();
         let out: Value = f.call((name, input)).catch(ctx).map_err(|e| format_caught(ctx, e))?;
         let out = settle(ctx, out)?;
