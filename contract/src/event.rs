@@ -186,6 +186,12 @@ impl Event {
     fn parse_typed(&self) -> Result<types::Event, PayloadError> {
         fn parse<T: serde::de::DeserializeOwned>(t: &str, text: &str) -> Result<T, PayloadError> {
             let text = if text.trim() == "null" { "{}" } else { text };
+            // Plain serde first (most payloads fit); the path-tracking
+            // deserializer, which costs on every field, only to say where
+            // one does not.
+            if let Ok(v) = serde_json::from_str(text) {
+                return Ok(v);
+            }
             let de = &mut serde_json::Deserializer::from_str(text);
             serde_path_to_error::deserialize(de).map_err(|e| PayloadError {
                 event_type: t.to_string(),
@@ -315,7 +321,7 @@ impl Verdict {
             "modify" => {
                 let payload = obj.get("payload").ok_or(FilterJsonError::MissingPayload)?;
                 let modified = input.with_payload(payload);
-                modified.typed()?;
+                modified.typed_ref()?;
                 Ok(Verdict::Modify(modified))
             }
             other => Err(FilterJsonError::UnknownAction(other.to_string())),
