@@ -636,6 +636,38 @@ test("toLowerCase and toUpperCase give V8's results (the engine's QuickJS ASCII 
   strings.forEach((s, i) => assert.deepStrictEqual(r[i], [s.toLowerCase(), s.toUpperCase(), s.toLowerCase(), s.toUpperCase()], `string ${JSON.stringify(s).slice(0, 40)}`));
 });
 
+test("regular expression character classes give V8's results (the engine's QuickJS ASCII probe)", { skip }, async () => {
+  // patches/0003 decides an ASCII character against a class's first ranges
+  // in order before its binary search. Classes with few and many ranges,
+  // negated, case-insensitive, 16- and 32-bit; every ASCII character and
+  // some beyond, each tested alone and in text.
+  const classes = [
+    "[\\p{L}\\p{N}]", "\\p{L}", "\\p{Lu}", "[^\\p{L}]", "[a-z]", "[acegikmoqsuwy02468]", "[!-/:-@\\[-`{-~]",
+    "[A-Za-z0-9_$]", "[^a-zA-Z]", "\\w", "\\s", "[\\u0080-\\uffff]", "[\\x00-\\x7f]", "[bdfhjlnprtvxz13579\\u00e9-\\u00ff]",
+  ];
+  const chars = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join("") + "\u00aa\u00b5\u00e9\u00ff\u0130\u212a\u4e2d\u{1F600}\u{1D4B3}";
+  const script = `
+    const classes = ${JSON.stringify(classes)};
+    const chars = ${JSON.stringify(chars)};
+    function run() {
+      const out = [];
+      for (const c of classes) {
+        for (const flags of ["gu", "giu", "g", "gi"]) {
+          let re;
+          try { re = new RegExp(c + "+", flags); } catch (e) { out.push("throw " + e.name); continue; }
+          out.push(chars.match(re), [...chars].filter((ch) => new RegExp("^" + c + "$", flags.replace("g", "")).test(ch)).join(""));
+        }
+      }
+      return out;
+    }
+    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
+  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const r = h.callJson("on_event", {});
+  assert.strictEqual(r.length, reference.length);
+  reference.forEach((v, i) => assert.deepStrictEqual(r[i], v, `class ${classes[Math.floor(i / 8)]}, flags ${["gu", "giu", "g", "gi"][Math.floor(i / 2) % 4]}`));
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
