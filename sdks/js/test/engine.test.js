@@ -668,6 +668,36 @@ test("regular expression character classes give V8's results (the engine's Quick
   reference.forEach((v, i) => assert.deepStrictEqual(r[i], v, `class ${classes[Math.floor(i / 8)]}, flags ${["gu", "giu", "g", "gi"][Math.floor(i / 2) % 4]}`));
 });
 
+test("RegExp flags give V8's results (the engine's QuickJS flag-name atoms)", { skip }, async () => {
+  // patches/0004 reads the flag properties by atoms made once. The getter
+  // must still read every flag, in order, through ordinary property gets.
+  const script = `
+    function run() {
+      const out = ["", "g", "gimsuy", "dgimsy", "v", "gv", "iy"].map((f) => new RegExp("a", f).flags);
+      const get = Object.getOwnPropertyDescriptor(RegExp.prototype, "flags").get;
+      const seen = [];
+      const probe = {};
+      for (const k of ["hasIndices", "global", "ignoreCase", "multiline", "dotAll", "unicode", "unicodeSets", "sticky", "flags"]) {
+        Object.defineProperty(probe, k, { get() { seen.push(k); return k.length % 2 === 0; } });
+      }
+      out.push(get.call(probe), seen.join(","));
+      try { get.call(1); } catch (e) { out.push(e.name); }
+      class R extends RegExp { get sticky() { return true; } }
+      out.push(new R("a", "g").flags, "aXa".replace(new R("a", "g"), (m) => m.toUpperCase()));
+      return out;
+    }
+    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
+  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const r = h.callJson("on_event", {});
+  // The order of the reads is the specification's (ES2024 RegExp.prototype.flags);
+  // this Node's V8 reads unicodeSets last.
+  assert.strictEqual(r[8], "hasIndices,global,ignoreCase,multiline,dotAll,unicode,unicodeSets,sticky");
+  r.splice(8, 1);
+  reference.splice(8, 1);
+  assert.deepStrictEqual(r, reference);
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
