@@ -40,7 +40,11 @@ pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option
     match fast {
         Ok(true) => {
             // Only whole UTF-8 sequences (from valid strings) and ASCII were written.
-            Ok(Some(String::from_utf8(out).expect("the writer writes UTF-8")))
+            debug_assert!(std::str::from_utf8(&out).is_ok());
+            // SAFETY: the writer copies whole UTF-8 sequences of QuickJS's
+            // UTF-8 (strings with a lone surrogate go to JSON.stringify) and
+            // writes ASCII otherwise.
+            Ok(Some(unsafe { String::from_utf8_unchecked(out) }))
         }
         Ok(false) => Ok(None),
         Err(Generic) => match ctx.json_stringify(v.clone())? {
@@ -515,6 +519,12 @@ fn has_surrogate(bytes: &[u8]) -> bool {
 pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'js>> {
     let raw = ctx.as_raw().as_ptr();
     unsafe {
+        // The export's input (what the SDK parses first): its text is at hand.
+        if let Some(bytes) = remembered(text.as_raw()) {
+            if let Ok(v) = (Parser { ctx: raw, s: bytes, i: 0 }).document() {
+                return Ok(Value::from_raw(ctx.clone(), v));
+            }
+        }
         // ToString(text), as JSON.parse does.
         let mut len: qjs::size_t = 0;
         let p = qjs::JS_ToCStringLen2(raw, &mut len, text.as_raw(), false);
@@ -533,6 +543,39 @@ pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'
             return Err(rquickjs::Error::Exception);
         }
         Ok(Value::from_raw(ctx.clone(), v))
+    }
+}
+
+/// The current export's input: the JS string the engine made of it (by
+/// address) and its UTF-8 text, so `JSON.parse` of that string reads the
+/// text instead of converting the string back to UTF-8.
+static INPUT: crate::Slot<Option<(usize, String)>> = crate::Slot(std::cell::UnsafeCell::new(None));
+
+/// Forgets the input when dropped (the string's address may be reused).
+pub struct RememberedInput(());
+
+impl Drop for RememberedInput {
+    fn drop(&mut self) {
+        // SAFETY: single-threaded.
+        unsafe { *INPUT.0.get() = None };
+    }
+}
+
+/// Remembers `text` as the text of the JS string `s` until the guard is
+/// dropped; `s` must stay alive as long (the call it is an argument of).
+pub fn remember_input(s: &rquickjs::String<'_>, text: String) -> RememberedInput {
+    // SAFETY: single-threaded; a string value's pointer names it while it lives.
+    unsafe { *INPUT.0.get() = Some((qjs::JS_VALUE_GET_PTR(s.as_raw()) as usize, text)) };
+    RememberedInput(())
+}
+
+unsafe fn remembered<'a>(v: qjs::JSValue) -> Option<&'a [u8]> {
+    if qjs::JS_VALUE_GET_TAG(v) != qjs::JS_TAG_STRING {
+        return None;
+    }
+    match &*INPUT.0.get() {
+        Some((ptr, text)) if *ptr == qjs::JS_VALUE_GET_PTR(v) as usize => Some(text.as_bytes()),
+        _ => None,
     }
 }
 

@@ -356,8 +356,14 @@ fn dispatch(ctx: &Ctx<'_>, name: &str, cached: &mut Option<Persistent<Function<'
         }
     };
     if let Some(f) = dispatcher {
-        let input = input_string();
-        let out: Value = f.call((name, input)).catch(ctx).map_err(|e| format_caught(ctx, e))?;
+        let text = input_string();
+        let input = rquickjs::String::from_str(ctx.clone(), &text).map_err(|e| e.to_string())?;
+        // Only while the call runs: after it the string may be freed and its
+        // address reused (promise jobs run below).
+        let input_text = json::remember_input(&input, text);
+        let out = f.call::<_, Value>((name, input));
+        drop(input_text);
+        let out = out.catch(ctx).map_err(|e| format_caught(ctx, e))?;
         let out = settle(ctx, out)?;
         return write_output(ctx, out);
     }
