@@ -725,6 +725,23 @@ test("spreading a string gives V8's results (the engine's QuickJS string spread)
   assert.deepStrictEqual(h.callJson("on_event", {}), JSON.parse(JSON.stringify(reference)));
 });
 
+test("repeat and pad give V8's results (the engine's QuickJS one-character fill)", { skip }, async () => {
+  // patches/0006 fills an 8-bit string with one character by memset.
+  const script = `
+    function run() {
+      const out = [];
+      for (const c of ["*", "\\u00e9", "\\u00ff", "\\u0100", "\\u4e2d", "ab", "\\u{1F600}", ""]) {
+        for (const n of [0, 1, 2, 5, 300]) out.push(c.repeat(n));
+      }
+      out.push("x".repeat(100000).length, "abc".padStart(8, "*"), "abc".padEnd(8, "\\u00e9"), "\\u4e2d".padStart(4, "-"), "7".padStart(3, "0"));
+      return out;
+    }
+    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
+  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  assert.deepStrictEqual(h.callJson("on_event", {}), reference);
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();
