@@ -26,6 +26,12 @@ var toJson =
 /** JSON.parse(text) for the host's input, the same way (the engine's native version). */
 var fromJson =
   G.__owncast_engine && typeof G.__owncast_engine.jsonParse === "function" ? G.__owncast_engine.jsonParse : JSON.parse;
+// The Owncast engine's host functions take strings for offsets, and its
+// takeString reads and frees a returned block in one native call; under
+// extism-js, strings go through Memory as Extism's PDK does.
+var hostStrings = !!(G.__owncast_engine && G.__owncast_engine.hostStrings === true);
+var takeString =
+  G.__owncast_engine && typeof G.__owncast_engine.takeString === "function" ? G.__owncast_engine.takeString : null;
 
 // ---------------------------------------------------------------------------
 // Constants (upstream's names: Events, Permissions, FilterAction)
@@ -289,7 +295,9 @@ function call(perm, api, name, args) {
   var raw = [];
   for (var i = 0; i < args.length; i++) {
     var a = args[i];
-    if (typeof a === "string" || isBytes(a)) {
+    if (hostStrings && typeof a === "string") {
+      raw.push(a);
+    } else if (typeof a === "string" || isBytes(a)) {
       var h = typeof a === "string" ? Memory.fromString(a) : Memory.fromBuffer(a);
       handles.push(h);
       raw.push(h.offset);
@@ -297,6 +305,7 @@ function call(perm, api, name, args) {
       raw.push(a);
     }
   }
+  if (!handles.length) return f.apply(null, raw);
   try {
     return f.apply(null, raw);
   } finally {
@@ -308,12 +317,15 @@ function call(perm, api, name, args) {
 
 /** Frees a returned offset the caller does not read (an operation's `{}`/`{error}`). */
 function discard(off) {
-  if (off !== undefined && off !== null && Number(off) !== 0) Memory.find(off).free();
+  if (off === undefined || off === null || Number(off) === 0) return;
+  if (takeString) takeString(off);
+  else Memory.find(off).free();
 }
 
 /** Reads (and frees) a returned offset as a string; 0 means none (null). */
 function readString(off) {
   if (off === undefined || off === null || Number(off) === 0) return null;
+  if (takeString) return takeString(off);
   var h = Memory.find(off);
   var s = h.readString();
   h.free();

@@ -742,6 +742,33 @@ test("repeat and pad give V8's results (the engine's QuickJS one-character fill)
   assert.deepStrictEqual(h.callJson("on_event", {}), reference);
 });
 
+test("the engine's host functions take strings and takeString reads and frees a result", { skip }, async () => {
+  // hostStrings: a string argument is copied into a kernel block for the
+  // call and freed after it; offsets (extism-js style) still work.
+  const script = `
+    module.exports = {
+      on_event() {
+        const { owncast_kv_set, owncast_kv_get } = Host.getFunctions();
+        const take = __owncast_engine.takeString;
+        const out = [__owncast_engine.hostStrings];
+        take(owncast_kv_set("k", "v\\u00e9"));
+        const key = Memory.fromString("k");
+        out.push(take(owncast_kv_get("k")), take(owncast_kv_get(key.offset)), take(owncast_kv_get("missing")), take(0));
+        key.free();
+        try { owncast_kv_get({}); } catch (e) { out.push(e.name); }
+        Host.outputString(JSON.stringify(out));
+        return 0;
+      },
+    };`;
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  const before = h.blocks.size;
+  assert.deepStrictEqual(h.callJson("on_event", {}), [true, "v\u00e9", "v\u00e9", null, null, "TypeError"]);
+  assert.strictEqual(h.kv.k, "v\u00e9");
+  assert.deepStrictEqual(h.problems, []);
+  // What is left is the output block: the argument and result blocks were freed.
+  assert.deepStrictEqual([...h.blocks.values()].slice(before), [Buffer.byteLength(h.output)]);
+});
+
 test("a script that fails to load reports the error on every call", { skip }, async () => {
   const script = `const { definePlugin } = { definePlugin: null };\nfunction boot() { throw new RangeError("bad config"); }\nboot();`;
   const h = await new StubHost(enginePath, { config: { script, __slug: "broken" } }).instantiate();

@@ -725,6 +725,18 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         })?,
     )?;
     n.set("jsonParse", Function::new(ctx.clone(), |ctx: Ctx<'js>, text: Value<'js>| json::parse(&ctx, &text))?)?;
+    n.set(
+        "takeString",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
+            let off = num_arg(&ctx, &v, "offset")? as u64;
+            if off == 0 {
+                return Ok::<_, rquickjs::Error>(None);
+            }
+            let bytes = read_block(off);
+            unsafe { kernel::free(off) };
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        })?,
+    )?;
     n.set("logLevel", Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?)?;
     n.set("utf8Encode", Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| buffer(&ctx, s.into_bytes()))?)?;
     n.set(
@@ -759,11 +771,34 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
 // contract is imported; a shared engine serves plugins with any permission
 // set, and the host gates each call by the calling plugin's grant.
 
-trait WasmArg: Sized {
-    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self>;
+/// Kernel blocks a host function call made of its string arguments, freed
+/// when the call returns (or an argument fails to convert).
+#[derive(Default)]
+struct CallBlocks(Vec<u64>);
+
+impl Drop for CallBlocks {
+    fn drop(&mut self) {
+        for &off in &self.0 {
+            if off != 0 {
+                unsafe { kernel::free(off) };
+            }
+        }
+    }
 }
+
+trait WasmArg: Sized {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str, blocks: &mut CallBlocks) -> rquickjs::Result<Self>;
+}
+/// An offset (a number, as extism-js passes them), or a string, which this
+/// engine copies into a kernel block for the call (`__owncast_engine.hostStrings`:
+/// the SDK then skips `Memory.fromString` and the frees, several native calls).
 impl WasmArg for u64 {
-    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self> {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str, blocks: &mut CallBlocks) -> rquickjs::Result<Self> {
+        if let Some(s) = v.as_string() {
+            let off = alloc_bytes(s.to_string()?.as_bytes());
+            blocks.0.push(off);
+            return Ok(off);
+        }
         if let Some(b) = v.as_big_int() {
             return Ok(b.clone().to_i64()? as u64);
         }
@@ -771,7 +806,7 @@ impl WasmArg for u64 {
     }
 }
 impl WasmArg for i32 {
-    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str) -> rquickjs::Result<Self> {
+    fn from_js<'js>(ctx: &Ctx<'js>, v: &Value<'js>, what: &str, _: &mut CallBlocks) -> rquickjs::Result<Self> {
         Ok(num_arg(ctx, v, what)? as i64 as i32)
     }
 }
@@ -814,12 +849,15 @@ macro_rules! host_functions {
                 let f = Function::new(ctx.clone(), |ctx: Ctx<'js>, args: Rest<Value<'js>>| -> rquickjs::Result<Value<'js>> {
                     #[allow(unused_variables, unused_mut)]
                     let mut args = args.0.into_iter();
+                    #[allow(unused_mut)]
+                    let mut blocks = CallBlocks::default();
                     $(
                         let v = args.next().unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                         let $arg = <$ty as WasmArg>::from_js(
-                            &ctx, &v, concat!(stringify!($name), " argument `", stringify!($arg), "`"))?;
+                            &ctx, &v, concat!(stringify!($name), " argument `", stringify!($arg), "`"), &mut blocks)?;
                     )*
                     let r: $ret = unsafe { imports::$name( $( $arg ),* ) };
+                    drop(blocks);
                     Ok(WasmRet::into_js(r, &ctx))
                 })?.with_name(stringify!($name))?;
                 obj.set(stringify!($name), f)?;

@@ -260,7 +260,8 @@
 
   // jsonStringify(value) and jsonParse(text): JSON.stringify(value) and
   // JSON.parse(text), done natively for plain data (json.rs); the SDK reads
-  // its input and writes its answers with them.
+  // its input and writes its answers with them, and calls host functions
+  // with hostStrings/takeString.
   define(
     "__owncast_engine",
     Object.freeze({
@@ -269,6 +270,11 @@
       hostSignatures: Object.freeze(N.hostSignatures),
       jsonStringify: N.jsonStringify,
       jsonParse: N.jsonParse,
+      // Host functions take strings for their offset arguments (copied
+      // into a kernel block for the call), and takeString(offset) reads a
+      // returned block as a string and frees it (null for 0).
+      hostStrings: true,
+      takeString: N.takeString,
     })
   );
 })(globalThis);
