@@ -538,7 +538,19 @@ test("the engine's native jsonParse gives JSON.parse's values and errors", { ski
   assert.deepStrictEqual(r.calls, [1, 1]);
 });
 
-test("String.prototype.replace with a replacer function gives V8's results (the engine's QuickJS fast path)", { skip }, () => {
+/**
+ * Runs `run()` of `source` in V8 (this Node) and in the engine (as a plugin's
+ * on_event that outputs its result as JSON); both results, JSON round-tripped.
+ */
+async function inV8AndEngine(source) {
+  const v8 = JSON.parse(JSON.stringify(new Function(`${source}; return run();`)()));
+  const script = `${source}
+    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
+  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+  return { v8, engine: h.callJson("on_event", {}) };
+}
+
+test("String.prototype.replace with a replacer function gives V8's results (the engine's QuickJS fast path)", { skip }, async () => {
   // patches/0001 finds the matches of a global RegExp with the built-in exec
   // before calling the replacer. Each case runs here in V8 and in the engine;
   // everything the replacer saw (its arguments, lastIndex) and the result
@@ -597,21 +609,13 @@ test("String.prototype.replace with a replacer function gives V8's results (the 
       note("Symbol.replace called directly", () => RegExp.prototype[Symbol.replace].call(/b+/g, "abbcb", (m, p, s) => m.length + ":" + p + ":" + s.length));
       return out;
     }`;
-  const reference = new Function(`${probe}; return { cases: runCases(${cases}), special: specialCases() };`)();
-  const script = `${probe}
-    module.exports = {
-      on_event() {
-        Host.outputString(JSON.stringify({ cases: runCases(${cases}), special: specialCases() }));
-        return 0;
-      },
-    };`;
-  return new StubHost(enginePath, { config: { script } }).instantiate().then((h) => {
-    const r = h.callJson("on_event", {});
-    assert.strictEqual(r.cases.length, reference.cases.length);
-    reference.cases.forEach((c, i) => assert.deepStrictEqual(r.cases[i], JSON.parse(JSON.stringify(c)), `case ${c.name}`));
-    reference.special.forEach((c, i) => assert.deepStrictEqual(r.special[i], JSON.parse(JSON.stringify(c)), `case ${c[0]}`));
-    assert.strictEqual(r.special.length, reference.special.length);
-  });
+  const { v8, engine } = await inV8AndEngine(
+    `${probe}; function run() { return { cases: runCases(${cases}), special: specialCases() }; }`
+  );
+  assert.strictEqual(engine.cases.length, v8.cases.length);
+  v8.cases.forEach((c, i) => assert.deepStrictEqual(engine.cases[i], c, `case ${c.name}`));
+  v8.special.forEach((c, i) => assert.deepStrictEqual(engine.special[i], c, `case ${c[0]}`));
+  assert.strictEqual(engine.special.length, v8.special.length);
 });
 
 test("toLowerCase and toUpperCase give V8's results (the engine's QuickJS ASCII fast path)", { skip }, async () => {
@@ -646,7 +650,7 @@ test("regular expression character classes give V8's results (the engine's Quick
     "[A-Za-z0-9_$]", "[^a-zA-Z]", "\\w", "\\s", "[\\u0080-\\uffff]", "[\\x00-\\x7f]", "[bdfhjlnprtvxz13579\\u00e9-\\u00ff]",
   ];
   const chars = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join("") + "\u00aa\u00b5\u00e9\u00ff\u0130\u212a\u4e2d\u{1F600}\u{1D4B3}";
-  const script = `
+  const { v8, engine } = await inV8AndEngine(`
     const classes = ${JSON.stringify(classes)};
     const chars = ${JSON.stringify(chars)};
     function run() {
@@ -660,18 +664,15 @@ test("regular expression character classes give V8's results (the engine's Quick
       }
       return out;
     }
-    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
-  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
-  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
-  const r = h.callJson("on_event", {});
-  assert.strictEqual(r.length, reference.length);
-  reference.forEach((v, i) => assert.deepStrictEqual(r[i], v, `class ${classes[Math.floor(i / 8)]}, flags ${["gu", "giu", "g", "gi"][Math.floor(i / 2) % 4]}`));
+  `);
+  assert.strictEqual(engine.length, v8.length);
+  v8.forEach((v, i) => assert.deepStrictEqual(engine[i], v, `class ${classes[Math.floor(i / 8)]}, flags ${["gu", "giu", "g", "gi"][Math.floor(i / 2) % 4]}`));
 });
 
 test("RegExp flags give V8's results (the engine's QuickJS flag-name atoms)", { skip }, async () => {
   // patches/0004 reads the flag properties by atoms made once. The getter
   // must still read every flag, in order, through ordinary property gets.
-  const script = `
+  const { v8, engine } = await inV8AndEngine(`
     function run() {
       const out = ["", "g", "gimsuy", "dgimsy", "v", "gv", "iy"].map((f) => new RegExp("a", f).flags);
       const get = Object.getOwnPropertyDescriptor(RegExp.prototype, "flags").get;
@@ -686,22 +687,19 @@ test("RegExp flags give V8's results (the engine's QuickJS flag-name atoms)", { 
       out.push(new R("a", "g").flags, "aXa".replace(new R("a", "g"), (m) => m.toUpperCase()));
       return out;
     }
-    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
-  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
-  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
-  const r = h.callJson("on_event", {});
+  `);
   // The order of the reads is the specification's (ES2024 RegExp.prototype.flags);
   // this Node's V8 reads unicodeSets last.
-  assert.strictEqual(r[8], "hasIndices,global,ignoreCase,multiline,dotAll,unicode,unicodeSets,sticky");
-  r.splice(8, 1);
-  reference.splice(8, 1);
-  assert.deepStrictEqual(r, reference);
+  assert.strictEqual(engine[8], "hasIndices,global,ignoreCase,multiline,dotAll,unicode,unicodeSets,sticky");
+  engine.splice(8, 1);
+  v8.splice(8, 1);
+  assert.deepStrictEqual(engine, v8);
 });
 
 test("spreading a string gives V8's results (the engine's QuickJS string spread)", { skip }, async () => {
   // patches/0005 appends a string's code points without an iterator when
   // its iteration is the built-in one; replaced iteration must still run.
-  const script = `
+  const { v8, engine } = await inV8AndEngine(`
     function run() {
       const strs = ["", "a", "damn", "h\\u00e9llo", "\\u4e2d\\u6587", "a\\u{1F600}b\\u{1D4B3}", "\\ud800x\\udc00", "\\udbff", "x".repeat(3000) + "\\u{1F600}"];
       const out = strs.map((s) => { const a = [...s]; return [a.length, a.map((c) => c.length).join(""), a.join("") === s]; });
@@ -719,15 +717,13 @@ test("spreading a string gives V8's results (the engine's QuickJS string spread)
       out.push([..."back"]);
       return out;
     }
-    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
-  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
-  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
-  assert.deepStrictEqual(h.callJson("on_event", {}), JSON.parse(JSON.stringify(reference)));
+  `);
+  assert.deepStrictEqual(engine, v8);
 });
 
 test("repeat and pad give V8's results (the engine's QuickJS one-character fill)", { skip }, async () => {
   // patches/0006 fills an 8-bit string with one character by memset.
-  const script = `
+  const { v8, engine } = await inV8AndEngine(`
     function run() {
       const out = [];
       for (const c of ["*", "\\u00e9", "\\u00ff", "\\u0100", "\\u4e2d", "ab", "\\u{1F600}", ""]) {
@@ -736,10 +732,8 @@ test("repeat and pad give V8's results (the engine's QuickJS one-character fill)
       out.push("x".repeat(100000).length, "abc".padStart(8, "*"), "abc".padEnd(8, "\\u00e9"), "\\u4e2d".padStart(4, "-"), "7".padStart(3, "0"));
       return out;
     }
-    module.exports = { on_event() { Host.outputString(JSON.stringify(run())); return 0; } };`;
-  const reference = new Function(`${script.replace(/module\.exports = .*/, "")}; return run();`)();
-  const h = await new StubHost(enginePath, { config: { script } }).instantiate();
-  assert.deepStrictEqual(h.callJson("on_event", {}), reference);
+  `);
+  assert.deepStrictEqual(engine, v8);
 });
 
 test("the engine's host functions take strings and takeString reads and frees a result", { skip }, async () => {
