@@ -75,12 +75,6 @@ struct Atoms {
 
 const SLOTS: usize = 64;
 
-#[derive(Clone, Copy)]
-enum Table {
-    Keys,
-    QuotedKeys,
-}
-
 static ATOMS: crate::Slot<Option<Atoms>> = crate::Slot(std::cell::UnsafeCell::new(None));
 
 impl Atoms {
@@ -134,24 +128,18 @@ impl Atoms {
             qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
             return Err(Generic);
         }
-        self.keep(ctx, slot, atom, key.into(), Table::Keys);
+        Self::keep(ctx, &mut self.keys[slot], atom, key.into());
         Ok(atom)
     }
 
-    /// Puts `(atom, bytes)` in `slot` of `table`, taking a reference to the
+    /// Puts `(atom, bytes)` in a table entry, taking a reference to the
     /// atom and dropping the one to the atom it replaces.
     unsafe fn keep(
-        &mut self,
         ctx: *mut qjs::JSContext,
-        slot: usize,
+        entry: &mut (qjs::JSAtom, Box<[u8]>),
         atom: qjs::JSAtom,
         bytes: Box<[u8]>,
-        table: Table,
     ) {
-        let entry = match table {
-            Table::Keys => &mut self.keys[slot],
-            Table::QuotedKeys => &mut self.quoted_keys[slot],
-        };
         if entry.0 != qjs::JS_ATOM_NULL {
             qjs::JS_FreeAtom(ctx, entry.0);
         }
@@ -456,7 +444,7 @@ impl Writer {
         qjs::JS_FreeCString(self.ctx, p);
         r?;
         let quoted = self.out[start..].into();
-        self.atoms.keep(self.ctx, slot, atom, quoted, Table::QuotedKeys);
+        Atoms::keep(self.ctx, &mut self.atoms.quoted_keys[slot], atom, quoted);
         Ok(())
     }
 }

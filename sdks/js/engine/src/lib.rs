@@ -487,6 +487,22 @@ fn read_block(off: u64) -> Vec<u8> {
     buf
 }
 
+/// A kernel block's bytes as text (invalid UTF-8 replaced, as extism-js's
+/// `readString` does); empty for offset 0.
+fn read_text(off: u64) -> String {
+    String::from_utf8_lossy(&read_block(off)).into_owned()
+}
+
+/// A returned block's text, the block freed; `None` for offset 0.
+fn take_text(off: u64) -> Option<String> {
+    if off == 0 {
+        return None;
+    }
+    let text = read_text(off);
+    unsafe { kernel::free(off) };
+    Some(text)
+}
+
 fn output_bytes(data: &[u8]) {
     let off = alloc_bytes(data);
     unsafe { kernel::output_set(off, data.len() as u64) };
@@ -606,8 +622,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         "readString",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
             let off = num_arg(&ctx, &v, "offset")? as u64;
-            let bytes = read_block(off);
-            Ok::<_, rquickjs::Error>(String::from_utf8_lossy(&bytes).into_owned())
+            Ok::<_, rquickjs::Error>(read_text(off))
         })?,
     )?;
     n.set(
@@ -675,13 +690,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
             let status = unsafe { kernel::http_status_code() };
             let resp = read_block(off);
             let hoff = unsafe { kernel::http_headers() };
-            let headers = if hoff == 0 {
-                None
-            } else {
-                let h = String::from_utf8_lossy(&read_block(hoff)).into_owned();
-                unsafe { kernel::free(hoff) };
-                Some(h)
-            };
+            let headers = take_text(hoff);
             unsafe {
                 kernel::free(r);
                 if b != 0 {
@@ -729,12 +738,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
         "takeString",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
             let off = num_arg(&ctx, &v, "offset")? as u64;
-            if off == 0 {
-                return Ok::<_, rquickjs::Error>(None);
-            }
-            let bytes = read_block(off);
-            unsafe { kernel::free(off) };
-            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+            Ok::<_, rquickjs::Error>(take_text(off))
         })?,
     )?;
     n.set("logLevel", Function::new(ctx.clone(), || -> i32 { unsafe { kernel::get_log_level() } })?)?;
