@@ -749,14 +749,21 @@ test("the engine's host functions take strings and takeString reads and frees a 
         const key = Memory.fromString("k");
         out.push(take(owncast_kv_get("k")), take(owncast_kv_get(key.offset)), take(owncast_kv_get("missing")), take(0));
         key.free();
-        try { owncast_kv_get({}); } catch (e) { out.push(e.name); }
+        try { owncast_kv_get({}); } catch (e) { out.push(e.name + ": " + e.message); }
         Host.outputString(JSON.stringify(out));
         return 0;
       },
     };`;
   const h = await new StubHost(enginePath, { config: { script } }).instantiate();
   const before = h.blocks.size;
-  assert.deepStrictEqual(h.callJson("on_event", {}), [true, "v\u00e9", "v\u00e9", null, null, "TypeError"]);
+  assert.deepStrictEqual(h.callJson("on_event", {}), [
+    true,
+    "v\u00e9",
+    "v\u00e9",
+    null,
+    null,
+    "TypeError: owncast_kv_get argument `key`: expected a number",
+  ]);
   assert.strictEqual(h.kv.k, "v\u00e9");
   assert.deepStrictEqual(h.problems, []);
   // What is left is the output block: the argument and result blocks were freed.
