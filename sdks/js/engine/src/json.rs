@@ -71,9 +71,33 @@ struct Atoms {
     keys: [(qjs::JSAtom, Box<[u8]>); SLOTS],
     /// Atom → its quoted, escaped JSON text.
     quoted_keys: [(qjs::JSAtom, Box<[u8]>); SLOTS],
+    /// Hash of an object's key atoms (in order) → an object with those
+    /// keys and `undefined` values, whose shape parsed objects with the
+    /// same keys take at once ([`Members::finish`]).
+    models: [(u32, qjs::JSValue); MODEL_SLOTS],
 }
 
 const SLOTS: usize = 64;
+const MODEL_SLOTS: usize = 64;
+
+/// Up to this many members of a JSON object are gathered before the object
+/// is made, so that it can take the shape of an earlier object with the
+/// same keys; objects with more members are built a property at a time.
+const GATHER: usize = 16;
+
+extern "C" {
+    /// QuickJS with the engine's patches (`patches/0008-*`): a new object
+    /// with `model`'s shape when `model`'s own properties are exactly
+    /// `atoms` as plain data; takes `values`, or nothing and returns
+    /// `undefined` when the shape differs.
+    fn JS_NewObjectLike(
+        ctx: *mut qjs::JSContext,
+        model: qjs::JSValue,
+        count: std::ffi::c_int,
+        atoms: *const qjs::JSAtom,
+        values: *const qjs::JSValue,
+    ) -> qjs::JSValue;
+}
 
 static ATOMS: crate::Slot<Option<Atoms>> = crate::Slot(std::cell::UnsafeCell::new(None));
 
@@ -101,6 +125,7 @@ impl Atoms {
                 array_class,
                 keys: std::array::from_fn(|_| (qjs::JS_ATOM_NULL, Box::default())),
                 quoted_keys: std::array::from_fn(|_| (qjs::JS_ATOM_NULL, Box::default())),
+                models: [(0, qjs::JS_UNDEFINED); MODEL_SLOTS],
             });
         }
         slot.as_mut().expect("set above")
@@ -608,11 +633,11 @@ impl<'a> Parser<'a> {
         match b {
             b'{' if depth < MAX_DEPTH => {
                 self.i += 1;
-                self.container(depth, qjs::JS_NewObject, Self::members)
+                self.object(depth)
             }
             b'[' if depth < MAX_DEPTH => {
                 self.i += 1;
-                self.container(depth, qjs::JS_NewArray, Self::elements)
+                self.array(depth)
             }
             b'"' => {
                 self.i += 1;
@@ -770,31 +795,11 @@ impl<'a> Parser<'a> {
         Ok(v)
     }
 
-    /// A new object or array (`make`) filled by `fill` (`members` or
-    /// `elements`); freed again when filling fails.
-    unsafe fn container(
-        &mut self,
-        depth: u32,
-        make: unsafe extern "C" fn(*mut qjs::JSContext) -> qjs::JSValue,
-        fill: unsafe fn(&mut Self, qjs::JSValue, u32) -> Result<(), Generic>,
-    ) -> Result<qjs::JSValue, Generic> {
-        let v = make(self.ctx);
-        if qjs::JS_IsException(v) {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
-        }
-        match fill(self, v, depth) {
-            Ok(()) => Ok(v),
-            Err(e) => {
-                qjs::JS_FreeValue(self.ctx, v);
-                Err(e)
-            }
-        }
-    }
-
-    unsafe fn members(&mut self, obj: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+    /// An object's members, after its `{`.
+    unsafe fn object(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
+        let mut members = Members::new(self.ctx);
         if self.eat(b'}') {
-            return Ok(());
+            return members.finish();
         }
         loop {
             if !self.eat(b'"') {
@@ -803,23 +808,33 @@ impl<'a> Parser<'a> {
             let key = self.string()?;
             let atom = Atoms::of(self.ctx).key_atom(self.ctx, &key)?;
             let item = if self.eat(b':') { self.value(depth + 1) } else { Err(Generic) };
-            let r = match item {
-                // Takes `v`; a key seen before keeps its place and takes the new value.
-                Ok(v) => match qjs::JS_DefinePropertyValue(self.ctx, obj, atom, v, qjs::JS_PROP_C_W_E as i32) {
-                    r if r < 0 => {
-                        qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                        Err(Generic)
-                    }
-                    _ => Ok(()),
-                },
-                Err(e) => Err(e),
-            };
-            qjs::JS_FreeAtom(self.ctx, atom);
-            r?;
+            match item {
+                Ok(v) => members.add(atom, v)?,
+                Err(e) => {
+                    qjs::JS_FreeAtom(self.ctx, atom);
+                    return Err(e);
+                }
+            }
             if self.eat(b',') {
                 continue;
             }
-            return if self.eat(b'}') { Ok(()) } else { Err(Generic) };
+            return if self.eat(b'}') { members.finish() } else { Err(Generic) };
+        }
+    }
+
+    /// An array's elements, after its `[`.
+    unsafe fn array(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
+        let arr = qjs::JS_NewArray(self.ctx);
+        if qjs::JS_IsException(arr) {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        match self.elements(arr, depth) {
+            Ok(()) => Ok(arr),
+            Err(e) => {
+                qjs::JS_FreeValue(self.ctx, arr);
+                Err(e)
+            }
         }
     }
 
@@ -839,6 +854,132 @@ impl<'a> Parser<'a> {
                 continue;
             }
             return if self.eat(b']') { Ok(()) } else { Err(Generic) };
+        }
+    }
+}
+
+/// The members of a JSON object being parsed. The first [`GATHER`] are
+/// gathered, and the object is made when it ends, with the shape of an
+/// earlier object that had the same keys (one step, where defining the
+/// properties one by one takes a shape transition each). An object with
+/// more members is made when the next one comes, and that one and the rest
+/// are defined on it. Frees what it holds when dropped.
+struct Members {
+    ctx: *mut qjs::JSContext,
+    n: usize,
+    atoms: [qjs::JSAtom; GATHER],
+    values: [qjs::JSValue; GATHER],
+    /// The object, once made (`undefined` before).
+    obj: qjs::JSValue,
+}
+
+impl Members {
+    fn new(ctx: *mut qjs::JSContext) -> Members {
+        Members {
+            ctx,
+            n: 0,
+            atoms: [qjs::JS_ATOM_NULL; GATHER],
+            values: [qjs::JS_UNDEFINED; GATHER],
+            obj: qjs::JS_UNDEFINED,
+        }
+    }
+
+    /// Adds member `atom: v`, taking both.
+    unsafe fn add(&mut self, atom: qjs::JSAtom, v: qjs::JSValue) -> Result<(), Generic> {
+        if qjs::JS_IsUndefined(self.obj) && self.n < GATHER {
+            self.atoms[self.n] = atom;
+            self.values[self.n] = v;
+            self.n += 1;
+            return Ok(());
+        }
+        if qjs::JS_IsUndefined(self.obj) {
+            self.obj = self.define_gathered()?;
+        }
+        let r = self.define(self.obj, atom, v);
+        qjs::JS_FreeAtom(self.ctx, atom);
+        r
+    }
+
+    /// The object.
+    unsafe fn finish(mut self) -> Result<qjs::JSValue, Generic> {
+        if !qjs::JS_IsUndefined(self.obj) {
+            return Ok(std::mem::replace(&mut self.obj, qjs::JS_UNDEFINED));
+        }
+        let keys = &self.atoms[..self.n];
+        let hash = keys.iter().fold(0x811c_9dc5u32, |h, &a| (h.rotate_left(5) ^ a).wrapping_mul(0x9e37_79b1));
+        // Two places a model can be in (picked by different bits of the
+        // hash), so that two key sets that meet in one place do not push
+        // each other out on every call.
+        let places = [(hash >> 26) as usize % MODEL_SLOTS, (hash >> 20) as usize % MODEL_SLOTS];
+        let models = &mut Atoms::of(self.ctx).models;
+        for &place in &places {
+            if models[place].0 != hash || qjs::JS_IsUndefined(models[place].1) {
+                continue;
+            }
+            let obj = JS_NewObjectLike(self.ctx, models[place].1, self.n as _, keys.as_ptr(), self.values.as_ptr());
+            if qjs::JS_IsException(obj) {
+                // The values were taken.
+                self.values = [qjs::JS_UNDEFINED; GATHER];
+                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+                return Err(Generic);
+            }
+            if !qjs::JS_IsUndefined(obj) {
+                self.values = [qjs::JS_UNDEFINED; GATHER];
+                return Ok(obj);
+            }
+        }
+        let obj = self.define_gathered()?;
+        // The model: the same keys (unless one repeated, which the shape
+        // check refuses), values undefined.
+        let undefined = [qjs::JS_UNDEFINED; GATHER];
+        let model = JS_NewObjectLike(self.ctx, obj, self.n as _, self.atoms.as_ptr(), undefined.as_ptr());
+        if qjs::JS_IsException(model) {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+        } else if !qjs::JS_IsUndefined(model) {
+            // An empty place, else the first.
+            let place = places.into_iter().find(|&p| qjs::JS_IsUndefined(models[p].1)).unwrap_or(places[0]);
+            let old = std::mem::replace(&mut models[place], (hash, model));
+            qjs::JS_FreeValue(self.ctx, old.1);
+        }
+        Ok(obj)
+    }
+
+    /// A new object with the gathered members defined in order (a key seen
+    /// before keeps its place and takes the later value).
+    unsafe fn define_gathered(&mut self) -> Result<qjs::JSValue, Generic> {
+        let obj = qjs::JS_NewObject(self.ctx);
+        if qjs::JS_IsException(obj) {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        for i in 0..self.n {
+            let v = std::mem::replace(&mut self.values[i], qjs::JS_UNDEFINED);
+            if let Err(e) = self.define(obj, self.atoms[i], v) {
+                qjs::JS_FreeValue(self.ctx, obj);
+                return Err(e);
+            }
+        }
+        Ok(obj)
+    }
+
+    /// `obj[atom] = v` as a data property, taking `v`.
+    unsafe fn define(&self, obj: qjs::JSValue, atom: qjs::JSAtom, v: qjs::JSValue) -> Result<(), Generic> {
+        if qjs::JS_DefinePropertyValue(self.ctx, obj, atom, v, qjs::JS_PROP_C_W_E as i32) < 0 {
+            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
+            return Err(Generic);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        unsafe {
+            for i in 0..self.n {
+                qjs::JS_FreeAtom(self.ctx, self.atoms[i]);
+                qjs::JS_FreeValue(self.ctx, self.values[i]);
+            }
+            qjs::JS_FreeValue(self.ctx, self.obj);
         }
     }
 }
