@@ -1344,6 +1344,8 @@ function compileCommands(def) {
 
 function parseInput(input, exportName) {
   if (input === undefined || input === null || input === "") return {};
+  // The Owncast engine passes the input already parsed (dispatch.parsedInput).
+  if (typeof input === "object") return input;
   try {
     return fromJson(input);
   } catch (e) {
@@ -1513,6 +1515,13 @@ function dispatch(name, input) {
   }
   return result;
 }
+
+/**
+ * Tells the Owncast engine that dispatch() takes an export's input as the
+ * value its JSON parser made of the text (a string still works: text the
+ * engine's parser declines comes as it is, for JSON.parse).
+ */
+dispatch.parsedInput = true;
 
 /** extism-js style export: reads Host input, writes Host output, returns 0. */
 function exportFn(name) {

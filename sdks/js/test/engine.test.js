@@ -447,6 +447,7 @@ test("the engine's native jsonStringify gives JSON.stringify's text, errors and 
       let deep = 1; for (let i = 0; i < 100; i++) deep = { d: deep };
       let rope = ""; for (let i = 0; i < 2000; i++) rope += "ab\\u00e9";
       const nullProto = Object.create(null); nullProto.b = 2; nullProto.a = [null];
+      const deleted = { a: 1, b: 2, c: 3 }; delete deleted.b; deleted.d = 4;
       return [
         null, true, false, 0, -0, 1, -1, 2147483647, 2147483648, -2147483649, 1e15, 1e21, 1.5, -1.25e-7, 0.1 + 0.2,
         123456789012345680000, NaN, Infinity, -Infinity, undefined, function f() {}, Symbol("s"), 1n,
@@ -459,6 +460,9 @@ test("the engine's native jsonStringify gives JSON.stringify's text, errors and 
         [], [1, "a", null, undefined, function () {}, Symbol("s")], sparse, extra, [[1, [2, [3]]]], getElem,
         new Proxy({ a: 1 }, { get(t, k) { calls.trap++; return t[k]; } }), new Proxy([1, 2], {}),
         cyc, deep, { big: 1n }, new Uint8Array([1, 2]), Object.assign(Object.create({ inherited: 1 }), { own: 2 }),
+        deleted, { 4294967294: "last index", 4294967295: "not an index", a: 1, 7: "seven" },
+        Object.fromEntries(Array.from({ length: 32 }, (_, i) => ["k" + i, i])),
+        Object.fromEntries(Array.from({ length: 33 }, (_, i) => ["k" + i, { i }])), Object.freeze({ f: [1], g: "h" }),
       ].map((v) => ({ v, calls }));
     }
     function run(f) {
@@ -872,6 +876,31 @@ test("the engine's host functions take strings and takeString reads and frees a 
   assert.deepStrictEqual(h.problems, []);
   // What is left is the output block: the argument and result blocks were freed.
   assert.deepStrictEqual([...h.blocks.values()].slice(before), [Buffer.byteLength(h.output)]);
+});
+
+test("the engine passes the SDK's dispatcher its input parsed, and as text where its parser declines it", { skip }, async () => {
+  // A dispatcher marked parsedInput gets the value the engine's JSON parser
+  // made; text that parser leaves to JSON.parse (a lone surrogate, an
+  // error, empty input) and every input of an unmarked dispatcher come as
+  // the string they were.
+  for (const marked of [true, false]) {
+    const script = `
+      function d(name, input) {
+        let value;
+        try { value = typeof input === "string" ? JSON.parse(input) : input; } catch (e) { value = e.name; }
+        return JSON.stringify({ type: typeof input, value, proto: value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype });
+      }
+      d.parsedInput = ${marked};
+      Object.defineProperty(globalThis, "__owncast_dispatch", { value: d });`;
+    const h = await new StubHost(enginePath, { config: { script } }).instantiate();
+    const call = (text) => JSON.parse(h.call("on_event", text).output);
+    const parsed = marked ? "object" : "string";
+    assert.deepStrictEqual(call('{"a":[1,{"b":"\\u00e9"}],"n":null}'), { type: parsed, value: { a: [1, { b: "\u00e9" }], n: null }, proto: true });
+    assert.deepStrictEqual(call('"\\ud800"'), { type: "string", value: "\ud800", proto: false });
+    assert.deepStrictEqual(call("{bad"), { type: "string", value: "SyntaxError", proto: false });
+    assert.deepStrictEqual(call(""), { type: "string", value: "SyntaxError", proto: false });
+    assert.deepStrictEqual(call("[1,2]"), { type: parsed, value: [1, 2], proto: false });
+  }
 });
 
 test("a script that fails to load reports the error on every call", { skip }, async () => {

@@ -86,7 +86,7 @@ const MODEL_SLOTS: usize = 64;
 const GATHER: usize = 16;
 
 extern "C" {
-    /// QuickJS with the engine's patches (`patches/0008-*`): a new object
+    /// QuickJS with the engine's patches (`patches/0008-plain-object-api.patch`): a new object
     /// with `model`'s shape when `model`'s own properties are exactly
     /// `atoms` as plain data; takes `values`, or nothing and returns
     /// `undefined` when the shape differs.
@@ -97,7 +97,21 @@ extern "C" {
         atoms: *const qjs::JSAtom,
         values: *const qjs::JSValue,
     ) -> qjs::JSValue;
+    /// The same: an ordinary object's enumerable own properties (keys and
+    /// values, borrowed) when all its properties are plain data with string
+    /// keys that are not array indexes; -1 otherwise or when more than `max`.
+    fn JS_GetPlainProperties(
+        ctx: *mut qjs::JSContext,
+        obj: qjs::JSValue,
+        max: std::ffi::c_int,
+        atoms: *mut qjs::JSAtom,
+        values: *mut qjs::JSValue,
+    ) -> std::ffi::c_int;
 }
+
+/// Objects with up to this many properties are written from
+/// `JS_GetPlainProperties`.
+const PLAIN_MAX: usize = 32;
 
 static ATOMS: crate::Slot<Option<Atoms>> = crate::Slot(std::cell::UnsafeCell::new(None));
 
@@ -412,6 +426,14 @@ impl Writer {
     }
 
     unsafe fn record(&mut self, v: qjs::JSValue, depth: u32) -> Result<(), Generic> {
+        // An ordinary object of plain data (most are): its keys and values
+        // straight from its shape, no key list or descriptor per property.
+        let mut atoms = [qjs::JS_ATOM_NULL; PLAIN_MAX];
+        let mut values = [qjs::JS_UNDEFINED; PLAIN_MAX];
+        let n = JS_GetPlainProperties(self.ctx, v, PLAIN_MAX as _, atoms.as_mut_ptr(), values.as_mut_ptr());
+        if n >= 0 {
+            return self.plain_members(&atoms[..n as usize], &values[..n as usize], depth);
+        }
         let mut tab: *mut qjs::JSPropertyEnum = std::ptr::null_mut();
         let mut len: u32 = 0;
         let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as i32;
@@ -442,6 +464,33 @@ impl Writer {
             });
             qjs::JS_FreeValue(self.ctx, item);
             if written? {
+                first = false;
+            } else {
+                self.out.truncate(mark); // undefined: the member is left out
+            }
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    /// `{"key":value,...}` of borrowed keys and values (nothing here runs
+    /// JS, so they stay valid).
+    unsafe fn plain_members(
+        &mut self,
+        atoms: &[qjs::JSAtom],
+        values: &[qjs::JSValue],
+        depth: u32,
+    ) -> Result<(), Generic> {
+        self.out.push(b'{');
+        let mut first = true;
+        for (&atom, &item) in atoms.iter().zip(values) {
+            let mark = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            self.key(atom)?;
+            self.out.push(b':');
+            if self.value(item, depth + 1)? {
                 first = false;
             } else {
                 self.out.truncate(mark); // undefined: the member is left out
@@ -532,12 +581,6 @@ fn has_surrogate(bytes: &[u8]) -> bool {
 pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'js>> {
     let raw = ctx.as_raw().as_ptr();
     unsafe {
-        // The export's input (what the SDK parses first): its text is at hand.
-        if let Some(bytes) = remembered(text.as_raw()) {
-            if let Ok(v) = (Parser { ctx: raw, s: bytes, i: 0 }).document() {
-                return Ok(Value::from_raw(ctx.clone(), v));
-            }
-        }
         // ToString(text), as JSON.parse does.
         let mut len: qjs::size_t = 0;
         let p = qjs::JS_ToCStringLen2(raw, &mut len, text.as_raw(), false);
@@ -559,37 +602,13 @@ pub fn parse<'js>(ctx: &Ctx<'js>, text: &Value<'js>) -> rquickjs::Result<Value<'
     }
 }
 
-/// The current export's input: the JS string the engine made of it (by
-/// address) and its UTF-8 text, so `JSON.parse` of that string reads the
-/// text instead of converting the string back to UTF-8.
-static INPUT: crate::Slot<Option<(usize, String)>> = crate::Slot(std::cell::UnsafeCell::new(None));
-
-/// Forgets the input when dropped (the string's address may be reused).
-pub struct RememberedInput(());
-
-impl Drop for RememberedInput {
-    fn drop(&mut self) {
-        // SAFETY: single-threaded.
-        unsafe { *INPUT.0.get() = None };
-    }
-}
-
-/// Remembers `text` as the text of the JS string `s` until the guard is
-/// dropped; `s` must stay alive as long (the call it is an argument of).
-pub fn remember_input(s: &rquickjs::String<'_>, text: String) -> RememberedInput {
-    // SAFETY: single-threaded; a string value's pointer names it while it lives.
-    unsafe { *INPUT.0.get() = Some((qjs::JS_VALUE_GET_PTR(s.as_raw()) as usize, text)) };
-    RememberedInput(())
-}
-
-unsafe fn remembered<'a>(v: qjs::JSValue) -> Option<&'a [u8]> {
-    if qjs::JS_VALUE_GET_TAG(v) != qjs::JS_TAG_STRING {
-        return None;
-    }
-    match &*INPUT.0.get() {
-        Some((ptr, text)) if *ptr == qjs::JS_VALUE_GET_PTR(v) as usize => Some(text.as_bytes()),
-        _ => None,
-    }
+/// `JSON.parse(text)` when the engine's parser takes `text`, else `None`
+/// (for `JSON.parse` to give its value or its error).
+pub fn parse_text<'js>(ctx: &Ctx<'js>, text: &[u8]) -> Option<Value<'js>> {
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the parser makes values in `ctx`; an error frees what it made.
+    let v = unsafe { (Parser { ctx: raw, s: text, i: 0 }).document() }.ok()?;
+    Some(unsafe { Value::from_raw(ctx.clone(), v) })
 }
 
 struct Parser<'a> {

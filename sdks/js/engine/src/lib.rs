@@ -48,7 +48,7 @@ mod json;
 struct Engine {
     /// The SDK's `__owncast_dispatch`, once found (a global lookup by name
     /// on every call otherwise). First, so it is dropped before the runtime.
-    dispatcher: Option<Persistent<Function<'static>>>,
+    dispatcher: Option<Dispatcher>,
     rt: Runtime,
     ctx: Context,
     /// `Some(Ok)` once a script is loaded, `Some(Err)` if evaluating it failed.
@@ -342,27 +342,40 @@ fn eval_script(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<(), String
     ctx.eval_with_options::<(), _>(source, opts).catch(ctx).map_err(|e| format_caught(ctx, e))
 }
 
-fn dispatch(ctx: &Ctx<'_>, name: &str, cached: &mut Option<Persistent<Function<'static>>>) -> Result<(), String> {
+/// The SDK's `__owncast_dispatch(exportName, input)`, kept between calls.
+struct Dispatcher {
+    f: Persistent<Function<'static>>,
+    /// The SDK takes the input parsed (`__owncast_dispatch.parsedInput`):
+    /// the engine passes the object its JSON parser made of the input text,
+    /// instead of a string the SDK would parse (the string made only to be
+    /// read back).
+    parsed_input: bool,
+}
+
+fn dispatch(ctx: &Ctx<'_>, name: &str, cached: &mut Option<Dispatcher>) -> Result<(), String> {
     let globals = ctx.globals();
     let dispatcher = match cached {
-        Some(f) => Some(f.clone().restore(ctx).map_err(|e| e.to_string())?),
+        Some(d) => Some((d.f.clone().restore(ctx).map_err(|e| e.to_string())?, d.parsed_input)),
         None => {
             let v: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
             let f = v.into_function();
             if let Some(f) = &f {
-                *cached = Some(Persistent::save(ctx, f.clone()));
+                let parsed_input = f.get::<_, Option<bool>>("parsedInput").ok().flatten() == Some(true);
+                *cached = Some(Dispatcher { f: Persistent::save(ctx, f.clone()), parsed_input });
             }
-            f
+            f.map(|f| (f, cached.as_ref().is_some_and(|d| d.parsed_input)))
         }
     };
-    if let Some(f) = dispatcher {
+    if let Some((f, parsed_input)) = dispatcher {
         let text = input_string();
-        let input = rquickjs::String::from_str(ctx.clone(), &text).map_err(|e| e.to_string())?;
-        // Only while the call runs: after it the string may be freed and its
-        // address reused (promise jobs run below).
-        let input_text = json::remember_input(&input, text);
+        // Text the engine's parser declines (`JSON.parse`'s cases: errors,
+        // lone surrogates, deep nesting) goes to the SDK as a string.
+        let parsed = if parsed_input { json::parse_text(ctx, text.as_bytes()) } else { None };
+        let input = match parsed {
+            Some(v) => v,
+            None => rquickjs::String::from_str(ctx.clone(), &text).map_err(|e| e.to_string())?.into_value(),
+        };
         let out = f.call::<_, Value>((name, input));
-        drop(input_text);
         let out = out.catch(ctx).map_err(|e| format_caught(ctx, e))?;
         let out = settle(ctx, out)?;
         return write_output(ctx, out);
