@@ -23,6 +23,12 @@ var toJson =
   G.__owncast_engine && typeof G.__owncast_engine.jsonStringify === "function"
     ? G.__owncast_engine.jsonStringify
     : JSON.stringify;
+/**
+ * On the Owncast engine the dispatcher may answer with a plain object: the
+ * engine writes it out as JSON itself (natively, straight into the output),
+ * where a string would be copied into JS, concatenated and converted back.
+ */
+var engineWritesJson = !!(G.__owncast_engine && typeof G.__owncast_engine.jsonStringify === "function");
 /** JSON.parse(text) for the host's input, the same way (the engine's native version). */
 var fromJson =
   G.__owncast_engine && typeof G.__owncast_engine.jsonParse === "function" ? G.__owncast_engine.jsonParse : JSON.parse;
@@ -908,12 +914,14 @@ var PASS_JSON = '{"action":"pass"}';
 
 /**
  * normalizeFilterResult's answer as JSON, without the intermediate object
- * for the common answers (a filter runs on every chat message).
+ * for the common answers (a filter runs on every chat message); on the
+ * Owncast engine a modify answer is the object (engineWritesJson).
  */
 function filterResultJson(handlerName, r) {
   if (r === undefined || r === null) return PASS_JSON;
   if (typeof r === "object" && r.action === "pass") return PASS_JSON;
   if (typeof r === "object" && r.action === "modify" && r.payload !== undefined) {
+    if (engineWritesJson) return { action: "modify", payload: r.payload };
     var payload = toJson(r.payload);
     if (payload !== undefined) return '{"action":"modify","payload":' + payload + "}";
   }

@@ -54,6 +54,17 @@ pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option
     }
 }
 
+/// Whether `v` is an ordinary object or an array (class `Object` or `Array`).
+pub fn is_object_or_array<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> bool {
+    if !v.is_object() {
+        return false;
+    }
+    // SAFETY: a live value of `ctx`.
+    let atoms = unsafe { Atoms::of(ctx.as_raw().as_ptr()) };
+    let class = unsafe { qjs::JS_GetClassID(v.as_raw()) };
+    class == atoms.object_class || class == atoms.array_class
+}
+
 /// What this module keeps between calls for the QuickJS runtime in use: the
 /// class ids and `toJSON` atom the writer checks against, the atoms of the
 /// object keys of recent JSON text (parse) and the quoted JSON text of recent

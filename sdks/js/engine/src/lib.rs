@@ -427,9 +427,13 @@ fn write_output<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<(), String> {
         output_bytes(s.as_bytes());
         return Ok(());
     }
-    if let Some(bytes) = js_bytes(&v) {
-        output_bytes(&bytes);
-        return Ok(());
+    // An ordinary object or array (the SDK's answers) is JSON; only other
+    // objects need the checks for bytes (which look up view properties).
+    if !json::is_object_or_array(ctx, &v) {
+        if let Some(bytes) = js_bytes(&v) {
+            output_bytes(&bytes);
+            return Ok(());
+        }
     }
     // Anything else: JSON.
     let json = json::stringify(ctx, &v).catch(ctx).map_err(|e| format_caught(ctx, e))?;
