@@ -7,6 +7,7 @@
 
 use crate::kernel::KernelError;
 use crate::state::{alloc_bytes, budget, State};
+use crate::user::USER;
 use owncast_plugin_host::capabilities::http_outbound::OutboundRequest;
 use owncast_plugin_host::capabilities::log::Level;
 use owncast_plugin_host::Permission;
@@ -44,6 +45,16 @@ pub const KERNEL_FUNCTIONS: &[&str] = &[
     "log_error",
     "get_log_level",
 ];
+
+/// Owncast's bulk forms of the kernel's loads and stores, for the JS engine
+/// (`sdks/js/engine`): `owncast_kernel_load(offset, ptr, len)` copies kernel
+/// memory into the plugin's memory, `owncast_kernel_store(offset, ptr, len)`
+/// the other way, `owncast_input_load(ptr, len)` the call's input; each
+/// returns `len`. One call where `load_u64`/`store_u64`/`input_load_u64`
+/// take one per 8 bytes. They are in Extism's user namespace, where a host
+/// without them can give stand-ins (which return 0, and the engine then
+/// copies the Extism way).
+pub const BULK_FUNCTIONS: &[&str] = &["owncast_kernel_load", "owncast_kernel_store", "owncast_input_load"];
 
 fn trap(e: KernelError) -> wasmtime::Error {
     wasmtime::Error::msg(e.to_string())
@@ -211,5 +222,57 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
     log(linker, "log_warn", Level::Warn)?;
     log(linker, "log_error", Level::Error)?;
     linker.func_wrap(ENV, "get_log_level", || -> i32 { log_level_number() })?;
+    linker.func_wrap(
+        USER,
+        "owncast_kernel_load",
+        |mut caller: Caller<'_, State>, off: i64, ptr: i64, len: i64| -> wasmtime::Result<i64> {
+            let call = "owncast_kernel_load";
+            let (guest, state) = guest_memory(&mut caller, call)?;
+            let dst = guest_range(guest, call, ptr, len)?;
+            dst.copy_from_slice(state.kernel.load(call, off as u64, len as u64).map_err(trap)?);
+            Ok(len)
+        },
+    )?;
+    linker.func_wrap(
+        USER,
+        "owncast_kernel_store",
+        |mut caller: Caller<'_, State>, off: i64, ptr: i64, len: i64| -> wasmtime::Result<i64> {
+            let call = "owncast_kernel_store";
+            let (guest, state) = guest_memory(&mut caller, call)?;
+            let src = guest_range(guest, call, ptr, len)?;
+            state.kernel.store(call, off as u64, src).map_err(trap)?;
+            Ok(len)
+        },
+    )?;
+    linker.func_wrap(
+        USER,
+        "owncast_input_load",
+        |mut caller: Caller<'_, State>, ptr: i64, len: i64| -> wasmtime::Result<i64> {
+            let call = "owncast_input_load";
+            let (guest, state) = guest_memory(&mut caller, call)?;
+            let dst = guest_range(guest, call, ptr, len)?;
+            dst.copy_from_slice(state.kernel.input(call, len as u64).map_err(trap)?);
+            Ok(len)
+        },
+    )?;
     Ok(())
+}
+
+/// The plugin's memory and the store's state, for a bulk copy.
+fn guest_memory<'a>(
+    caller: &'a mut Caller<'_, State>,
+    call: &'static str,
+) -> wasmtime::Result<(&'a mut [u8], &'a mut State)> {
+    let memory = caller.data().memory.ok_or_else(|| trap(KernelError::NoMemory { call }))?;
+    Ok(memory.data_and_store_mut(caller))
+}
+
+/// `guest[ptr..ptr + len]`, or a trap naming `call` when it is outside.
+fn guest_range<'a>(guest: &'a mut [u8], call: &'static str, ptr: i64, len: i64) -> wasmtime::Result<&'a mut [u8]> {
+    let size = guest.len() as u64;
+    let (p, n) = (ptr as u64, len as u64);
+    match p.checked_add(n) {
+        Some(end) if end <= size => Ok(&mut guest[p as usize..end as usize]),
+        _ => Err(trap(KernelError::GuestOutOfRange { call, ptr: p, len: n, size })),
+    }
 }

@@ -38,6 +38,10 @@ pub enum KernelError {
     OutOfRange { call: &'static str, offset: u64, len: u64, size: u64 },
     #[error("{call}: input offset {offset} (+{len} bytes) is past the end of the input ({size} bytes)")]
     InputOutOfRange { call: &'static str, offset: u64, len: u64, size: u64 },
+    #[error("{call}: pointer {ptr} (+{len} bytes) is outside the plugin's memory ({size} bytes)")]
+    GuestOutOfRange { call: &'static str, ptr: u64, len: u64, size: u64 },
+    #[error("{call}: the plugin exports no memory")]
+    NoMemory { call: &'static str },
     #[error("{call}: offset {offset} is not the start of an allocated block")]
     NotABlock { call: &'static str, offset: u64 },
     #[error(
@@ -218,6 +222,27 @@ impl Kernel {
         let r = self.range("store_u64", off, 8)?;
         self.mem[r].copy_from_slice(&v.to_le_bytes());
         Ok(())
+    }
+
+    /// `len` bytes of kernel memory at `off` (any range inside it, as
+    /// `load_u64` reads).
+    pub fn load(&self, call: &'static str, off: u64, len: u64) -> Result<&[u8], KernelError> {
+        let r = self.range(call, off, len)?;
+        Ok(&self.mem[r])
+    }
+
+    /// Writes `bytes` at `off` (any range inside kernel memory, as
+    /// `store_u64` writes).
+    pub fn store(&mut self, call: &'static str, off: u64, bytes: &[u8]) -> Result<(), KernelError> {
+        let r = self.range(call, off, bytes.len() as u64)?;
+        self.mem[r].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The input's first `len` bytes.
+    pub fn input(&self, call: &'static str, len: u64) -> Result<&[u8], KernelError> {
+        let r = self.input_range(call, 0, len)?;
+        Ok(&self.mem[r])
     }
 
     pub fn input_length(&self) -> u64 {

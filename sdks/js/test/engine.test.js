@@ -80,8 +80,11 @@ test("engine module shape: exports, imports, custom section", { skip }, () => {
   assert.deepStrictEqual(exports, [...PLUGIN_EXPORTS, "wizer.initialize"]);
   const imports = WebAssembly.Module.imports(mod);
   const user = imports.filter((i) => i.module === "extism:host/user").map((i) => i.name).sort();
-  assert.strictEqual(user.length, 49);
+  assert.strictEqual(user.length, 52);
   for (const n of [
+    "owncast_kernel_load",
+    "owncast_kernel_store",
+    "owncast_input_load",
     "owncast_send_chat",
     "owncast_fs_exists",
     "owncast_add_actions",
@@ -901,6 +904,32 @@ test("the engine passes the SDK's dispatcher its input parsed, and as text where
     assert.deepStrictEqual(call(""), { type: "string", value: "SyntaxError", proto: false });
     assert.deepStrictEqual(call("[1,2]"), { type: parsed, value: [1, 2], proto: false });
   }
+});
+
+test("the engine copies input, output and host-call strings in bulk, and the Extism way where the host has stand-ins", { skip }, async () => {
+  // owncast_kernel_load/store and owncast_input_load (compat-extism env.rs)
+  // move a block in one call; under a host whose stand-ins return 0 the
+  // engine falls back to Extism's 8-bytes-a-call kernel functions. Both
+  // must give the same answers, host calls and kernel bookkeeping.
+  const runs = [];
+  for (const bulk of [true, false]) {
+    const h = await host("echo", "wasm", { bulk, kv: { count: "41" } });
+    const msg = { id: "m-1", user: { id: "u-1", displayName: "al\u00efce" }, body: "h\u00e9llo " + "y".repeat(300), timestamp: "t" };
+    const event = h.call("on_event", { eventType: "chat.message.received", payload: msg });
+    const modified = h.callJson("on_filter", { eventType: "chat.message.received", payload: { ...msg, body: "!shout " + msg.body } });
+    const dropped = h.callJson("on_filter", { eventType: "chat.message.received", payload: { ...msg, body: "spam" } });
+    runs.push({ event, modified, dropped, calls: h.calls, kv: h.kv, problems: h.problems, bulkCalls: h.bulkCalls });
+  }
+  const [fast, slow] = runs;
+  assert.deepStrictEqual(slow.bulkCalls, { load: 0, store: 0, input: 0 });
+  assert.ok(fast.bulkCalls.input >= 3 && fast.bulkCalls.store >= 3 && fast.bulkCalls.load >= 1, JSON.stringify(fast.bulkCalls));
+  delete fast.bulkCalls;
+  delete slow.bulkCalls;
+  assert.deepStrictEqual(fast, slow);
+  assert.strictEqual(fast.modified.payload.body, ("h\u00e9llo " + "y".repeat(300)).toUpperCase());
+  assert.strictEqual(fast.kv.count, "42");
+  assert.deepStrictEqual(fast.calls[0], ["owncast_send_chat", "al\u00efce said: h\u00e9llo " + "y".repeat(300)]);
+  assert.deepStrictEqual(fast.problems, []);
 });
 
 test("a script that fails to load reports the error on every call", { skip }, async () => {

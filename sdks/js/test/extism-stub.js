@@ -22,6 +22,8 @@ class StubHost {
     this.httpHandler = opts.http || (() => ({ status: 404, body: "", headers: {} }));
     this.hostData = opts.hostData || {};
     this.logLevel = opts.logLevel === undefined ? 0 : opts.logLevel;
+    this.bulk = opts.bulk !== false;
+    this.bulkCalls = { load: 0, store: 0, input: 0 };
     this.calls = []; // [name, ...decoded args]
     this.logs = []; // [level, message]
     this.problems = []; // kernel misuse (double free, bad offsets)
@@ -87,6 +89,20 @@ class StubHost {
       this.mem[off + i] = Number(v & 0xffn);
       v >>= 8n;
     }
+  }
+
+  /** A bulk copy between kernel memory (or the input) and the module's memory. */
+  bulkCopy(kind, off, ptr, len) {
+    if (!this.bulk) return 0n;
+    this.bulkCalls[kind]++;
+    const guest = new Uint8Array(this.instance.exports.memory.buffer);
+    const [o, p, n] = [Number(off), Number(ptr), Number(len)];
+    if (kind === "load") guest.set(this.mem.subarray(o, o + n), p);
+    else if (kind === "store") {
+      this.grow(o + n);
+      this.mem.set(guest.subarray(p, p + n), o);
+    } else guest.set(this.input.subarray(0, n), p);
+    return len;
   }
 
   // ---- imports -------------------------------------------------------------
@@ -238,6 +254,11 @@ class StubHost {
       },
       owncast_auth_grant_session: (p) => (rec("owncast_auth_grant_session", JSON.parse(str(p))), ret({})),
       owncast_auth_end_session: () => rec("owncast_auth_end_session"),
+      // The Owncast host's bulk copies (compat-extism env.rs): `bulk: false`
+      // gives the stand-ins another host would (0: copy the Extism way).
+      owncast_kernel_load: (off, ptr, len) => h.bulkCopy("load", off, ptr, len),
+      owncast_kernel_store: (off, ptr, len) => h.bulkCopy("store", off, ptr, len),
+      owncast_input_load: (ptr, len) => h.bulkCopy("input", 0n, ptr, len),
       owncast_log_info: (p) => rec("owncast_log_info", str(p)),
       owncast_log_warning: (p) => rec("owncast_log_warning", str(p)),
       owncast_log_error: (p) => rec("owncast_log_error", str(p)),

@@ -482,14 +482,29 @@ fn format_caught<'js>(ctx: &Ctx<'js>, e: CaughtError<'js>) -> String {
 // ---------------------------------------------------------------------------
 // Extism kernel helpers.
 
+// The Owncast host's bulk copies between kernel memory and this module's
+// memory: one call where Extism's kernel functions move 8 bytes a call. Each
+// returns the number of bytes copied; a host without them gives its plugins
+// stand-ins that return 0 (the extism-compare bench gives official Extism
+// no-op `owncast_*` functions), and the copy is then done the Extism way.
+#[link(wasm_import_module = "extism:host/user")]
+extern "C" {
+    fn owncast_kernel_load(offset: u64, ptr: u64, len: u64) -> u64;
+    fn owncast_kernel_store(offset: u64, ptr: u64, len: u64) -> u64;
+    fn owncast_input_load(ptr: u64, len: u64) -> u64;
+}
+
 fn alloc_bytes(data: &[u8]) -> u64 {
     if data.is_empty() {
         // Extism kernels give an empty block offset 0 ("none"); keep that.
         return unsafe { kernel::alloc(0) };
     }
+    let len = data.len() as u64;
     unsafe {
-        let off = kernel::alloc(data.len() as u64);
-        kernel::store(off, data);
+        let off = kernel::alloc(len);
+        if owncast_kernel_store(off, data.as_ptr() as u64, len) != len {
+            kernel::store(off, data);
+        }
         off
     }
 }
@@ -498,9 +513,21 @@ fn read_block(off: u64) -> Vec<u8> {
     if off == 0 {
         return Vec::new();
     }
-    let len = unsafe { kernel::length(off) } as usize;
-    let mut buf = vec![0u8; len];
-    unsafe { kernel::load(off, &mut buf) };
+    let len = unsafe { kernel::length(off) };
+    let mut buf = vec![0u8; len as usize];
+    if len > 0 && unsafe { owncast_kernel_load(off, buf.as_mut_ptr() as u64, len) } != len {
+        unsafe { kernel::load(off, &mut buf) };
+    }
+    buf
+}
+
+/// The call's input.
+fn input_bytes() -> Vec<u8> {
+    let len = unsafe { kernel::input_length() };
+    let mut buf = vec![0u8; len as usize];
+    if len > 0 && unsafe { owncast_input_load(buf.as_mut_ptr() as u64, len) } != len {
+        return unsafe { kernel::load_input() };
+    }
     buf
 }
 
@@ -531,7 +558,7 @@ fn set_error(msg: &str) {
 }
 
 fn input_string() -> String {
-    let bytes = unsafe { kernel::load_input() };
+    let bytes = input_bytes();
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -609,8 +636,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     n.set(
         "inputBytes",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            let bytes = unsafe { kernel::load_input() };
-            buffer(&ctx, bytes)
+            buffer(&ctx, input_bytes())
         })?,
     )?;
     n.set(
