@@ -24,6 +24,7 @@ class StubHost {
     this.logLevel = opts.logLevel === undefined ? 0 : opts.logLevel;
     this.bulk = opts.bulk !== false;
     this.bulkCalls = { load: 0, store: 0, input: 0 };
+    this.standInCalls = 0;
     this.calls = []; // [name, ...decoded args]
     this.logs = []; // [level, message]
     this.problems = []; // kernel misuse (double free, bad offsets)
@@ -93,7 +94,10 @@ class StubHost {
 
   /** A bulk copy between kernel memory (or the input) and the module's memory. */
   bulkCopy(kind, off, ptr, len) {
-    if (!this.bulk) return 0n;
+    if (!this.bulk) {
+      this.standInCalls++;
+      return 0n;
+    }
     this.bulkCalls[kind]++;
     const guest = new Uint8Array(this.instance.exports.memory.buffer);
     const [o, p, n] = [Number(off), Number(ptr), Number(len)];

@@ -201,8 +201,10 @@ pub extern "C" fn wizer_initialize() {
         })?;
         eng.loaded = Some(Ok(()));
         unsafe { *EMBEDDED_SCRIPT.0.get() = Some(source) };
-        // Each instance of the snapshot seeds Math.random on its own.
+        // Each instance of the snapshot seeds Math.random on its own, and
+        // finds out for itself whether its host has the bulk copies.
         unsafe { (*RNG.0.get()).seeded = false };
+        unsafe { *BULK.0.get() = true };
         // Collect the garbage of loading so the snapshot carries less of it.
         eng.rt.run_gc();
         keep_arenas(eng);
@@ -487,11 +489,24 @@ fn format_caught<'js>(ctx: &Ctx<'js>, e: CaughtError<'js>) -> String {
 // returns the number of bytes copied; a host without them gives its plugins
 // stand-ins that return 0 (the extism-compare bench gives official Extism
 // no-op `owncast_*` functions), and the copy is then done the Extism way.
+// After the first stand-in answer the engine stops asking.
 #[link(wasm_import_module = "extism:host/user")]
 extern "C" {
     fn owncast_kernel_load(offset: u64, ptr: u64, len: u64) -> u64;
     fn owncast_kernel_store(offset: u64, ptr: u64, len: u64) -> u64;
     fn owncast_input_load(ptr: u64, len: u64) -> u64;
+}
+
+/// Whether the host's bulk copies work (until one answers like a stand-in).
+static BULK: Slot<bool> = Slot(UnsafeCell::new(true));
+
+/// Runs bulk copy `copy` (of `len` bytes, not 0) unless the host has shown it
+/// has only a stand-in; whether it copied.
+fn bulk(len: u64, copy: impl FnOnce() -> u64) -> bool {
+    // SAFETY: single-threaded.
+    let works = unsafe { &mut *BULK.0.get() };
+    *works = *works && copy() == len;
+    *works
 }
 
 fn alloc_bytes(data: &[u8]) -> u64 {
@@ -502,7 +517,7 @@ fn alloc_bytes(data: &[u8]) -> u64 {
     let len = data.len() as u64;
     unsafe {
         let off = kernel::alloc(len);
-        if owncast_kernel_store(off, data.as_ptr() as u64, len) != len {
+        if !bulk(len, || owncast_kernel_store(off, data.as_ptr() as u64, len)) {
             kernel::store(off, data);
         }
         off
@@ -515,7 +530,7 @@ fn read_block(off: u64) -> Vec<u8> {
     }
     let len = unsafe { kernel::length(off) };
     let mut buf = vec![0u8; len as usize];
-    if len > 0 && unsafe { owncast_kernel_load(off, buf.as_mut_ptr() as u64, len) } != len {
+    if len > 0 && !bulk(len, || unsafe { owncast_kernel_load(off, buf.as_mut_ptr() as u64, len) }) {
         unsafe { kernel::load(off, &mut buf) };
     }
     buf
@@ -525,7 +540,7 @@ fn read_block(off: u64) -> Vec<u8> {
 fn input_bytes() -> Vec<u8> {
     let len = unsafe { kernel::input_length() };
     let mut buf = vec![0u8; len as usize];
-    if len > 0 && unsafe { owncast_input_load(buf.as_mut_ptr() as u64, len) } != len {
+    if len > 0 && !bulk(len, || unsafe { owncast_input_load(buf.as_mut_ptr() as u64, len) }) {
         return unsafe { kernel::load_input() };
     }
     buf
@@ -633,12 +648,7 @@ fn install_natives<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     let n = Object::new(ctx.clone())?;
 
     n.set("inputString", Function::new(ctx.clone(), || -> String { input_string() })?)?;
-    n.set(
-        "inputBytes",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            buffer(&ctx, input_bytes())
-        })?,
-    )?;
+    n.set("inputBytes", Function::new(ctx.clone(), |ctx: Ctx<'js>| buffer(&ctx, input_bytes()))?)?;
     n.set(
         "output",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, v: Value<'js>| {
