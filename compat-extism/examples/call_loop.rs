@@ -10,13 +10,14 @@
 //! `$OWNCAST_PLUGIN_CACHE` (default: a directory under the system temp dir),
 //! so a profiled run does not compile. Under valgrind set
 //! `CALL_LOOP_POOLING=0` (and run once without valgrind first to fill the
-//! cache for that configuration).
+//! cache for that configuration). `CALL_LOOP_TYPED=1` calls the typed
+//! instance the dispatcher uses instead (`PluginInstance::on_filter`).
 
 use owncast_compat_extism::{ExtismLoader, RawInstance};
 use owncast_plugin_host::capabilities::http_outbound::NetworkOutbound;
 use owncast_plugin_host::event::Event;
 use owncast_plugin_host::plugin::LoadRequest;
-use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, RuntimeConfig};
+use owncast_plugin_host::{Host, Manifest, PluginBundle, PluginContext, PluginLoader, RuntimeConfig};
 use owncast_plugin_testing::SimulatedOwncast;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +61,25 @@ fn main() -> anyhow::Result<()> {
     )?;
     let input = event.envelope_bytes();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    if std::env::var("CALL_LOOP_TYPED").is_ok_and(|v| v == "1") {
+        // What the dispatcher pays: the typed `PluginInstance` (the event to
+        // its envelope, the call, the output parsed into a verdict).
+        return rt.block_on(async {
+            let code = ExtismLoader::new().load(req)?;
+            let mut inst = code.instantiate(ctx, None).await?;
+            inst.register().await?;
+            let t = Instant::now();
+            for _ in 0..n {
+                match export.as_str() {
+                    "on_filter" => drop(inst.on_filter(&event).await?),
+                    _ => inst.on_event(&event).await?,
+                }
+            }
+            let el = t.elapsed();
+            eprintln!("{n} typed calls of {export}: {:.2} µs each", el.as_secs_f64() * 1e6 / n.max(1) as f64);
+            anyhow::Ok(())
+        });
+    }
     rt.block_on(async {
         let mut raw = RawInstance::new(&ExtismLoader::new(), req, ctx).await?;
         raw.call("register", b"").await?;
