@@ -702,6 +702,56 @@ test("regular expression character classes give V8's results (the engine's Quick
   v8.forEach((v, i) => assert.deepStrictEqual(engine[i], v, `class ${classes[Math.floor(i / 8)]}, flags ${["gu", "giu", "g", "gi"][Math.floor(i / 2) % 4]}`));
 });
 
+test("greedy one-character loops and skipped start positions give V8's results (the engine's QuickJS regexp shortcuts)", { skip }, async () => {
+  // patches/0009: a greedy loop over one character test whose continuation
+  // always matches takes its run without saving a state per character, and
+  // a pattern whose first step is one character test starts at the first
+  // position that passes it. Patterns where the shortcuts must not apply
+  // (a continuation that can fail, a lazy loop, an alternation, a sticky or
+  // anchored pattern, captures in the loop) sit beside ones where they do.
+  const patterns = [
+    "[a-z]+", "\\w*", "[\\p{L}\\p{N}]+", "\\d+", "x+", "[^ ]+", "\\p{Lu}+", "\u00e9+", "[a-z]+b", "[a-z]*?",
+    "[a-z]+$", "a+|b+", "(a)+", "(?:ab)+", "[a-z]+(?=,)", "b[a-z]+", "[a-z]{2,}", "\\s+", ".+", "[\\u{1F600}x]+",
+  ];
+  const texts = [
+    "", "abc", "Damn, what the hell is this crap? Good play though", "  xx  yyy z ", "\u00e9\u00e9 \u00c9\u00e9", "AbC dEF 123",
+    "a\u{1F600}b \u{1F600}\u{1F600}x", "\ud83d x \ude00y", "bab, bbb,", "9 99 999x", "\u4e2d\u6587 abc",
+  ];
+  const { v8, engine } = await inV8AndEngine(`
+    const patterns = ${JSON.stringify(patterns)};
+    const texts = ${JSON.stringify(texts)};
+    function run() {
+      const out = [];
+      for (const p of patterns) {
+        for (const flags of ["g", "gu", "gi", "giu", "gy", "u"]) {
+          const re = new RegExp(p, flags);
+          for (const t of texts) {
+            re.lastIndex = 0;
+            const found = [];
+            let m;
+            if (flags.includes("g")) {
+              for (let n = 0; n < 50 && (m = re.exec(t)); n++) {
+                found.push([m.index, ...m]);
+                if (m[0] === "") re.lastIndex++;
+              }
+            } else {
+              m = re.exec(t);
+              found.push(m && [m.index, ...m]);
+            }
+            out.push(found, t.replace(re, (w) => "<" + w.length + ">"), re.lastIndex);
+          }
+        }
+      }
+      return out;
+    }
+  `);
+  assert.strictEqual(engine.length, v8.length);
+  v8.forEach((v, i) => {
+    const per = texts.length * 3;
+    assert.deepStrictEqual(engine[i], v, `pattern ${patterns[Math.floor(i / (per * 6))]}, flags #${Math.floor(i / per) % 6}, text #${Math.floor(i / 3) % texts.length}`);
+  });
+});
+
 test("RegExp flags give V8's results (the engine's QuickJS flags getter)", { skip }, async () => {
   // patches/0004 reads the flag properties by atoms made once, and reads a
   // RegExp's flags from its bytecode while all eight flag getters are
