@@ -1373,7 +1373,7 @@ function runEvent(def, ev) {
   if (type === INTERNAL_EVENTS.chatCommand) return runCommand(def, payload);
   var results = [];
   if (type === Events.ChatMessageReceived && seesCommandMessages(def)) results.push(runCommandExtensions(def, payload));
-  var notify = (typeof type === "string" && NOTIFY_HANDLERS[type]) || NO_HANDLERS;
+  var notify = handlerNames(NOTIFY_SEEN, NOTIFY_HANDLERS, type);
   for (var i = 0; i < notify.length; i++) {
     if (typeof def[notify[i]] === "function") results.push(def[notify[i]](payload));
   }
@@ -1389,9 +1389,26 @@ function runEvent(def, ev) {
   return undefined;
 }
 
+/**
+ * `table[type]` (the handler names for an event type), kept for the last
+ * type asked in `seen`. The type comes from the event's JSON as a new
+ * string each call, and a property lookup by such a string first finds its
+ * atom (hashing it, ~1,500 instructions); comparing it with the last type
+ * is a short memcmp.
+ */
+function handlerNames(seen, table, type) {
+  if (type !== seen.type) {
+    seen.type = type;
+    seen.names = (typeof type === "string" && table[type]) || NO_HANDLERS;
+  }
+  return seen.names;
+}
+var NOTIFY_SEEN = { type: undefined, names: NO_HANDLERS };
+var FILTER_SEEN = { type: undefined, names: NO_HANDLERS };
+
 function runFilter(def, ev) {
   var handlerName = null;
-  var names = (typeof ev.eventType === "string" && FILTER_HANDLERS[ev.eventType]) || NO_HANDLERS;
+  var names = handlerNames(FILTER_SEEN, FILTER_HANDLERS, ev.eventType);
   for (var i = 0; i < names.length; i++) {
     if (typeof def[names[i]] === "function") handlerName = names[i];
   }
