@@ -284,6 +284,35 @@ fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
 }
 
 #[test]
+fn serve_removes_its_data_folder_when_it_cannot_listen() {
+    let echo = repo().join("examples/rust/echo-bot");
+    if !built(&echo.join("echo-bot.wasm")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = tmp.path().join("echo-bot.ocpkg");
+    package(&echo, &pkg);
+    // The package is unpacked into the data folder before the port is
+    // taken; the port is in use, so the server stops with an error there.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
+        .args(["serve", pkg.to_str().unwrap()])
+        .env("PORT", &port)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data_dir = std::env::temp_dir().join(format!("owncast-plugin-serve-{}", child.id()));
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("listening on 127.0.0.1:{port}")), "{err}");
+    assert!(!data_dir.exists(), "{} was left behind", data_dir.display());
+}
+
+#[test]
 fn serve_refuses_a_bad_port() {
     let o = Command::new(env!("CARGO_BIN_EXE_owncast-plugin"))
         .args(["serve", "."])

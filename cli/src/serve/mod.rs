@@ -493,9 +493,20 @@ fn unpack(package: &Path, into: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Removes the dev server's data folder (its unpacked package, the plugin's
+/// stores) however `run` ends: a shutdown, or an error after it was made.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let listen = listen_address(a.listen, std::env::var("PORT").ok())?;
     let data_dir = std::env::temp_dir().join(format!("owncast-plugin-serve-{}", std::process::id()));
+    let _data_dir_removed = RemoveOnDrop(data_dir.clone());
     let package = a.dir.is_file() && a.dir.extension().is_some_and(|e| e == "ocpkg");
     let dir = if package {
         unpack(&a.dir, &data_dir)?
@@ -558,7 +569,6 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     crate::run::shutdown_signal().await;
     running.shutdown().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -130,8 +130,15 @@ test("http responses", () => {
   });
 });
 
+/** Plugin folders made by tmpPlugin, removed when the tests end. */
+const tmpDirs = [];
+test.after(() => {
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tmpPlugin(files) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owncast-sdk-unit-"));
+  tmpDirs.push(dir);
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);
