@@ -239,15 +239,22 @@ fn serve_runs_one_plugin_with_a_dev_page_and_reloads_on_change() {
     assert!(r.json()["error"].as_str().unwrap().contains("echo-bot.wasm"));
 }
 
-#[test]
-fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
+/// The echo-bot example packaged into a temporary folder (kept while the
+/// `TempDir` lives), or `None` when the example is not built.
+fn packaged_echo_bot() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
     let echo = repo().join("examples/rust/echo-bot");
     if !built(&echo.join("echo-bot.wasm")) {
-        return;
+        return None;
     }
     let tmp = tempfile::tempdir().unwrap();
     let pkg = tmp.path().join("echo-bot.ocpkg");
     package(&echo, &pkg);
+    Some((tmp, pkg))
+}
+
+#[test]
+fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
+    let Some((_tmp, pkg)) = packaged_echo_bot() else { return };
     // A port that was free a moment ago, given the way upstream's dev server takes it.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let mut p = Proc::start_with_env(&["serve", pkg.to_str().unwrap()], &[("PORT", port.as_str())]);
@@ -285,13 +292,7 @@ fn serve_takes_a_package_honours_port_and_answers_upstream_dev_routes() {
 
 #[test]
 fn serve_removes_its_data_folder_when_it_cannot_listen() {
-    let echo = repo().join("examples/rust/echo-bot");
-    if !built(&echo.join("echo-bot.wasm")) {
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let pkg = tmp.path().join("echo-bot.ocpkg");
-    package(&echo, &pkg);
+    let Some((_tmp, pkg)) = packaged_echo_bot() else { return };
     // The package is unpacked into the data folder before the port is
     // taken; the port is in use, so the server stops with an error there.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
