@@ -47,14 +47,22 @@ pub const KERNEL_FUNCTIONS: &[&str] = &[
 ];
 
 /// Owncast's bulk forms of the kernel's loads and stores, for the JS engine
-/// (`sdks/js/engine`): `owncast_kernel_load(offset, ptr, len)` copies kernel
-/// memory into the plugin's memory, `owncast_kernel_store(offset, ptr, len)`
-/// the other way, `owncast_input_load(ptr, len)` the call's input; each
-/// returns `len`. One call where `load_u64`/`store_u64`/`input_load_u64`
-/// take one per 8 bytes. They are in Extism's user namespace, where a host
-/// without them can give stand-ins (which return 0, and the engine then
-/// copies the Extism way).
-pub const BULK_FUNCTIONS: &[&str] = &["owncast_kernel_load", "owncast_kernel_store", "owncast_input_load"];
+/// (`sdks/js/engine`), with their number of `i64` parameters (each returns
+/// an `i64`): `owncast_kernel_load(offset, ptr, len)` copies kernel memory
+/// into the plugin's memory, `owncast_kernel_store(offset, ptr, len)` the
+/// other way, `owncast_input_load(ptr, len)` the call's input; each returns
+/// `len`. One call where `load_u64`/`store_u64`/`input_load_u64` take one
+/// per 8 bytes. They are in Extism's user namespace, where a host without
+/// them can give stand-ins (which return 0, and the engine then copies the
+/// Extism way).
+pub const BULK_FUNCTIONS: &[(&str, usize)] =
+    &[("owncast_kernel_load", 3), ("owncast_kernel_store", 3), ("owncast_input_load", 2)];
+
+/// The number of `i64` parameters of bulk function `name`, `None` for a
+/// name that is not one.
+pub fn bulk_params(name: &str) -> Option<usize> {
+    BULK_FUNCTIONS.iter().find(|(n, _)| *n == name).map(|&(_, params)| params)
+}
 
 fn trap(e: KernelError) -> wasmtime::Error {
     wasmtime::Error::msg(e.to_string())
@@ -227,8 +235,7 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
         "owncast_kernel_load",
         |mut caller: Caller<'_, State>, off: i64, ptr: i64, len: i64| -> wasmtime::Result<i64> {
             let call = "owncast_kernel_load";
-            let (guest, state) = guest_memory(&mut caller, call)?;
-            let dst = guest_range(guest, call, ptr, len)?;
+            let (dst, state) = guest_range(&mut caller, call, ptr, len)?;
             dst.copy_from_slice(state.kernel.load(call, off as u64, len as u64).map_err(trap)?);
             Ok(len)
         },
@@ -238,8 +245,7 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
         "owncast_kernel_store",
         |mut caller: Caller<'_, State>, off: i64, ptr: i64, len: i64| -> wasmtime::Result<i64> {
             let call = "owncast_kernel_store";
-            let (guest, state) = guest_memory(&mut caller, call)?;
-            let src = guest_range(guest, call, ptr, len)?;
+            let (src, state) = guest_range(&mut caller, call, ptr, len)?;
             state.kernel.store(call, off as u64, src).map_err(trap)?;
             Ok(len)
         },
@@ -249,8 +255,7 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
         "owncast_input_load",
         |mut caller: Caller<'_, State>, ptr: i64, len: i64| -> wasmtime::Result<i64> {
             let call = "owncast_input_load";
-            let (guest, state) = guest_memory(&mut caller, call)?;
-            let dst = guest_range(guest, call, ptr, len)?;
+            let (dst, state) = guest_range(&mut caller, call, ptr, len)?;
             dst.copy_from_slice(state.kernel.input(call, len as u64).map_err(trap)?);
             Ok(len)
         },
@@ -258,21 +263,20 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// The plugin's memory and the store's state, for a bulk copy.
-fn guest_memory<'a>(
+/// `len` bytes of the plugin's memory at `ptr`, and the store's state, for
+/// a bulk copy; a trap naming `call` when the range is outside the memory.
+fn guest_range<'a>(
     caller: &'a mut Caller<'_, State>,
     call: &'static str,
+    ptr: i64,
+    len: i64,
 ) -> wasmtime::Result<(&'a mut [u8], &'a mut State)> {
     let memory = caller.data().memory.ok_or_else(|| trap(KernelError::NoMemory { call }))?;
-    Ok(memory.data_and_store_mut(caller))
-}
-
-/// `guest[ptr..ptr + len]`, or a trap naming `call` when it is outside.
-fn guest_range<'a>(guest: &'a mut [u8], call: &'static str, ptr: i64, len: i64) -> wasmtime::Result<&'a mut [u8]> {
+    let (guest, state) = memory.data_and_store_mut(caller);
     let size = guest.len() as u64;
     let (p, n) = (ptr as u64, len as u64);
     match p.checked_add(n) {
-        Some(end) if end <= size => Ok(&mut guest[p as usize..end as usize]),
+        Some(end) if end <= size => Ok((&mut guest[p as usize..end as usize], state)),
         _ => Err(trap(KernelError::GuestOutOfRange { call, ptr: p, len: n, size })),
     }
 }

@@ -352,10 +352,10 @@ fn prepare(module: &Module, file: &str, gate: Gate<'_>) -> Result<Prepared, Load
         match m {
             ENV if KERNEL_FUNCTIONS.contains(&name) => {}
             WASI_P1 if WASI_P1_FUNCTIONS.contains(&name) => {}
-            USER if env::BULK_FUNCTIONS.contains(&name) => {
+            USER if env::bulk_params(name).is_some() => {
+                let want = env::bulk_params(name).unwrap_or_default();
                 let (params, results) = (ty.params().len(), ty.results().len());
                 let int64 = ty.params().chain(ty.results()).all(|t| matches!(t, ValType::I64));
-                let want = if name == "owncast_input_load" { 2 } else { 3 };
                 if !(int64 && params == want && results == 1) {
                     return Err(code(format!(
                         "imports `{USER}::{name}` with type {}; this host has it as ({}) -> i64",
