@@ -28,7 +28,7 @@ var toJson =
  * engine writes it out as JSON itself (natively, straight into the output),
  * where a string would be copied into JS, concatenated and converted back.
  */
-var engineWritesJson = !!(G.__owncast_engine && typeof G.__owncast_engine.jsonStringify === "function");
+var engineWritesJson = toJson !== JSON.stringify;
 /** JSON.parse(text) for the host's input, the same way (the engine's native version). */
 var fromJson =
   G.__owncast_engine && typeof G.__owncast_engine.jsonParse === "function" ? G.__owncast_engine.jsonParse : JSON.parse;

@@ -29,6 +29,13 @@ const MAX_DEPTH: u32 = 64;
 /// The value needs `JSON.stringify`.
 struct Generic;
 
+/// Drops the exception QuickJS has pending (the generic path, which runs
+/// after, reports its own) and says the value needs that path.
+unsafe fn cleared(ctx: *mut qjs::JSContext) -> Generic {
+    qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
+    Generic
+}
+
 /// `JSON.stringify(v)` as UTF-8 text, `None` where it gives `undefined`.
 pub fn stringify<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<Option<String>> {
     // The writer (and its hold on the atom cache) is gone before the
@@ -175,8 +182,7 @@ impl Atoms {
         }
         let atom = qjs::JS_NewAtomLen(ctx, key.as_ptr() as *const _, key.len() as _);
         if atom == qjs::JS_ATOM_NULL {
-            qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
-            return Err(Generic);
+            return Err(cleared(ctx));
         }
         Self::keep(ctx, &mut self.keys[slot], atom, key.into());
         Ok(atom)
@@ -257,8 +263,7 @@ impl Writer {
             // Number::toString's shortest round-trip form, from QuickJS.
             let s = qjs::JS_ToString(self.ctx, v);
             if qjs::JS_IsException(s) {
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                return Err(Generic);
+                return Err(cleared(self.ctx));
             }
             let r = self.raw_text(s, false);
             qjs::JS_FreeValue(self.ctx, s);
@@ -276,8 +281,7 @@ impl Writer {
         let mut len: qjs::size_t = 0;
         let p = qjs::JS_ToCStringLen2(self.ctx, &mut len, s, false);
         if p.is_null() {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         let bytes = std::slice::from_raw_parts(p as *const u8, len as usize);
         let r = if quote { self.quoted(bytes) } else { self.plain(bytes) };
@@ -349,10 +353,7 @@ impl Writer {
                 qjs::JS_FreeValue(self.ctx, desc.setter);
                 Ok(Some(desc.value))
             }
-            _ => {
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                Err(Generic)
-            }
+            _ => Err(cleared(self.ctx)),
         }
     }
 
@@ -387,8 +388,7 @@ impl Writer {
             qjs::JS_FreeValue(self.ctx, o);
             o = proto;
             if qjs::JS_IsException(o) {
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                return Err(Generic);
+                return Err(cleared(self.ctx));
             }
         }
         if qjs::JS_IsObject(o) && r.is_ok() {
@@ -413,8 +413,7 @@ impl Writer {
     unsafe fn array(&mut self, v: qjs::JSValue, depth: u32) -> Result<(), Generic> {
         let mut len: i64 = 0;
         if qjs::JS_GetLength(self.ctx, v, &mut len) < 0 {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         self.out.push(b'[');
         for i in 0..len {
@@ -449,8 +448,7 @@ impl Writer {
         let mut len: u32 = 0;
         let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as i32;
         if qjs::JS_GetOwnPropertyNames(self.ctx, &mut tab, &mut len, v, flags) < 0 {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         let r = self.members(v, std::slice::from_raw_parts(tab, len as usize), depth);
         qjs::JS_FreePropertyEnum(self.ctx, tab, len);
@@ -521,8 +519,7 @@ impl Writer {
         let mut len: qjs::size_t = 0;
         let p = qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom);
         if p.is_null() {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         let start = self.out.len();
         let r = self.quoted(std::slice::from_raw_parts(p as *const u8, len as usize));
@@ -674,8 +671,7 @@ impl<'a> Parser<'a> {
                 let text = self.string()?;
                 let v = qjs::JS_NewStringLen(self.ctx, text.as_ptr() as *const _, text.len() as _);
                 if qjs::JS_IsException(v) {
-                    qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                    return Err(Generic);
+                    return Err(cleared(self.ctx));
                 }
                 Ok(v)
             }
@@ -856,8 +852,7 @@ impl<'a> Parser<'a> {
     unsafe fn array(&mut self, depth: u32) -> Result<qjs::JSValue, Generic> {
         let arr = qjs::JS_NewArray(self.ctx);
         if qjs::JS_IsException(arr) {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         match self.elements(arr, depth) {
             Ok(()) => Ok(arr),
@@ -876,8 +871,7 @@ impl<'a> Parser<'a> {
         loop {
             let v = self.value(depth + 1)?;
             if qjs::JS_DefinePropertyValueUint32(self.ctx, arr, n, v, qjs::JS_PROP_C_W_E as i32) < 0 {
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                return Err(Generic);
+                return Err(cleared(self.ctx));
             }
             n += 1;
             if self.eat(b',') {
@@ -950,8 +944,7 @@ impl Members {
             if qjs::JS_IsException(obj) {
                 // The values were taken.
                 self.values = [qjs::JS_UNDEFINED; GATHER];
-                qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-                return Err(Generic);
+                return Err(cleared(self.ctx));
             }
             if !qjs::JS_IsUndefined(obj) {
                 self.values = [qjs::JS_UNDEFINED; GATHER];
@@ -979,8 +972,7 @@ impl Members {
     unsafe fn define_gathered(&mut self) -> Result<qjs::JSValue, Generic> {
         let obj = qjs::JS_NewObject(self.ctx);
         if qjs::JS_IsException(obj) {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         for i in 0..self.n {
             let v = std::mem::replace(&mut self.values[i], qjs::JS_UNDEFINED);
@@ -995,8 +987,7 @@ impl Members {
     /// `obj[atom] = v` as a data property, taking `v`.
     unsafe fn define(&self, obj: qjs::JSValue, atom: qjs::JSAtom, v: qjs::JSValue) -> Result<(), Generic> {
         if qjs::JS_DefinePropertyValue(self.ctx, obj, atom, v, qjs::JS_PROP_C_W_E as i32) < 0 {
-            qjs::JS_FreeValue(self.ctx, qjs::JS_GetException(self.ctx));
-            return Err(Generic);
+            return Err(cleared(self.ctx));
         }
         Ok(())
     }

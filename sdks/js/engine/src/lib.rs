@@ -360,12 +360,11 @@ fn dispatch(ctx: &Ctx<'_>, name: &str, cached: &mut Option<Dispatcher>) -> Resul
         Some(d) => Some((d.f.clone().restore(ctx).map_err(|e| e.to_string())?, d.parsed_input)),
         None => {
             let v: Value = globals.get("__owncast_dispatch").map_err(|e| e.to_string())?;
-            let f = v.into_function();
-            if let Some(f) = &f {
+            v.into_function().map(|f| {
                 let parsed_input = f.get::<_, Option<bool>>("parsedInput").ok().flatten() == Some(true);
                 *cached = Some(Dispatcher { f: Persistent::save(ctx, f.clone()), parsed_input });
-            }
-            f.map(|f| (f, cached.as_ref().is_some_and(|d| d.parsed_input)))
+                (f, parsed_input)
+            })
         }
     };
     if let Some((f, parsed_input)) = dispatcher {
